@@ -1,0 +1,1 @@
+//! Record linkage: blocking, comparison, Fellegi-Sunter scoring with EM, clustering. Pure, no IO.

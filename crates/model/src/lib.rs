@@ -1,0 +1,12 @@
+//! The vocabulary every stage of kartoteka shares: ids, uncertain dates, records and assertions.
+//!
+//! This crate does no IO and reads no clock; it only defines types and the pure parsing of values
+//! whose shape is part of a contract (the standard record schema's dates, for example).
+
+pub mod date;
+pub mod id;
+pub mod record;
+
+pub use date::{Calendar, Day, Precision, UncertainDate};
+pub use id::{PersonId, RecordId, SourceId};
+pub use record::{Sex, StandardRecord};

@@ -1,0 +1,1 @@
+//! Names across scripts: parsing, transliteration, matching keys and similarity. Pure, no IO.

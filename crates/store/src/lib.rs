@@ -1,0 +1,1 @@
+//! The register: an embedded SQLite database in the project folder, with migrations.
