@@ -3,10 +3,16 @@
 //! This crate does no IO and reads no clock; it only defines types and the pure parsing of values
 //! whose shape is part of a contract (the standard record schema's dates, for example).
 
+pub mod assertion;
 pub mod date;
+pub mod diagnostic;
 pub mod id;
 pub mod record;
 
+pub use assertion::{
+    Assertion, Cell, Event, EventKind, EventPart, Field, IngestedRecord, Post, PostPart, RecordLocator, Value, ValueKind,
+};
 pub use date::{Calendar, Day, Precision, UncertainDate};
+pub use diagnostic::{Diagnostic, Severity};
 pub use id::{PersonId, RecordId, SourceId};
 pub use record::{Sex, StandardRecord};
