@@ -1,1 +1,5 @@
 //! Statistics over the register: cohorts, breakdowns, survival, turnover, multiple systems estimation. Pure, no IO.
+pub mod breakdown;
+pub mod proportion;
+pub mod timeseries;
+pub mod duration;

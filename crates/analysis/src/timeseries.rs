@@ -1,0 +1,253 @@
+//! Time series of dated events by day, month or year, and counts per era (Stalin, Khrushchev...).
+//!
+//! How an uncertain date is counted (the choice is ours, so it is written here and in every
+//! result): each dated member counts once, in the bin holding the midpoint of its interval
+//! (`count`, which sums to the number of dated members). When the interval reaches outside that
+//! bin the member is also counted as `uncertain` there. Independently, `certain` counts the
+//! intervals lying wholly inside the bin and `possible` those touching it, so the true number is
+//! always within `[certain, possible]`. Open-ended dates ("before 1938") have no midpoint worth
+//! the name and are reported apart as `open_ended`, as are members without a date (`undated`).
+
+use model::{Day, PersonId, UncertainDate};
+use serde::{Deserialize, Serialize};
+
+/// The width of a bin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    Day,
+    Month,
+    Year,
+}
+
+/// A named span of days, e.g. Khrushchev from 1953-03-05 to 1964-10-14: `[from, to]` inclusive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Era {
+    pub name: String,
+    pub from: Day,
+    pub to: Day,
+}
+
+/// The counts for one span of days (a bin or an era).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SpanCount {
+    /// The span's label: `1937`, `1937-08`, `1937-08-05`, or an era's name.
+    pub label: String,
+    pub from: Day,
+    pub to: Day,
+    /// Members whose interval's midpoint falls in the span.
+    pub count: u64,
+    /// Of `count`, those whose interval reaches outside the span.
+    pub uncertain: u64,
+    /// Members whose interval lies wholly within the span: a lower bound.
+    pub certain: u64,
+    /// Members whose interval touches the span: an upper bound.
+    pub possible: u64,
+    /// The members counted in `count`, sorted.
+    pub members: Vec<PersonId>,
+}
+
+/// A series over consecutive bins (empty bins included), plus eras.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimeSeries {
+    pub granularity: Granularity,
+    /// The counting rule, in words, so the JSON result explains itself.
+    pub rule: &'static str,
+    pub bins: Vec<SpanCount>,
+    pub eras: Vec<SpanCount>,
+    /// Members with a date whose midpoint lies outside the series' range.
+    pub outside_range: Vec<PersonId>,
+    pub open_ended: Vec<PersonId>,
+    pub undated: Vec<PersonId>,
+}
+
+pub const COUNTING_RULE: &str = "each dated member counts once, in the bin of its interval's midpoint; \
+'uncertain' counts those of them whose interval reaches outside the bin; the true count lies between \
+'certain' (interval wholly inside) and 'possible' (interval touching the bin)";
+
+/// Builds the series. `range` limits the bins (inclusive); without it the bins run from the first
+/// to the last midpoint. Members are counted in eras by the same rule.
+pub fn time_series(
+    items: &[(PersonId, Option<UncertainDate>)],
+    granularity: Granularity,
+    range: Option<(Day, Day)>,
+    eras: &[Era],
+) -> TimeSeries {
+    let mut open_ended = Vec::new();
+    let mut undated = Vec::new();
+    let mut dated: Vec<(&PersonId, UncertainDate)> = Vec::new();
+    for (id, date) in items {
+        match date {
+            None => undated.push(id.clone()),
+            Some(d) if d.earliest() == Day::MIN || d.latest() == Day::MAX => open_ended.push(id.clone()),
+            Some(d) => dated.push((id, *d)),
+        }
+    }
+    let range = range.or_else(|| {
+        let first = dated.iter().map(|(_, d)| d.midpoint()).min()?;
+        let last = dated.iter().map(|(_, d)| d.midpoint()).max()?;
+        Some((first, last))
+    });
+    let bins: Vec<SpanCount> = match range {
+        Some((first, last)) if first <= last => bins_between(first, last, granularity)
+            .into_iter()
+            .map(|(label, from, to)| span_count(label, from, to, &dated))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut outside_range: Vec<PersonId> = match range {
+        Some((first, last)) => dated
+            .iter()
+            .filter(|(_, d)| d.midpoint() < first || d.midpoint() > last)
+            .map(|(id, _)| (*id).clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    let eras = eras.iter().map(|e| span_count(e.name.clone(), e.from, e.to, &dated)).collect();
+    outside_range.sort();
+    open_ended.sort();
+    undated.sort();
+    TimeSeries { granularity, rule: COUNTING_RULE, bins, eras, outside_range, open_ended, undated }
+}
+
+fn span_count(label: String, from: Day, to: Day, dated: &[(&PersonId, UncertainDate)]) -> SpanCount {
+    let span = UncertainDate::new(from, to, model::Precision::Range).expect("spans are built with from <= to");
+    let mut members: Vec<PersonId> = Vec::new();
+    let (mut uncertain, mut certain, mut possible) = (0, 0, 0);
+    for (id, date) in dated {
+        let inside = from <= date.earliest() && date.latest() <= to;
+        let mid = date.midpoint();
+        if from <= mid && mid <= to {
+            members.push((*id).clone());
+            uncertain += u64::from(!inside);
+        }
+        certain += u64::from(inside);
+        possible += u64::from(span.overlaps(date));
+    }
+    members.sort();
+    SpanCount { label, from, to, count: members.len() as u64, uncertain, certain, possible, members }
+}
+
+/// The consecutive bins covering `[first, last]`, each as (label, first day, last day).
+fn bins_between(first: Day, last: Day, granularity: Granularity) -> Vec<(String, Day, Day)> {
+    let mut bins = Vec::new();
+    let (mut year, mut month, _) = first.ymd();
+    let mut day = first;
+    loop {
+        let bin = match granularity {
+            Granularity::Day => (day.to_string(), day, day),
+            Granularity::Month => (
+                format!("{year:04}-{month:02}"),
+                Day::from_ymd(year, month, 1).expect("valid month"),
+                Day::last_of_month(year, month).expect("valid month"),
+            ),
+            Granularity::Year => (
+                format!("{year:04}"),
+                Day::from_ymd(year, 1, 1).expect("valid year"),
+                Day::from_ymd(year, 12, 31).expect("valid year"),
+            ),
+        };
+        let end = bin.2;
+        bins.push(bin);
+        if end >= last {
+            return bins;
+        }
+        match granularity {
+            Granularity::Day => day = Day::from_days(day.days() + 1),
+            Granularity::Month => (year, month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) },
+            Granularity::Year => year += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{Expect, expect};
+
+    fn d(text: &str) -> Option<UncertainDate> {
+        (!text.is_empty()).then(|| UncertainDate::parse_standard(text).unwrap())
+    }
+
+    fn day(y: i32, m: u32, dd: u32) -> Day {
+        Day::from_ymd(y, m, dd).unwrap()
+    }
+
+    fn show(series: &TimeSeries) -> String {
+        let line = |s: &SpanCount| {
+            let ids: Vec<&str> = s.members.iter().map(PersonId::as_str).collect();
+            format!("{} n={} unc={} [{}..{}] {{{}}}", s.label, s.count, s.uncertain, s.certain, s.possible, ids.join(","))
+        };
+        let mut out: Vec<String> = series.bins.iter().map(line).collect();
+        out.extend(series.eras.iter().map(line));
+        let ids = |v: &[PersonId]| v.iter().map(PersonId::as_str).collect::<Vec<_>>().join(",");
+        out.push(format!("outside {} open {} undated {}", ids(&series.outside_range), ids(&series.open_ended), ids(&series.undated)));
+        out.join("\n")
+    }
+
+    fn check(items: &[(&str, &str)], granularity: Granularity, range: Option<(Day, Day)>, eras: &[Era], expect: Expect) {
+        let items: Vec<(PersonId, Option<UncertainDate>)> = items.iter().map(|(id, date)| (PersonId::new(*id), d(date))).collect();
+        expect.assert_eq(&show(&time_series(&items, granularity, range, eras)));
+    }
+
+    #[test]
+    fn months_with_uncertain_dates_count_by_midpoint_within_bounds() {
+        let items = [
+            ("a", "1937-08-05"),
+            ("b", "1937-08"),
+            ("c", "1937"), // midpoint 1937-07-02: counted in July, uncertain, possible everywhere
+            ("d", "1937-10-01"),
+            ("e", ""),
+            ("f", "1940-01-01"),
+        ];
+        let range = Some((day(1937, 7, 1), day(1937, 10, 31)));
+        check(
+            &items,
+            Granularity::Month,
+            range,
+            &[],
+            expect![[r#"
+                1937-07 n=1 unc=1 [0..1] {c}
+                1937-08 n=2 unc=0 [2..3] {a,b}
+                1937-09 n=0 unc=0 [0..1] {}
+                1937-10 n=1 unc=0 [1..2] {d}
+                outside f open  undated e"#]],
+        );
+    }
+
+    #[test]
+    fn years_and_eras_without_a_range_span_the_midpoints() {
+        let eras = [
+            Era { name: "Stalin".into(), from: day(1945, 1, 1), to: day(1953, 3, 5) },
+            Era { name: "Khrushchev".into(), from: day(1953, 3, 6), to: day(1964, 10, 14) },
+        ];
+        let open = [("x", "1950"), ("y", "1953"), ("z", "1951/1956"), ("w", "")];
+        let mut items: Vec<(PersonId, Option<UncertainDate>)> = open.iter().map(|(id, t)| (PersonId::new(*id), d(t))).collect();
+        items.push((PersonId::new("v"), Some(UncertainDate::before(day(1960, 1, 1)))));
+        let series = time_series(&items, Granularity::Year, None, &eras);
+        expect![[r#"
+            1950 n=1 unc=0 [1..1] {x}
+            1951 n=0 unc=0 [0..1] {}
+            1952 n=0 unc=0 [0..1] {}
+            1953 n=2 unc=1 [1..2] {y,z}
+            Stalin n=1 unc=0 [1..3] {x}
+            Khrushchev n=2 unc=2 [0..2] {y,z}
+            outside  open v undated w"#]]
+        .assert_eq(&show(&series));
+    }
+
+    #[test]
+    fn days_bins_are_consecutive() {
+        check(
+            &[("a", "1938-02-27"), ("b", "1938-03-01")],
+            Granularity::Day,
+            None,
+            &[],
+            expect![[r#"
+                1938-02-27 n=1 unc=0 [1..1] {a}
+                1938-02-28 n=0 unc=0 [0..0] {}
+                1938-03-01 n=1 unc=0 [1..1] {b}
+                outside  open  undated "#]],
+        );
+    }
+}
