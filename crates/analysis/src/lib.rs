@@ -3,3 +3,4 @@ pub mod breakdown;
 pub mod proportion;
 pub mod timeseries;
 pub mod duration;
+pub mod survival;
