@@ -4,3 +4,4 @@ pub mod proportion;
 pub mod timeseries;
 pub mod duration;
 pub mod survival;
+pub mod profile;
