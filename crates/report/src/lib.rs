@@ -1,0 +1,258 @@
+//! Renders the static HTML report (`out/index.html`) from numbers computed elsewhere.
+//!
+//! The page is self-contained (inline CSS, no scripts, no external requests) so it opens from a
+//! USB stick or an archive years later. This crate computes nothing: completeness and
+//! distributions come from `analysis::profile`, everything else from the caller.
+
+use analysis::profile::{Distribution, SourceProfile};
+use std::fmt::Write;
+
+/// Everything the report shows.
+pub struct Report<'a> {
+    pub title: &'a str,
+    pub sources: Vec<SourceSection<'a>>,
+    /// Per field, over all sources.
+    pub distributions: &'a [Distribution],
+}
+
+/// One source's part of the report.
+pub struct SourceSection<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub kind: &'a str,
+    pub notes: Option<&'a str>,
+    pub files: Vec<FileLine<'a>>,
+    pub profile: &'a SourceProfile,
+    /// The diagnostics to list, already worded (`file:row: column "x": expected ...`).
+    pub diagnostics: Vec<String>,
+    /// How many diagnostics the source has in all (more than listed when the list was cut).
+    pub diagnostics_total: u64,
+}
+
+/// One current file version of a source.
+pub struct FileLine<'a> {
+    pub path: &'a str,
+    pub version: u32,
+    pub bytes: u64,
+    pub sha256: &'a str,
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}\
+h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ccc;margin-top:2.5rem}small{color:#666;font-weight:normal}\
+table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{padding:.15rem .6rem;text-align:left;vertical-align:top}\
+th{border-bottom:1px solid #999}tr:nth-child(even){background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+.bar{background:#4a7ab5;height:.8rem;display:inline-block}.bad{color:#a00}code{font-size:.9em}";
+
+/// The whole page.
+pub fn render(report: &Report) -> String {
+    let mut html = String::new();
+    let records: u64 = report.sources.iter().map(|s| s.profile.records).sum();
+    let rejects: u64 = report.sources.iter().map(|s| s.profile.rejects).sum();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n\
+         <p>{sources} sources, {records} records, {rejects} rejected rows.</p>\n<nav><ul>\n",
+        title = escape(report.title),
+        sources = report.sources.len(),
+    );
+    for source in &report.sources {
+        let _ = writeln!(html, "<li><a href=\"#source-{}\">{}</a></li>", escape(source.id), escape(source.title));
+    }
+    html.push_str("<li><a href=\"#fields\">Value distributions</a></li>\n</ul></nav>\n");
+    for source in &report.sources {
+        render_source(&mut html, source);
+    }
+    render_distributions(&mut html, report.distributions);
+    html.push_str("</body>\n</html>\n");
+    html
+}
+
+fn render_source(html: &mut String, source: &SourceSection) {
+    let p = source.profile;
+    let _ = writeln!(
+        html,
+        "<section id=\"source-{id}\">\n<h2>{title} <small>{id} · {kind}</small></h2>",
+        id = escape(source.id),
+        title = escape(source.title),
+        kind = escape(source.kind)
+    );
+    if let Some(notes) = source.notes {
+        let _ = writeln!(html, "<p>{}</p>", escape(notes));
+    }
+    let _ = writeln!(
+        html,
+        "<p>{} records, {} rejected rows, {} errors and {} warnings while reading.</p>",
+        p.records, p.rejects, p.errors, p.warnings
+    );
+    html.push_str("<table>\n<tr><th>file</th><th>version</th><th>bytes</th><th>SHA-256</th></tr>\n");
+    for file in &source.files {
+        let _ = writeln!(
+            html,
+            "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
+            escape(file.path),
+            file.version,
+            file.bytes,
+            escape(&file.sha256[..file.sha256.len().min(16)])
+        );
+    }
+    html.push_str("</table>\n<h3>Field completeness</h3>\n");
+    html.push_str("<table>\n<tr><th>field</th><th>records</th><th>share</th><th></th><th>unparsed</th></tr>\n");
+    for f in &p.fields {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td><td>{}</td><td class=\"n{}\">{}</td></tr>",
+            escape(&f.field),
+            f.records_with,
+            f.share * 100.0,
+            bar(f.share),
+            if f.unparsed > 0 { " bad" } else { "" },
+            f.unparsed
+        );
+    }
+    html.push_str("</table>\n<h3>Parse diagnostics</h3>\n");
+    if source.diagnostics_total == 0 {
+        html.push_str("<p>None.</p>\n");
+    } else {
+        html.push_str("<ul>\n");
+        for line in &source.diagnostics {
+            let _ = writeln!(html, "<li><code>{}</code></li>", escape(line));
+        }
+        html.push_str("</ul>\n");
+        let listed = source.diagnostics.len() as u64;
+        if source.diagnostics_total > listed {
+            let _ = writeln!(
+                html,
+                "<p>… and {} more (all are in the register's <code>diagnostics</code> table).</p>",
+                source.diagnostics_total - listed
+            );
+        }
+    }
+    html.push_str("</section>\n");
+}
+
+fn render_distributions(html: &mut String, distributions: &[Distribution]) {
+    html.push_str("<section id=\"fields\">\n<h2>Value distributions</h2>\n");
+    for d in distributions {
+        let _ = writeln!(
+            html,
+            "<h3>{} <small>{} values, {} distinct{}</small></h3>",
+            escape(&d.field),
+            d.total,
+            d.distinct,
+            if d.unparsed > 0 { format!(", {} unparsed", d.unparsed) } else { String::new() }
+        );
+        html.push_str("<table>\n");
+        let largest = d.top.first().map_or(1, |(_, n)| *n).max(1);
+        for (value, count) in &d.top {
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                escape(value),
+                count,
+                bar(*count as f64 / largest as f64)
+            );
+        }
+        if d.rest > 0 {
+            let _ = writeln!(html, "<tr><td><em>other values</em></td><td class=\"n\">{}</td><td></td></tr>", d.rest);
+        }
+        html.push_str("</table>\n");
+    }
+    html.push_str("</section>\n");
+}
+
+/// A horizontal bar for a share in `[0, 1]`, at most 12rem wide.
+fn bar(share: f64) -> String {
+    format!("<span class=\"bar\" style=\"width:{:.2}rem\"></span>", share.clamp(0.0, 1.0) * 12.0)
+}
+
+/// Escapes text for HTML element content and double-quoted attributes.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use analysis::profile::FieldCompleteness;
+
+    fn profile() -> SourceProfile {
+        SourceProfile {
+            source: "kgb".into(),
+            records: 4,
+            rejects: 1,
+            warnings: 0,
+            errors: 1,
+            fields: vec![FieldCompleteness { field: "surname".into(), records_with: 3, share: 0.75, unparsed: 0 }],
+        }
+    }
+
+    fn report_html(title: &str, diagnostics: Vec<String>, total: u64) -> String {
+        let profile = profile();
+        let distributions = [Distribution {
+            field: "surname".into(),
+            total: 3,
+            distinct: 2,
+            top: vec![("<script>".into(), 2)],
+            rest: 1,
+            unparsed: 0,
+        }];
+        render(&Report {
+            title,
+            sources: vec![SourceSection {
+                id: "kgb",
+                title: "Список",
+                kind: "emigre_press",
+                notes: None,
+                files: vec![FileLine { path: "a.csv", version: 2, bytes: 10, sha256: "ab" }],
+                profile: &profile,
+                diagnostics,
+                diagnostics_total: total,
+            }],
+            distributions: &distributions,
+        })
+    }
+
+    #[test]
+    fn text_from_sources_is_escaped() {
+        let html = report_html("A & B <SIMULATED>", vec![], 0);
+        assert!(html.contains("<title>A &amp; B &lt;SIMULATED&gt;</title>"), "{html}");
+        assert!(html.contains("<td>&lt;script&gt;</td>"));
+        assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn the_page_is_self_contained() {
+        let html = report_html("t", vec!["a.csv:3: column \"x\": expected a date, found \"?\"".into()], 1);
+        for external in ["http://", "https://", "<script", "<link", "src="] {
+            assert!(!html.contains(external), "{external} in {html}");
+        }
+    }
+
+    #[test]
+    fn cut_diagnostic_lists_say_how_many_more() {
+        let html = report_html("t", vec!["first".into()], 5);
+        assert!(html.contains("<li><code>first</code></li>"));
+        assert!(html.contains("… and 4 more"));
+        assert!(report_html("t", vec![], 0).contains("<h3>Parse diagnostics</h3>\n<p>None.</p>"));
+    }
+
+    #[test]
+    fn completeness_and_totals_are_shown() {
+        let html = report_html("t", vec![], 0);
+        assert!(html.contains("<p>1 sources, 4 records, 1 rejected rows.</p>"));
+        assert!(html.contains("<td>surname</td><td class=\"n\">3</td><td class=\"n\">75.0%</td>"));
+        assert!(html.contains("<em>other values</em></td><td class=\"n\">1</td>"));
+    }
+}
