@@ -71,7 +71,7 @@ pub fn one_way(items: &[(PersonId, Category)], confidence: Confidence) -> OneWay
     let groups = group(items.iter().map(|(id, c)| (c.clone(), id.clone())));
     let total = items.len() as u64;
     let mut cells: Vec<Cell> = groups.into_iter().map(|(category, members)| cell(category, members, total, confidence)).collect();
-    cells.sort_by(|a, b| display_order(&a.category, a.count).cmp(&display_order(&b.category, b.count)));
+    cells.sort_by_key(|c| display_order(&c.category, c.count));
     OneWay { total, cells }
 }
 
@@ -95,7 +95,7 @@ pub fn two_way(items: &[(PersonId, Category, Category)], confidence: Confidence)
             Row { category, total, cells }
         })
         .collect();
-    rows.sort_by(|a, b| display_order(&a.category, a.total).cmp(&display_order(&b.category, b.total)));
+    rows.sort_by_key(|r| display_order(&r.category, r.total));
     TwoWay { total: items.len() as u64, columns, rows }
 }
 

@@ -5,3 +5,5 @@ pub mod timeseries;
 pub mod duration;
 pub mod survival;
 pub mod profile;
+pub mod turnover;
+pub mod network;

@@ -1,0 +1,200 @@
+//! Turnover and succession: who held each post over time, who followed whom, and the share of a
+//! body (a Central Committee, a set of NKVD chiefs) purged in each year.
+
+use crate::proportion::{Confidence, Proportion};
+use model::{Day, PersonId, UncertainDate};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A post as the sources name it. Empty parts are empty strings, so posts sort and compare.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct PostKey {
+    pub organisation: String,
+    pub unit: String,
+    pub role: String,
+}
+
+impl PostKey {
+    /// `role, unit, organisation`, skipping empty parts.
+    pub fn label(&self) -> String {
+        [&self.role, &self.unit, &self.organisation].into_iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// One person's time in one post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Tenure {
+    pub person: PersonId,
+    pub post: PostKey,
+    pub from: Option<UncertainDate>,
+    pub to: Option<UncertainDate>,
+}
+
+/// The change from one holder to the next. The gap is in days, as bounds from the uncertain
+/// dates (`predecessor left` to `successor took up`); negative values mean the tenures overlap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Handover {
+    pub predecessor: PersonId,
+    pub successor: PersonId,
+    /// `None` when the predecessor's end or the successor's start is not known.
+    pub gap_days: Option<(i64, i64)>,
+}
+
+/// The history of one post: its holders in order (the chain of successors) and the handovers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PostHistory {
+    pub post: PostKey,
+    /// Tenures in time order (by start, or end where the start is unknown).
+    pub holders: Vec<Tenure>,
+    pub handovers: Vec<Handover>,
+    /// Tenures with neither start nor end: they cannot be placed in the chain.
+    pub undated: Vec<PersonId>,
+}
+
+/// Groups tenures by post and orders each post's holders in time.
+pub fn post_histories(tenures: &[Tenure]) -> Vec<PostHistory> {
+    let mut by_post: BTreeMap<&PostKey, Vec<&Tenure>> = BTreeMap::new();
+    for t in tenures {
+        by_post.entry(&t.post).or_default().push(t);
+    }
+    by_post
+        .into_iter()
+        .map(|(post, tenures)| {
+            let (mut dated, undated): (Vec<&Tenure>, Vec<&Tenure>) = tenures.into_iter().partition(|t| t.from.or(t.to).is_some());
+            dated.sort_by_key(|t| (t.from.or(t.to).map(|d| d.midpoint()), t.to.map(|d| d.midpoint()), t.person.clone()));
+            let handovers = dated
+                .windows(2)
+                .map(|pair| Handover {
+                    predecessor: pair[0].person.clone(),
+                    successor: pair[1].person.clone(),
+                    gap_days: pair[0].to.zip(pair[1].from).map(|(left, came)| {
+                        let days = |a: Day, b: Day| i64::from(b.days()) - i64::from(a.days());
+                        (days(left.latest(), came.earliest()), days(left.earliest(), came.latest()))
+                    }),
+                })
+                .collect();
+            let mut undated: Vec<PersonId> = undated.into_iter().map(|t| t.person.clone()).collect();
+            undated.sort();
+            PostHistory { post: post.clone(), holders: dated.into_iter().cloned().collect(), handovers, undated }
+        })
+        .collect()
+}
+
+/// One year of a purge: members still in the body at its start, and those purged during it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PurgeYear {
+    pub year: i32,
+    pub at_start: u64,
+    /// Purged in the year (by the midpoint of the purge date), sorted.
+    pub purged: Vec<PersonId>,
+    /// Of `purged`, those whose purge date reaches outside the year.
+    pub uncertain: u64,
+    /// `purged / at_start`.
+    pub share: Proportion,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PurgeSeries {
+    pub members: u64,
+    pub years: Vec<PurgeYear>,
+    /// Purged in any year of the range, of all members: "70 % of the Central Committee".
+    pub purged_in_range: Proportion,
+}
+
+/// For each member of a body, the date they were purged (arrested, shot), if they were: the
+/// share purged per year over `first..=last` and over the whole range.
+pub fn purge_per_year(members: &[(PersonId, Option<UncertainDate>)], first: i32, last: i32, confidence: Confidence) -> PurgeSeries {
+    let year_of = |d: &UncertainDate| d.midpoint().year();
+    let years: Vec<PurgeYear> = (first..=last)
+        .map(|year| {
+            let at_start = members.iter().filter(|(_, d)| d.as_ref().is_none_or(|d| year_of(d) >= year)).count() as u64;
+            let mut purged: Vec<PersonId> =
+                members.iter().filter(|(_, d)| d.as_ref().is_some_and(|d| year_of(d) == year)).map(|(p, _)| p.clone()).collect();
+            purged.sort();
+            let uncertain = members
+                .iter()
+                .filter_map(|(_, d)| d.as_ref())
+                .filter(|d| year_of(d) == year && (d.earliest().year() != year || d.latest().year() != year))
+                .count() as u64;
+            PurgeYear { year, at_start, share: Proportion::new(purged.len() as u64, at_start, confidence), purged, uncertain }
+        })
+        .collect();
+    let in_range = years.iter().map(|y| y.purged.len() as u64).sum();
+    PurgeSeries { members: members.len() as u64, purged_in_range: Proportion::new(in_range, members.len() as u64, confidence), years }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::expect;
+
+    fn d(text: &str) -> Option<UncertainDate> {
+        (!text.is_empty()).then(|| UncertainDate::parse_standard(text).unwrap())
+    }
+
+    fn post(role: &str) -> PostKey {
+        PostKey { organisation: "НКВД СССР".into(), unit: String::new(), role: role.into() }
+    }
+
+    #[test]
+    fn successions_of_the_peoples_commissar() {
+        let tenure = |who: &str, role: &str, from: &str, to: &str| Tenure {
+            person: PersonId::new(who),
+            post: post(role),
+            from: d(from),
+            to: d(to),
+        };
+        let tenures = [
+            tenure("ezhov", "нарком", "1936-09-26", "1938-11-25"),
+            tenure("yagoda", "нарком", "1934-07-10", "1936-09-26"),
+            tenure("beria", "нарком", "1938-11-25", "1945-12-29"),
+            tenure("frinovsky", "замнаркома", "1937", "1938-09"),
+            tenure("nobody", "нарком", "", ""),
+        ];
+        let shown: Vec<String> = post_histories(&tenures)
+            .iter()
+            .map(|h| {
+                let chain: Vec<&str> = h.holders.iter().map(|t| t.person.as_str()).collect();
+                let gaps: Vec<String> = h.handovers.iter().map(|x| format!("{}->{} {:?}", x.predecessor, x.successor, x.gap_days)).collect();
+                format!("{}: {} | {} | undated {:?}", h.post.label(), chain.join(" > "), gaps.join("; "), h.undated)
+            })
+            .collect();
+        expect![[r#"
+            замнаркома, НКВД СССР: frinovsky |  | undated []
+            нарком, НКВД СССР: yagoda > ezhov > beria | yagoda->ezhov Some((0, 0)); ezhov->beria Some((0, 0)) | undated [PersonId("nobody")]"#]]
+        .assert_eq(&shown.join("\n"));
+    }
+
+    #[test]
+    fn share_purged_per_year() {
+        // Ten members of a body: 1936 one shot, 1937 four (one dated only to 1937/1938, midpoint
+        // 1937-12-31), 1938 two, one in 1941 (outside the range), two never.
+        let members: Vec<(PersonId, Option<UncertainDate>)> = [
+            ("a", "1936-08-25"),
+            ("b", "1937-06-12"),
+            ("c", "1937-06-12"),
+            ("d", "1937-10"),
+            ("e", "1937/1938"),
+            ("f", "1938-03-15"),
+            ("g", "1938"),
+            ("h", "1941-10-28"),
+            ("i", ""),
+            ("j", ""),
+        ]
+        .iter()
+        .map(|(id, date)| (PersonId::new(*id), d(date)))
+        .collect();
+        let series = purge_per_year(&members, 1936, 1938, Confidence::NINETY_FIVE);
+        let rows: Vec<String> = series
+            .years
+            .iter()
+            .map(|y| format!("{} {}/{} unc={} {:.3} {:?}", y.year, y.purged.len(), y.at_start, y.uncertain, y.share.share.unwrap(), y.purged.iter().map(PersonId::as_str).collect::<Vec<_>>()))
+            .collect();
+        expect![[r#"
+            1936 1/10 unc=0 0.100 ["a"]
+            1937 4/9 unc=1 0.444 ["b", "c", "d", "e"]
+            1938 2/5 unc=0 0.400 ["f", "g"]
+            in range 7/10"#]]
+        .assert_eq(&format!("{}\nin range {}/{}", rows.join("\n"), series.purged_in_range.successes, series.purged_in_range.trials));
+    }
+}
