@@ -7,3 +7,4 @@ pub mod survival;
 pub mod profile;
 pub mod turnover;
 pub mod network;
+pub mod person;

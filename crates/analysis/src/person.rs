@@ -1,0 +1,530 @@
+//! Person profiles from linked records: for each attribute the values the sources assert, the
+//! consensus under a rule a historian can read and change, conflicts, and corroboration; the
+//! posts a person held, all with uncertain dates.
+//!
+//! Every field is an attribute, events included (`arrest.date`, `sentence.detail` are attributes
+//! like `nationality`), so one rule decides them all. Posts are not reduced to one value: a
+//! person holds many, so they are listed, merged only when they name the same post.
+
+use model::{Assertion, EventKind, EventPart, Field, PersonId, PostPart, RecordId, SourceId, UncertainDate, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the profile needs to know about a source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceInfo {
+    pub id: SourceId,
+    /// The source's kind as the manifest names it (`archive`, `official`, `book_of_memory`, `press`...).
+    pub kind: String,
+    pub date: Option<UncertainDate>,
+}
+
+/// One record of the person with its claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedRecord {
+    pub record: RecordId,
+    pub source: SourceId,
+    pub assertions: Vec<Assertion>,
+}
+
+/// A step of the consensus rule, applied in order until one value remains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Keep the values asserted by the most preferred kind of source.
+    Kind,
+    /// Keep the values asserted by the most distinct sources.
+    Majority,
+    /// Keep the narrowest dates (for other values this step changes nothing).
+    Precise,
+    /// Keep the values asserted by the earliest-dated source.
+    Earliest,
+}
+
+/// The rule that picks a consensus value. Read from the manifest as
+/// `[consensus] kinds = ["archive", "official", ...], order = ["kind", "majority", "precise", "earliest"]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusRule {
+    /// Source kinds, most trusted first. Kinds not listed rank below all listed ones.
+    #[serde(default = "default_kinds")]
+    pub kinds: Vec<String>,
+    #[serde(default = "default_order")]
+    pub order: Vec<Step>,
+}
+
+fn default_kinds() -> Vec<String> {
+    ["archive", "official", "book_of_memory", "memoir", "press"].map(String::from).to_vec()
+}
+
+fn default_order() -> Vec<Step> {
+    vec![Step::Kind, Step::Majority, Step::Precise, Step::Earliest]
+}
+
+impl Default for ConsensusRule {
+    fn default() -> Self {
+        ConsensusRule { kinds: default_kinds(), order: default_order() }
+    }
+}
+
+impl ConsensusRule {
+    /// The rule in words, for the report.
+    pub fn describe(&self) -> String {
+        let steps: Vec<String> = self
+            .order
+            .iter()
+            .map(|step| match step {
+                Step::Kind => format!("prefer sources of kind {}", self.kinds.join(" > ")),
+                Step::Majority => "the value most sources give".to_owned(),
+                Step::Precise => "the most precise date".to_owned(),
+                Step::Earliest => "the value of the earliest source".to_owned(),
+            })
+            .collect();
+        format!("{}; last, the first value in alphabetical order", steps.join("; then "))
+    }
+
+    fn kind_rank(&self, kind: &str) -> usize {
+        self.kinds.iter().position(|k| k == kind).unwrap_or(self.kinds.len())
+    }
+}
+
+/// One record's support for a value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Support {
+    pub record: RecordId,
+    pub source: SourceId,
+    /// The cell as the source gave it.
+    pub raw: String,
+}
+
+/// A distinct value asserted for an attribute, with every record asserting it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AssertedValue {
+    pub value: Value,
+    /// The value as the report shows it.
+    pub display: String,
+    pub support: Vec<Support>,
+    /// Distinct sources asserting this value.
+    pub sources: u64,
+}
+
+/// Which step of the rule settled the consensus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Only one value was asserted.
+    Unanimous,
+    By(Step),
+    /// Every step left a tie; the first value in alphabetical order was taken.
+    Alphabetical,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AttributeProfile {
+    pub field: Field,
+    /// Distinct values, in alphabetical order of their display.
+    pub values: Vec<AssertedValue>,
+    /// Index into `values` of the consensus value.
+    pub consensus: usize,
+    pub decision: Decision,
+    /// Whether some values contradict each other (for dates: intervals that cannot overlap).
+    pub conflict: bool,
+    /// Distinct sources whose value agrees with the consensus (dates agree when they overlap).
+    pub corroboration: u64,
+    /// Cells that did not parse, kept so the page can show them.
+    pub unparsed: Vec<Support>,
+}
+
+impl AttributeProfile {
+    pub fn consensus_value(&self) -> &AssertedValue {
+        &self.values[self.consensus]
+    }
+}
+
+/// A post held, merged over the records that name the same organisation, unit and role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PostHeld {
+    pub organisation: Option<String>,
+    pub unit: Option<String>,
+    pub role: Option<String>,
+    /// The narrowest start any record gives.
+    pub from: Option<UncertainDate>,
+    pub to: Option<UncertainDate>,
+    pub records: Vec<RecordId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    pub person: PersonId,
+    /// The name as the consensus gives it (surname, given name, patronymic, or the whole name).
+    pub label: String,
+    pub records: Vec<RecordId>,
+    pub sources: Vec<SourceId>,
+    /// Attributes in field order.
+    pub attributes: Vec<AttributeProfile>,
+    pub posts: Vec<PostHeld>,
+}
+
+impl Profile {
+    pub fn attribute(&self, field: Field) -> Option<&AttributeProfile> {
+        self.attributes.iter().find(|a| a.field == field)
+    }
+
+    /// The consensus value of a field.
+    pub fn value(&self, field: Field) -> Option<&Value> {
+        self.attribute(field).map(|a| &a.consensus_value().value)
+    }
+
+    /// The consensus of a field as text (how a breakdown categorises it).
+    pub fn text(&self, field: Field) -> Option<&str> {
+        self.attribute(field).map(|a| a.consensus_value().display.as_str())
+    }
+
+    /// The consensus date of a date field (`birth_date`, `arrest.date`...).
+    pub fn date(&self, field: Field) -> Option<UncertainDate> {
+        match self.value(field)? {
+            Value::Date { date } => Some(*date),
+            _ => None,
+        }
+    }
+
+    pub fn conflicts(&self) -> usize {
+        self.attributes.iter().filter(|a| a.conflict).count()
+    }
+}
+
+/// Builds one person's profile from their records. Sources missing from `sources` rank as an
+/// unknown kind without a date.
+pub fn build_profile(
+    person: PersonId,
+    records: &[LinkedRecord],
+    sources: &BTreeMap<SourceId, SourceInfo>,
+    rule: &ConsensusRule,
+) -> Profile {
+    let mut by_field: BTreeMap<Field, Vec<(Value, Support)>> = BTreeMap::new();
+    let mut unparsed: BTreeMap<Field, Vec<Support>> = BTreeMap::new();
+    let mut post_parts: Vec<(RecordId, BTreeMap<PostPart, Value>)> = Vec::new();
+    for record in records {
+        let mut parts = BTreeMap::new();
+        for a in &record.assertions {
+            let support = Support { record: record.record.clone(), source: record.source.clone(), raw: a.raw.clone() };
+            for (field, value) in split(a) {
+                match (field, value) {
+                    (_, Value::Unparsed { .. }) => unparsed.entry(field).or_default().push(support.clone()),
+                    (Field::Post(part), value) => {
+                        parts.insert(part, value);
+                    }
+                    (field, value) => by_field.entry(field).or_default().push((value, support.clone())),
+                }
+            }
+        }
+        if !parts.is_empty() {
+            post_parts.push((record.record.clone(), parts));
+        }
+    }
+    let fields: BTreeSet<Field> = by_field.keys().chain(unparsed.keys()).copied().filter(|f| !matches!(f, Field::Post(_))).collect();
+    let attributes: Vec<AttributeProfile> = fields
+        .into_iter()
+        .filter_map(|field| {
+            attribute(field, by_field.remove(&field).unwrap_or_default(), unparsed.remove(&field).unwrap_or_default(), sources, rule)
+        })
+        .collect();
+    let mut record_ids: Vec<RecordId> = records.iter().map(|r| r.record.clone()).collect();
+    record_ids.sort();
+    let mut source_ids: Vec<SourceId> = records.iter().map(|r| r.source.clone()).collect();
+    source_ids.sort();
+    source_ids.dedup();
+    let mut profile = Profile { person, label: String::new(), records: record_ids, sources: source_ids, attributes, posts: posts(post_parts) };
+    profile.label = label(&profile);
+    profile
+}
+
+/// The (field, value) pairs an assertion states; a whole event or post is split into its parts.
+fn split(a: &Assertion) -> Vec<(Field, Value)> {
+    match (&a.value, a.field) {
+        (Value::Event { event }, _) => {
+            let text = |part: EventPart, t: &Option<String>| t.clone().map(|text| (Field::Event(event.kind, part), Value::Text { text }));
+            [
+                event.date.map(|date| (Field::Event(event.kind, EventPart::Date), Value::Date { date })),
+                text(EventPart::Place, &event.place),
+                text(EventPart::Agency, &event.agency),
+                text(EventPart::Detail, &event.detail),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        }
+        (Value::Post { post }, _) => {
+            let text = |part: PostPart, t: &Option<String>| t.clone().map(|text| (Field::Post(part), Value::Text { text }));
+            [
+                text(PostPart::Organisation, &post.organisation),
+                text(PostPart::Unit, &post.unit),
+                text(PostPart::Role, &post.role),
+                post.from.map(|date| (Field::Post(PostPart::From), Value::Date { date })),
+                post.to.map(|date| (Field::Post(PostPart::To), Value::Date { date })),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        }
+        (value, field) => vec![(field, value.clone())],
+    }
+}
+
+/// The key under which two values count as the same: case, spacing and ё/е do not matter.
+fn value_key(value: &Value) -> String {
+    match value {
+        Value::Text { text } => normalise(text),
+        other => display(other),
+    }
+}
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase().replace('ё', "е")
+}
+
+fn display(value: &Value) -> String {
+    match value {
+        Value::Text { text } => text.trim().to_owned(),
+        Value::Sex { sex } => sex.code().to_owned(),
+        Value::Date { date } => date.to_string(),
+        Value::Number { number } => number.to_string(),
+        Value::Flag { flag } => flag.to_string(),
+        Value::Event { event } => event.kind.as_str().to_owned(),
+        Value::Post { post } => [&post.role, &post.unit, &post.organisation].into_iter().flatten().cloned().collect::<Vec<_>>().join(", "),
+        Value::Unparsed { reason } => reason.clone(),
+    }
+}
+
+fn attribute(
+    field: Field,
+    asserted: Vec<(Value, Support)>,
+    unparsed: Vec<Support>,
+    sources: &BTreeMap<SourceId, SourceInfo>,
+    rule: &ConsensusRule,
+) -> Option<AttributeProfile> {
+    let mut grouped: BTreeMap<String, AssertedValue> = BTreeMap::new();
+    for (value, support) in asserted {
+        let entry = grouped.entry(value_key(&value)).or_insert_with(|| AssertedValue {
+            display: display(&value),
+            value,
+            support: Vec::new(),
+            sources: 0,
+        });
+        entry.support.push(support);
+    }
+    let mut values: Vec<AssertedValue> = grouped.into_values().collect();
+    if values.is_empty() {
+        // Only unparsed cells: the attribute has no value to show a consensus for.
+        return None;
+    }
+    for v in &mut values {
+        v.support.sort_by(|a, b| (&a.source, &a.record).cmp(&(&b.source, &b.record)));
+        v.sources = v.support.iter().map(|s| &s.source).collect::<BTreeSet<_>>().len() as u64;
+    }
+    values.sort_by(|a, b| (&a.display, value_key(&a.value)).cmp(&(&b.display, value_key(&b.value))));
+    let (consensus, decision) = decide(&values, sources, rule);
+    let agrees = |a: &Value, b: &Value| match (a, b) {
+        (Value::Date { date: x }, Value::Date { date: y }) => x.overlaps(y),
+        _ => value_key(a) == value_key(b),
+    };
+    let conflict = values.iter().enumerate().any(|(i, a)| values[i + 1..].iter().any(|b| !agrees(&a.value, &b.value)));
+    let corroboration = values
+        .iter()
+        .filter(|v| agrees(&v.value, &values[consensus].value))
+        .flat_map(|v| v.support.iter().map(|s| &s.source))
+        .collect::<BTreeSet<_>>()
+        .len() as u64;
+    Some(AttributeProfile { field, values, consensus, decision, conflict, corroboration, unparsed })
+}
+
+/// Applies the rule's steps to the candidate values, narrowing until one remains.
+fn decide(values: &[AssertedValue], sources: &BTreeMap<SourceId, SourceInfo>, rule: &ConsensusRule) -> (usize, Decision) {
+    let mut candidates: Vec<usize> = (0..values.len()).collect();
+    if candidates.len() == 1 {
+        return (0, Decision::Unanimous);
+    }
+    for &step in &rule.order {
+        // Smaller scores are better.
+        let score = |i: usize| -> (i64, i64) {
+            let v = &values[i];
+            let source_infos = || v.support.iter().filter_map(|s| sources.get(&s.source));
+            match step {
+                Step::Kind => {
+                    let best = v.support.iter().map(|s| sources.get(&s.source).map_or(rule.kinds.len() + 1, |i| rule.kind_rank(&i.kind))).min();
+                    (best.unwrap_or(usize::MAX) as i64, 0)
+                }
+                Step::Majority => (-(v.sources as i64), 0),
+                Step::Precise => match &v.value {
+                    Value::Date { date } => (i64::from(date.latest().days()) - i64::from(date.earliest().days()), 0),
+                    _ => (0, 0),
+                },
+                Step::Earliest => {
+                    let earliest = source_infos().filter_map(|i| i.date).map(|d| d.earliest().days()).min();
+                    earliest.map_or((1, 0), |d| (0, i64::from(d)))
+                }
+            }
+        };
+        let best = candidates.iter().map(|&i| score(i)).min().expect("candidates are never empty");
+        candidates.retain(|&i| score(i) == best);
+        if candidates.len() == 1 {
+            return (candidates[0], Decision::By(step));
+        }
+    }
+    (candidates[0], Decision::Alphabetical)
+}
+
+/// Posts from each record's post parts, merged when organisation, unit and role agree.
+fn posts(per_record: Vec<(RecordId, BTreeMap<PostPart, Value>)>) -> Vec<PostHeld> {
+    let text = |parts: &BTreeMap<PostPart, Value>, part| match parts.get(&part) {
+        Some(Value::Text { text }) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+        _ => None,
+    };
+    let date = |parts: &BTreeMap<PostPart, Value>, part| match parts.get(&part) {
+        Some(Value::Date { date }) => Some(*date),
+        _ => None,
+    };
+    let mut merged: BTreeMap<(String, String, String), PostHeld> = BTreeMap::new();
+    for (record, parts) in per_record {
+        let (organisation, unit, role) = (text(&parts, PostPart::Organisation), text(&parts, PostPart::Unit), text(&parts, PostPart::Role));
+        let key = |t: &Option<String>| t.as_deref().map(normalise).unwrap_or_default();
+        let post = merged.entry((key(&organisation), key(&unit), key(&role))).or_insert_with(|| PostHeld {
+            organisation,
+            unit,
+            role,
+            from: None,
+            to: None,
+            records: Vec::new(),
+        });
+        post.from = narrowest(post.from, date(&parts, PostPart::From));
+        post.to = narrowest(post.to, date(&parts, PostPart::To));
+        post.records.push(record);
+    }
+    let mut posts: Vec<PostHeld> = merged.into_values().collect();
+    for p in &mut posts {
+        p.records.sort();
+    }
+    posts.sort_by_key(|p| (p.from.map(|d| d.midpoint()), p.to.map(|d| d.midpoint())));
+    posts
+}
+
+fn narrowest(a: Option<UncertainDate>, b: Option<UncertainDate>) -> Option<UncertainDate> {
+    let width = |d: &UncertainDate| i64::from(d.latest().days()) - i64::from(d.earliest().days());
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if width(&b) < width(&a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+fn label(profile: &Profile) -> String {
+    let parts: Vec<&str> = [Field::Surname, Field::GivenName, Field::Patronymic].into_iter().filter_map(|f| profile.text(f)).collect();
+    if !parts.is_empty() {
+        return parts.join(" ");
+    }
+    profile.text(Field::Name).map_or_else(|| profile.person.to_string(), str::to_owned)
+}
+
+/// Whether an event kind is recorded for the person at all (a date, a detail or a true flag).
+pub fn has_event(profile: &Profile, kind: EventKind) -> bool {
+    profile.attributes.iter().any(|a| match a.field {
+        Field::Event(k, EventPart::Occurred) if k == kind => matches!(a.consensus_value().value, Value::Flag { flag: true }),
+        Field::Event(k, _) => k == kind,
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::expect;
+    use std::sync::Arc;
+
+    fn assertion(field: &str, raw: &str) -> Assertion {
+        let field: Field = field.parse().unwrap();
+        let value = match field.value_kind() {
+            model::ValueKind::Date => match UncertainDate::parse_standard(raw) {
+                Ok(date) => Value::Date { date },
+                Err(e) => Value::Unparsed { reason: e.to_string() },
+            },
+            model::ValueKind::Flag => Value::Flag { flag: raw == "true" },
+            _ => Value::Text { text: raw.to_owned() },
+        };
+        Assertion { field, column: Arc::from(field.name()), raw: raw.to_owned(), value }
+    }
+
+    fn record(id: &str, source: &str, claims: &[(&str, &str)]) -> LinkedRecord {
+        LinkedRecord { record: RecordId::new(id), source: SourceId::new(source), assertions: claims.iter().map(|(f, r)| assertion(f, r)).collect() }
+    }
+
+    fn sources() -> BTreeMap<SourceId, SourceInfo> {
+        [("fsb-archive", "archive", "1992"), ("memorial", "book_of_memory", "2007"), ("pravda", "press", "1937"), ("izvestia", "press", "1938")]
+            .iter()
+            .map(|(id, kind, date)| {
+                (SourceId::new(*id), SourceInfo { id: SourceId::new(*id), kind: (*kind).into(), date: Some(UncertainDate::parse_standard(date).unwrap()) })
+            })
+            .collect()
+    }
+
+    fn show(profile: &Profile) -> String {
+        let mut out = vec![format!("{} «{}» records {:?}", profile.person, profile.label, profile.records.iter().map(RecordId::as_str).collect::<Vec<_>>())];
+        for a in &profile.attributes {
+            let values: Vec<String> = a.values.iter().map(|v| format!("{}({})", v.display, v.sources)).collect();
+            out.push(format!(
+                "{}: {} => {} by {:?}{} corroborated {}{}",
+                a.field,
+                values.join(" "),
+                a.consensus_value().display,
+                a.decision,
+                if a.conflict { " CONFLICT" } else { "" },
+                a.corroboration,
+                if a.unparsed.is_empty() { String::new() } else { format!(" unparsed {:?}", a.unparsed.iter().map(|s| &s.raw).collect::<Vec<_>>()) }
+            ));
+        }
+        for p in &profile.posts {
+            out.push(format!("post {:?} {:?} {:?} {:?}..{:?} {:?}", p.role, p.unit, p.organisation, p.from.map(|d| d.to_string()), p.to.map(|d| d.to_string()), p.records));
+        }
+        out.join("\n")
+    }
+
+    #[test]
+    fn consensus_conflicts_and_corroboration() {
+        let records = [
+            record("r1", "memorial", &[("surname", "Иванов"), ("nationality", "русский"), ("birth_date", "1901"), ("arrest", "1937-08-05"), ("execution.occurred", "true")]),
+            record("r2", "pravda", &[("surname", "Иванов"), ("nationality", "украинец"), ("birth_date", "1901-03-05"), ("arrest", "1937-09")]),
+            record("r3", "izvestia", &[("surname", "ИВАНОВ "), ("nationality", "украинец"), ("birth_date", "19O1")]),
+            record("r4", "fsb-archive", &[("given_name", "Пётр"), ("arrest", "1937-08")]),
+            record("r5", "memorial", &[("given_name", "Петр"), ("post.role", "начальник"), ("post.unit", "РО НКВД"), ("post.from", "1935")]),
+            record("r6", "pravda", &[("post.role", "Начальник"), ("post.unit", "РО  НКВД"), ("post.from", "1935-04"), ("post.to", "1937")]),
+        ];
+        let profile = build_profile(PersonId::new("p1"), &records, &sources(), &ConsensusRule::default());
+        expect![[r#"
+            p1 «Иванов Пётр» records ["r1", "r2", "r3", "r4", "r5", "r6"]
+            surname: Иванов(3) => Иванов by Unanimous corroborated 3
+            given_name: Пётр(2) => Пётр by Unanimous corroborated 2
+            birth_date: 1901(1) 1901-03-05(1) => 1901 by By(Kind) corroborated 2 unparsed ["19O1"]
+            nationality: русский(1) украинец(2) => русский by By(Kind) CONFLICT corroborated 1
+            arrest.date: 1937-08(1) 1937-08-05(1) 1937-09(1) => 1937-08 by By(Kind) CONFLICT corroborated 2
+            execution.occurred: true(1) => true by Unanimous corroborated 1
+            post Some("начальник") Some("РО НКВД") None Some("1935-04")..Some("1937") [RecordId("r5"), RecordId("r6")]"#]]
+        .assert_eq(&show(&profile));
+        assert!(has_event(&profile, EventKind::Execution));
+        assert!(!has_event(&profile, EventKind::Trial));
+    }
+
+    #[test]
+    fn the_rule_is_readable_and_changeable() {
+        let records = [
+            record("r1", "memorial", &[("nationality", "русский")]),
+            record("r2", "pravda", &[("nationality", "украинец")]),
+            record("r3", "izvestia", &[("nationality", "украинец")]),
+        ];
+        let majority_first = ConsensusRule { order: vec![Step::Majority, Step::Kind], ..ConsensusRule::default() };
+        let by_majority = build_profile(PersonId::new("p"), &records, &sources(), &majority_first);
+        assert_eq!(by_majority.text(Field::Nationality), Some("украинец"));
+        assert_eq!(by_majority.attribute(Field::Nationality).unwrap().decision, Decision::By(Step::Majority));
+        let earliest_only = ConsensusRule { order: vec![Step::Earliest], ..ConsensusRule::default() };
+        assert_eq!(build_profile(PersonId::new("p"), &records, &sources(), &earliest_only).text(Field::Nationality), Some("украинец"));
+        expect!["prefer sources of kind archive > official > book_of_memory > memoir > press; then the value most sources give; then the most precise date; then the value of the earliest source; last, the first value in alphabetical order"]
+            .assert_eq(&ConsensusRule::default().describe());
+    }
+}
