@@ -5,6 +5,7 @@
 
 pub mod assertion;
 pub mod date;
+pub mod date_parse;
 pub mod diagnostic;
 pub mod id;
 pub mod record;
@@ -12,7 +13,8 @@ pub mod record;
 pub use assertion::{
     Assertion, Cell, Event, EventKind, EventPart, Field, IngestedRecord, Post, PostPart, RecordLocator, Value, ValueKind,
 };
-pub use date::{Calendar, Day, Precision, UncertainDate};
+pub use date::{Calendar, DateError, Day, Precision, UncertainDate};
+pub use date_parse::{DateOptions, parse_date};
 pub use diagnostic::{Diagnostic, Severity};
 pub use id::{PersonId, RecordId, SourceId};
 pub use record::{Sex, StandardRecord};

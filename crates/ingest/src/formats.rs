@@ -1,0 +1,308 @@
+//! The file formats: delimited text, XLSX workbooks and JSON Lines, each read row by row into a
+//! [`RowSink`] without holding the whole table. Readers take bytes or text, not paths, so they can be
+//! fuzzed and tested in memory.
+
+use model::date_parse::day_from_excel_serial;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use std::fmt;
+use std::io::Cursor;
+use std::sync::Arc;
+
+/// Where rows go. `header` names `cells` one for one (readers pad short rows and name extra cells).
+pub(crate) trait RowSink {
+    /// The header of a table; `Err` stops the file (a mapped column is missing).
+    fn header(&mut self, header: &[Arc<str>]) -> Result<(), crate::IngestError>;
+    /// One data row; `row` is the 1-based line/row a spreadsheet user sees.
+    fn row(&mut self, row: u64, header: &[Arc<str>], cells: &[&str]);
+    /// A row whose keys differ from the last one (JSON Lines): map by these names.
+    fn row_with_own_header(&mut self, row: u64, header: &[Arc<str>], cells: &[&str]);
+    /// The worksheet being read (workbooks), before any row.
+    fn sheet(&mut self, name: &Arc<str>);
+    /// A problem with the file's shape at a row (ragged row, malformed line).
+    fn problem(&mut self, row: Option<u64>, severity: model::Severity, message: String);
+}
+
+/// The name of a column without a header cell: its 1-based number.
+fn numbered(index: usize) -> Arc<str> {
+    format!("column {}", index + 1).into()
+}
+
+/// Header names, with blank ones replaced by their number.
+fn header_names<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<Arc<str>> {
+    cells
+        .enumerate()
+        .map(|(i, c)| if c.trim().is_empty() { numbered(i) } else { Arc::from(c.trim()) })
+        .collect()
+}
+
+/// Guesses a delimiter from the first lines: the candidate that splits them most consistently.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let count_outside_quotes = |line: &str, delimiter: u8| {
+        let mut quoted = false;
+        line.bytes()
+            .filter(|&b| {
+                if b == b'"' {
+                    quoted = !quoted;
+                }
+                b == delimiter && !quoted
+            })
+            .count()
+    };
+    let mut best = (0usize, 0usize, b',');
+    for delimiter in CANDIDATES {
+        let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, delimiter)).collect();
+        let Some(&first) = counts.first() else { continue };
+        if first == 0 {
+            continue;
+        }
+        let consistent = counts.iter().filter(|&&c| c == first).count();
+        if (consistent, first) > (best.0, best.1) {
+            best = (consistent, first, delimiter);
+        }
+    }
+    best.2
+}
+
+/// Reads delimited text. `header_row` is the 1-based record holding the names (0: none).
+pub(crate) fn read_delimited(
+    text: &str,
+    delimiter: u8,
+    header_row: u32,
+    sink: &mut impl RowSink,
+) -> Result<(), crate::IngestError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    let mut header: Vec<Arc<str>> = Vec::new();
+    let mut index = 0u32;
+    let mut have_header = header_row == 0;
+    if have_header {
+        sink.header(&header)?;
+    }
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let row = e.position().map(|p| p.line());
+                sink.problem(row, model::Severity::Error, format!("unreadable delimited text: {e}"));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        index += 1;
+        let line = record.position().map_or(u64::from(index), |p| p.line());
+        if !have_header {
+            if index == header_row {
+                header = header_names(record.iter());
+                sink.header(&header)?;
+                have_header = true;
+            }
+            continue;
+        }
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut cells: Vec<&str> = record.iter().collect();
+        emit_row(line, &mut header, &mut cells, header_row == 0, sink);
+    }
+    if !have_header {
+        sink.problem(None, model::Severity::Error, format!("the file has fewer than {header_row} rows, so no header"));
+        sink.header(&header)?;
+    }
+    Ok(())
+}
+
+/// Pads or names cells so the header and the row line up, reporting ragged rows.
+fn emit_row(row: u64, header: &mut Vec<Arc<str>>, cells: &mut Vec<&str>, headerless: bool, sink: &mut impl RowSink) {
+    if cells.len() != header.len() && !headerless {
+        let trailing_blank = cells.len() > header.len() && cells[header.len()..].iter().all(|c| c.trim().is_empty());
+        if !trailing_blank {
+            sink.problem(Some(row), model::Severity::Warning, format!("{} cells, the header has {}", cells.len(), header.len()));
+        }
+    }
+    while header.len() < cells.len() {
+        header.push(numbered(header.len()));
+    }
+    while cells.len() < header.len() {
+        cells.push("");
+    }
+    sink.row(row, header, cells);
+}
+
+/// The chosen worksheet of an XLSX workbook.
+pub(crate) fn read_xlsx(
+    bytes: &[u8],
+    sheet: Option<&crate::manifest::SheetChoice>,
+    header_row: u32,
+    file: &str,
+    sink: &mut impl RowSink,
+) -> Result<(), crate::IngestError> {
+    use calamine::{DataRef, Reader};
+    let not_a_workbook = |e: calamine::XlsxError| crate::IngestError::NotAWorkbook { file: file.to_owned(), message: e.to_string() };
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(not_a_workbook)?;
+    let names = workbook.sheet_names();
+    let name = match sheet {
+        None => names.first().cloned(),
+        Some(crate::manifest::SheetChoice::Index(i)) => names.get(i - 1).cloned(),
+        Some(crate::manifest::SheetChoice::Name(n)) => names.iter().find(|s| *s == n).cloned(),
+    }
+    .ok_or_else(|| crate::IngestError::NoSuchSheet {
+        file: file.to_owned(),
+        sheet: match sheet {
+            Some(crate::manifest::SheetChoice::Index(i)) => format!("#{i}"),
+            Some(crate::manifest::SheetChoice::Name(n)) => n.clone(),
+            None => "#1".to_owned(),
+        },
+        available: names.clone(),
+    })?;
+    sink.sheet(&Arc::from(name.as_str()));
+    let mut reader = workbook.worksheet_cells_reader(&name).map_err(not_a_workbook)?;
+
+    let mut header: Vec<Arc<str>> = Vec::new();
+    let mut have_header = header_row == 0;
+    if have_header {
+        sink.header(&header)?;
+    }
+    let mut texts: Vec<String> = Vec::new();
+    let mut current_row: Option<u32> = None;
+    let mut flush = |row: u32, texts: &mut Vec<String>, header: &mut Vec<Arc<str>>, have_header: &mut bool| -> Result<(), crate::IngestError> {
+        let spreadsheet_row = row + 1;
+        if !*have_header {
+            if spreadsheet_row == header_row {
+                *header = header_names(texts.iter().map(String::as_str));
+                sink.header(header)?;
+                *have_header = true;
+            }
+        } else if spreadsheet_row > header_row && texts.iter().any(|t| !t.trim().is_empty()) {
+            let mut cells: Vec<&str> = texts.iter().map(String::as_str).collect();
+            emit_row(u64::from(spreadsheet_row), header, &mut cells, header_row == 0, sink);
+        }
+        texts.clear();
+        Ok(())
+    };
+    loop {
+        let cell = match reader.next_cell() {
+            Ok(Some(cell)) => cell,
+            Ok(None) => break,
+            Err(e) => return Err(not_a_workbook(e)),
+        };
+        let (row, column) = cell.get_position();
+        if current_row != Some(row) {
+            if let Some(previous) = current_row {
+                flush(previous, &mut texts, &mut header, &mut have_header)?;
+            }
+            current_row = Some(row);
+        }
+        let column = column as usize;
+        if texts.len() <= column {
+            texts.resize(column + 1, String::new());
+        }
+        texts[column] = match cell.get_value() {
+            DataRef::Empty => String::new(),
+            DataRef::String(s) => s.clone(),
+            DataRef::SharedString(s) => (*s).to_owned(),
+            DataRef::Int(i) => i.to_string(),
+            DataRef::Float(f) => number_text(*f),
+            DataRef::Bool(b) => b.to_string(),
+            // A cell formatted as a date: its serial day (durations are not met in lists).
+            DataRef::DateTime(dt) => match day_from_excel_serial(dt.as_f64()) {
+                Some(day) => day.to_string(),
+                None => number_text(dt.as_f64()),
+            },
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+            DataRef::Error(e) => format!("#{e}"),
+        };
+    }
+    if let Some(previous) = current_row {
+        flush(previous, &mut texts, &mut header, &mut have_header)?;
+    }
+    if !have_header {
+        sink.problem(None, model::Severity::Error, format!("the sheet has fewer than {header_row} rows, so no header"));
+        sink.header(&header)?;
+    }
+    Ok(())
+}
+
+/// A spreadsheet number as a person reads it: `1938`, not `1938.0`.
+fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { f.to_string() }
+}
+
+/// JSON Lines: each non-blank line one object; its keys are the columns, in the line's order.
+pub(crate) fn read_jsonl(text: &str, sink: &mut impl RowSink) -> Result<(), crate::IngestError> {
+    sink.header(&[])?;
+    let mut names: std::collections::HashMap<String, Arc<str>> = std::collections::HashMap::new();
+    let mut header: Vec<Arc<str>> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let row = index as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(line);
+        let object = match deserializer.deserialize_map(ObjectVisitor).and_then(|o| deserializer.end().map(|()| o)) {
+            Ok(object) => object,
+            Err(e) => {
+                sink.problem(Some(row), model::Severity::Error, format!("expected a JSON object, {e}"));
+                continue;
+            }
+        };
+        header.clear();
+        header.extend(object.0.iter().map(|(k, _)| names.entry(k.clone()).or_insert_with(|| k.as_str().into()).clone()));
+        let cells: Vec<&str> = object.0.iter().map(|(_, v)| v.as_str()).collect();
+        sink.row_with_own_header(row, &header, &cells);
+    }
+    Ok(())
+}
+
+/// A JSON object's entries in file order, each value as the text a cell would hold.
+struct OrderedObject(Vec<(String, String)>);
+
+struct ObjectVisitor;
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = OrderedObject;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedObject, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+            let text = match value {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            entries.push((key, text));
+        }
+        Ok(OrderedObject(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_prefers_the_consistent_delimiter() {
+        assert_eq!(sniff_delimiter("a;b;c\n1;2;3\n"), b';');
+        assert_eq!(sniff_delimiter("a,b\n\"x;y;z\",2\n"), b',');
+        assert_eq!(sniff_delimiter("a\tb\tc\n1\t2\t3\n"), b'\t');
+        assert_eq!(sniff_delimiter("single column\n"), b',');
+    }
+
+    #[test]
+    fn spreadsheet_numbers_read_as_written() {
+        assert_eq!(number_text(1938.0), "1938");
+        assert_eq!(number_text(35.5), "35.5");
+    }
+}
