@@ -1,1 +1,24 @@
 //! Record linkage: blocking, comparison, Fellegi-Sunter scoring with EM, clustering. Pure, no IO.
+//!
+//! The stages, each a module over plain data: [`spec`] (what to compare), [`prepare`] (records to
+//! columns), [`block`] (candidate pairs), [`compare`] (agreement levels), [`fs`] (m/u, EM,
+//! scores, explanations), [`cluster`] (persons without chaining), [`ids`] (stable person ids,
+//! decisions), [`pipeline`] (the run), [`metrics`] (evaluation) and [`simulate`] (a register with
+//! known truth). Name matching enters through the [`namekey::NameMatcher`] seam.
+
+pub mod block;
+pub mod cluster;
+pub mod compare;
+pub mod fs;
+pub mod ids;
+pub mod metrics;
+pub mod namekey;
+pub mod pipeline;
+pub mod prepare;
+pub mod simulate;
+pub mod spec;
+
+pub use ids::{Decision, DecisionKind, IdEvent, assign_ids};
+pub use namekey::{FoldingMatcher, NameMatcher, NamePart};
+pub use pipeline::{LinkInputs, LinkOutcome, Linker, blocking_recall, link};
+pub use spec::{FieldKind, FieldSpec, LinkSpec, LinkType};

@@ -1,0 +1,326 @@
+//! Candidate generation: several blocking rules at once, each pair produced once, oversized blocks
+//! split by further keys (and the pairs that splitting leaves uncompared counted, never hidden).
+//!
+//! A record's key under a rule is a 64-bit hash of its atoms; a pair is produced by the first rule
+//! under which both records share an (effective, post-split) key, so no global pair set is needed
+//! and blocks can be processed independently and in parallel.
+
+use crate::prepare::{Column, NULL, Prepared};
+use crate::spec::BlockingSpec;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum BlockingError {
+    #[error("blocking key {0:?}: expected `column:how`")]
+    Syntax(String),
+    #[error("blocking key {0:?}: column is not a compared field")]
+    UnknownColumn(String),
+    #[error("blocking key {atom:?}: `{how}` does not apply to this column")]
+    Inapplicable { atom: String, how: String },
+}
+
+/// How an atom reads a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum How {
+    Key,
+    KeyPrefix(usize),
+    Initial,
+    Value,
+    Year,
+    Decade,
+    Prefix(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Atom {
+    field: usize,
+    how: How,
+}
+
+const ABSENT: u64 = 0;
+
+fn mix(h: u64, v: u64) -> u64 {
+    // A SplitMix64 step over the running hash: cheap, well spread, deterministic everywhere.
+    let mut z = h ^ v.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_add(h << 6).wrapping_add(h >> 2);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn hash_chars(chars: impl Iterator<Item = char>) -> u64 {
+    chars.fold(0x243F_6A88_85A3_08D3, |h, c| mix(h, c as u64))
+}
+
+impl Atom {
+    fn parse(p: &Prepared, text: &str) -> Result<Atom, BlockingError> {
+        let (col, how) = text.split_once(':').ok_or_else(|| BlockingError::Syntax(text.to_owned()))?;
+        let field = p.field_index(col).ok_or_else(|| BlockingError::UnknownColumn(text.to_owned()))?;
+        let how = match how {
+            "key" => How::Key,
+            "initial" => How::Initial,
+            "value" => How::Value,
+            "year" => How::Year,
+            "decade" => How::Decade,
+            h if h.starts_with("key") => How::KeyPrefix(h[3..].parse().map_err(|_| BlockingError::Syntax(text.into()))?),
+            h if h.starts_with("prefix") => {
+                How::Prefix(h[6..].parse().map_err(|_| BlockingError::Syntax(text.into()))?)
+            }
+            _ => return Err(BlockingError::Syntax(text.to_owned())),
+        };
+        let fits = matches!(
+            (&p.columns[field], how),
+            (Column::Strings { .. }, How::Key | How::KeyPrefix(_) | How::Initial | How::Value | How::Prefix(_))
+                | (Column::Dates { .. }, How::Year | How::Decade)
+                | (Column::Sexes(_) | Column::Numbers(_), How::Value)
+        );
+        if !fits {
+            return Err(BlockingError::Inapplicable { atom: text.to_owned(), how: format!("{how:?}") });
+        }
+        Ok(Atom { field, how })
+    }
+
+    /// The atom's hash for record `i`, or [`ABSENT`].
+    fn value(&self, p: &Prepared, i: usize) -> u64 {
+        let h = match &p.columns[self.field] {
+            Column::Strings { ids, values, key_names, .. } => {
+                let id = ids[i];
+                if id == NULL {
+                    return ABSENT;
+                }
+                let v = &values[id as usize];
+                match self.how {
+                    How::Key => mix(1, v.key as u64),
+                    How::KeyPrefix(n) => hash_chars(key_names[v.key as usize].chars().take(n)),
+                    How::Initial => match v.chars.first() {
+                        Some(&c) => mix(2, c as u64),
+                        None => return ABSENT,
+                    },
+                    How::Prefix(n) => hash_chars(v.normalized.chars().take(n)),
+                    _ => mix(3, id as u64),
+                }
+            }
+            Column::Dates { .. } => match p.years(self.field, i) {
+                // Only dates known to the year block; a wider interval is compared via other rules.
+                Some((a, b)) if a == b => mix(4, if self.how == How::Decade { a.div_euclid(10) } else { a } as u64),
+                _ => return ABSENT,
+            },
+            Column::Sexes(s) => match s[i] {
+                0 => return ABSENT,
+                x => mix(5, x as u64),
+            },
+            Column::Numbers(v) => {
+                if v[i].is_nan() {
+                    return ABSENT;
+                }
+                mix(6, v[i].to_bits())
+            }
+        };
+        h | 1
+    }
+}
+
+/// What one rule did: its blocks, the pairs it produced, and what splitting cost.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RuleReport {
+    pub rule: String,
+    pub blocks: usize,
+    pub largest_block: usize,
+    /// Pairs produced by this rule and no earlier one.
+    pub pairs: u64,
+    /// Blocks above the size limit that were split by further keys.
+    pub oversized_blocks: usize,
+    /// Pairs inside oversized blocks that no sub-block contained (other rules may still find them).
+    pub pairs_not_compared: u64,
+}
+
+/// Candidate generation over a prepared data set.
+pub struct Blocker {
+    rules: Vec<Vec<Atom>>,
+    names: Vec<String>,
+    /// Per rule, per record: effective block key (post-split), or [`ABSENT`].
+    keys: Vec<Vec<u64>>,
+    pub reports: Vec<RuleReport>,
+}
+
+fn pairs_in(n: usize) -> u64 {
+    (n as u64) * (n as u64).saturating_sub(1) / 2
+}
+
+impl Blocker {
+    /// Parses the rules and computes every record's effective keys; splits oversized blocks.
+    pub fn new(p: &Prepared, rules: &[BlockingSpec], max_block: usize) -> Result<Blocker, BlockingError> {
+        let parsed: Vec<Vec<Atom>> = rules
+            .iter()
+            .map(|r| r.keys.iter().map(|k| Atom::parse(p, k)).collect::<Result<Vec<_>, _>>())
+            .collect::<Result<_, _>>()?;
+        // Secondary atoms for splitting: every key-like atom of any rule, in rule order.
+        let mut secondary: Vec<Atom> = Vec::new();
+        for a in parsed.iter().flatten() {
+            if !secondary.contains(a) {
+                secondary.push(*a);
+            }
+        }
+        for f in 0..p.fields.len() {
+            if let Column::Strings { .. } = p.columns[f] {
+                for a in [Atom { field: f, how: How::Key }, Atom { field: f, how: How::Value }] {
+                    if !secondary.contains(&a) {
+                        secondary.push(a);
+                    }
+                }
+            }
+        }
+        let mut keys = Vec::new();
+        let mut reports = Vec::new();
+        for (rule, spec) in parsed.iter().zip(rules) {
+            let (k, report) = effective_keys(p, rule, &secondary, max_block.max(2), spec.keys.join(" + "));
+            keys.push(k);
+            reports.push(report);
+        }
+        Ok(Blocker { rules: parsed, names: rules.iter().map(|r| r.keys.join(" + ")).collect(), keys, reports })
+    }
+
+    pub fn rule_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Whether a pair is allowed at all (sources that never repeat a person).
+    pub fn allowed(p: &Prepared, a: usize, b: usize) -> bool {
+        let (sa, sb) = (p.source[a], p.source[b]);
+        !(sa == sb && p.unique_source[sa as usize])
+    }
+
+    /// Runs `visit` on every candidate pair `(a, b)` with `a < b`, once each, blocks in parallel;
+    /// `keep` filters which pairs are wanted (e.g. only pairs touching new records). Returns each
+    /// block's results in a deterministic order.
+    pub fn for_each_block<T: Send>(
+        &mut self,
+        p: &Prepared,
+        keep: &(dyn Fn(usize, usize) -> bool + Sync),
+        visit: &(dyn Fn(usize, usize) -> Option<T> + Sync),
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for r in 0..self.rules.len() {
+            let keys = &self.keys[r];
+            let mut members: Vec<(u64, u32)> =
+                keys.iter().enumerate().filter(|(_, k)| **k != ABSENT).map(|(i, k)| (*k, i as u32)).collect();
+            members.par_sort_unstable();
+            let mut starts = Vec::new();
+            for i in 0..members.len() {
+                if i == 0 || members[i].0 != members[i - 1].0 {
+                    starts.push(i);
+                }
+            }
+            starts.push(members.len());
+            let earlier = &self.keys[..r];
+            let results: Vec<(u64, Vec<T>)> = starts
+                .par_windows(2)
+                .map(|w| {
+                    let block = &members[w[0]..w[1]];
+                    let mut produced = 0u64;
+                    let mut found = Vec::new();
+                    for (i, &(_, a)) in block.iter().enumerate() {
+                        for &(_, b) in &block[i + 1..] {
+                            let (a, b) = (a as usize, b as usize);
+                            if !Self::allowed(p, a, b) || !keep(a, b) {
+                                continue;
+                            }
+                            if earlier.iter().any(|k| k[a] != ABSENT && k[a] == k[b]) {
+                                continue;
+                            }
+                            produced += 1;
+                            if let Some(t) = visit(a, b) {
+                                found.push(t);
+                            }
+                        }
+                    }
+                    (produced, found)
+                })
+                .collect();
+            let mut produced = 0;
+            for (n, found) in results {
+                produced += n;
+                out.extend(found);
+            }
+            self.reports[r].pairs = produced;
+        }
+        out
+    }
+
+    /// Whether some rule puts `a` and `b` in one block (the blocking recall of a true pair).
+    pub fn covers(&self, a: usize, b: usize) -> bool {
+        self.keys.iter().any(|k| k[a] != ABSENT && k[a] == k[b])
+    }
+}
+
+fn effective_keys(p: &Prepared, rule: &[Atom], secondary: &[Atom], max_block: usize, name: String) -> (Vec<u64>, RuleReport) {
+    let n = p.len();
+    let mut keys: Vec<u64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut h = 0x5851_F42D_4C95_7F2Du64;
+            for a in rule {
+                let v = a.value(p, i);
+                if v == ABSENT {
+                    return ABSENT;
+                }
+                h = mix(h, v);
+            }
+            h | 1
+        })
+        .collect();
+    let mut report = RuleReport { rule: name, ..RuleReport::default() };
+    let sizes = |keys: &[u64]| {
+        let mut counts: HashMap<u64, usize> = HashMap::new();
+        for &k in keys.iter().filter(|k| **k != ABSENT) {
+            *counts.entry(k).or_insert(0) += 1;
+        }
+        counts
+    };
+    let mut counts = sizes(&keys);
+    let original_oversized: HashMap<u64, usize> =
+        counts.iter().filter(|(_, c)| **c > max_block).map(|(k, c)| (*k, *c)).collect();
+    report.oversized_blocks = original_oversized.len();
+    let original = (!original_oversized.is_empty()).then(|| keys.clone());
+    let extra: Vec<&Atom> = secondary.iter().filter(|a| !rule.contains(a)).collect();
+    for round in 0.. {
+        let oversized: HashMap<u64, usize> =
+            counts.iter().filter(|(_, c)| **c > max_block).map(|(k, c)| (*k, *c)).collect();
+        if oversized.is_empty() {
+            break;
+        }
+        // Split by the next secondary atom; when those run out, into consecutive chunks.
+        let mut chunk_pos: HashMap<u64, usize> = HashMap::new();
+        for (i, key) in keys.iter_mut().enumerate() {
+            if *key == ABSENT || !oversized.contains_key(key) {
+                continue;
+            }
+            let salt = match extra.get(round) {
+                Some(a) => a.value(p, i),
+                None => {
+                    let pos = chunk_pos.entry(*key).or_insert(0);
+                    *pos += 1;
+                    ((*pos - 1) / max_block) as u64
+                }
+            };
+            *key = mix(*key, salt.wrapping_add(round as u64)) | 1;
+        }
+        counts = sizes(&keys);
+    }
+    if let Some(original) = original {
+        let before: u64 = original_oversized.values().map(|&c| pairs_in(c)).sum();
+        let mut parts: HashMap<u64, usize> = HashMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            if original_oversized.contains_key(&original[i]) {
+                *parts.entry(*k).or_insert(0) += 1;
+            }
+        }
+        let after: u64 = parts.values().map(|&c| pairs_in(c)).sum();
+        report.pairs_not_compared = before - after;
+    }
+    report.blocks = counts.len();
+    report.largest_block = counts.values().copied().max().unwrap_or(0);
+    (keys, report)
+}

@@ -1,0 +1,348 @@
+//! Field-by-field comparison of a record pair into discrete agreement levels.
+//!
+//! Each field kind has a fixed list of levels (level 0 is always "a value is missing", which
+//! carries no evidence). A pair's levels pack into a [`Pattern`] (4 bits per field), the unit EM
+//! counts and scoring looks up.
+
+use crate::prepare::{Column, NULL, Prepared};
+use crate::spec::FieldKind;
+
+/// Levels of all fields of a pair, 4 bits each (so at most 16 fields).
+pub type Pattern = u64;
+
+pub const MAX_FIELDS: usize = 16;
+
+/// The levels of a field kind, by index; index 0 is always `null`.
+pub fn level_labels(kind: FieldKind) -> &'static [&'static str] {
+    match kind {
+        FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname => &[
+            "null",
+            "exact",
+            "same key (variant spelling)",
+            "phonetic similarity >= 0.92",
+            "phonetic similarity >= 0.80",
+            "initial agrees",
+            "different",
+        ],
+        FieldKind::Date => &[
+            "null",
+            "same date",
+            "intervals overlap",
+            "within 31 days",
+            "within 400 days",
+            "within 1100 days",
+            "different",
+        ],
+        FieldKind::Sex => &["null", "same", "different"],
+        FieldKind::Text => &["null", "exact", "one edit", "similarity >= 0.90", "similarity >= 0.75", "different"],
+        FieldKind::Numeric => &["null", "exact", "within 1", "within 3", "different"],
+    }
+}
+
+/// How strongly a level speaks for a match, 0 = strongest; used to start EM sensibly.
+pub fn level_rank(kind: FieldKind, level: u8) -> u8 {
+    match (kind, level) {
+        (FieldKind::Sex, 2) => 4,
+        (FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname, 5) => 3,
+        (FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname, 6) => 5,
+        (_, l) => l.saturating_sub(1),
+    }
+}
+
+/// Levels whose weight is adjusted by the frequency of the agreed value.
+pub fn tf_level(kind: FieldKind, level: u8) -> bool {
+    match kind {
+        FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname => level == 1 || level == 2,
+        FieldKind::Text => level == 1,
+        _ => false,
+    }
+}
+
+/// The level of field `f` for records `a` and `b`.
+pub fn compare_field(p: &Prepared, f: usize, a: usize, b: usize) -> u8 {
+    let kind = p.fields[f].kind;
+    match &p.columns[f] {
+        Column::Strings { ids, values, .. } => {
+            let (ia, ib) = (ids[a], ids[b]);
+            if ia == NULL || ib == NULL {
+                return 0;
+            }
+            if ia == ib {
+                return 1;
+            }
+            let (va, vb) = (&values[ia as usize], &values[ib as usize]);
+            if kind == FieldKind::Text {
+                if va.normalized == vb.normalized {
+                    return 1;
+                }
+                if within_one_edit(&va.chars, &vb.chars) {
+                    return 2;
+                }
+                let s = jaro_winkler(&va.chars, &vb.chars);
+                return if s >= 0.90 {
+                    3
+                } else if s >= 0.75 {
+                    4
+                } else {
+                    5
+                };
+            }
+            if va.normalized == vb.normalized {
+                return 1;
+            }
+            if va.key == vb.key {
+                return 2;
+            }
+            let s = jaro_winkler(&va.chars, &vb.chars);
+            if s >= 0.92 {
+                3
+            } else if s >= 0.80 {
+                4
+            } else if initial_agrees(&va.chars, &vb.chars) {
+                5
+            } else {
+                6
+            }
+        }
+        Column::Dates { lo, hi } => {
+            let (la, ha, lb, hb) = (lo[a], hi[a], lo[b], hi[b]);
+            if la > ha || lb > hb {
+                return 0;
+            }
+            if la == lb && ha == hb {
+                return 1;
+            }
+            let gap = if la <= hb && lb <= ha { 0 } else if ha < lb { lb - ha } else { la - hb };
+            match gap {
+                0 => 2,
+                1..=31 => 3,
+                32..=400 => 4,
+                401..=1100 => 5,
+                _ => 6,
+            }
+        }
+        Column::Sexes(s) => match (s[a], s[b]) {
+            (0, _) | (_, 0) => 0,
+            (x, y) if x == y => 1,
+            _ => 2,
+        },
+        Column::Numbers(v) => {
+            let (x, y) = (v[a], v[b]);
+            if x.is_nan() || y.is_nan() {
+                return 0;
+            }
+            let d = (x - y).abs();
+            if d == 0.0 {
+                1
+            } else if d <= 1.0 {
+                2
+            } else if d <= 3.0 {
+                3
+            } else {
+                4
+            }
+        }
+    }
+}
+
+/// The comparison pattern of a pair over all fields.
+pub fn compare(p: &Prepared, a: usize, b: usize) -> Pattern {
+    let mut pattern = 0u64;
+    for f in 0..p.fields.len() {
+        pattern |= (compare_field(p, f, a, b) as u64) << (4 * f);
+    }
+    pattern
+}
+
+pub fn level_of(pattern: Pattern, field: usize) -> u8 {
+    ((pattern >> (4 * field)) & 0xF) as u8
+}
+
+/// An initial ("И.", "s") on one side that is the first letter of the other side.
+fn initial_agrees(a: &[char], b: &[char]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() <= 1 && !short.is_empty() && long.first() == short.first()
+}
+
+/// Optimal-string-alignment distance at most 1 (one substitution, insertion, deletion or swap).
+pub fn within_one_edit(a: &[char], b: &[char]) -> bool {
+    let (la, lb) = (a.len(), b.len());
+    if la.abs_diff(lb) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if prefix == la && prefix == lb {
+        return true;
+    }
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    if la == lb {
+        ra[1..] == rb[1..] || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+    } else if la > lb {
+        ra[1..] == *rb
+    } else {
+        *ra == rb[1..]
+    }
+}
+
+/// Jaro-Winkler similarity (prefix scale 0.1, at most 4 prefix characters).
+pub fn jaro_winkler(a: &[char], b: &[char]) -> f64 {
+    let (la, lb) = (a.len(), b.len());
+    if la == 0 || lb == 0 {
+        return if la == lb { 1.0 } else { 0.0 };
+    }
+    let window = (la.max(lb) / 2).saturating_sub(1);
+    let mut b_used = [false; 64];
+    let mut b_used_vec;
+    let b_used: &mut [bool] = if lb <= 64 {
+        &mut b_used[..lb]
+    } else {
+        b_used_vec = vec![false; lb];
+        &mut b_used_vec
+    };
+    let mut matches = 0usize;
+    let mut a_matched: [char; 64] = ['\0'; 64];
+    let mut a_matched_vec: Vec<char> = Vec::new();
+    for (i, &ca) in a.iter().enumerate() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(lb);
+        for j in lo..hi {
+            if !b_used[j] && b[j] == ca {
+                b_used[j] = true;
+                if matches < 64 {
+                    a_matched[matches] = ca;
+                } else {
+                    if a_matched_vec.is_empty() {
+                        a_matched_vec.extend_from_slice(&a_matched);
+                    }
+                    a_matched_vec.push(ca);
+                }
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let a_seq: &[char] = if matches <= 64 { &a_matched[..matches] } else { &a_matched_vec };
+    let mut transpositions = 0usize;
+    let mut k = 0usize;
+    for (j, &used) in b_used.iter().enumerate() {
+        if used {
+            if a_seq[k] != b[j] {
+                transpositions += 1;
+            }
+            k += 1;
+        }
+    }
+    let m = matches as f64;
+    let jaro = (m / la as f64 + m / lb as f64 + (m - (transpositions / 2) as f64) / m) / 3.0;
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
+    jaro + prefix * 0.1 * (1.0 - jaro)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::namekey::FoldingMatcher;
+    use crate::spec::{FieldSpec, LinkSpec};
+    use expect_test::{Expect, expect};
+    use model::{Sex, StandardRecord, UncertainDate};
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    #[test]
+    fn jaro_winkler_matches_the_textbook_values() {
+        let jw = |a: &str, b: &str| (jaro_winkler(&chars(a), &chars(b)) * 1000.0).round() / 1000.0;
+        assert_eq!(jw("martha", "marhta"), 0.961);
+        assert_eq!(jw("dwayne", "duane"), 0.84);
+        assert_eq!(jw("dixon", "dicksonx"), 0.813);
+        assert_eq!(jw("abc", "xyz"), 0.0);
+        assert_eq!(jw("same", "same"), 1.0);
+    }
+
+    #[test]
+    fn one_edit() {
+        assert!(within_one_edit(&chars("1234"), &chars("1243")));
+        assert!(within_one_edit(&chars("1234"), &chars("124")));
+        assert!(within_one_edit(&chars("1234"), &chars("1235")));
+        assert!(!within_one_edit(&chars("1234"), &chars("2143")));
+        assert!(!within_one_edit(&chars("1234"), &chars("12")));
+    }
+
+    fn record(id: &str, surname: &str, given: &str, patronymic: &str, birth: &str, sex: Option<Sex>, place: &str) -> StandardRecord {
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        StandardRecord {
+            id: id.into(),
+            surname: opt(surname),
+            given_name: opt(given),
+            patronymic: opt(patronymic),
+            birth_date: UncertainDate::parse_standard(birth).ok(),
+            sex,
+            birth_place: opt(place),
+            ..StandardRecord::default()
+        }
+    }
+
+    fn check(a: StandardRecord, b: StandardRecord, expect: Expect) {
+        let spec = LinkSpec {
+            fields: vec![
+                FieldSpec::new("surname", FieldKind::Surname),
+                FieldSpec::new("given_name", FieldKind::Given),
+                FieldSpec::new("patronymic", FieldKind::Patronymic),
+                FieldSpec::new("birth_date", FieldKind::Date),
+                FieldSpec::new("sex", FieldKind::Sex),
+                FieldSpec::new("birth_place", FieldKind::Text),
+            ],
+            ..LinkSpec::default()
+        };
+        let p = Prepared::new(&[a, b], &spec, &FoldingMatcher);
+        let pattern = compare(&p, 0, 1);
+        let shown: Vec<String> = p
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(f, spec)| format!("{}: {}", spec.column, level_labels(spec.kind)[level_of(pattern, f) as usize]))
+            .collect();
+        expect.assert_eq(&shown.join("\n"));
+    }
+
+    #[test]
+    fn levels_of_a_transliterated_pair() {
+        check(
+            record("1", "Хрущёв", "Никита", "Сергеевич", "1894-04-15", Some(Sex::Male), "Калиновка"),
+            record("2", "Khrushchev", "Nikita", "S", "1894", Some(Sex::Male), "Kalinovka"),
+            expect![[r#"
+                surname: same key (variant spelling)
+                given_name: same key (variant spelling)
+                patronymic: initial agrees
+                birth_date: intervals overlap
+                sex: same
+                birth_place: different"#]],
+        );
+        check(
+            record("1", "Иванов", "Иван", "", "1901", Some(Sex::Male), "Тула"),
+            record("2", "Иванов", "Иван", "Петрович", "1902", Some(Sex::Female), "Тула"),
+            expect![[r#"
+                surname: exact
+                given_name: exact
+                patronymic: null
+                birth_date: within 31 days
+                sex: different
+                birth_place: exact"#]],
+        );
+        check(
+            record("1", "Петраускас", "Йонас", "", "1900/1902", None, "Kaunas"),
+            record("2", "Petrauskas", "Jonas", "", "1905", None, "Kaunass"),
+            expect![[r#"
+                surname: same key (variant spelling)
+                given_name: same key (variant spelling)
+                patronymic: null
+                birth_date: within 1100 days
+                sex: null
+                birth_place: one edit"#]],
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! Stable person ids and reviewers' decisions, as plain data the register can store.
+//!
+//! A new clustering inherits ids from the previous one by maximum overlap: each previous person's
+//! id goes to the new cluster holding most of its records (ties to the smaller id), so a person
+//! keeps its id unless its records are split or merged, and then the history says so. New persons
+//! get an id derived from their smallest record id, so a from-scratch re-run gives the same ids.
+
+use model::{PersonId, RecordId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A reviewer's decision about two records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub left: RecordId,
+    pub right: RecordId,
+    pub kind: DecisionKind,
+    pub who: String,
+    /// When, as the reviewer's tool recorded it (the link crate reads no clock).
+    pub when: String,
+    pub why: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    MustLink,
+    CannotLink,
+}
+
+/// What happened to persons between two clusterings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum IdEvent {
+    /// A person with records from no previous person.
+    Created { person: PersonId },
+    /// A previous person's records now lie in several persons; `kept` holds its id.
+    Split { from: PersonId, kept: PersonId, into: Vec<PersonId> },
+    /// Several previous persons' records now form one person, which keeps one of their ids.
+    Merged { from: Vec<PersonId>, into: PersonId },
+    /// A previous person none of whose records remain (its source was withdrawn).
+    Retired { person: PersonId },
+}
+
+/// The id of a brand-new person: a hash of its smallest record id, so re-runs agree.
+fn fresh_id(first_record: &RecordId, taken: &BTreeSet<PersonId>) -> PersonId {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in first_record.as_str().bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    for salt in 0u64.. {
+        let id = PersonId::new(format!("P{:012x}", (h ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)) & 0xFFFF_FFFF_FFFF));
+        if !taken.contains(&id) {
+            return id;
+        }
+    }
+    unreachable!("the salt loop always finds a free id")
+}
+
+/// Assigns ids to `clusters` (each a list of record ids), inheriting from `previous`.
+/// Returns the record -> person map and the history of what changed.
+pub fn assign_ids(clusters: &[Vec<RecordId>], previous: &BTreeMap<RecordId, PersonId>) -> (BTreeMap<RecordId, PersonId>, Vec<IdEvent>) {
+    // Overlap of every (new cluster, previous person) pair.
+    let mut overlaps: Vec<(usize, PersonId, usize)> = Vec::new();
+    let mut prev_sizes: BTreeMap<&PersonId, usize> = BTreeMap::new();
+    for pid in previous.values() {
+        *prev_sizes.entry(pid).or_insert(0) += 1;
+    }
+    for (c, records) in clusters.iter().enumerate() {
+        let mut per: BTreeMap<&PersonId, usize> = BTreeMap::new();
+        for r in records {
+            if let Some(pid) = previous.get(r) {
+                *per.entry(pid).or_insert(0) += 1;
+            }
+        }
+        overlaps.extend(per.into_iter().map(|(pid, n)| (c, pid.clone(), n)));
+    }
+    // Largest overlaps first; ties to the smaller person id, then the earlier cluster.
+    overlaps.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)).then_with(|| a.0.cmp(&b.0)));
+    let mut cluster_id: Vec<Option<PersonId>> = vec![None; clusters.len()];
+    let mut used: BTreeSet<PersonId> = BTreeSet::new();
+    for (c, pid, _) in &overlaps {
+        if cluster_id[*c].is_none() && !used.contains(pid) {
+            cluster_id[*c] = Some(pid.clone());
+            used.insert(pid.clone());
+        }
+    }
+    let mut taken: BTreeSet<PersonId> = previous.values().cloned().collect();
+    let mut events = Vec::new();
+    let mut order: Vec<usize> = (0..clusters.len()).collect();
+    order.sort_by(|&a, &b| clusters[a].iter().min().cmp(&clusters[b].iter().min()));
+    for c in order {
+        if cluster_id[c].is_none() {
+            let first = clusters[c].iter().min().cloned().unwrap_or_default();
+            let id = fresh_id(&first, &taken);
+            taken.insert(id.clone());
+            let had_previous = clusters[c].iter().any(|r| previous.contains_key(r));
+            if !had_previous {
+                events.push(IdEvent::Created { person: id.clone() });
+            }
+            cluster_id[c] = Some(id);
+        }
+    }
+    let mut assignment = BTreeMap::new();
+    for (c, records) in clusters.iter().enumerate() {
+        let id = cluster_id[c].clone().expect("every cluster has an id");
+        for r in records {
+            assignment.insert(r.clone(), id.clone());
+        }
+    }
+    // History: where did each previous person's records go, and what did each new one absorb?
+    let mut went: BTreeMap<&PersonId, BTreeSet<&PersonId>> = BTreeMap::new();
+    let mut came: BTreeMap<&PersonId, BTreeSet<&PersonId>> = BTreeMap::new();
+    for (r, old) in previous {
+        if let Some(new) = assignment.get(r) {
+            went.entry(old).or_default().insert(new);
+            came.entry(new).or_default().insert(old);
+        }
+    }
+    for (old, news) in &went {
+        if news.len() > 1 {
+            let kept = if news.contains(old) { (*old).clone() } else { (*news.iter().next().expect("non-empty")).clone() };
+            events.push(IdEvent::Split { from: (*old).clone(), kept, into: news.iter().map(|p| (*p).clone()).collect() });
+        }
+    }
+    for (new, olds) in &came {
+        if olds.len() > 1 {
+            events.push(IdEvent::Merged { from: olds.iter().map(|p| (*p).clone()).collect(), into: (*new).clone() });
+        }
+    }
+    for old in prev_sizes.keys() {
+        if !went.contains_key(old) {
+            events.push(IdEvent::Retired { person: (*old).clone() });
+        }
+    }
+    (assignment, events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clusters(spec: &[&[&str]]) -> Vec<Vec<RecordId>> {
+        spec.iter().map(|c| c.iter().map(|r| RecordId::from(*r)).collect()).collect()
+    }
+
+    #[test]
+    fn rerun_keeps_ids_and_new_persons_get_fresh_ones() {
+        let (first, events) = assign_ids(&clusters(&[&["a1", "b1"], &["a2"]]), &BTreeMap::new());
+        assert_eq!(events.len(), 2);
+        // Same clusters again, from scratch: same ids (derived from the records).
+        let (again, _) = assign_ids(&clusters(&[&["a2"], &["b1", "a1"]]), &BTreeMap::new());
+        assert_eq!(first, again);
+        // A new source adds c1 to the first person and a new person c2: old ids stay.
+        let (third, events) = assign_ids(&clusters(&[&["a1", "b1", "c1"], &["a2"], &["c2"]]), &first);
+        assert_eq!(third[&RecordId::from("a1")], first[&RecordId::from("a1")]);
+        assert_eq!(third[&RecordId::from("c1")], first[&RecordId::from("a1")]);
+        assert_eq!(third[&RecordId::from("a2")], first[&RecordId::from("a2")]);
+        assert_eq!(events, vec![IdEvent::Created { person: third[&RecordId::from("c2")].clone() }]);
+    }
+
+    #[test]
+    fn splits_and_merges_are_recorded() {
+        let previous: BTreeMap<RecordId, PersonId> = [("a", "P1"), ("b", "P1"), ("c", "P1"), ("d", "P2"), ("e", "P3")]
+            .into_iter()
+            .map(|(r, p)| (RecordId::from(r), PersonId::from(p)))
+            .collect();
+        let (now, events) = assign_ids(&clusters(&[&["a", "b"], &["c"], &["d", "e"]]), &previous);
+        assert_eq!(now[&RecordId::from("a")], PersonId::from("P1"));
+        assert_eq!(now[&RecordId::from("d")], PersonId::from("P2"));
+        let c_id = now[&RecordId::from("c")].clone();
+        assert_ne!(c_id, PersonId::from("P1"));
+        assert_eq!(
+            events,
+            vec![
+                IdEvent::Split { from: "P1".into(), kept: "P1".into(), into: vec!["P1".into(), c_id] },
+                IdEvent::Merged { from: vec!["P2".into(), "P3".into()], into: "P2".into() },
+            ]
+        );
+    }
+}

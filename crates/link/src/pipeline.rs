@@ -1,0 +1,276 @@
+//! The whole linkage run over plain data: prepare, block, compare, train, score, cluster, assign ids.
+//!
+//! Inputs are records, a spec, reviewers' decisions and the previous assignment of records to
+//! persons; outputs are the new assignment with its history, the scored pairs and reports of
+//! what every stage did. Nothing here reads files or the clock: `build` and the CLI wire it up.
+
+use crate::block::{Blocker, BlockingError, RuleReport};
+use crate::cluster::{ClusterInput, ClusterReport, cluster};
+use crate::compare::{Pattern, compare};
+use crate::fs::{EmMode, Explanation, FsModel, Scorer, em, estimate_u, pattern_counts, refine_with_labels};
+use crate::ids::{Decision, DecisionKind, IdEvent, assign_ids};
+use crate::namekey::NameMatcher;
+use crate::prepare::Prepared;
+use crate::spec::LinkSpec;
+use model::{PersonId, RecordId, StandardRecord};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum LinkError {
+    #[error(transparent)]
+    Blocking(#[from] BlockingError),
+    #[error("the spec compares {0} fields; at most {max} fit a comparison pattern", max = crate::compare::MAX_FIELDS)]
+    TooManyFields(usize),
+    #[error("record id {0:?} appears more than once")]
+    DuplicateRecordId(String),
+    #[error("decision names record {0:?}, which is not among the records")]
+    UnknownRecord(String),
+}
+
+/// A scored candidate pair (record indices into the input).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ScoredPair {
+    pub left: u32,
+    pub right: u32,
+    pub match_weight: f64,
+    pub match_probability: f64,
+}
+
+/// A person with several records from one source: possibly a duplicate inside that list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InternalDuplicate {
+    pub person: PersonId,
+    pub source: String,
+    pub records: Vec<RecordId>,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Serialize)]
+pub struct LinkOutcome {
+    /// Person of every input record, in input order.
+    pub persons: Vec<PersonId>,
+    pub events: Vec<IdEvent>,
+    /// Candidate pairs scoring at least the spec's `pair_floor` probability.
+    pub pairs: Vec<ScoredPair>,
+    pub candidate_pairs: u64,
+    pub blocking: Vec<RuleReport>,
+    pub clustering: ClusterReport,
+    pub internal_duplicates: Vec<InternalDuplicate>,
+    pub model: FsModel,
+}
+
+/// What a run is given besides the records.
+pub struct LinkInputs<'a> {
+    pub spec: &'a LinkSpec,
+    pub matcher: &'a dyn NameMatcher,
+    pub decisions: &'a [Decision],
+    pub previous: &'a BTreeMap<RecordId, PersonId>,
+    /// Incremental linking: records from this index on are new; older records keep their
+    /// previous persons as fixed groups and only pairs touching a new record are compared.
+    pub new_from: Option<usize>,
+    /// A model trained earlier (incremental runs reuse it instead of re-training).
+    pub model: Option<FsModel>,
+    /// Pairs below this probability are not returned (they still count as candidates).
+    pub pair_floor: f64,
+}
+
+/// A trained linker over one data set: can score and explain any pair.
+pub struct Linker {
+    pub data: Prepared,
+    pub model: FsModel,
+    pub blocker: Blocker,
+    index: HashMap<RecordId, usize>,
+}
+
+impl Linker {
+    /// Prepares the records and trains the model (EM over candidate patterns, u from random pairs).
+    pub fn train(records: &[StandardRecord], inputs: &LinkInputs) -> Result<(Linker, Vec<(u32, u32, Pattern)>), LinkError> {
+        let spec = inputs.spec;
+        if spec.fields.len() > crate::compare::MAX_FIELDS {
+            return Err(LinkError::TooManyFields(spec.fields.len()));
+        }
+        let data = Prepared::new(records, spec, inputs.matcher);
+        let mut index = HashMap::with_capacity(records.len());
+        for (i, id) in data.record_ids.iter().enumerate() {
+            if index.insert(id.clone(), i).is_some() {
+                return Err(LinkError::DuplicateRecordId(id.to_string()));
+            }
+        }
+        let mut blocker = Blocker::new(&data, &spec.blocking, spec.max_block)?;
+        let new_from = inputs.new_from.unwrap_or(0);
+        let keep = |a: usize, b: usize| a.max(b) >= new_from;
+        let candidates: Vec<(u32, u32, Pattern)> =
+            blocker.for_each_block(&data, &keep, &|a, b| Some((a as u32, b as u32, compare(&data, a, b))));
+        let model = match &inputs.model {
+            Some(m) => m.clone(),
+            None => {
+                let u = estimate_u(&data, spec.u_sample_pairs, spec.seed);
+                let counts = pattern_counts(candidates.iter().map(|c| c.2));
+                let mode = if spec.em_full { EmMode::Full } else { EmMode::FixedU };
+                let trained = em(&counts, FsModel::initial(&data, &u), mode, 200);
+                let linker = Linker { data, model: trained, blocker, index };
+                let labelled = linker.labelled(inputs.decisions)?;
+                let model =
+                    if labelled.is_empty() { linker.model.clone() } else { refine_with_labels(&linker.model, &labelled, 50.0) };
+                return Ok((Linker { model, ..linker }, candidates));
+            }
+        };
+        Ok((Linker { data, model, blocker, index }, candidates))
+    }
+
+    /// Reviewed pairs as (pattern, is_match), for refining the model.
+    fn labelled(&self, decisions: &[Decision]) -> Result<Vec<(Pattern, bool)>, LinkError> {
+        decisions
+            .iter()
+            .map(|d| {
+                let (a, b) = self.pair_of(d)?;
+                Ok((compare(&self.data, a, b), d.kind == DecisionKind::MustLink))
+            })
+            .collect()
+    }
+
+    fn pair_of(&self, d: &Decision) -> Result<(usize, usize), LinkError> {
+        let a = self.index_of(&d.left)?;
+        let b = self.index_of(&d.right)?;
+        Ok((a, b))
+    }
+
+    pub fn index_of(&self, id: &RecordId) -> Result<usize, LinkError> {
+        self.index.get(id).copied().ok_or_else(|| LinkError::UnknownRecord(id.to_string()))
+    }
+
+    /// The waterfall of one pair.
+    pub fn explain(&self, left: &RecordId, right: &RecordId) -> Result<Explanation, LinkError> {
+        let (a, b) = (self.index_of(left)?, self.index_of(right)?);
+        Ok(Scorer::new(&self.model, &self.data).explain(a, b))
+    }
+}
+
+/// Links records into persons (see the module docs).
+pub fn link(records: &[StandardRecord], inputs: &LinkInputs) -> Result<LinkOutcome, LinkError> {
+    let (linker, candidates) = Linker::train(records, inputs)?;
+    let candidate_pairs = candidates.len() as u64;
+    Ok(finish(&linker, candidates, inputs, candidate_pairs))
+}
+
+fn finish(linker: &Linker, candidates: Vec<(u32, u32, Pattern)>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
+    use rayon::prelude::*;
+    let spec = inputs.spec;
+    let data = &linker.data;
+    let scorer = Scorer::new(&linker.model, data);
+    let threshold_weight = (spec.threshold / (1.0 - spec.threshold)).log2();
+    let scored: Vec<ScoredPair> = candidates
+        .par_iter()
+        .filter_map(|&(a, b, pattern)| {
+            let s = scorer.score_pattern(pattern, a as usize, b as usize);
+            let p = s.probability();
+            (p >= inputs.pair_floor.min(spec.threshold) && !s.forbidden).then_some(ScoredPair {
+                left: a,
+                right: b,
+                match_weight: s.weight,
+                match_probability: p,
+            })
+        })
+        .collect();
+    drop(candidates);
+    let edges: Vec<(u32, u32, f64)> =
+        scored.iter().filter(|p| p.match_weight >= threshold_weight).map(|p| (p.left, p.right, p.match_weight)).collect();
+    let mut must: Vec<(u32, u32)> = Vec::new();
+    let mut cannot: Vec<(u32, u32)> = Vec::new();
+    for d in inputs.decisions {
+        if let Ok((a, b)) = linker.pair_of(d) {
+            match d.kind {
+                DecisionKind::MustLink => must.push((a as u32, b as u32)),
+                DecisionKind::CannotLink => cannot.push((a as u32, b as u32)),
+            }
+        }
+    }
+    // Incremental runs keep the existing persons of old records together.
+    if let Some(new_from) = inputs.new_from {
+        let mut first_of: HashMap<&PersonId, u32> = HashMap::new();
+        for i in 0..new_from {
+            if let Some(pid) = inputs.previous.get(&data.record_ids[i]) {
+                match first_of.get(pid) {
+                    Some(&f) => must.push((f, i as u32)),
+                    None => {
+                        first_of.insert(pid, i as u32);
+                    }
+                }
+            }
+        }
+    }
+    let input = ClusterInput {
+        n: data.len(),
+        edges: &edges,
+        must_link: &must,
+        cannot_link: &cannot,
+        threshold_weight,
+        max_component: 300,
+    };
+    let pair_weight = |a: usize, b: usize| {
+        let s = scorer.score(a, b);
+        (!s.forbidden).then_some(s.weight)
+    };
+    let (labels, clustering) = cluster(&input, &pair_weight);
+    let mut members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (i, &l) in labels.iter().enumerate() {
+        members.entry(l).or_default().push(i as u32);
+    }
+    let clusters: Vec<Vec<RecordId>> =
+        members.values().map(|m| m.iter().map(|&i| data.record_ids[i as usize].clone()).collect()).collect();
+    let (assignment, events) = assign_ids(&clusters, inputs.previous);
+    let persons: Vec<PersonId> = data.record_ids.iter().map(|r| assignment[r].clone()).collect();
+    let mut internal_duplicates = Vec::new();
+    for m in members.values().filter(|m| m.len() > 1) {
+        let mut by_source: BTreeMap<u32, Vec<RecordId>> = BTreeMap::new();
+        for &i in m {
+            by_source.entry(data.source[i as usize]).or_default().push(data.record_ids[i as usize].clone());
+        }
+        for (s, records) in by_source.into_iter().filter(|(_, r)| r.len() > 1) {
+            internal_duplicates.push(InternalDuplicate {
+                person: persons[m[0] as usize].clone(),
+                source: data.source_names[s as usize].clone(),
+                records,
+            });
+        }
+    }
+    let mut pairs = scored;
+    pairs.retain(|p| p.match_probability >= inputs.pair_floor);
+    pairs.par_sort_unstable_by(|x, y| (x.left, x.right).cmp(&(y.left, y.right)));
+    LinkOutcome {
+        persons,
+        events,
+        pairs,
+        candidate_pairs,
+        blocking: linker.blocker.reports.clone(),
+        clustering,
+        internal_duplicates,
+        model: linker.model.clone(),
+    }
+}
+
+/// Blocking recall on labelled data: of the true pairs (records sharing a person label), how
+/// many some blocking rule puts in one block. Returns (covered, total).
+pub fn blocking_recall(linker: &Linker, person_of: &[u32]) -> (u64, u64) {
+    let mut by_person: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, &p) in person_of.iter().enumerate() {
+        by_person.entry(p).or_default().push(i);
+    }
+    let (mut covered, mut total) = (0, 0);
+    for records in by_person.values() {
+        for (x, &a) in records.iter().enumerate() {
+            for &b in &records[x + 1..] {
+                if !Blocker::allowed(&linker.data, a, b) {
+                    continue;
+                }
+                total += 1;
+                if linker.blocker.covers(a, b) {
+                    covered += 1;
+                }
+            }
+        }
+    }
+    (covered, total)
+}

@@ -1,0 +1,243 @@
+//! Records turned into compact columns once, so that comparing a pair touches only integers and
+//! interned strings: every distinct value is normalized, keyed and counted a single time.
+
+use crate::namekey::{NameMatcher, normalize};
+use crate::spec::{FieldKind, FieldSpec, LinkSpec, LinkType, column_text};
+use model::{Sex, StandardRecord, UncertainDate};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// Marks an absent value in the interned id columns.
+pub const NULL: u32 = u32::MAX;
+
+/// One distinct value of a name or text column.
+#[derive(Clone, Debug)]
+pub struct Value {
+    pub normalized: String,
+    /// The characters similarity works on: phonetic Latin for names, normalized text otherwise.
+    pub chars: Vec<char>,
+    /// The interned key (names: the matching key; text: the value itself).
+    pub key: u32,
+}
+
+/// A field's values for every record.
+#[derive(Clone, Debug)]
+pub enum Column {
+    /// Names and text: per record an index into `values` (or [`NULL`]).
+    Strings {
+        ids: Vec<u32>,
+        values: Vec<Value>,
+        key_names: Vec<String>,
+        /// Records per key.
+        key_freq: Vec<u32>,
+        /// Σ f² over keys, the chance two random records agree on the key (the base of TF).
+        agree_chance: f64,
+        present: u32,
+    },
+    /// Dates as day intervals; `lo > hi` marks an absent date.
+    Dates { lo: Vec<i32>, hi: Vec<i32> },
+    /// 0 absent, 1 male, 2 female.
+    Sexes(Vec<u8>),
+    Numbers(Vec<f64>),
+}
+
+/// The prepared data set: ids, sources and one column per compared field.
+#[derive(Debug)]
+pub struct Prepared {
+    pub record_ids: Vec<model::RecordId>,
+    pub source: Vec<u32>,
+    pub source_names: Vec<String>,
+    /// Per source index: true when the source never repeats a person.
+    pub unique_source: Vec<bool>,
+    pub fields: Vec<FieldSpec>,
+    pub columns: Vec<Column>,
+}
+
+impl Prepared {
+    pub fn len(&self) -> usize {
+        self.record_ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.record_ids.is_empty()
+    }
+
+    pub fn new(records: &[StandardRecord], spec: &LinkSpec, matcher: &dyn NameMatcher) -> Prepared {
+        let mut source_index: HashMap<String, u32> = HashMap::new();
+        let mut source_names = Vec::new();
+        let source: Vec<u32> = records
+            .iter()
+            .map(|r| {
+                let name = r.source.as_ref().map_or("", |s| s.as_str());
+                *source_index.entry(name.to_owned()).or_insert_with(|| {
+                    source_names.push(name.to_owned());
+                    source_names.len() as u32 - 1
+                })
+            })
+            .collect();
+        let unique_source = source_names
+            .iter()
+            .map(|s| spec.link_type == LinkType::LinkOnly || spec.unique_sources.contains(s))
+            .collect();
+        let columns = spec.fields.par_iter().map(|f| prepare_column(records, f, matcher)).collect();
+        Prepared {
+            record_ids: records.iter().map(|r| r.id.clone()).collect(),
+            source,
+            source_names,
+            unique_source,
+            fields: spec.fields.clone(),
+            columns,
+        }
+    }
+
+    pub fn field_index(&self, column: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.column == column)
+    }
+
+    /// The birth year interval of record `i` in a date column, if present.
+    pub fn years(&self, field: usize, i: usize) -> Option<(i32, i32)> {
+        match &self.columns[field] {
+            Column::Dates { lo, hi } if lo[i] <= hi[i] => {
+                Some((model::Day::from_days(lo[i]).year(), model::Day::from_days(hi[i]).year()))
+            }
+            _ => None,
+        }
+    }
+
+    /// A record's value of a field as a short text, for explanations.
+    pub fn display(&self, field: usize, i: usize) -> Option<String> {
+        match &self.columns[field] {
+            Column::Strings { ids, values, .. } => (ids[i] != NULL).then(|| values[ids[i] as usize].normalized.clone()),
+            Column::Dates { lo, hi } => (lo[i] <= hi[i]).then(|| {
+                let (a, b) = (model::Day::from_days(lo[i]), model::Day::from_days(hi[i]));
+                if a == b { a.to_string() } else { format!("{a}/{b}") }
+            }),
+            Column::Sexes(s) => match s[i] {
+                1 => Some("m".into()),
+                2 => Some("f".into()),
+                _ => None,
+            },
+            Column::Numbers(v) => (!v[i].is_nan()).then(|| v[i].to_string()),
+        }
+    }
+}
+
+/// Parses a date the standard way, or as `yyyymmdd` digits (a common export form).
+pub fn parse_date(text: &str) -> Option<UncertainDate> {
+    if let Ok(d) = UncertainDate::parse_standard(text) {
+        return Some(d);
+    }
+    let t = text.trim();
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return UncertainDate::parse_standard(&format!("{}-{}-{}", &t[..4], &t[4..6], &t[6..])).ok();
+    }
+    None
+}
+
+fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn NameMatcher) -> Column {
+    match field.kind {
+        FieldKind::Date => {
+            let (mut lo, mut hi) = (Vec::with_capacity(records.len()), Vec::with_capacity(records.len()));
+            for r in records {
+                let date = if field.column == "birth_date" {
+                    r.birth_date
+                } else {
+                    column_text(r, &field.column).and_then(|t| parse_date(&t))
+                };
+                match date {
+                    Some(d) => {
+                        lo.push(d.earliest().days());
+                        hi.push(d.latest().days());
+                    }
+                    None => {
+                        lo.push(1);
+                        hi.push(0);
+                    }
+                }
+            }
+            Column::Dates { lo, hi }
+        }
+        FieldKind::Sex => Column::Sexes(
+            records
+                .iter()
+                .map(|r| {
+                    let sex = if field.column == "sex" {
+                        r.sex
+                    } else {
+                        column_text(r, &field.column).and_then(|t| Sex::from_code(&t))
+                    };
+                    match sex {
+                        None => 0,
+                        Some(Sex::Male) => 1,
+                        Some(Sex::Female) => 2,
+                    }
+                })
+                .collect(),
+        ),
+        FieldKind::Numeric => Column::Numbers(
+            records
+                .iter()
+                .map(|r| column_text(r, &field.column).and_then(|t| t.trim().parse().ok()).unwrap_or(f64::NAN))
+                .collect(),
+        ),
+        kind => {
+            let mut raw_index: HashMap<&str, u32> = HashMap::new();
+            let mut raw_values: Vec<&str> = Vec::new();
+            let ids: Vec<u32> = records
+                .iter()
+                .map(|r| match column_text(r, &field.column) {
+                    None => NULL,
+                    Some(t) => {
+                        // Standard columns borrow from the record; `other` does too. Dates and
+                        // sex are not string columns, so the text is always borrowed here.
+                        let t: &str = match t {
+                            std::borrow::Cow::Borrowed(s) => s,
+                            std::borrow::Cow::Owned(_) => unreachable!("string columns borrow"),
+                        };
+                        *raw_index.entry(t).or_insert_with(|| {
+                            raw_values.push(t);
+                            raw_values.len() as u32 - 1
+                        })
+                    }
+                })
+                .collect();
+            let part = kind.name_part();
+            let forms: Vec<(String, Vec<char>, String)> = raw_values
+                .par_iter()
+                .map(|t| match part {
+                    Some(p) => {
+                        let f = matcher.forms(t, p);
+                        let chars = f.phonetic.chars().collect();
+                        (f.normalized, chars, f.key)
+                    }
+                    None => {
+                        let n = normalize(t);
+                        (n.clone(), n.chars().collect(), n)
+                    }
+                })
+                .collect();
+            let mut key_index: HashMap<String, u32> = HashMap::new();
+            let mut key_names = Vec::new();
+            let values: Vec<Value> = forms
+                .into_iter()
+                .map(|(normalized, chars, key)| {
+                    let key = *key_index.entry(key.clone()).or_insert_with(|| {
+                        key_names.push(key);
+                        key_names.len() as u32 - 1
+                    });
+                    Value { normalized, chars, key }
+                })
+                .collect();
+            let mut key_freq = vec![0u32; key_names.len()];
+            let mut present = 0u32;
+            for &id in &ids {
+                if id != NULL {
+                    key_freq[values[id as usize].key as usize] += 1;
+                    present += 1;
+                }
+            }
+            let p = present.max(1) as f64;
+            let agree_chance = key_freq.iter().map(|&c| (c as f64 / p).powi(2)).sum();
+            Column::Strings { ids, values, key_names, key_freq, agree_chance, present }
+        }
+    }
+}

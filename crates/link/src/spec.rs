@@ -1,0 +1,243 @@
+//! The link spec: which columns are compared how, which keys block, which lists never repeat a person.
+//!
+//! A spec is plain data (serde), so `link.toml` parses straight into it; [`LinkSpec::infer`] builds
+//! the zero-configuration spec from the columns that records actually fill.
+
+use crate::namekey::NamePart;
+use model::StandardRecord;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How a column is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    Surname,
+    Given,
+    Patronymic,
+    /// A whole name in one field.
+    Fullname,
+    /// An uncertain date (`1901`, `1901-03`, `1900/1902`, `19011105`).
+    Date,
+    Sex,
+    /// Free text: exact, one edit, Jaro-Winkler bands.
+    Text,
+    /// A number: exact, within 1, within 3.
+    Numeric,
+}
+
+impl FieldKind {
+    pub fn name_part(self) -> Option<NamePart> {
+        match self {
+            FieldKind::Surname => Some(NamePart::Surname),
+            FieldKind::Given => Some(NamePart::Given),
+            FieldKind::Patronymic => Some(NamePart::Patronymic),
+            FieldKind::Fullname => Some(NamePart::Full),
+            _ => None,
+        }
+    }
+}
+
+/// One compared field: a column of the standard schema (or any other column) and its kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldSpec {
+    pub column: String,
+    pub kind: FieldKind,
+    /// Term-frequency adjustment of exact agreement (rare values weigh more). Default: on for
+    /// names and text.
+    #[serde(default)]
+    pub tf: Option<bool>,
+}
+
+impl FieldSpec {
+    pub fn new(column: &str, kind: FieldKind) -> FieldSpec {
+        FieldSpec { column: column.to_owned(), kind, tf: None }
+    }
+    pub fn tf_enabled(&self) -> bool {
+        self.tf.unwrap_or(matches!(
+            self.kind,
+            FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname | FieldKind::Text
+        ))
+    }
+}
+
+/// One blocking rule: records whose atoms all agree (and are all present) are compared.
+/// Atoms are written `column:how` with `how` one of `key` (name key), `key3` (first 3 letters of
+/// the key), `initial`, `value` (normalized text), `year` (birth year), `decade`, `prefix3`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockingSpec {
+    pub keys: Vec<String>,
+}
+
+/// Which pairs are candidates at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkType {
+    /// Pairs within and across sources.
+    #[default]
+    DedupeAndLink,
+    /// Only pairs across sources (every source is a list that never repeats a person).
+    LinkOnly,
+}
+
+/// The whole link spec (`link.toml`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// Match probability at or above which two records are the same person.
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+    #[serde(default)]
+    pub link_type: LinkType,
+    /// Sources that never list one person twice: their records are never linked to each other.
+    #[serde(default)]
+    pub unique_sources: BTreeSet<String>,
+    /// Blocks larger than this are split by further keys (reported, never silent).
+    #[serde(default = "default_max_block")]
+    pub max_block: usize,
+    /// Random pairs sampled to estimate u probabilities.
+    #[serde(default = "default_u_sample")]
+    pub u_sample_pairs: usize,
+    #[serde(default)]
+    pub seed: u64,
+    /// EM also re-estimates u among the candidate pairs (otherwise u stays as random pairs gave it).
+    #[serde(default)]
+    pub em_full: bool,
+    #[serde(default, rename = "field")]
+    pub fields: Vec<FieldSpec>,
+    #[serde(default, rename = "blocking")]
+    pub blocking: Vec<BlockingSpec>,
+}
+
+fn default_threshold() -> f64 {
+    0.9
+}
+fn default_max_block() -> usize {
+    400
+}
+fn default_u_sample() -> usize {
+    1_000_000
+}
+
+impl Default for LinkSpec {
+    fn default() -> Self {
+        LinkSpec {
+            threshold: default_threshold(),
+            link_type: LinkType::default(),
+            unique_sources: BTreeSet::new(),
+            max_block: default_max_block(),
+            u_sample_pairs: default_u_sample(),
+            seed: 0,
+            em_full: false,
+            fields: Vec::new(),
+            blocking: Vec::new(),
+        }
+    }
+}
+
+/// The standard schema's columns and how each is compared when a spec does not say.
+pub const STANDARD_FIELDS: &[(&str, FieldKind)] = &[
+    ("surname", FieldKind::Surname),
+    ("given_name", FieldKind::Given),
+    ("patronymic", FieldKind::Patronymic),
+    ("name", FieldKind::Fullname),
+    ("birth_date", FieldKind::Date),
+    ("sex", FieldKind::Sex),
+    ("birth_place", FieldKind::Text),
+    ("nationality", FieldKind::Text),
+    ("occupation", FieldKind::Text),
+];
+
+/// The text of a column of a record, standard or other; `None` when empty.
+pub fn column_text<'r>(record: &'r StandardRecord, column: &str) -> Option<std::borrow::Cow<'r, str>> {
+    use std::borrow::Cow;
+    let s: Option<&str> = match column {
+        "surname" => record.surname.as_deref(),
+        "given_name" => record.given_name.as_deref(),
+        "patronymic" => record.patronymic.as_deref(),
+        "name" => record.name.as_deref(),
+        "birth_place" => record.birth_place.as_deref(),
+        "nationality" => record.nationality.as_deref(),
+        "occupation" => record.occupation.as_deref(),
+        "sex" => return record.sex.map(|s| Cow::Borrowed(s.code())),
+        "birth_date" => return record.birth_date.map(|d| Cow::Owned(d.to_string())),
+        other => record.other.get(other).map(String::as_str),
+    };
+    s.map(str::trim).filter(|s| !s.is_empty()).map(Cow::Borrowed)
+}
+
+impl LinkSpec {
+    /// The zero-configuration spec: every filled standard column with its usual comparator, every
+    /// other filled column as text; blocking on name keys with birth years, plus other columns
+    /// distinctive enough to identify a record nearly alone.
+    pub fn infer(records: &[StandardRecord]) -> LinkSpec {
+        let mut filled: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for (col, _) in STANDARD_FIELDS {
+            order.push((*col).to_owned());
+        }
+        for r in records {
+            for (col, _) in STANDARD_FIELDS {
+                if column_text(r, col).is_some() {
+                    filled.entry((*col).to_owned()).or_default();
+                }
+            }
+            for (col, value) in &r.other {
+                if !value.trim().is_empty() {
+                    if !order.contains(col) {
+                        order.push(col.clone());
+                    }
+                    // Distinct values of other columns decide which of them may block alone.
+                    filled.entry(col.clone()).or_default().insert(value.trim());
+                }
+            }
+        }
+        let kind_of = |col: &str| {
+            STANDARD_FIELDS.iter().find(|(c, _)| *c == col).map(|(_, k)| *k).unwrap_or(FieldKind::Text)
+        };
+        let fields: Vec<FieldSpec> = order
+            .iter()
+            .filter(|c| filled.contains_key(*c))
+            .map(|c| FieldSpec::new(c, kind_of(c)))
+            .collect();
+        let has = |c: &str| filled.contains_key(c);
+        let mut atoms: Vec<String> = Vec::new();
+        for c in ["surname", "given_name", "patronymic", "name"] {
+            if has(c) {
+                atoms.push(format!("{c}:key"));
+            }
+        }
+        if has("birth_date") {
+            atoms.push("birth_date:year".to_owned());
+        }
+        let n = records.len().max(1) as f64;
+        let mut distinctive: Vec<String> = Vec::new();
+        for c in order.iter().filter(|c| kind_of(c) == FieldKind::Text && !STANDARD_FIELDS.iter().any(|(s, _)| s == *c)) {
+            let distinct = filled.get(c).map_or(0, |s| s.len()) as f64;
+            if distinct / n >= 0.3 {
+                atoms.push(format!("{c}:value"));
+            }
+            if distinct / n >= 0.8 {
+                distinctive.push(format!("{c}:value"));
+            }
+        }
+        let mut blocking = Vec::new();
+        for (i, a) in atoms.iter().enumerate() {
+            for b in &atoms[i + 1..] {
+                blocking.push(BlockingSpec { keys: vec![a.clone(), b.clone()] });
+            }
+        }
+        if has("given_name") && has("birth_date") && has("surname") {
+            blocking.push(BlockingSpec {
+                keys: vec!["given_name:initial".into(), "surname:key3".into(), "birth_date:decade".into()],
+            });
+        }
+        for d in distinctive {
+            blocking.push(BlockingSpec { keys: vec![d] });
+        }
+        if blocking.is_empty() {
+            blocking.extend(atoms.into_iter().map(|a| BlockingSpec { keys: vec![a] }));
+        }
+        LinkSpec { fields, blocking, ..LinkSpec::default() }
+    }
+}
