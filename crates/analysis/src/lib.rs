@@ -8,3 +8,4 @@ pub mod profile;
 pub mod turnover;
 pub mod network;
 pub mod person;
+pub mod cohort;
