@@ -4,6 +4,11 @@
 //! 2 usage (clap's own exit code for a bad command line). Each command module returns
 //! `anyhow::Result`, and an error there is always about the input, so it maps to 1.
 
+mod eval;
+mod link;
+mod simulate;
+mod standard_csv;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,11 +20,22 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Link files in the standard record schema into persons (clusters.csv, pairs.csv).
+    Link(link::Args),
+    /// Write a simulated multi-list register with its truth.
+    Simulate(simulate::Args),
+    /// Score a clustering against truth (pairwise and B-cubed precision, recall, F1).
+    Eval(eval::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result: anyhow::Result<()> = match cli.command {
+        Command::Link(args) => link::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Eval(args) => eval::run(&args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

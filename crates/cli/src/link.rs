@@ -1,0 +1,123 @@
+//! `kartoteka link`: links files in the standard record schema into persons, or explains one pair.
+
+use crate::standard_csv;
+use anyhow::{Context, Result, bail};
+use link::{FoldingMatcher, LinkInputs, LinkSpec, Linker};
+use model::RecordId;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// CSV files in the standard record schema (a file without a `source` column is one source).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Output folder for clusters.csv, pairs.csv and link_report.json.
+    #[arg(long, required_unless_present = "explain")]
+    out: Option<PathBuf>,
+    /// A link spec (TOML); without one, comparisons are inferred from the columns.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// Match probability at or above which records are linked (overrides the spec).
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Print the waterfall of one pair as JSON instead of linking.
+    #[arg(long, num_args = 2, value_names = ["ID1", "ID2"])]
+    explain: Option<Vec<String>>,
+}
+
+/// The spec from a file (missing fields and rules inferred) or inferred entirely.
+fn load_spec(path: Option<&Path>, records: &[model::StandardRecord], threshold: Option<f64>) -> Result<LinkSpec> {
+    let inferred = LinkSpec::infer(records);
+    let mut spec = match path {
+        None => inferred.clone(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            toml::from_str::<LinkSpec>(&text).with_context(|| format!("{}: not a link spec", p.display()))?
+        }
+    };
+    if spec.fields.is_empty() {
+        spec.fields = inferred.fields;
+    }
+    if spec.blocking.is_empty() {
+        spec.blocking = inferred.blocking;
+    }
+    if let Some(t) = threshold {
+        spec.threshold = t;
+    }
+    if !(spec.threshold > 0.0 && spec.threshold < 1.0) {
+        bail!("threshold {} is not a probability strictly between 0 and 1", spec.threshold);
+    }
+    Ok(spec)
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let mut warnings = Vec::new();
+    let records = standard_csv::read_all(&args.files, &mut warnings)?;
+    for w in warnings.iter().take(20) {
+        eprintln!("warning: {w}");
+    }
+    if warnings.len() > 20 {
+        eprintln!("warning: ... and {} more", warnings.len() - 20);
+    }
+    let spec = load_spec(args.spec.as_deref(), &records, args.threshold)?;
+    let previous = BTreeMap::new();
+    let inputs = LinkInputs {
+        spec: &spec,
+        matcher: &FoldingMatcher,
+        decisions: &[],
+        previous: &previous,
+        new_from: None,
+        model: None,
+        pair_floor: 0.5,
+    };
+    if let Some(ids) = &args.explain {
+        let (linker, _) = Linker::train(&records, &inputs)?;
+        let explanation = linker.explain(&RecordId::new(ids[0].as_str()), &RecordId::new(ids[1].as_str()))?;
+        println!("{}", serde_json::to_string_pretty(&explanation)?);
+        return Ok(());
+    }
+    let out = args.out.as_ref().expect("clap requires --out without --explain");
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let outcome = link::link(&records, &inputs)?;
+    let mut clusters = csv::Writer::from_path(out.join("clusters.csv"))?;
+    clusters.write_record(["record_id", "person_id"])?;
+    for (r, p) in records.iter().zip(&outcome.persons) {
+        clusters.write_record([r.id.as_str(), p.as_str()])?;
+    }
+    clusters.flush()?;
+    let mut pairs = std::io::BufWriter::new(std::fs::File::create(out.join("pairs.csv"))?);
+    writeln!(pairs, "record_id_l,record_id_r,match_weight,match_probability")?;
+    let mut row = csv::Writer::from_writer(Vec::new());
+    for p in &outcome.pairs {
+        row.write_record([
+            records[p.left as usize].id.as_str(),
+            records[p.right as usize].id.as_str(),
+            &format!("{:.4}", p.match_weight),
+            &format!("{:.6}", p.match_probability),
+        ])?;
+    }
+    pairs.write_all(&row.into_inner()?)?;
+    pairs.flush()?;
+    let report = serde_json::json!({
+        "records": records.len(),
+        "persons": outcome.persons.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        "candidate_pairs": outcome.candidate_pairs,
+        "blocking": outcome.blocking,
+        "clustering": outcome.clustering,
+        "internal_duplicates": outcome.internal_duplicates,
+        "model": outcome.model,
+        "spec": spec,
+    });
+    std::fs::write(out.join("link_report.json"), serde_json::to_string_pretty(&report)?)?;
+    eprintln!(
+        "linked {} records into {} persons ({} candidate pairs, {} possible internal duplicates); wrote {}",
+        records.len(),
+        report["persons"],
+        outcome.candidate_pairs,
+        outcome.internal_duplicates.len(),
+        out.display()
+    );
+    Ok(())
+}
