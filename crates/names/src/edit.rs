@@ -1,0 +1,237 @@
+//! Weighted edit distance over phonetic symbols: the variant rules are cheap edits (ch=х, j=ж,
+//! е/и, OCR's rn/m), everything else costs a full edit. Bounded rows, no allocation.
+
+use crate::phonetic::ALPHABET;
+use std::sync::LazyLock;
+
+const N: usize = ALPHABET.len();
+/// Longer names are truncated; no real name part comes near it.
+pub(crate) const MAX_LEN: usize = 31;
+
+/// Cheap substitutions, symmetric: (symbol, symbol, cost, the rule's name).
+const CHEAP_SUBSTITUTIONS: &[(u8, u8, f32, &str)] = &[
+    (b'J', b'j', 0.1, "j=й"),
+    (b'J', b'i', 0.15, "j=й"),
+    (b'J', b'z', 0.15, "j=ж (French)"),
+    (b'C', b'c', 0.15, "ch=ч"),
+    (b'C', b'x', 0.15, "ch=х (German, Polish, Czech)"),
+    (b'C', b'z', 0.2, "ch=ш (French)"),
+    (b'C', b'k', 0.5, "ch=к"),
+    (b'H', b'x', 0.15, "h=х"),
+    (b'H', b'g', 0.25, "h=г (Ukrainian)"),
+    (b'j', b'i', 0.1, "й=и"),
+    (b'E', b'e', 0.1, "French final -e"),
+    (b'e', b'i', 0.45, "vowel е/и"),
+    (b'a', b'o', 0.5, "vowel а/о"),
+    (b'o', b'u', 0.5, "vowel о/у"),
+    (b'e', b'o', 0.55, "vowel е/о (ё)"),
+    (b'q', b'z', 0.45, "щ=ш"),
+    (b'q', b'c', 0.6, "щ/ч"),
+    (b's', b'z', 0.6, "з/ж"),
+    (b'b', b'p', 0.6, "voicing б/п"),
+    (b'v', b'f', 0.5, "voicing в/ф"),
+    (b'g', b'k', 0.6, "voicing г/к"),
+    (b'd', b't', 0.6, "voicing д/т"),
+    (b'x', b'k', 0.5, "х/к"),
+    (b'x', b'g', 0.6, "х/г"),
+    (b'u', b'n', 0.35, "OCR u/n"),
+    (b'l', b'i', 0.35, "OCR l/i"),
+    (b'e', b's', 0.4, "OCR c/e"),
+    (b'e', b'k', 0.4, "OCR c/e"),
+    (b'v', b'u', 0.6, "ў/в"),
+    (b'm', b'n', 0.6, "м/н"),
+];
+
+/// Cost of the OCR confusion `rn` ↔ `m`, the one two-for-one edit.
+const RN_M: f32 = 0.35;
+
+pub(crate) struct Costs {
+    substitution: [[f32; N]; N],
+    indel: [f32; N],
+    labels: [[&'static str; N]; N],
+    indel_labels: [&'static str; N],
+    r: u8,
+    n: u8,
+    m: u8,
+}
+
+fn index_of(symbol: u8) -> usize {
+    ALPHABET.iter().position(|&s| s == symbol).unwrap_or(0)
+}
+
+fn is_vowel(symbol: u8) -> bool {
+    matches!(symbol, b'a' | b'o' | b'u' | b'e' | b'i')
+}
+
+pub(crate) static COSTS: LazyLock<Costs> = LazyLock::new(|| {
+    let mut substitution = [[1.0f32; N]; N];
+    let mut labels = [["different letter"; N]; N];
+    let mut indel = [1.0f32; N];
+    let mut indel_labels = ["letter added"; N];
+    for (x, &a) in ALPHABET.iter().enumerate() {
+        for (y, &b) in ALPHABET.iter().enumerate() {
+            if a == b {
+                substitution[x][y] = 0.0;
+            } else if is_vowel(a) && is_vowel(b) {
+                substitution[x][y] = 0.7;
+                labels[x][y] = "different vowel";
+            } else if (a == b'j' && is_vowel(b)) || (b == b'j' && is_vowel(a)) {
+                substitution[x][y] = 0.6;
+                labels[x][y] = "glide/vowel";
+            }
+        }
+        let (cost, label) = match a {
+            b'j' => (0.15, "glide й/ь"),
+            b'J' => (0.2, "glide j"),
+            b'E' => (0.1, "French final -e"),
+            b'H' => (0.5, "silent h"),
+            s if is_vowel(s) => (0.6, "vowel added"),
+            _ => (1.0, "letter added"),
+        };
+        indel[x] = cost;
+        indel_labels[x] = label;
+    }
+    for &(a, b, cost, label) in CHEAP_SUBSTITUTIONS {
+        let (x, y) = (index_of(a), index_of(b));
+        substitution[x][y] = cost;
+        substitution[y][x] = cost;
+        labels[x][y] = label;
+        labels[y][x] = label;
+    }
+    Costs {
+        substitution,
+        indel,
+        labels,
+        indel_labels,
+        r: index_of(b'r') as u8,
+        n: index_of(b'n') as u8,
+        m: index_of(b'm') as u8,
+    }
+});
+
+/// Maps phonetic symbols to cost-table indices (truncated to [`MAX_LEN`]).
+pub(crate) fn to_indices(symbols: &[u8]) -> Vec<u8> {
+    symbols.iter().take(MAX_LEN).map(|&s| index_of(s) as u8).collect()
+}
+
+/// The cost of turning `a` into `b`; any value above `cutoff` may be returned as infinity.
+pub(crate) fn distance(costs: &Costs, a: &[u8], b: &[u8], cutoff: f32) -> f32 {
+    let (la, lb) = (a.len().min(MAX_LEN), b.len().min(MAX_LEN));
+    let mut before = [0f32; MAX_LEN + 1];
+    let mut previous = [0f32; MAX_LEN + 1];
+    let mut current = [0f32; MAX_LEN + 1];
+    for j in 1..=lb {
+        previous[j] = previous[j - 1] + costs.indel[b[j - 1] as usize];
+    }
+    for i in 1..=la {
+        let x = a[i - 1] as usize;
+        current[0] = previous[0] + costs.indel[x];
+        let mut row_min = current[0];
+        let sub_row = &costs.substitution[x];
+        for j in 1..=lb {
+            let y = b[j - 1] as usize;
+            let mut best = previous[j - 1] + sub_row[y];
+            best = best.min(previous[j] + costs.indel[x]);
+            best = best.min(current[j - 1] + costs.indel[y]);
+            if y as u8 == costs.m && i >= 2 && a[i - 2] == costs.r && x as u8 == costs.n {
+                best = best.min(before[j - 1] + RN_M);
+            }
+            if x as u8 == costs.m && j >= 2 && b[j - 2] == costs.r && y as u8 == costs.n {
+                best = best.min(previous[j - 2] + RN_M);
+            }
+            current[j] = best;
+            row_min = row_min.min(best);
+        }
+        if row_min > cutoff {
+            return f32::INFINITY;
+        }
+        before = previous;
+        previous = current;
+    }
+    previous[lb]
+}
+
+/// The distance with the names of the rules its cheapest alignment used, for explanations.
+pub(crate) fn explain(costs: &Costs, a: &[u8], b: &[u8]) -> (f32, Vec<&'static str>) {
+    let (la, lb) = (a.len().min(MAX_LEN), b.len().min(MAX_LEN));
+    let mut d = vec![vec![0f32; lb + 1]; la + 1];
+    for i in 1..=la {
+        d[i][0] = d[i - 1][0] + costs.indel[a[i - 1] as usize];
+    }
+    for j in 1..=lb {
+        d[0][j] = d[0][j - 1] + costs.indel[b[j - 1] as usize];
+    }
+    for i in 1..=la {
+        for j in 1..=lb {
+            let (x, y) = (a[i - 1] as usize, b[j - 1] as usize);
+            let mut best = (d[i - 1][j - 1] + costs.substitution[x][y])
+                .min(d[i - 1][j] + costs.indel[x])
+                .min(d[i][j - 1] + costs.indel[y]);
+            if y as u8 == costs.m && i >= 2 && a[i - 2] == costs.r && x as u8 == costs.n {
+                best = best.min(d[i - 2][j - 1] + RN_M);
+            }
+            if x as u8 == costs.m && j >= 2 && b[j - 2] == costs.r && y as u8 == costs.n {
+                best = best.min(d[i - 1][j - 2] + RN_M);
+            }
+            d[i][j] = best;
+        }
+    }
+    let mut rules = Vec::new();
+    let (mut i, mut j) = (la, lb);
+    let close = |p: f32, q: f32| (p - q).abs() < 1e-5;
+    while i > 0 || j > 0 {
+        let here = d[i][j];
+        if i > 0 && j > 0 && close(here, d[i - 1][j - 1] + costs.substitution[a[i - 1] as usize][b[j - 1] as usize]) {
+            if a[i - 1] != b[j - 1] {
+                rules.push(costs.labels[a[i - 1] as usize][b[j - 1] as usize]);
+            }
+            i -= 1;
+            j -= 1;
+        } else if i > 0 && close(here, d[i - 1][j] + costs.indel[a[i - 1] as usize]) {
+            rules.push(costs.indel_labels[a[i - 1] as usize]);
+            i -= 1;
+        } else if j > 0 && close(here, d[i][j - 1] + costs.indel[b[j - 1] as usize]) {
+            rules.push(costs.indel_labels[b[j - 1] as usize]);
+            j -= 1;
+        } else if i >= 2 && j >= 1 && close(here, d[i - 2][j - 1] + RN_M) {
+            rules.push("OCR rn/m");
+            i -= 2;
+            j -= 1;
+        } else {
+            rules.push("OCR rn/m");
+            i -= 1;
+            j = j.saturating_sub(2);
+        }
+    }
+    rules.reverse();
+    rules.dedup();
+    (d[la][lb], rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dist(a: &str, b: &str) -> f32 {
+        distance(&COSTS, &to_indices(a.as_bytes()), &to_indices(b.as_bytes()), 100.0)
+    }
+
+    #[test]
+    fn variant_edits_are_cheap_and_others_are_not() {
+        assert_eq!(dist("ezev", "ezev"), 0.0);
+        assert!(dist("jeJev", "ezev") < 0.4);
+        assert!(dist("karnenev", "kamenev") < 0.4);
+        assert!(dist("andropov", "andronov") >= 1.0);
+        assert!(dist("ezev", "erzev") >= 1.0);
+    }
+
+    #[test]
+    fn explain_agrees_with_distance() {
+        for (a, b) in [("karnenev", "kamenev"), ("kamenev", "karnenev"), ("tuCacevski", "tuxacevskij"), ("", "abc")] {
+            let (cost, _) = explain(&COSTS, &to_indices(a.as_bytes()), &to_indices(b.as_bytes()));
+            assert!((cost - dist(a, b)).abs() < 1e-5, "{a} {b}");
+        }
+        let (_, rules) = explain(&COSTS, &to_indices(b"karnenev"), &to_indices(b"kamenev"));
+        assert_eq!(rules, vec!["OCR rn/m"]);
+    }
+}

@@ -1,0 +1,124 @@
+//! Given-name equivalents and diminutives (Александр/Саша/Aleksander/Oleksandr...), from the data
+//! table `data/given_names.tsv`, looked up by matching key so transliteration variants need no rows.
+
+use crate::phonetic;
+use model::Sex;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+const TABLE: &str = include_str!("../data/given_names.tsv");
+
+/// How two given names relate through the equivalence table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum GivenNameMatch {
+    /// Forms of one name (a diminutive, a Ukrainian, Belarusian, Polish or Lithuanian form).
+    Equivalent,
+    /// Related only through a Western translation (Иван/John, Юрий/George): counted only when
+    /// [`crate::CompareOptions::loose_equivalents`] is set.
+    Loose,
+}
+
+/// One group of the table: its sex and whether a member is only loosely equivalent.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Membership {
+    pub group: u16,
+    pub loose: bool,
+}
+
+pub(crate) struct GivenTable {
+    pub by_key: HashMap<String, Vec<Membership>>,
+    pub sex: Vec<Sex>,
+}
+
+pub(crate) static GIVEN: LazyLock<GivenTable> = LazyLock::new(|| {
+    let mut by_key: HashMap<String, Vec<Membership>> = HashMap::new();
+    let mut sex = Vec::new();
+    for line in TABLE.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let mut fields = line.split('\t');
+        let group_sex = match fields.next() {
+            Some("f") => Sex::Female,
+            _ => Sex::Male,
+        };
+        let group = sex.len() as u16;
+        sex.push(group_sex);
+        for (loose, field) in [(false, fields.next()), (true, fields.next())] {
+            for form in field.unwrap_or("").split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                let entry = by_key.entry(given_key(form)).or_default();
+                if !entry.iter().any(|m| m.group == group) {
+                    entry.push(Membership { group, loose });
+                }
+            }
+        }
+    }
+    GivenTable { by_key, sex }
+});
+
+/// The lookup key of a given name: the phonetic key without the feminine-surname fold.
+pub(crate) fn given_key(text: &str) -> String {
+    crate::keying::resolved_key(&phonetic::encode(&crate::normalize(text)), 0, false)
+}
+
+pub(crate) fn memberships(text: &str) -> Vec<Membership> {
+    GIVEN.by_key.get(&given_key(text)).cloned().unwrap_or_default()
+}
+
+/// The sex the table gives a given name, when all its groups agree.
+pub(crate) fn given_sex(text: &str) -> Option<Sex> {
+    let groups = memberships(text);
+    let first = GIVEN.sex[groups.first()?.group as usize];
+    groups.iter().all(|m| GIVEN.sex[m.group as usize] == first).then_some(first)
+}
+
+pub(crate) fn is_known_given(text: &str) -> bool {
+    !memberships(text).is_empty()
+}
+
+pub(crate) fn relate(a: &[Membership], b: &[Membership]) -> Option<GivenNameMatch> {
+    let mut best = None;
+    for x in a {
+        for y in b.iter().filter(|y| y.group == x.group) {
+            if !x.loose && !y.loose {
+                return Some(GivenNameMatch::Equivalent);
+            }
+            best = Some(GivenNameMatch::Loose);
+        }
+    }
+    best
+}
+
+/// Whether two given names are forms of one name according to the table (`None`: the table
+/// does not relate them; they may still be spelling variants, which [`crate::compare`] finds).
+pub fn given_name_equivalence(a: &str, b: &str) -> Option<GivenNameMatch> {
+    relate(&memberships(a), &memberships(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diminutives_and_national_forms_are_equivalent() {
+        for (a, b) in [
+            ("Александр", "Саша"),
+            ("Alexander", "Oleksandr"),
+            ("Николай", "Mykola"),
+            ("Nikolai", "Mikalai"),
+            ("Иван", "Ваня"),
+            ("Иван", "Jan"),
+            ("Иосиф", "Józef"),
+            ("Yuri", "Юра"),
+        ] {
+            assert_eq!(given_name_equivalence(a, b), Some(GivenNameMatch::Equivalent), "{a} {b}");
+        }
+        assert_eq!(given_name_equivalence("Юрий", "George"), Some(GivenNameMatch::Loose));
+        assert_eq!(given_name_equivalence("Иван", "John"), Some(GivenNameMatch::Loose));
+        assert_eq!(given_name_equivalence("Иван", "Пётр"), None);
+    }
+
+    #[test]
+    fn sex_comes_from_the_table() {
+        assert_eq!(given_sex("Мария"), Some(Sex::Female));
+        assert_eq!(given_sex("Nikolai"), Some(Sex::Male));
+        assert_eq!(given_sex("Саша"), None);
+    }
+}

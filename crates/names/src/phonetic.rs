@@ -1,0 +1,361 @@
+//! The phonetic spine of matching: every spelling of a name, Cyrillic or Latin in any convention,
+//! becomes a short string over one reduced alphabet, so that Ежов, Yezhov, Jeschow and Jeżow meet.
+//!
+//! Encoding keeps the ambiguity a Latin spelling carries (a `j` that is German `й` or French `ж`,
+//! a `ch` that is English `ч` or German `х`, an `h` that is `х` or Ukrainian `г`) as symbols of
+//! their own: similarity lets them match any of their readings cheaply, and the key resolves them
+//! by the conventions the word shows (German/Polish/Czech marks, French marks).
+//!
+//! Alphabet: vowels `a o u e i`; glide `j`; consonants `b v g d p t f k x l m n r`; `s` for
+//! з/с/ц (z, s, ts, tz, c); `z` for ж/ш (zh, sh, sch, ž, ż, š, sz); `q` for щ; `c` for ч;
+//! ambiguous `J` (Latin j), `C` (Latin ch), `H` (Latin h); `E` a French final e that may vanish.
+
+/// Every symbol the encoder emits, in a fixed order that indexes the cost tables.
+pub(crate) const ALPHABET: &[u8; 27] = b"aoueijJEbvgdzqcskxlmnprtfHC";
+
+/// Spelling conventions visible in a Latin word, used to resolve its ambiguous symbols.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Style {
+    /// German, Polish or Czech marks (sch, w, cz, sz, ž, ł...): `ch` is х, `j` is й.
+    pub central: bool,
+    /// French marks (ou, tch, final -ine): `ch` is ш, `j` is ж.
+    pub french: bool,
+}
+
+/// The encoded form of one word: symbols from [`ALPHABET`] and the conventions seen.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Encoded {
+    pub symbols: Vec<u8>,
+    pub style: Style,
+}
+
+fn is_vowel_symbol(s: u8) -> bool {
+    matches!(s, b'a' | b'o' | b'u' | b'e' | b'i')
+}
+
+/// Encodes one normalised name part (see [`crate::normalize`]); characters that are neither
+/// Cyrillic nor Latin letters are skipped, so hyphenated names become one run of symbols.
+pub(crate) fn encode(normalized: &str) -> Encoded {
+    let chars: Vec<char> = normalized
+        .chars()
+        .filter(|&c| !crate::normalize::is_combining_mark(c))
+        .collect();
+    let mut symbols = Vec::with_capacity(chars.len() + 4);
+    let mut style = Style::default();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if is_cyrillic(c) {
+            encode_cyrillic(&chars, i, &mut symbols);
+            i += 1;
+        } else if c.is_alphabetic() || c == '\'' {
+            i += encode_latin(&chars, i, &mut symbols, &mut style);
+        } else {
+            i += 1;
+        }
+    }
+    post_process(&mut symbols);
+    Encoded { symbols, style }
+}
+
+pub(crate) fn is_cyrillic(c: char) -> bool {
+    matches!(c as u32, 0x0400..=0x052F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F)
+}
+
+fn is_cyrillic_vowel(c: char) -> bool {
+    matches!(c, 'а' | 'е' | 'ё' | 'и' | 'о' | 'у' | 'ы' | 'э' | 'ю' | 'я' | 'і' | 'ї' | 'є' | 'ѣ')
+}
+
+fn encode_cyrillic(chars: &[char], i: usize, out: &mut Vec<u8>) {
+    let next_is_vowel = chars.get(i + 1).is_some_and(|&n| is_cyrillic_vowel(n));
+    let mapped: &[u8] = match chars[i] {
+        'а' => b"a",
+        'б' => b"b",
+        'в' => b"v",
+        'г' | 'ґ' => b"g",
+        'д' => b"d",
+        'е' | 'э' | 'ѣ' => b"e",
+        'ё' => b"jo",
+        'є' => b"je",
+        'ж' | 'ш' => b"z",
+        'з' | 'с' | 'ц' => b"s",
+        'и' | 'ы' | 'і' | 'ѵ' => b"i",
+        'ї' => b"ji",
+        'й' => b"j",
+        'к' => b"k",
+        'л' => b"l",
+        'м' => b"m",
+        'н' => b"n",
+        'о' => b"o",
+        'п' => b"p",
+        'р' => b"r",
+        'т' => b"t",
+        'у' | 'ў' => b"u",
+        'ф' | 'ѳ' => b"f",
+        'х' => b"x",
+        'ч' => b"c",
+        'щ' => b"q",
+        'ю' => b"ju",
+        'я' => b"ja",
+        'ъ' | 'ь' if next_is_vowel => b"j",
+        _ => b"",
+    };
+    out.extend_from_slice(mapped);
+}
+
+fn is_latin_vowel(c: char) -> bool {
+    matches!(
+        c,
+        'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'á' | 'à' | 'â' | 'ä' | 'é' | 'è' | 'ê' | 'ë' | 'ė' | 'ě' | 'í'
+            | 'ì' | 'î' | 'ï' | 'ó' | 'ò' | 'ô' | 'ö' | 'ú' | 'ù' | 'û' | 'ü' | 'ý' | 'ǔ' | 'ŭ'
+    )
+}
+
+fn at(chars: &[char], i: usize, pattern: &str) -> bool {
+    let mut k = i;
+    for p in pattern.chars() {
+        if chars.get(k) != Some(&p) {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+/// Encodes the Latin grapheme at `i`; returns how many characters it consumed.
+fn encode_latin(chars: &[char], i: usize, out: &mut Vec<u8>, style: &mut Style) -> usize {
+    let prev_vowel = i > 0 && is_latin_vowel(chars[i - 1]);
+    let next = chars.get(i + 1).copied();
+    let next_vowel = next.is_some_and(is_latin_vowel);
+    let at_start = i == 0 || !chars[i - 1].is_alphabetic();
+    let at_end = next.is_none_or(|n| !n.is_alphabetic());
+    // Longest patterns first: щ, then ч, then ж/ш, then the rest.
+    for (pattern, symbols, central, french) in MULTI_LETTER {
+        if at(chars, i, pattern) {
+            out.extend_from_slice(symbols);
+            style.central |= *central;
+            style.french |= *french;
+            return pattern.chars().count();
+        }
+    }
+    let c = chars[i];
+    let (symbols, consumed): (&[u8], usize) = match c {
+        'c' if at(chars, i, "ch") => {
+            let after = chars.get(i + 2).copied();
+            let before_consonant = after.is_some_and(|a| a.is_alphabetic() && !is_latin_vowel(a));
+            if at_start && before_consonant { (b"x", 2) } else { (b"C", 2) }
+        }
+        'c' => {
+            let soft = next.is_none_or(|n| matches!(n, 'e' | 'i' | 'y' | 'j' | 'w' | 'z' | 'k' | 'é') || !n.is_alphabetic());
+            if soft || style.central { (b"s", 1) } else { (b"k", 1) }
+        }
+        'f' if at(chars, i, "ff") && chars.get(i + 2).is_none_or(|n| !n.is_alphabetic()) => (b"v", 2),
+        'y' | 'ý' if next_vowel || prev_vowel => (b"j", 1),
+        'y' | 'ý' => (b"i", 1),
+        'j' if at_start && next.is_some_and(|n| n.is_alphabetic() && !is_latin_vowel(n)) => {
+            style.french = true;
+            (b"z", 1)
+        }
+        'j' if i > 0 && matches!(chars[i - 1], 'i' | 'y') => (b"j", 1),
+        'j' if (at_start || prev_vowel) && next_vowel => (b"J", 1),
+        'j' | 'ĭ' | 'ï' => (b"j", 1),
+        'e' if at_end && i >= 4 && chars[i - 1] == 'n' && !prev_vowel => {
+            style.french = true;
+            (b"E", 1)
+        }
+        '\'' if next_vowel => (b"j", 1),
+        '\'' => (b"", 1),
+        'a' | 'á' | 'à' | 'ą' => (b"a", 1),
+        'â' => (b"ja", 1),
+        'e' | 'é' | 'è' | 'ë' | 'ė' | 'ě' | 'ę' | 'ä' | 'æ' => (b"e", 1),
+        'ê' => (b"je", 1),
+        'i' | 'í' | 'ì' | 'î' | 'ı' => (b"i", 1),
+        'o' | 'ó' | 'ò' | 'ô' | 'ø' => (b"o", 1),
+        'ö' => (b"jo", 1),
+        'u' | 'ú' | 'ù' | 'ů' | 'ŭ' | 'ǔ' => (b"u", 1),
+        'û' | 'ü' => (b"ju", 1),
+        'b' => (b"b", 1),
+        'd' | 'ď' => (b"d", 1),
+        'g' | 'ğ' => (b"g", 1),
+        'h' => (b"H", 1),
+        'k' | 'q' => (b"k", 1),
+        'x' => (b"ks", 1),
+        'l' | 'ł' | 'ľ' | 'ĺ' => (b"l", 1),
+        'm' => (b"m", 1),
+        'n' | 'ń' | 'ñ' | 'ň' => (b"n", 1),
+        'p' => (b"p", 1),
+        'r' | 'ř' => (b"r", 1),
+        's' | 'z' | 'ś' | 'ź' | 'ß' | 'ç' => (b"s", 1),
+        't' | 'ť' => (b"t", 1),
+        'f' => (b"f", 1),
+        'v' => (b"v", 1),
+        'w' => {
+            style.central = true;
+            (b"v", 1)
+        }
+        _ => (b"", 1),
+    };
+    out.extend_from_slice(symbols);
+    consumed
+}
+
+/// Multi-letter Latin graphemes, longest first: (spelling, symbols, central mark, French mark).
+const MULTI_LETTER: &[(&str, &[u8], bool, bool)] = &[
+    ("schtsch", b"q", true, false),
+    ("chtch", b"q", false, true),
+    ("shtch", b"q", false, true),
+    ("sjtsj", b"q", false, false),
+    ("shch", b"q", false, false),
+    ("szcz", b"q", true, false),
+    ("šč", b"q", true, false),
+    ("ŝ", b"q", false, false),
+    ("tsch", b"c", true, false),
+    ("tsj", b"c", false, false),
+    ("tch", b"c", false, true),
+    ("cz", b"c", true, false),
+    ("č", b"c", true, false),
+    ("ć", b"c", true, false),
+    ("sch", b"z", true, false),
+    ("zh", b"z", false, false),
+    ("sh", b"z", false, false),
+    ("sz", b"z", true, false),
+    ("ž", b"z", true, false),
+    ("ż", b"z", true, false),
+    ("š", b"z", true, false),
+    ("kh", b"x", false, false),
+    ("gh", b"g", false, false),
+    ("ph", b"f", false, false),
+    ("ts", b"s", false, false),
+    ("tz", b"s", true, false),
+    ("ou", b"u", false, true),
+];
+
+/// Rules shared by both scripts, so that what differs only by convention ends up equal.
+fn post_process(symbols: &mut Vec<u8>) {
+    // An i before a vowel (or before a glide that precedes one) is a glide: Мария/Mariya/Maria,
+    // Гордиевский/Gordiyevsky/Gordievsky. Right to left, so "iia" becomes "jja".
+    for k in (0..symbols.len()).rev() {
+        if symbols[k] != b'i' {
+            continue;
+        }
+        let next = symbols.get(k + 1).copied();
+        let after = symbols.get(k + 2).copied();
+        let before_vowel = next.is_some_and(is_vowel_symbol);
+        let before_glide_vowel = next.is_some_and(|n| n == b'j' || n == b'J') && after.is_some_and(is_vowel_symbol);
+        if before_vowel || before_glide_vowel {
+            symbols[k] = b'j';
+        }
+    }
+    // After a hushing consonant or a glide, ё is written o or e: Хрущёв/Khrushchev/Chruschtschow.
+    for k in 1..symbols.len() {
+        if symbols[k] == b'o' && matches!(symbols[k - 1], b'z' | b'q' | b'c' | b'C' | b'J' | b'j') {
+            symbols[k] = b'e';
+        }
+    }
+    symbols.dedup();
+}
+
+/// Resolves ambiguous symbols by the word's conventions; `choice` picks the n-th reading of each
+/// (0 = the most likely one), which is how [`crate::keys`] enumerates alternatives.
+pub(crate) fn resolve(symbol: u8, style: Style, choice: usize) -> u8 {
+    let readings: &[u8] = match symbol {
+        b'C' if style.central => b"xcz",
+        b'C' if style.french => b"zcx",
+        b'C' => b"cxz",
+        b'J' if style.french => b"zj",
+        b'J' => b"jz",
+        b'H' => b"xg",
+        other => return other,
+    };
+    readings[choice.min(readings.len() - 1)]
+}
+
+/// Number of readings of an ambiguous symbol (1 for every other symbol).
+pub(crate) fn reading_count(symbol: u8) -> usize {
+    match symbol {
+        b'C' => 3,
+        b'J' | b'H' => 2,
+        _ => 1,
+    }
+}
+
+/// Projects resolved symbols to the blocking key: glides before vowels vanish, other glides are
+/// written `i`, a French final e vanishes, repeats collapse.
+pub(crate) fn project_key(resolved: &[u8]) -> Vec<u8> {
+    let mut resolved = resolved.to_vec();
+    resolved.dedup();
+    let mut out = Vec::with_capacity(resolved.len());
+    for (k, &s) in resolved.iter().enumerate() {
+        match s {
+            b'E' => {}
+            b'j' if resolved.get(k + 1).is_some_and(|&n| is_vowel_symbol(n)) => {}
+            b'j' => out.push(b'i'),
+            b'o' if k > 0 && matches!(resolved[k - 1], b'z' | b'q' | b'c' | b'j') => out.push(b'e'),
+            other => out.push(other),
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// Folds a feminine surname ending onto the masculine one (Иванова → Иванов, Гордиевская →
+/// Гордиевский) in a projected key; returns whether it did.
+pub(crate) fn fold_feminine_key(key: &mut Vec<u8>) -> bool {
+    fold_suffix(key, &[(b"ska", b"ski"), (b"ova", b"ov"), (b"eva", b"ev"), (b"ina", b"in")])
+}
+
+/// The same fold over unresolved symbols (the similarity's representation).
+pub(crate) fn fold_feminine_symbols(symbols: &mut Vec<u8>) -> bool {
+    fold_suffix(
+        symbols,
+        &[(b"skaja", b"skij"), (b"ska", b"ski"), (b"ova", b"ov"), (b"eva", b"ev"), (b"ina", b"in")],
+    )
+}
+
+/// Whether unresolved symbols end like a masculine Russian surname.
+pub(crate) fn has_masculine_ending(symbols: &[u8]) -> bool {
+    [&b"ov"[..], b"ev", b"in", b"ski", b"skij", b"skii", b"oj", b"ij"].iter().any(|s| symbols.ends_with(s))
+        && symbols.len() >= 4
+}
+
+fn fold_suffix(symbols: &mut Vec<u8>, rules: &[(&[u8], &[u8])]) -> bool {
+    for (feminine, masculine) in rules {
+        if symbols.len() >= feminine.len() + 3 && symbols.ends_with(feminine) {
+            symbols.truncate(symbols.len() - feminine.len());
+            symbols.extend_from_slice(masculine);
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(s: &str) -> String {
+        String::from_utf8(encode(&crate::normalize(s)).symbols).unwrap()
+    }
+
+    #[test]
+    fn encodes_spelling_variants_alike() {
+        let table = [
+            ("Ежов", "ezev"),
+            ("Yezhov", "jezev"),
+            ("Jeschow", "Jezev"),
+            ("Iejov", "jeJev"),
+            ("Хрущёв", "xruqev"),
+            ("Khrushchev", "xruqev"),
+            ("Chruschtschow", "xruqev"),
+            ("Khrouchtchev", "xruqev"),
+            ("Гордиевский", "gordjevskij"),
+            ("Gordiyevsky", "gordjevski"),
+            ("Мария", "marja"),
+            ("Mariia", "marja"),
+            ("Boukharine", "buxarinE"),
+        ];
+        for (input, expected) in table {
+            assert_eq!(enc(input), expected, "{input}");
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! Name similarity: a score in [0, 1], a verdict at [`SAME_THRESHOLD`], and the rules that fired.
+//! [`PreparedName`] does the per-name work once so that linkage compares in well under a
+//! microsecond.
+
+use crate::edit::{self, COSTS};
+use crate::given::{self, GivenNameMatch, Membership};
+use crate::phonetic;
+use model::Sex;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// Scores at or above this are the same name.
+pub const SAME_THRESHOLD: f64 = 0.8;
+
+/// Which part of a name a text is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    Surname,
+    Given,
+    Patronymic,
+    /// A whole name in one field, parsed with [`crate::parse`].
+    Full,
+}
+
+impl FromStr for Part {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "surname" | "family" | "last" => Ok(Part::Surname),
+            "given" | "first" | "forename" => Ok(Part::Given),
+            "patronymic" | "middle" => Ok(Part::Patronymic),
+            "full" | "name" => Ok(Part::Full),
+            other => Err(format!("unknown name part {other:?}: expected surname, given, patronymic or full")),
+        }
+    }
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Part::Surname => "surname",
+            Part::Given => "given",
+            Part::Patronymic => "patronymic",
+            Part::Full => "full",
+        })
+    }
+}
+
+/// Options of a comparison.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompareOptions {
+    /// Count Western translations of given names as equivalent (Юрий/George, Иван/John).
+    pub loose_equivalents: bool,
+}
+
+/// The outcome of comparing two names.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Similarity in [0, 1].
+    pub score: f64,
+    /// `score >= SAME_THRESHOLD` and no part contradicts (for full names).
+    pub same: bool,
+    /// The two are forms of one name for different sexes (Иванов/Иванова, Иванович/Ивановна).
+    pub sex_differs: bool,
+    /// The rules that made the spellings meet, or that kept them apart.
+    pub rules: Vec<String>,
+}
+
+/// One name part, prepared for repeated comparison.
+#[derive(Clone, Debug, Default)]
+struct PreparedPart {
+    normalized: String,
+    /// Cost-table indices of the phonetic symbols, gender forms folded to the masculine.
+    symbols: Vec<u8>,
+    /// For an initial: the Cyrillic letters it may stand for (bit set, see `translit::origins`).
+    initial: Option<u64>,
+    /// Cyrillic letters the first letter of a full (non-initial) part may stand for.
+    first_origins: u64,
+    feminine: bool,
+    masculine: bool,
+    given: Vec<Membership>,
+    sex: Option<Sex>,
+}
+
+impl PreparedPart {
+    fn new(text: &str, part: Part) -> Option<PreparedPart> {
+        let normalized = crate::normalize(text);
+        if normalized.is_empty() {
+            return None;
+        }
+        let letters = normalized.chars().filter(|c| c.is_alphabetic()).count();
+        let is_initial = letters == 1 || (text.trim_end().ends_with('.') && letters <= 2 && !normalized.contains(' '));
+        let origins = crate::translit::origins(&normalized);
+        if is_initial {
+            return Some(PreparedPart { normalized, initial: Some(origins), first_origins: origins, ..Default::default() });
+        }
+        let mut symbols = phonetic::encode(&normalized).symbols;
+        let (mut feminine, mut masculine) = (false, false);
+        match part {
+            Part::Surname => {
+                feminine = phonetic::fold_feminine_symbols(&mut symbols);
+                masculine = !feminine && phonetic::has_masculine_ending(&symbols);
+            }
+            Part::Patronymic => {
+                feminine = fold_patronymic(&mut symbols);
+                masculine = !feminine && (symbols.ends_with(b"ic") || symbols.ends_with(b"iC"));
+            }
+            Part::Given | Part::Full => {}
+        }
+        let (given, sex) = if part == Part::Given {
+            (given::memberships(&normalized), given::given_sex(&normalized))
+        } else {
+            (Vec::new(), None)
+        };
+        Some(PreparedPart {
+            normalized,
+            symbols: edit::to_indices(&symbols),
+            initial: None,
+            first_origins: origins,
+            feminine,
+            masculine,
+            given,
+            sex,
+        })
+    }
+}
+
+/// Folds a feminine patronymic onto the masculine one: -овна/-ovna → -ович/-ovich.
+fn fold_patronymic(symbols: &mut Vec<u8>) -> bool {
+    for (feminine, masculine) in [(&b"vna"[..], &b"vic"[..]), (b"icna", b"ic")] {
+        if symbols.len() > feminine.len() + 2 && symbols.ends_with(feminine) {
+            symbols.truncate(symbols.len() - feminine.len());
+            symbols.extend_from_slice(masculine);
+            return true;
+        }
+    }
+    false
+}
+
+/// The score of an edit cost between parts of the given lengths, and the cost above which it is 0.
+fn max_cost(len_a: usize, len_b: usize) -> f32 {
+    1.5 + 0.15 * len_a.max(len_b) as f32
+}
+
+fn score_of(cost: f32, len_a: usize, len_b: usize) -> f64 {
+    (1.0 - f64::from(cost) / f64::from(max_cost(len_a, len_b))).clamp(0.0, 1.0)
+}
+
+/// Score of one part pair and whether it is a different-sex form; `rules` is filled only when
+/// given (the explaining, slower path).
+fn compare_parts(
+    a: &PreparedPart,
+    b: &PreparedPart,
+    part: Part,
+    options: CompareOptions,
+    mut rules: Option<&mut Vec<String>>,
+) -> (f64, bool) {
+    fn note(rules: &mut Option<&mut Vec<String>>, part: Part, rule: &str) {
+        if let Some(rules) = rules.as_deref_mut() {
+            rules.push(format!("{part}: {rule}"));
+        }
+    }
+    if a.initial.is_some() || b.initial.is_some() {
+        let (x, y) = (a.initial.unwrap_or(a.first_origins), b.initial.unwrap_or(b.first_origins));
+        return if x & y != 0 {
+            note(&mut rules, part, "initial agrees");
+            (0.85, false)
+        } else {
+            note(&mut rules, part, "initial differs");
+            (0.0, false)
+        };
+    }
+    let sex_differs = (a.feminine && b.masculine)
+        || (a.masculine && b.feminine)
+        || matches!((a.sex, b.sex), (Some(x), Some(y)) if x != y);
+    let mut score = if a.symbols == b.symbols {
+        if let Some(rules) = rules.as_deref_mut() {
+            let rule = if a.normalized == b.normalized { "exact" } else { "spelling variant" };
+            rules.push(format!("{part}: {rule}"));
+        }
+        1.0
+    } else if let Some(rules) = rules.as_deref_mut() {
+        let (cost, used) = edit::explain(&COSTS, &a.symbols, &b.symbols);
+        rules.extend(used.iter().map(|r| format!("{part}: {r}")));
+        score_of(cost, a.symbols.len(), b.symbols.len())
+    } else {
+        let cutoff = max_cost(a.symbols.len(), b.symbols.len());
+        score_of(edit::distance(&COSTS, &a.symbols, &b.symbols, cutoff), a.symbols.len(), b.symbols.len())
+    };
+    if sex_differs && a.feminine != b.feminine && score >= SAME_THRESHOLD {
+        note(&mut rules, part, "gender form");
+    }
+    if part == Part::Given && score < 1.0 {
+        match given::relate(&a.given, &b.given) {
+            Some(GivenNameMatch::Equivalent) => {
+                note(&mut rules, part, "given-name equivalent");
+                score = score.max(0.95);
+            }
+            Some(GivenNameMatch::Loose) if options.loose_equivalents => {
+                note(&mut rules, part, "given-name translation");
+                score = score.max(0.9);
+            }
+            _ => {}
+        }
+    }
+    (score, sex_differs)
+}
+
+/// A name prepared once for many comparisons: build one per record, then call
+/// [`PreparedName::similarity`] or [`PreparedName::compare`].
+#[derive(Clone, Debug)]
+pub struct PreparedName {
+    part: Part,
+    surname: Option<PreparedPart>,
+    given: Option<PreparedPart>,
+    patronymic: Option<PreparedPart>,
+    options: CompareOptions,
+}
+
+impl PreparedName {
+    /// Prepares `text` as the given part (a whole name is parsed when `part` is [`Part::Full`]).
+    pub fn new(text: &str, part: Part) -> PreparedName {
+        Self::with_options(text, part, CompareOptions::default())
+    }
+
+    pub fn with_options(text: &str, part: Part, options: CompareOptions) -> PreparedName {
+        let mut name = PreparedName { part, surname: None, given: None, patronymic: None, options };
+        match part {
+            Part::Surname => name.surname = PreparedPart::new(text, Part::Surname),
+            Part::Given => name.given = PreparedPart::new(text, Part::Given),
+            Part::Patronymic => name.patronymic = PreparedPart::new(text, Part::Patronymic),
+            Part::Full => {
+                let parsed = crate::parse(text);
+                let initials = &parsed.initials;
+                name.surname = parsed.surname.as_deref().and_then(|s| PreparedPart::new(s, Part::Surname));
+                name.given = match &parsed.given {
+                    Some(g) => PreparedPart::new(g, Part::Given),
+                    None => initials.first().and_then(|i| PreparedPart::new(i, Part::Given)),
+                };
+                name.patronymic = match &parsed.patronymic {
+                    Some(p) => PreparedPart::new(p, Part::Patronymic),
+                    None => initials.get(1).and_then(|i| PreparedPart::new(i, Part::Patronymic)),
+                };
+            }
+        }
+        name
+    }
+
+    /// The similarity in [0, 1] (symmetric).
+    pub fn similarity(&self, other: &PreparedName) -> f64 {
+        self.score(other, None).0
+    }
+
+    /// The full comparison with verdict and rules.
+    pub fn compare(&self, other: &PreparedName) -> Comparison {
+        let mut rules = Vec::new();
+        let (score, same, sex_differs) = self.score(other, Some(&mut rules));
+        Comparison { score, same, sex_differs, rules }
+    }
+
+    fn score(&self, other: &PreparedName, mut rules: Option<&mut Vec<String>>) -> (f64, bool, bool) {
+        let options = CompareOptions {
+            loose_equivalents: self.options.loose_equivalents || other.options.loose_equivalents,
+        };
+        let slots = [
+            (&self.surname, &other.surname, Part::Surname, 0.5),
+            (&self.given, &other.given, Part::Given, 0.3),
+            (&self.patronymic, &other.patronymic, Part::Patronymic, 0.2),
+        ];
+        let (mut total, mut weights, mut all_same, mut sex_differs) = (0.0, 0.0, true, false);
+        for (a, b, part, weight) in slots {
+            if let (Some(a), Some(b)) = (a, b) {
+                let (score, differs) = compare_parts(a, b, part, options, rules.as_deref_mut());
+                total += weight * score;
+                weights += weight;
+                all_same &= score >= SAME_THRESHOLD;
+                sex_differs |= differs;
+            }
+        }
+        if weights == 0.0 {
+            if let Some(rules) = rules {
+                rules.push("no comparable part".to_string());
+            }
+            return (0.0, false, false);
+        }
+        let mut score = total / weights;
+        // A whole name whose surname and given name were read in opposite orders.
+        if self.part == Part::Full && other.part == Part::Full && score < SAME_THRESHOLD {
+            if let Some(swapped) = self.swapped_score(other, options) {
+                if swapped > score {
+                    if let Some(rules) = rules.as_deref_mut() {
+                        rules.push("surname and given name swapped".to_string());
+                    }
+                    score = swapped;
+                    all_same = swapped >= SAME_THRESHOLD;
+                }
+            }
+        }
+        (score, all_same && score >= SAME_THRESHOLD, sex_differs)
+    }
+
+    fn swapped_score(&self, other: &PreparedName, options: CompareOptions) -> Option<f64> {
+        let (s1, g1, s2, g2) = (self.surname.as_ref()?, self.given.as_ref()?, other.surname.as_ref()?, other.given.as_ref()?);
+        let (a, _) = compare_parts(s1, g2, Part::Surname, options, None);
+        let (b, _) = compare_parts(g1, s2, Part::Given, options, None);
+        // A small penalty: the straight reading is the likelier one.
+        Some(((a + b) / 2.0 - 0.02).max(0.0))
+    }
+}
+
+/// Compares two texts as the given part of a name.
+pub fn compare(a: &str, b: &str, part: Part) -> Comparison {
+    compare_with(a, b, part, CompareOptions::default())
+}
+
+/// [`compare`] with options.
+pub fn compare_with(a: &str, b: &str, part: Part, options: CompareOptions) -> Comparison {
+    PreparedName::with_options(a, part, options).compare(&PreparedName::with_options(b, part, options))
+}
+
+/// The similarity in [0, 1] of two texts as the given part of a name (prepare with
+/// [`PreparedName`] when comparing one name many times).
+pub fn similarity(a: &str, b: &str, part: Part) -> f64 {
+    PreparedName::new(a, part).similarity(&PreparedName::new(b, part))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_are_same_and_confusables_are_not() {
+        for (a, b) in [("Ежов", "Yezhov"), ("Ежов", "Iejov"), ("Хрущёв", "Chruschtschow"), ("Kamenev", "Karnenev")] {
+            let c = compare(a, b, Part::Surname);
+            assert!(c.same, "{a} {b} {c:?}");
+        }
+        for (a, b) in [("Medved", "Medvedev"), ("Yezhov", "Yershov"), ("Andropov", "Andronov"), ("Petrov", "Petrenko")] {
+            let c = compare(a, b, Part::Surname);
+            assert!(!c.same, "{a} {b} {c:?}");
+        }
+    }
+
+    #[test]
+    fn gender_forms_are_same_family_name_with_sex_flag() {
+        let c = compare("Иванова", "Ivanov", Part::Surname);
+        assert!(c.same && c.sex_differs, "{c:?}");
+        let c = compare("Гордиевская", "Gordievsky", Part::Surname);
+        assert!(c.same && c.sex_differs, "{c:?}");
+        let c = compare("Ивановна", "Ivanovich", Part::Patronymic);
+        assert!(c.same && c.sex_differs, "{c:?}");
+    }
+
+    #[test]
+    fn full_names_in_any_order_and_with_initials() {
+        for (a, b) in [
+            ("Ежов Николай Иванович", "Nikolai Ivanovich Yezhov"),
+            ("Ежов Николай Иванович", "YEZHOV, Nikolai Ivanovich"),
+            ("Ежов Николай Иванович", "N. I. Yezhov"),
+            ("Ежов Н.И.", "Jeschow, Nikolai"),
+        ] {
+            let c = compare(a, b, Part::Full);
+            assert!(c.same, "{a} | {b} {c:?}");
+        }
+        let c = compare("Ежов Николай Иванович", "Ежов Павел Иванович", Part::Full);
+        assert!(!c.same, "{c:?}");
+    }
+}
