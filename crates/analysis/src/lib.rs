@@ -9,3 +9,4 @@ pub mod turnover;
 pub mod network;
 pub mod person;
 pub mod cohort;
+pub mod analyses;
