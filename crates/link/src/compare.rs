@@ -320,7 +320,7 @@ mod tests {
                 patronymic: initial agrees
                 birth_date: intervals overlap
                 sex: same
-                birth_place: different"#]],
+                birth_place: one edit"#]],
         );
         check(
             record("1", "Иванов", "Иван", "", "1901", Some(Sex::Male), "Тула"),

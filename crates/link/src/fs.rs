@@ -13,6 +13,9 @@ use std::collections::HashMap;
 
 /// The smallest probability we let a level have, so no weight is infinite.
 const FLOOR: f64 = 1e-6;
+/// No level is impossible for a match: OCR, a translated name or a wrong year can put any true
+/// pair anywhere, so EM never drives an m below this (a weight of at most about -7 bits).
+const M_FLOOR: f64 = 0.008;
 /// Term-frequency adjustments are bounded: a value's rarity is evidence, not proof.
 const TF_MAX_BITS: f64 = 8.0;
 
@@ -72,7 +75,7 @@ impl FsModel {
                 }
             })
             .collect();
-        FsModel { lambda: 0.01, fields, em_iterations: 0 }
+        FsModel { lambda: 1e-4, fields, em_iterations: 0 }
     }
 
     pub fn prior_weight(&self) -> f64 {
@@ -150,12 +153,20 @@ pub enum EmMode {
 }
 
 /// Expectation-maximisation over pattern counts.
-pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iterations: usize) -> FsModel {
+///
+/// `pairs_total` is the number of pairs the counts were drawn from. Candidate pairs are a blocked
+/// subset of all pairs; the pairs blocking never produced are (nearly all) non-matches and add to
+/// the u side only, so lambda is the match share of *all* pairs. Taking it over candidates alone
+/// makes every candidate look like a match when u comes from random pairs.
+pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iterations: usize, pairs_total: f64) -> FsModel {
     let mut model = start;
-    let total: f64 = counts.iter().map(|(_, c)| *c as f64).sum();
+    let candidates: f64 = counts.iter().map(|(_, c)| *c as f64).sum();
+    let total = pairs_total.max(candidates);
     if total == 0.0 {
         return model;
     }
+    // The floor applies to real data only; a test of EM itself may ask for exact recovery.
+    let m_floor = if pairs_total > 0.0 { M_FLOOR } else { FLOOR };
     for it in 0..max_iterations {
         let mut m_acc: Vec<Vec<f64>> = model.fields.iter().map(|f| vec![0.0; f.levels.len()]).collect();
         let mut u_acc = m_acc.clone();
@@ -179,7 +190,7 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
             let u_sum: f64 = u_acc[f][1..].iter().sum();
             for l in 1..field.levels.len() {
                 if m_sum > 0.0 {
-                    let m = (m_acc[f][l] / m_sum).max(FLOOR);
+                    let m = (m_acc[f][l] / m_sum).max(m_floor);
                     change = change.max((m - field.levels[l].m).abs());
                     field.levels[l].m = m;
                 }
@@ -421,7 +432,7 @@ mod tests {
                 .collect(),
         };
         let start = FsModel { lambda: 0.5, fields: (0..3).map(field).collect(), em_iterations: 0 };
-        let fitted = em(&counts, start, EmMode::Full, 500);
+        let fitted = em(&counts, start, EmMode::Full, 500, 0.0);
         assert!((fitted.lambda - lambda).abs() < 0.01, "lambda {}", fitted.lambda);
         for f in 0..3 {
             for l in 1..4 {

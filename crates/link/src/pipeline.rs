@@ -109,7 +109,7 @@ impl Linker {
                 let u = estimate_u(&data, spec.u_sample_pairs, spec.seed);
                 let counts = pattern_counts(candidates.iter().map(|c| c.2));
                 let mode = if spec.em_full { EmMode::Full } else { EmMode::FixedU };
-                let trained = em(&counts, FsModel::initial(&data, &u), mode, 200);
+                let trained = em(&counts, FsModel::initial(&data, &u), mode, 200, allowed_pairs(&data));
                 let linker = Linker { data, model: trained, blocker, index };
                 let labelled = linker.labelled(inputs.decisions)?;
                 let model =
@@ -249,6 +249,19 @@ fn finish(linker: &Linker, candidates: Vec<(u32, u32, Pattern)>, inputs: &LinkIn
         internal_duplicates,
         model: linker.model.clone(),
     }
+}
+
+/// The number of pairs that may link at all (pairs inside a list that never repeats a person
+/// are excluded).
+fn allowed_pairs(data: &Prepared) -> f64 {
+    let n = data.len() as f64;
+    let mut per_source = vec![0f64; data.source_names.len()];
+    for &s in &data.source {
+        per_source[s as usize] += 1.0;
+    }
+    let excluded: f64 =
+        per_source.iter().zip(&data.unique_source).filter(|(_, u)| **u).map(|(c, _)| c * (c - 1.0) / 2.0).sum();
+    n * (n - 1.0) / 2.0 - excluded
 }
 
 /// Blocking recall on labelled data: of the true pairs (records sharing a person label), how

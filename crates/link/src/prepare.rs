@@ -209,9 +209,17 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                         let chars = f.phonetic.chars().collect();
                         (f.normalized, chars, f.key)
                     }
+                    // Text is compared on its phonetic Latin form too, so that a place written in
+                    // Cyrillic and in transliteration (Москва, Moskwa) still comes out similar.
+                    // Values with digits (codes, numbers, dates) are compared as written.
                     None => {
                         let n = normalize(t);
-                        (n.clone(), n.chars().collect(), n)
+                        let chars = if n.chars().any(|c| c.is_ascii_digit()) {
+                            n.chars().collect()
+                        } else {
+                            matcher.forms(t, crate::namekey::NamePart::Full).phonetic.chars().collect()
+                        };
+                        (n.clone(), chars, n)
                     }
                 })
                 .collect();

@@ -145,38 +145,15 @@ const UA_ROOTS: &[&str] = &[
     "Литвин", "Бойч", "Панас", "Остап", "Федор", "Левч", "Степан", "Кирил", "Яковч", "Гнат", "Демч", "Юрч",
 ];
 const UA_SUFFIX: &[(&str, &str)] = &[("енко", "енко"), ("ук", "ук"), ("ишин", "ишина"), ("ський", "ська")];
-const LT_SURNAMES: &[(&str, &str, &str)] = &[
-    ("Petrauskas", "Petrauskienė", "Петраускас"),
-    ("Kazlauskas", "Kazlauskienė", "Казлаускас"),
-    ("Jankauskas", "Jankauskienė", "Янкаускас"),
-    ("Stankevičius", "Stankevičienė", "Станкявичюс"),
-    ("Vasiliauskas", "Vasiliauskienė", "Василяускас"),
-    ("Žukauskas", "Žukauskienė", "Жукаускас"),
-    ("Butkus", "Butkienė", "Буткус"),
-    ("Paulauskas", "Paulauskienė", "Паулаускас"),
-    ("Urbonas", "Urbonienė", "Урбонас"),
-    ("Kavaliauskas", "Kavaliauskienė", "Каваляускас"),
-    ("Baranauskas", "Baranauskienė", "Баранаускас"),
-    ("Navickas", "Navickienė", "Навицкас"),
-    ("Ramanauskas", "Ramanauskienė", "Раманаускас"),
-    ("Savickas", "Savickienė", "Савицкас"),
-    ("Žilinskas", "Žilinskienė", "Жилинскас"),
-    ("Adomaitis", "Adomaitienė", "Адомайтис"),
-    ("Kairys", "Kairienė", "Кайрис"),
-    ("Mockus", "Mockienė", "Моцкус"),
-    ("Rimkus", "Rimkienė", "Римкус"),
-    ("Vaitkus", "Vaitkienė", "Вайткус"),
-    ("Juška", "Juškienė", "Юшка"),
-    ("Balčiūnas", "Balčiūnienė", "Бальчюнас"),
-    ("Grigas", "Grigienė", "Григас"),
-    ("Lukoševičius", "Lukoševičienė", "Лукошявичюс"),
-    ("Šimkus", "Šimkienė", "Шимкус"),
-    ("Dambrauskas", "Dambrauskienė", "Дамбраускас"),
-    ("Sakalauskas", "Sakalauskienė", "Сакалаускас"),
-    ("Bagdonas", "Bagdonienė", "Багдонас"),
-    ("Jonaitis", "Jonaitienė", "Йонайтис"),
-    ("Kučinskas", "Kučinskienė", "Кучинскас"),
+const LT_ROOTS: &[&str] = &[
+    "Petr", "Kazl", "Jank", "Stank", "Vasil", "Žuk", "But", "Paul", "Urbon", "Kaval", "Baran", "Navick", "Raman",
+    "Savick", "Žilin", "Adom", "Kair", "Mock", "Rimk", "Vait", "Jušk", "Balč", "Grig", "Lukoš", "Šimk", "Dambr",
+    "Sakal", "Bagdon", "Jon", "Kučin", "Valanč", "Mažeik", "Girdz", "Šeduv", "Tamoš", "Vilč", "Norvil", "Gudel",
 ];
+/// Male endings; the female (married) form replaces the ending with -ienė.
+const LT_ENDINGS: &[&str] = &["auskas", "evičius", "ūnas", "aitis", "ys", "us", "as", "ėnas", "inskas", "onis"];
+/// Middles that multiply Slavic roots into the thousands of surnames a real register holds.
+const MIDDLES: &[&str] = &["", "ен", "ач", "ик", "уш", "ан", "оч", "ул", "ят", "ог"];
 // Places: (Russian, Ukrainian, Lithuanian/Latin native).
 const PLACES: &[(&str, &str, &str)] = &[
     ("Москва", "Москва", "Maskva"),
@@ -441,15 +418,21 @@ fn make_person(rng: &mut ChaCha8Rng, previous: Option<&Person>) -> Person {
     let surname = match ethnicity {
         Ethnicity::Russian => {
             let root = RU_ROOTS[zipf(rng, RU_ROOTS.len(), 1.1)];
+            let middle = MIDDLES[zipf(rng, MIDDLES.len(), 1.1)];
             let suffix = RU_SUFFIX_M[zipf(rng, RU_SUFFIX_M.len(), 1.3)].0;
-            format!("{root}{suffix}")
+            format!("{root}{middle}{suffix}")
         }
         Ethnicity::Ukrainian => {
             let root = UA_ROOTS[zipf(rng, UA_ROOTS.len(), 1.1)];
+            let middle = MIDDLES[zipf(rng, MIDDLES.len(), 1.1)];
             let suffix = UA_SUFFIX[zipf(rng, UA_SUFFIX.len(), 1.3)].0;
-            format!("{root}{suffix}")
+            format!("{root}{middle}{suffix}")
         }
-        Ethnicity::Lithuanian => LT_SURNAMES[zipf(rng, LT_SURNAMES.len(), 1.05)].0.to_owned(),
+        Ethnicity::Lithuanian => {
+            let root = LT_ROOTS[zipf(rng, LT_ROOTS.len(), 1.05)];
+            let ending = LT_ENDINGS[zipf(rng, LT_ENDINGS.len(), 1.1)];
+            format!("{root}{ending}")
+        }
     };
     let given = if sex == Sex::Male { zipf(rng, MALE.len(), 1.2) } else { zipf(rng, FEMALE.len(), 1.2) };
     let birth = Day::from_ymd(rng.random_range(1870..1922), rng.random_range(1..=12), rng.random_range(1..=28))
@@ -483,13 +466,19 @@ fn make_person(rng: &mut ChaCha8Rng, previous: Option<&Person>) -> Person {
     person
 }
 
+/// A Lithuanian surname in the person's own form (married women: -ienė).
+fn lithuanian_surname(p: &Person) -> String {
+    if p.sex == Sex::Male {
+        return p.surname.clone();
+    }
+    let stem = ["ius", "as", "ys", "us", "is"].iter().find_map(|e| p.surname.strip_suffix(e)).unwrap_or(&p.surname);
+    format!("{stem}ienė")
+}
+
 /// The Russian form of a surname for a sex (Lithuanian surnames come in their Russian spelling).
 fn russian_surname(p: &Person) -> String {
     match p.ethnicity {
-        Ethnicity::Lithuanian => {
-            let (_, _, ru) = LT_SURNAMES.iter().find(|(m, _, _)| *m == p.surname).expect("known surname");
-            if p.sex == Sex::Female { ru.trim_end_matches("ас").to_owned() + "ене" } else { (*ru).to_owned() }
-        }
+        Ethnicity::Lithuanian => lithuanian_to_cyrillic(&lithuanian_surname(p)),
         _ if p.sex == Sex::Male => p.surname.replace("ський", "ский"),
         _ => female_slavic(&p.surname.replace("ський", "ский")),
     }
@@ -504,7 +493,47 @@ fn female_slavic(male: &str) -> String {
     male.to_owned()
 }
 
+/// A Lithuanian name as a Russian-language list writes it: Jonas -> Йонас, Balčiūnas -> Бальчюнас.
+fn lithuanian_to_cyrillic(latin: &str) -> String {
+    const RULES: &[(&str, &str)] = &[
+        ("ch", "х"), ("ja", "я"), ("ju", "ю"), ("jo", "йо"), ("je", "е"), ("ia", "я"), ("iu", "ю"), ("io", "ё"),
+        ("ie", "е"), ("š", "ш"), ("ž", "ж"), ("č", "ч"), ("ū", "у"), ("ų", "у"), ("ė", "е"), ("ę", "е"), ("į", "и"),
+        ("ą", "а"), ("y", "и"), ("a", "а"), ("b", "б"), ("c", "ц"), ("d", "д"), ("e", "е"), ("f", "ф"), ("g", "г"),
+        ("h", "х"), ("i", "и"), ("j", "й"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"),
+        ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("v", "в"), ("z", "з"),
+    ];
+    let lower = latin.to_lowercase();
+    let mut out = String::new();
+    let mut rest = lower.as_str();
+    'outer: while !rest.is_empty() {
+        for (from, to) in RULES {
+            if let Some(r) = rest.strip_prefix(from) {
+                out.push_str(to);
+                rest = r;
+                continue 'outer;
+            }
+        }
+        let c = rest.chars().next().expect("non-empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    let mut chars = out.chars();
+    chars.next().map(|f| f.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// The given name a Russian-language list writes (Lithuanians keep their own name, in Cyrillic).
+fn given_ru(p: &Person) -> String {
+    let forms = if p.sex == Sex::Female { FEMALE[p.given] } else { MALE[p.given] };
+    if p.ethnicity == Ethnicity::Lithuanian { lithuanian_to_cyrillic(forms.2) } else { forms.0.to_owned() }
+}
+
 fn patronymic_ru(p: &Person) -> String {
+    if p.ethnicity == Ethnicity::Lithuanian {
+        let father = MALE[p.father].2;
+        let stem = ["as", "us", "is", "ys", "a"].iter().find_map(|e| father.strip_suffix(e)).unwrap_or(father);
+        let stem = lithuanian_to_cyrillic(stem);
+        return if p.sex == Sex::Male { format!("{stem}ович") } else { format!("{stem}овна") };
+    }
     let stem = PATRONYMIC_STEM[p.father];
     let stem = stem.strip_suffix("ин").map(|s| format!("{s}ин")).unwrap_or_else(|| stem.to_owned());
     if stem == "Ильин" {
@@ -530,6 +559,8 @@ struct Rendered {
 fn render(p: &Person, script: Script, rng: &mut ChaCha8Rng) -> Rendered {
     let female = p.sex == Sex::Female;
     let given_forms = if female { FEMALE[p.given] } else { MALE[p.given] };
+    let lithuanian = p.ethnicity == Ethnicity::Lithuanian;
+    let ru_given = given_ru(p);
     let ru_surname = russian_surname(p);
     let ru_patronymic = patronymic_ru(p);
     let (place_ru, place_ua, place_lt) = PLACES[p.place];
@@ -537,7 +568,7 @@ fn render(p: &Person, script: Script, rng: &mut ChaCha8Rng) -> Rendered {
     match script {
         Script::Russian => Rendered {
             surname: ru_surname,
-            given: given_forms.0.to_owned(),
+            given: ru_given,
             patronymic: Some(ru_patronymic),
             place: place_ru.to_owned(),
             occupation: occ_ru.to_owned(),
@@ -546,16 +577,15 @@ fn render(p: &Person, script: Script, rng: &mut ChaCha8Rng) -> Rendered {
             let native = p.ethnicity == Ethnicity::Ukrainian;
             Rendered {
                 surname: if native { if female { female_slavic(&p.surname) } else { p.surname.clone() } } else { ukrainianize(&ru_surname) },
-                given: given_forms.1.to_owned(),
+                given: if lithuanian { ukrainianize(&ru_given) } else { given_forms.1.to_owned() },
                 patronymic: Some(ukrainianize(&ru_patronymic)),
                 place: place_ua.to_owned(),
                 occupation: occ_ru.to_owned(),
             }
         }
         Script::Lithuanian => {
-            let (surname, given) = if p.ethnicity == Ethnicity::Lithuanian {
-                let (m, f, _) = LT_SURNAMES.iter().find(|(m, _, _)| *m == p.surname).expect("known surname");
-                ((if female { *f } else { *m }).to_owned(), given_forms.2.to_owned())
+            let (surname, given) = if lithuanian {
+                (lithuanian_surname(p), given_forms.2.to_owned())
             } else {
                 (lithuanize(&ru_surname, female), lithuanize(given_forms.0, female))
             };
@@ -575,15 +605,14 @@ fn render(p: &Person, script: Script, rng: &mut ChaCha8Rng) -> Rendered {
             } else {
                 system
             };
-            let surname = if p.ethnicity == Ethnicity::Lithuanian && rng.random::<f64>() < 0.5 {
-                let (m, f, _) = LT_SURNAMES.iter().find(|(m, _, _)| *m == p.surname).expect("known surname");
-                (if female { *f } else { *m }).to_owned()
+            let (surname, given) = if lithuanian && rng.random::<f64>() < 0.5 {
+                (lithuanian_surname(p), given_forms.2.to_owned())
             } else {
-                russian_translit(&ru_surname, system)
+                (russian_translit(&ru_surname, system), russian_translit(&ru_given, system))
             };
             Rendered {
                 surname,
-                given: russian_translit(given_forms.0, system),
+                given,
                 patronymic: Some(russian_translit(&ru_patronymic, system)),
                 place: russian_translit(place_ru, system),
                 occupation: occ_en.to_owned(),
@@ -752,5 +781,7 @@ mod tests {
         .assert_eq(&format!("{shown:?}"));
         assert_eq!(lithuanize("Иванов", false), "Ivanovas");
         assert_eq!(lithuanize("Иван", false), "Ivanas");
+        assert_eq!(lithuanian_to_cyrillic("Balčiūnas"), "Бальчюнас".replace('ь', ""));
+        assert_eq!(lithuanian_to_cyrillic("Juozas"), "Юозас");
     }
 }

@@ -1,0 +1,57 @@
+//! Diagnoses linkage quality on a simulated register: blocking recall, metrics, and a sample of
+//! missed and wrong links with their explanations. `cargo run --release -p link --example diagnose -- PERSONS LISTS SEED`
+
+use link::{FoldingMatcher, LinkInputs, LinkSpec, Linker, blocking_recall};
+use std::collections::{BTreeMap, HashMap};
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
+    let (persons, lists, seed) = (args.first().copied().unwrap_or(5000), args.get(1).copied().unwrap_or(5), args.get(2).copied().unwrap_or(1));
+    let reg = link::simulate::simulate(persons, lists, seed as u64);
+    let spec = LinkSpec::infer(&reg.records);
+    let previous = BTreeMap::new();
+    let inputs = LinkInputs { spec: &spec, matcher: &FoldingMatcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.5 };
+    let t = std::time::Instant::now();
+    let outcome = link::link(&reg.records, &inputs).expect("link");
+    eprintln!("linked {} records in {:.2?}", reg.records.len(), t.elapsed());
+    let truth: Vec<(String, String)> = reg.truth.iter().map(|(r, p)| (r.to_string(), p.clone())).collect();
+    let clusters: Vec<(String, String)> = reg.records.iter().zip(&outcome.persons).map(|(r, p)| (r.id.to_string(), p.to_string())).collect();
+    println!("{}", serde_json::to_string(&link::metrics::evaluate(&truth, &clusters)).unwrap());
+    let (linker, _) = Linker::train(&reg.records, &inputs).expect("train");
+    let mut person_index: HashMap<&str, u32> = HashMap::new();
+    let person_of: Vec<u32> = reg.truth.iter().map(|(_, p)| { let n = person_index.len() as u32; *person_index.entry(p.as_str()).or_insert(n) }).collect();
+    let (covered, total) = blocking_recall(&linker, &person_of);
+    println!("blocking recall {covered}/{total} = {:.4}, candidates {}", covered as f64 / total as f64, outcome.candidate_pairs);
+    let mut by_person: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, &p) in person_of.iter().enumerate() {
+        by_person.entry(p).or_default().push(i);
+    }
+    let mut persons: Vec<&Vec<usize>> = by_person.values().collect();
+    persons.sort();
+    let (mut uncovered, mut low, mut split) = (0, 0, 0);
+    let mut shown = 0;
+    for records in persons {
+        for (x, &i) in records.iter().enumerate() {
+            for &j in &records[x + 1..] {
+                if outcome.persons[i] == outcome.persons[j] {
+                    continue;
+                }
+                let e = linker.explain(&reg.records[i].id, &reg.records[j].id).unwrap();
+                let covered = linker.blocker.covers(i, j);
+                if !covered { uncovered += 1 } else if e.match_probability < spec.threshold { low += 1 } else { split += 1 }
+                if shown < 14 && (shown % 2 == 0 || !covered) {
+                    println!("MISSED covered={} p={:.3} w={:.1}", covered, e.match_probability, e.match_weight);
+                    for f in &e.fields {
+                        println!("   {:12} {:?} | {:?}  {} {:.1}{}", f.column, f.value_l, f.value_r, f.level, f.weight, if f.tf_adjustment != 0.0 { format!(" tf {:.1}", f.tf_adjustment) } else { String::new() });
+                    }
+                }
+                shown += 1;
+            }
+        }
+    }
+    println!("missed pairs: uncovered {uncovered}, scored below threshold {low}, split by clustering {split}");
+    let m = &outcome.model;
+    for f in &m.fields {
+        println!("{} {}", f.column, f.levels.iter().skip(1).map(|l| format!("{}:{:.3}/{:.4}", &l.label.chars().take(10).collect::<String>(), l.m, l.u)).collect::<Vec<_>>().join(" "));
+    }
+}
