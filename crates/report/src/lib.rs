@@ -4,6 +4,9 @@
 //! USB stick or an archive years later. This crate computes nothing: completeness and
 //! distributions come from `analysis::profile`, everything else from the caller.
 
+pub mod analyses;
+mod svg;
+
 use analysis::profile::{Distribution, SourceProfile};
 use std::fmt::Write;
 

@@ -1,0 +1,339 @@
+//! The analysis pages of the report (`out/analyses/NAME.html`) and the person pages
+//! (`out/persons/N.html`): tables where every number links to the persons behind it, charts,
+//! and each person's every assertion with its source. Renders results; computes nothing.
+
+use super::{STYLE, escape};
+use crate::svg;
+use analysis::analyses::{AnalysisResult, Figures};
+use analysis::breakdown::Cell;
+use analysis::person::{Profile, SourceInfo};
+use analysis::proportion::Proportion;
+use model::{PersonId, SourceId};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// How many members of one cell a page lists; the JSON result always has them all.
+const MEMBERS_LISTED: usize = 500;
+
+/// Where a person's page is: the href (relative to `out/`) and the name to show.
+pub type PersonLink<'a> = &'a dyn Fn(&PersonId) -> (String, String);
+
+/// One analysis on its own page, written to `out/analyses/NAME.html`.
+pub fn analysis_page(result: &AnalysisResult, report_title: &str, person: PersonLink) -> String {
+    let mut page = Page { html: String::new(), lists: String::new(), next: 0, person };
+    let title = format!("{} · {}", result.name, report_title);
+    let _ = write!(
+        page.html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<p><a href=\"../index.html\">← {}</a></p>\n<h1>{}</h1>\n",
+        escape(&title),
+        escape(report_title),
+        escape(&result.name)
+    );
+    let cohort = &result.cohort;
+    let _ = writeln!(
+        page.html,
+        "<p>Cohort <b>{}</b>: {} persons certainly in it, {} possibly (the dates allow it), {} analysed. Confidence level {}. The figures as JSON: <a href=\"{}.json\">{}.json</a>.</p>",
+        escape(&cohort.cohort),
+        cohort.members.len(),
+        cohort.possible.len(),
+        cohort.analysed().len(),
+        result.analysis.confidence.level(),
+        escape(&result.name),
+        escape(&result.name)
+    );
+    match &result.figures {
+        Figures::OneWay(table) => {
+            let bars: Vec<(String, f64, String)> = table.cells.iter().map(|c| (c.category.label().to_owned(), c.count as f64, c.count.to_string())).collect();
+            page.html.push_str(&svg::bars(&bars));
+            page.html.push_str("\n<table>\n<tr><th>value</th><th>persons</th><th>share</th><th>Wilson</th><th>exact</th></tr>\n");
+            for c in &table.cells {
+                page.cell_row(c.category.label(), c);
+            }
+            let _ = writeln!(page.html, "<tr><th>total</th><td class=\"n\">{}</td><td colspan=\"3\"></td></tr>\n</table>", table.total);
+        }
+        Figures::TwoWay(table) => {
+            page.html.push_str("<p>Shares are of the row.</p>\n<table>\n<tr><th></th>");
+            for c in &table.columns {
+                let _ = write!(page.html, "<th>{}</th>", escape(c.label()));
+            }
+            page.html.push_str("<th>total</th></tr>\n");
+            for row in &table.rows {
+                let _ = write!(page.html, "<tr><th>{}</th>", escape(row.category.label()));
+                for c in &row.cells {
+                    let label = format!("{} × {}", row.category.label(), c.category.label());
+                    let link = page.members(&label, &c.members);
+                    let _ = write!(page.html, "<td class=\"n\">{link} <small>{}</small></td>", share(&c.proportion));
+                }
+                let _ = writeln!(page.html, "<td class=\"n\">{}</td></tr>", row.total);
+            }
+            page.html.push_str("</table>\n");
+        }
+        Figures::TimeSeries(series) => {
+            let bins: Vec<(String, u64, u64, u64)> = series.bins.iter().map(|b| (b.label.clone(), b.count, b.certain, b.possible)).collect();
+            page.html.push_str(&svg::columns(&bins));
+            let _ = writeln!(page.html, "<p><small>Counting rule: {}.</small></p>", escape(series.rule));
+            page.html.push_str("<table>\n<tr><th>period</th><th>persons</th><th>of them uncertain</th><th>certain</th><th>possible</th></tr>\n");
+            for s in series.eras.iter().chain(&series.bins) {
+                let link = page.members(&s.label, &s.members);
+                let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>", escape(&s.label), s.uncertain, s.certain, s.possible);
+            }
+            let rest = [("outside the range", &series.outside_range), ("open-ended date", &series.open_ended), ("no date", &series.undated)];
+            for (label, members) in rest {
+                let link = page.members(label, members);
+                let _ = writeln!(page.html, "<tr><td><i>{label}</i></td><td class=\"n\">{link}</td><td colspan=\"3\"></td></tr>");
+            }
+            page.html.push_str("</table>\n");
+        }
+        Figures::Duration(d) => {
+            page.html.push_str("<p>Days; bounds from the uncertainty of the dates (shortest and longest possible), the point value between midpoints.</p>\n<table>\n<tr><th></th><th>shortest</th><th>point</th><th>longest</th></tr>\n");
+            for (name, q) in [("first quartile", d.q1), ("median", d.median), ("third quartile", d.q3)] {
+                match q {
+                    Some(q) => {
+                        let _ = writeln!(page.html, "<tr><th>{name}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>", q.lower, q.point, q.upper);
+                    }
+                    None => {
+                        let _ = writeln!(page.html, "<tr><th>{name}</th><td colspan=\"3\">no one has both dates</td></tr>");
+                    }
+                }
+            }
+            let measured: Vec<PersonId> = d.durations.iter().map(|p| p.person.clone()).collect();
+            let (m, missing, inconsistent) = (page.members("measured", &measured), page.members("missing a date", &d.missing), page.members("end before start", &d.inconsistent));
+            let _ = writeln!(page.html, "</table>\n<p>Measured: {m}; missing a date: {missing}; end certainly before start: {inconsistent}.</p>");
+        }
+        Figures::Survival(band) => {
+            let steps = |c: &analysis::survival::Curve| c.steps.iter().map(|s| (s.time, s.survival)).collect::<Vec<_>>();
+            page.html.push_str(&svg::survival(&[
+                ("events at earliest", "#b5524a", steps(&band.earliest)),
+                ("midpoints", "#4a7ab5", steps(&band.point)),
+                ("events at latest", "#4ab57a", steps(&band.latest)),
+            ]));
+            let no = page.members("no follow-up", &band.no_follow_up);
+            let _ = writeln!(page.html, "<p>{} persons followed, {} events; no follow-up: {no}. Median survival (midpoints): {} days.</p>", band.subjects, band.events, band.point.median().map_or("not reached".into(), |m| m.to_string()));
+            page.html.push_str("<table>\n<tr><th>day</th><th>at risk</th><th>events</th><th>censored</th><th>survival</th><th>SE</th></tr>\n");
+            for s in &band.point.steps {
+                let _ = writeln!(page.html, "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td></tr>", s.time, s.at_risk, s.events, s.censored, s.survival, s.standard_error);
+            }
+            page.html.push_str("</table>\n");
+        }
+        Figures::StatusAt(status) => {
+            let _ = writeln!(page.html, "<p>On {}:</p>\n<table>", status.on);
+            for (label, members) in [("still", &status.still), ("ended", &status.ended), ("uncertain", &status.uncertain), ("unknown", &status.unknown)] {
+                let link = page.members(label, members);
+                let _ = writeln!(page.html, "<tr><th>{label}</th><td class=\"n\">{link}</td></tr>");
+            }
+            let bounds = match (status.share_still_lower, status.share_still_upper) {
+                (Some(l), Some(u)) => format!("{:.1}% to {:.1}% counting the uncertain either way", l * 100.0, u * 100.0),
+                _ => String::new(),
+            };
+            let _ = writeln!(page.html, "</table>\n<p>Share still, of those whose status is known: {}; {bounds}.</p>", share(&status.share_still));
+        }
+        Figures::Succession { posts } => {
+            for post in posts {
+                let _ = writeln!(page.html, "<h3>{}</h3>\n<ol>", escape(&post.post.label()));
+                for t in &post.holders {
+                    let (href, name) = (page.person)(&t.person);
+                    let date = |d: &Option<model::UncertainDate>| d.map_or("?".to_owned(), |d| d.to_string());
+                    let _ = writeln!(page.html, "<li><a href=\"../{}\">{}</a> {} – {}</li>", escape(&href), escape(&name), date(&t.from), date(&t.to));
+                }
+                page.html.push_str("</ol>\n");
+            }
+        }
+        Figures::Purge(series) => {
+            let bars: Vec<(String, f64, String)> = series.years.iter().map(|y| (y.year.to_string(), y.share.share.unwrap_or(0.0), share(&y.share))).collect();
+            page.html.push_str(&svg::bars(&bars));
+            page.html.push_str("\n<table>\n<tr><th>year</th><th>in the body at its start</th><th>purged</th><th>of them uncertain</th><th>share</th></tr>\n");
+            for y in &series.years {
+                let link = page.members(&y.year.to_string(), &y.purged);
+                let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td>{}</td></tr>", y.year, y.at_start, y.uncertain, share(&y.share));
+            }
+            let _ = writeln!(page.html, "</table>\n<p>Purged in the whole range, of {} members: {}.</p>", series.members, share(&series.purged_in_range));
+        }
+        Figures::Network(network) => {
+            let index: BTreeMap<&PersonId, usize> = network.nodes.iter().enumerate().map(|(i, (id, _))| (id, i)).collect();
+            let labels: Vec<String> = network.nodes.iter().map(|(_, l)| l.clone()).collect();
+            let edges: Vec<(usize, usize, bool)> = network.edges.iter().map(|e| (index[&e.source], index[&e.target], e.certain)).collect();
+            page.html.push_str(&svg::network(&labels, &edges));
+            let _ = writeln!(page.html, "<p>{} persons, {} ties. For Gephi: <a href=\"{}.gexf\">{}.gexf</a>.</p>\n<table>\n<tr><th>who</th><th>tie</th><th>with</th><th>unit</th><th>certain</th><th>days together</th></tr>", network.nodes.len(), network.edges.len(), escape(&result.name), escape(&result.name));
+            for e in &network.edges {
+                let (a, b) = ((page.person)(&e.source), (page.person)(&e.target));
+                let _ = writeln!(
+                    page.html,
+                    "<tr><td><a href=\"../{}\">{}</a></td><td>{:?}</td><td><a href=\"../{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                    escape(&a.0), escape(&a.1), e.tie, escape(&b.0), escape(&b.1), escape(&e.unit), e.certain, e.overlap_days
+                );
+            }
+            page.html.push_str("</table>\n");
+        }
+    }
+    page.html.push_str("<h2>Who is behind each number</h2>\n");
+    page.html.push_str(&page.lists);
+    page.html.push_str("</body>\n</html>\n");
+    page.html
+}
+
+struct Page<'a> {
+    html: String,
+    lists: String,
+    next: usize,
+    person: PersonLink<'a>,
+}
+
+impl Page<'_> {
+    /// A count linking to the list of its members, which goes at the foot of the page.
+    fn members(&mut self, label: &str, members: &[PersonId]) -> String {
+        if members.is_empty() {
+            return "0".to_owned();
+        }
+        self.next += 1;
+        let id = format!("m{}", self.next);
+        let _ = write!(self.lists, "<details id=\"{id}\"><summary>{}: {} persons</summary><p>", escape(label), members.len());
+        for p in members.iter().take(MEMBERS_LISTED) {
+            let (href, name) = (self.person)(p);
+            let _ = write!(self.lists, "<a href=\"../{}\">{}</a>; ", escape(&href), escape(&name));
+        }
+        if members.len() > MEMBERS_LISTED {
+            let _ = write!(self.lists, "… and {} more (all are in the JSON).", members.len() - MEMBERS_LISTED);
+        }
+        self.lists.push_str("</p></details>\n");
+        format!("<a href=\"#{id}\">{}</a>", members.len())
+    }
+
+    fn cell_row(&mut self, label: &str, c: &Cell) {
+        let link = self.members(label, &c.members);
+        let interval = |i: Option<analysis::proportion::Interval>| i.map_or("–".to_owned(), |i| format!("{:.1}–{:.1}%", i.lower * 100.0, i.upper * 100.0));
+        let _ = writeln!(
+            self.html,
+            "<tr><td>{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(label),
+            c.proportion.share.map_or("–".to_owned(), |s| format!("{:.1}%", s * 100.0)),
+            interval(c.proportion.wilson),
+            interval(c.proportion.exact)
+        );
+    }
+}
+
+/// `12.5% (9.1–16.9%)`: the share with its Wilson interval.
+fn share(p: &Proportion) -> String {
+    match (p.share, p.wilson) {
+        (Some(s), Some(i)) => format!("{:.1}% ({:.1}–{:.1}%)", s * 100.0, i.lower * 100.0, i.upper * 100.0),
+        _ => "–".to_owned(),
+    }
+}
+
+/// The list of analyses for the main page, linking to each page.
+pub fn analyses_section(results: &[AnalysisResult]) -> String {
+    let mut html = String::from("<section id=\"analyses\">\n<h2>Analyses</h2>\n<ul>\n");
+    for r in results {
+        let kind = serde_json::to_value(&r.analysis.kind).ok().and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned)).unwrap_or_default();
+        let _ = writeln!(
+            html,
+            "<li><a href=\"analyses/{n}.html\">{n}</a> <small>{} over cohort {} ({} persons)</small></li>",
+            escape(&kind),
+            escape(&r.cohort.cohort),
+            r.cohort.analysed().len(),
+            n = escape(&r.name)
+        );
+    }
+    html.push_str("</ul>\n</section>\n");
+    html
+}
+
+/// A page of person profiles (`out/persons/N.html`), each under the anchor its link names.
+/// `anchor` gives each profile's anchor; `rule` is the consensus rule in words.
+pub fn persons_page(profiles: &[&Profile], anchor: &dyn Fn(&PersonId) -> String, sources: &BTreeMap<SourceId, SourceInfo>, rule: &str, report_title: &str) -> String {
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Persons · {t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<p><a href=\"../index.html\">← {t}</a></p>\n<p><small>Consensus rule: {}.</small></p>\n",
+        escape(rule),
+        t = escape(report_title)
+    );
+    for p in profiles {
+        let _ = writeln!(
+            html,
+            "<section id=\"{}\">\n<h2>{} <small>{} · {} records, {} sources{}</small></h2>",
+            escape(&anchor(&p.person)),
+            escape(&p.label),
+            escape(p.person.as_str()),
+            p.records.len(),
+            p.sources.len(),
+            if p.conflicts() > 0 { format!(", <span class=\"bad\">{} conflicts</span>", p.conflicts()) } else { String::new() }
+        );
+        html.push_str("<table>\n<tr><th>attribute</th><th>consensus</th><th>decided by</th><th>sources agreeing</th><th>every assertion (source: record: cell)</th></tr>\n");
+        for a in &p.attributes {
+            let mut asserted = String::new();
+            for v in &a.values {
+                for s in &v.support {
+                    let kind = sources.get(&s.source).map_or("", |i| i.kind.as_str());
+                    let _ = write!(asserted, "{} <small>({}, {kind}: {})</small><br>", escape(&s.raw), escape(s.source.as_str()), escape(s.record.as_str()));
+                }
+            }
+            for s in &a.unparsed {
+                let _ = write!(asserted, "<span class=\"bad\">{}</span> <small>({}: {}, not understood)</small><br>", escape(&s.raw), escape(s.source.as_str()), escape(s.record.as_str()));
+            }
+            let decided = match a.decision {
+                analysis::person::Decision::Unanimous => "unanimous".to_owned(),
+                analysis::person::Decision::By(step) => format!("{step:?}").to_lowercase(),
+                analysis::person::Decision::Alphabetical => "tie".to_owned(),
+            };
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td{}>{}</td><td>{decided}</td><td class=\"n\">{}</td><td>{asserted}</td></tr>",
+                escape(&a.field.name()),
+                if a.conflict { " class=\"bad\"" } else { "" },
+                escape(&a.consensus_value().display),
+                a.corroboration
+            );
+        }
+        html.push_str("</table>\n");
+        if !p.posts.is_empty() {
+            html.push_str("<h3>Posts</h3>\n<ul>\n");
+            for post in &p.posts {
+                let parts: Vec<&str> = [&post.role, &post.unit, &post.organisation].into_iter().flatten().map(String::as_str).collect();
+                let date = |d: Option<model::UncertainDate>| d.map_or("?".to_owned(), |d| d.to_string());
+                let _ = writeln!(html, "<li>{} {} – {}</li>", escape(&parts.join(", ")), date(post.from), date(post.to));
+            }
+            html.push_str("</ul>\n");
+        }
+        html.push_str("</section>\n");
+    }
+    html.push_str("</body>\n</html>\n");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use analysis::analyses::{Analysis, AnalysisSpec};
+    use analysis::cohort::Cohort;
+    use analysis::person::{ConsensusRule, LinkedRecord, build_profile};
+    use model::{Assertion, Field, RecordId, Value};
+    use std::sync::Arc;
+
+    fn profile(id: &str, source: &str, nationality: &str) -> Profile {
+        let assertion = Assertion {
+            field: Field::Nationality,
+            column: Arc::from("Национальность"),
+            raw: nationality.to_owned(),
+            value: Value::Text { text: nationality.to_owned() },
+        };
+        let record = LinkedRecord { record: RecordId::new(format!("{source}:{id}")), source: SourceId::new(source), assertions: vec![assertion] };
+        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default())
+    }
+
+    #[test]
+    fn every_count_links_to_its_members_and_persons_show_their_assertions() {
+        let profiles: BTreeMap<PersonId, Profile> =
+            [profile("a", "s1", "русский"), profile("b", "s2", "русский"), profile("c", "s1", "<латыш>")].into_iter().map(|p| (p.person.clone(), p)).collect();
+        let spec = AnalysisSpec { name: "by-nationality".into(), kind: "breakdown".into(), fields: Some(analysis::cohort::OneOrMany::One("nationality".into())), ..Default::default() };
+        let result = Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &profiles);
+        let link = |p: &PersonId| (format!("persons/1.html#{p}"), format!("name of {p}"));
+        let html = analysis_page(&result, "Test", &link);
+        assert!(html.contains("<td class=\"n\"><a href=\"#m1\">2</a></td><td class=\"n\">66.7%</td>"), "{html}");
+        assert!(html.contains("<details id=\"m1\"><summary>русский: 2 persons</summary><p><a href=\"../persons/1.html#a\">name of a</a>; <a href=\"../persons/1.html#b\">name of b</a>; </p></details>"), "{html}");
+        assert!(html.contains("&lt;латыш&gt;") && !html.contains("<латыш>"));
+        assert_eq!(html.matches("http").count(), html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(), "no external references");
+        let page = persons_page(&profiles.values().collect::<Vec<_>>(), &|p| p.to_string(), &BTreeMap::new(), "rule", "Test");
+        assert!(page.contains("<section id=\"c\">") && page.contains("&lt;латыш&gt; <small>(s1, : s1:c)</small>"), "{page}");
+    }
+}
