@@ -15,7 +15,12 @@ const CHEAP_SUBSTITUTIONS: &[(u8, u8, f32, &str)] = &[
     (b'J', b'z', 0.15, "j=ж (French)"),
     (b'C', b'c', 0.15, "ch=ч"),
     (b'C', b'x', 0.15, "ch=х (German, Polish, Czech)"),
-    (b'C', b'z', 0.2, "ch=ш (French)"),
+    (b'C', b'w', 0.2, "ch=ш (French)"),
+    (b'Y', b'z', 0.15, "sch=ж (German)"),
+    (b'Y', b'w', 0.15, "sch=ш (German)"),
+    (b'O', b'o', 0.05, "ё written o"),
+    (b'O', b'e', 0.1, "ё written e"),
+    (b'j', b'l', 0.4, "OCR l/i"),
     (b'C', b'k', 0.5, "ch=к"),
     (b'H', b'x', 0.15, "h=х"),
     (b'H', b'g', 0.25, "h=г (Ukrainian)"),
@@ -25,9 +30,12 @@ const CHEAP_SUBSTITUTIONS: &[(u8, u8, f32, &str)] = &[
     (b'a', b'o', 0.5, "vowel а/о"),
     (b'o', b'u', 0.5, "vowel о/у"),
     (b'e', b'o', 0.55, "vowel е/о (ё)"),
-    (b'q', b'z', 0.45, "щ=ш"),
+    (b'q', b'w', 0.45, "щ=ш"),
+    (b'q', b'Y', 0.5, "щ=ш"),
     (b'q', b'c', 0.6, "щ/ч"),
+    (b'z', b'w', 0.5, "ж/ш"),
     (b's', b'z', 0.6, "з/ж"),
+    (b's', b'w', 0.5, "с/ш (German st, sp)"),
     (b'b', b'p', 0.6, "voicing б/п"),
     (b'v', b'f', 0.5, "voicing в/ф"),
     (b'g', b'k', 0.6, "voicing г/к"),
@@ -60,7 +68,7 @@ fn index_of(symbol: u8) -> usize {
 }
 
 fn is_vowel(symbol: u8) -> bool {
-    matches!(symbol, b'a' | b'o' | b'u' | b'e' | b'i')
+    matches!(symbol, b'a' | b'o' | b'u' | b'e' | b'i' | b'O')
 }
 
 pub(crate) static COSTS: LazyLock<Costs> = LazyLock::new(|| {

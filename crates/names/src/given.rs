@@ -55,7 +55,7 @@ pub(crate) static GIVEN: LazyLock<GivenTable> = LazyLock::new(|| {
 
 /// The lookup key of a given name: the phonetic key without the feminine-surname fold.
 pub(crate) fn given_key(text: &str) -> String {
-    crate::keying::resolved_key(&phonetic::encode(&crate::normalize(text)), 0, false)
+    crate::keying::resolved_key(&phonetic::encode_text(text), 0, false)
 }
 
 pub(crate) fn memberships(text: &str) -> Vec<Membership> {

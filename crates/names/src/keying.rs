@@ -10,14 +10,14 @@ use crate::phonetic::{self, Encoded};
 /// masculine forms of one surname (Иванова, Ivanov → `ivanov`), because they are one family
 /// name. The key is ASCII; an empty key means the text had no letters.
 pub fn key(text: &str) -> String {
-    let encoded = phonetic::encode(&crate::normalize(text));
+    let encoded = phonetic::encode_text(text);
     resolved_key(&encoded, 0, true)
 }
 
 /// The primary key followed by up to three alternatives, for spellings whose reading is
 /// ambiguous (French `j` = ж, German `ch` = х, Ukrainian `h` = г): block on all of them.
 pub fn keys(text: &str) -> Vec<String> {
-    let encoded = phonetic::encode(&crate::normalize(text));
+    let encoded = phonetic::encode_text(text);
     let ambiguous: Vec<usize> = encoded
         .symbols
         .iter()

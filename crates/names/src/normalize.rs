@@ -8,12 +8,21 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Normalises `text` for display and exact comparison. `normalize(normalize(x)) == normalize(x)`.
 pub fn normalize(text: &str) -> String {
-    let once = normalize_once(text);
+    normalize_to_fixed_point(text, true)
+}
+
+/// The same normalisation keeping `ё`, which the phonetic encoder reads (Ковалёв/Kovalyov).
+pub(crate) fn normalize_keeping_yo(text: &str) -> String {
+    normalize_to_fixed_point(text, false)
+}
+
+fn normalize_to_fixed_point(text: &str, fold_yo: bool) -> String {
+    let once = normalize_once(text, fold_yo);
     // Lower-casing can, for a few exotic letters, produce text that NFKC changes again; iterate to
     // the fixed point so the function is idempotent for every input.
     let mut current = once;
     for _ in 0..4 {
-        let next = normalize_once(&current);
+        let next = normalize_once(&current, fold_yo);
         if next == current {
             break;
         }
@@ -22,12 +31,12 @@ pub fn normalize(text: &str) -> String {
     current
 }
 
-fn normalize_once(text: &str) -> String {
+fn normalize_once(text: &str, fold_yo: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.nfkc().flat_map(char::to_lowercase).nfkc() {
         let mapped = match c {
-            'ё' => Some('е'),
+            'ё' if fold_yo => Some('е'),
             '\'' | '’' | '‘' | 'ʼ' | 'ʹ' | 'ʺ' | '`' | '′' | '″' | '”' | '“' | 'ˮ' => Some('\''),
             '-' | '‐' | '‑' | '‒' | '–' | '—' => Some('-'),
             c if c.is_alphanumeric() || is_combining_mark(c) => Some(c),

@@ -117,6 +117,24 @@ fn is_patronymic(word: &str) -> bool {
     ends_with_any(word, PATRONYMIC_ENDINGS)
 }
 
+/// Whether a patronymic-looking word is built on a known given name (Иванович ← Иван,
+/// Sergeyevich ← Sergey), which tells it from a surname in -ович (Шостакович, Kaganovich).
+fn is_patronymic_of_known_name(word: &str) -> bool {
+    const SUFFIXES: &[&str] = &[
+        "ьевич", "ьевна", "евич", "евна", "ович", "овна", "ич", "ична", "yevich", "yevna", "ievich", "ievna",
+        "jewitsch", "jewna", "evich", "evna", "ovich", "ovna", "ovitch", "owitsch", "ewitsch", "owicz", "ewicz",
+        "owna", "ewna", "ovič", "evič", "ich", "itch", "itsch",
+    ];
+    let lower = word.to_lowercase();
+    SUFFIXES.iter().filter(|s| lower.ends_with(*s)).any(|suffix| {
+        let stem = &lower[..lower.len() - suffix.len()];
+        ["", "й", "ь", "i", "y", "j", "ий"].iter().any(|end| {
+            let candidate = format!("{stem}{end}");
+            candidate.chars().count() >= 2 && crate::given::is_known_given(&candidate)
+        })
+    })
+}
+
 fn looks_like_surname(word: &str) -> bool {
     ends_with_any(word, SURNAME_ENDINGS) && !crate::given::is_known_given(word)
 }
@@ -217,7 +235,7 @@ fn assign_without_comma(parsed: &mut ParsedName, words: &mut Vec<String>, script
         }
         2 => {
             let (a, b) = (words[0].clone(), words[1].clone());
-            if is_patronymic(&b) && !is_patronymic(&a) && !has_initials {
+            if is_patronymic(&b) && !is_patronymic(&a) && !has_initials && is_patronymic_of_known_name(&b) {
                 // "Николай Иванович"
                 parsed.given = Some(a);
                 parsed.patronymic = Some(b);
@@ -335,6 +353,8 @@ mod tests {
             expect!["surname=Иванова given=Мария patronymic=Петровна initials=М.П particles= script=Cyrillic sex=Some(Female)"],
         );
         check("Maria Ivanova", expect!["surname=Ivanova given=Maria patronymic=- initials=M particles= script=Latin sex=Some(Female)"]);
+        check("Dmitri Schostakowitsch", expect!["surname=Schostakowitsch given=Dmitri patronymic=- initials=D particles= script=Latin sex=Some(Male)"]);
+        check("Николай Иванович", expect!["surname=- given=Николай patronymic=Иванович initials=Н.И particles= script=Cyrillic sex=Some(Male)"]);
         check("фон Мекк Надежда", expect!["surname=Мекк given=Надежда patronymic=- initials=Н particles=фон script=Cyrillic sex=Some(Female)"]);
         check(
             "Каганович Лазарь Моисеевич",

@@ -7,11 +7,13 @@
 //! by the conventions the word shows (German/Polish/Czech marks, French marks).
 //!
 //! Alphabet: vowels `a o u e i`; glide `j`; consonants `b v g d p t f k x l m n r`; `s` for
-//! з/с/ц (z, s, ts, tz, c); `z` for ж/ш (zh, sh, sch, ž, ż, š, sz); `q` for щ; `c` for ч;
-//! ambiguous `J` (Latin j), `C` (Latin ch), `H` (Latin h); `E` a French final e that may vanish.
+//! з/с/ц (z, s, ts, tz, c); `z` for ж (zh, ž, ż); `w` for ш (sh, š, sz); `q` for щ; `c` for ч;
+//! ambiguous `J` (Latin j: й or ж), `C` (Latin ch: ч, х or ш), `H` (Latin h: х or г), `Y`
+//! (German sch: ж or ш), `O` (an o after a glide or an ambiguous hushing letter, where ё is
+//! written o or e); `E` a French final e that may vanish.
 
 /// Every symbol the encoder emits, in a fixed order that indexes the cost tables.
-pub(crate) const ALPHABET: &[u8; 27] = b"aoueijJEbvgdzqcskxlmnprtfHC";
+pub(crate) const ALPHABET: &[u8; 30] = b"aoueijJEObvgdzwqcskxlmnprtfHCY";
 
 /// Spelling conventions visible in a Latin word, used to resolve its ambiguous symbols.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,18 +32,35 @@ pub(crate) struct Encoded {
 }
 
 fn is_vowel_symbol(s: u8) -> bool {
-    matches!(s, b'a' | b'o' | b'u' | b'e' | b'i')
+    matches!(s, b'a' | b'o' | b'u' | b'e' | b'i' | b'O')
 }
 
-/// Encodes one normalised name part (see [`crate::normalize`]); characters that are neither
-/// Cyrillic nor Latin letters are skipped, so hyphenated names become one run of symbols.
+/// Style marks visible anywhere in a Latin word, so that its first letters are read right too.
+fn scan_style(chars: &[char]) -> Style {
+    let text: String = chars.iter().collect();
+    let central = ["sch", "w", "cz", "sz", "č", "š", "ž", "ż", "ł", "ě", "ř", "ů", "ś", "ć", "ń", "ź", "tz"]
+        .iter()
+        .any(|m| text.contains(m));
+    let french = ["ou", "tch", "ï", "é", "è", "gue", "gui"].iter().any(|m| text.contains(m))
+        || text.ends_with("ine")
+        || text.ends_with("yne");
+    Style { central, french }
+}
+
+/// Encodes one name part, normalising it first.
+pub(crate) fn encode_text(text: &str) -> Encoded {
+    encode(&crate::normalize::normalize_keeping_yo(text))
+}
+
+/// Encodes one normalised name part (lower case, NFKC); characters that are neither Cyrillic
+/// nor Latin letters are skipped, so hyphenated names become one run of symbols.
 pub(crate) fn encode(normalized: &str) -> Encoded {
     let chars: Vec<char> = normalized
         .chars()
         .filter(|&c| !crate::normalize::is_combining_mark(c))
         .collect();
     let mut symbols = Vec::with_capacity(chars.len() + 4);
-    let mut style = Style::default();
+    let mut style = scan_style(&chars);
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -68,7 +87,12 @@ fn is_cyrillic_vowel(c: char) -> bool {
 
 fn encode_cyrillic(chars: &[char], i: usize, out: &mut Vec<u8>) {
     let next_is_vowel = chars.get(i + 1).is_some_and(|&n| is_cyrillic_vowel(n));
+    let previous = if i > 0 { chars[i - 1] } else { ' ' };
     let mapped: &[u8] = match chars[i] {
+        // After a vowel, е is pronounced and transliterated with its glide: Андреев/Andreyev.
+        'е' if is_cyrillic_vowel(previous) => b"je",
+        'ё' if matches!(previous, 'ж' | 'ш' | 'щ' | 'ч' | 'ц') => b"e",
+        'ё' => b"jO",
         'а' => b"a",
         'б' => b"b",
         'в' => b"v",
@@ -77,7 +101,8 @@ fn encode_cyrillic(chars: &[char], i: usize, out: &mut Vec<u8>) {
         'е' | 'э' | 'ѣ' => b"e",
         'ё' => b"jo",
         'є' => b"je",
-        'ж' | 'ш' => b"z",
+        'ж' => b"z",
+        'ш' => b"w",
         'з' | 'с' | 'ц' => b"s",
         'и' | 'ы' | 'і' | 'ѵ' => b"i",
         'ї' => b"ji",
@@ -146,7 +171,7 @@ fn encode_latin(chars: &[char], i: usize, out: &mut Vec<u8>, style: &mut Style) 
             if at_start && before_consonant { (b"x", 2) } else { (b"C", 2) }
         }
         'c' => {
-            let soft = next.is_none_or(|n| matches!(n, 'e' | 'i' | 'y' | 'j' | 'w' | 'z' | 'k' | 'é') || !n.is_alphabetic());
+            let soft = next.is_none_or(|n| matches!(n, 'e' | 'i' | 'y' | 'j' | 'w' | 'v' | 'z' | 'k' | 'é') || !n.is_alphabetic());
             if soft || style.central { (b"s", 1) } else { (b"k", 1) }
         }
         'f' if at(chars, i, "ff") && chars.get(i + 2).is_none_or(|n| !n.is_alphabetic()) => (b"v", 2),
@@ -157,6 +182,8 @@ fn encode_latin(chars: &[char], i: usize, out: &mut Vec<u8>, style: &mut Style) 
             (b"z", 1)
         }
         'j' if i > 0 && matches!(chars[i - 1], 'i' | 'y') => (b"j", 1),
+        // After a consonant: German/Polish glide (Ljuschkow) or French ж (Dzerjinski, Brejnev).
+        'j' if i > 0 && chars[i - 1].is_alphabetic() && !is_latin_vowel(chars[i - 1]) && next_vowel => (b"J", 1),
         'j' if (at_start || prev_vowel) && next_vowel => (b"J", 1),
         'j' | 'ĭ' | 'ï' => (b"j", 1),
         'e' if at_end && i >= 4 && chars[i - 1] == 'n' && !prev_vowel => {
@@ -176,6 +203,11 @@ fn encode_latin(chars: &[char], i: usize, out: &mut Vec<u8>, style: &mut Style) 
         'û' | 'ü' => (b"ju", 1),
         'b' => (b"b", 1),
         'd' | 'ď' => (b"d", 1),
+        // French gu before e and i is a hard g: Sergueï, Guennadi.
+        'g' if at(chars, i, "gu") && chars.get(i + 2).is_some_and(|n| matches!(n, 'e' | 'i' | 'é' | 'ï' | 'y')) => {
+            style.french = true;
+            (b"g", 2)
+        }
         'g' | 'ğ' => (b"g", 1),
         'h' => (b"H", 1),
         'k' | 'q' => (b"k", 1),
@@ -184,6 +216,8 @@ fn encode_latin(chars: &[char], i: usize, out: &mut Vec<u8>, style: &mut Style) 
         'm' => (b"m", 1),
         'n' | 'ń' | 'ñ' | 'ň' => (b"n", 1),
         'p' => (b"p", 1),
+        // Polish rz is ж (Krzyżanowski, Dzierżyński).
+        'r' if style.central && next == Some('z') => (b"rz", 2),
         'r' | 'ř' => (b"r", 1),
         's' | 'z' | 'ś' | 'ź' | 'ß' | 'ç' => (b"s", 1),
         't' | 'ť' => (b"t", 1),
@@ -215,13 +249,13 @@ const MULTI_LETTER: &[(&str, &[u8], bool, bool)] = &[
     ("cz", b"c", true, false),
     ("č", b"c", true, false),
     ("ć", b"c", true, false),
-    ("sch", b"z", true, false),
+    ("sch", b"Y", true, false),
     ("zh", b"z", false, false),
-    ("sh", b"z", false, false),
-    ("sz", b"z", true, false),
+    ("sh", b"w", false, false),
+    ("sz", b"w", true, false),
     ("ž", b"z", true, false),
     ("ż", b"z", true, false),
-    ("š", b"z", true, false),
+    ("š", b"w", true, false),
     ("kh", b"x", false, false),
     ("gh", b"g", false, false),
     ("ph", b"f", false, false),
@@ -240,31 +274,39 @@ fn post_process(symbols: &mut Vec<u8>) {
         }
         let next = symbols.get(k + 1).copied();
         let after = symbols.get(k + 2).copied();
-        let before_vowel = next.is_some_and(is_vowel_symbol);
+        let before_vowel = next.is_some_and(|n| is_vowel_symbol(n) && n != b'i');
         let before_glide_vowel = next.is_some_and(|n| n == b'j' || n == b'J') && after.is_some_and(is_vowel_symbol);
         if before_vowel || before_glide_vowel {
             symbols[k] = b'j';
         }
     }
-    // After a hushing consonant or a glide, ё is written o or e: Хрущёв/Khrushchev/Chruschtschow.
+    // After a hushing consonant, ё is written o or e (Хрущёв/Khrushchev/Chruschtschow): o
+    // becomes e. After a glide or an ambiguous letter it becomes O, which matches both.
     for k in 1..symbols.len() {
-        if symbols[k] == b'o' && matches!(symbols[k - 1], b'z' | b'q' | b'c' | b'C' | b'J' | b'j') {
-            symbols[k] = b'e';
+        if symbols[k] == b'o' {
+            match symbols[k - 1] {
+                b'z' | b'w' | b'q' | b'c' | b'Y' => symbols[k] = b'e',
+                b'C' | b'J' | b'j' => symbols[k] = b'O',
+                _ => {}
+            }
         }
     }
-    symbols.dedup();
+    // Doubled consonants are one (Bessedowski/Besedovsky); doubled vowels stay, since "ее" is
+    // two sounds (Andreev) and OCR turns letters into "ii".
+    symbols.dedup_by(|next, previous| *next == *previous && !is_vowel_symbol(*next));
 }
 
 /// Resolves ambiguous symbols by the word's conventions; `choice` picks the n-th reading of each
 /// (0 = the most likely one), which is how [`crate::keys`] enumerates alternatives.
 pub(crate) fn resolve(symbol: u8, style: Style, choice: usize) -> u8 {
     let readings: &[u8] = match symbol {
-        b'C' if style.central => b"xcz",
-        b'C' if style.french => b"zcx",
-        b'C' => b"cxz",
+        b'C' if style.central => b"xcw",
+        b'C' if style.french => b"wcx",
+        b'C' => b"cxw",
         b'J' if style.french => b"zj",
         b'J' => b"jz",
         b'H' => b"xg",
+        b'Y' => b"zw",
         other => return other,
     };
     readings[choice.min(readings.len() - 1)]
@@ -274,23 +316,26 @@ pub(crate) fn resolve(symbol: u8, style: Style, choice: usize) -> u8 {
 pub(crate) fn reading_count(symbol: u8) -> usize {
     match symbol {
         b'C' => 3,
-        b'J' | b'H' => 2,
+        b'J' | b'H' | b'Y' => 2,
         _ => 1,
     }
 }
 
-/// Projects resolved symbols to the blocking key: glides before vowels vanish, other glides are
-/// written `i`, a French final e vanishes, repeats collapse.
+/// Projects resolved symbols to the blocking key: ж and ш share one letter (blocking may be
+/// coarse), glides before vowels vanish, other glides are written `i`, a French final e
+/// vanishes, an ambiguous o is read by the letter before it, repeats collapse.
 pub(crate) fn project_key(resolved: &[u8]) -> Vec<u8> {
-    let mut resolved = resolved.to_vec();
+    let mut resolved: Vec<u8> = resolved.iter().map(|&s| if s == b'w' { b'z' } else { s }).collect();
     resolved.dedup();
     let mut out = Vec::with_capacity(resolved.len());
     for (k, &s) in resolved.iter().enumerate() {
+        let after_hush = k > 0 && matches!(resolved[k - 1], b'z' | b'q' | b'c' | b'j');
         match s {
             b'E' => {}
             b'j' if resolved.get(k + 1).is_some_and(|&n| is_vowel_symbol(n)) => {}
             b'j' => out.push(b'i'),
-            b'o' if k > 0 && matches!(resolved[k - 1], b'z' | b'q' | b'c' | b'j') => out.push(b'e'),
+            b'o' | b'O' if after_hush => out.push(b'e'),
+            b'O' => out.push(b'o'),
             other => out.push(other),
         }
     }
@@ -334,7 +379,7 @@ mod tests {
     use super::*;
 
     fn enc(s: &str) -> String {
-        String::from_utf8(encode(&crate::normalize(s)).symbols).unwrap()
+        String::from_utf8(encode_text(s).symbols).unwrap()
     }
 
     #[test]
@@ -342,8 +387,8 @@ mod tests {
         let table = [
             ("Ежов", "ezev"),
             ("Yezhov", "jezev"),
-            ("Jeschow", "Jezev"),
-            ("Iejov", "jeJev"),
+            ("Jeschow", "JeYev"),
+            ("Iejov", "jeJOv"),
             ("Хрущёв", "xruqev"),
             ("Khrushchev", "xruqev"),
             ("Chruschtschow", "xruqev"),
@@ -353,6 +398,11 @@ mod tests {
             ("Мария", "marja"),
             ("Mariia", "marja"),
             ("Boukharine", "buxarinE"),
+            ("Андреев", "andrejev"),
+            ("Andreev", "andreev"),
+            ("Ковалёв", "kovaljOv"),
+            ("Kowalow", "kovalov"),
+            ("Chochlow", "COClov"),
         ];
         for (input, expected) in table {
             assert_eq!(enc(input), expected, "{input}");

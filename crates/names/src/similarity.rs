@@ -96,7 +96,7 @@ impl PreparedPart {
         if is_initial {
             return Some(PreparedPart { normalized, initial: Some(origins), first_origins: origins, ..Default::default() });
         }
-        let mut symbols = phonetic::encode(&normalized).symbols;
+        let mut symbols = phonetic::encode_text(text).symbols;
         let (mut feminine, mut masculine) = (false, false);
         match part {
             Part::Surname => {
