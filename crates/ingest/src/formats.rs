@@ -29,10 +29,7 @@ fn numbered(index: usize) -> Arc<str> {
 
 /// Header names, with blank ones replaced by their number.
 fn header_names<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<Arc<str>> {
-    cells
-        .enumerate()
-        .map(|(i, c)| if c.trim().is_empty() { numbered(i) } else { Arc::from(c.trim()) })
-        .collect()
+    cells.enumerate().map(|(i, c)| if c.trim().is_empty() { numbered(i) } else { Arc::from(c.trim()) }).collect()
 }
 
 /// Guesses a delimiter from the first lines: the candidate that splits them most consistently.
@@ -53,7 +50,9 @@ pub fn sniff_delimiter(text: &str) -> u8 {
     let mut best = (0usize, 0usize, b',');
     for delimiter in CANDIDATES {
         let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, delimiter)).collect();
-        let Some(&first) = counts.first() else { continue };
+        let Some(&first) = counts.first() else {
+            continue;
+        };
         if first == 0 {
             continue;
         }
@@ -72,18 +71,13 @@ pub(crate) fn read_delimited(
     header_row: u32,
     sink: &mut impl RowSink,
 ) -> Result<(), crate::IngestError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     let mut header: Vec<Arc<str>> = Vec::new();
     let mut index = 0u32;
-    let mut have_header = header_row == 0;
-    if have_header {
-        sink.header(&header)?;
-    }
+    let mut have_header = false;
+    let (mut line, mut counted_to) = (1u64, 0usize);
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
@@ -98,43 +92,67 @@ pub(crate) fn read_delimited(
             }
         }
         index += 1;
-        let line = record.position().map_or(u64::from(index), |p| p.line());
+        // The line the record starts on, counted from its byte offset (quoted fields may span lines).
+        let mut start = record.position().map_or(counted_to, |p| p.byte() as usize).min(text.len());
+        // With CRLF endings the reader leaves the LF for the next record to consume.
+        while text.as_bytes().get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > counted_to {
+            line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count() as u64;
+            counted_to = start;
+        }
         if !have_header {
-            if index == header_row {
+            if header_row == 0 {
+                header = (0..record.len()).map(numbered).collect();
+            } else if index == header_row {
                 header = header_names(record.iter());
-                sink.header(&header)?;
-                have_header = true;
+            } else {
+                continue;
             }
-            continue;
+            sink.header(&header)?;
+            have_header = true;
+            if header_row != 0 {
+                continue;
+            }
         }
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         let mut cells: Vec<&str> = record.iter().collect();
-        emit_row(line, &mut header, &mut cells, header_row == 0, sink);
+        emit_row(line, &header, &mut cells, false, sink);
     }
     if !have_header {
-        sink.problem(None, model::Severity::Error, format!("the file has fewer than {header_row} rows, so no header"));
+        sink.problem(None, model::Severity::Warning, "the file has no rows".to_owned());
         sink.header(&header)?;
     }
     Ok(())
 }
 
-/// Pads or names cells so the header and the row line up, reporting ragged rows.
-fn emit_row(row: u64, header: &mut Vec<Arc<str>>, cells: &mut Vec<&str>, headerless: bool, sink: &mut impl RowSink) {
-    if cells.len() != header.len() && !headerless {
-        let trailing_blank = cells.len() > header.len() && cells[header.len()..].iter().all(|c| c.trim().is_empty());
-        if !trailing_blank {
-            sink.problem(Some(row), model::Severity::Warning, format!("{} cells, the header has {}", cells.len(), header.len()));
+/// Pads or names cells so the header and the row line up, reporting ragged rows. Workbooks
+/// leave trailing empty cells out, so a short row there is normal (`short_is_normal`). Cells
+/// beyond the header are named by their number.
+fn emit_row(row: u64, header: &[Arc<str>], cells: &mut Vec<&str>, short_is_normal: bool, sink: &mut impl RowSink) {
+    if cells.len() != header.len() && !header.is_empty() {
+        let extra_blank = cells.len() > header.len() && cells[header.len()..].iter().all(|c| c.trim().is_empty());
+        let normal_short = cells.len() < header.len() && short_is_normal;
+        if !extra_blank && !normal_short {
+            sink.problem(
+                Some(row),
+                model::Severity::Warning,
+                format!("{} cells, the header has {}", cells.len(), header.len()),
+            );
         }
-    }
-    while header.len() < cells.len() {
-        header.push(numbered(header.len()));
     }
     while cells.len() < header.len() {
         cells.push("");
     }
-    sink.row(row, header, cells);
+    if cells.len() > header.len() {
+        let wide: Vec<Arc<str>> = header.iter().cloned().chain((header.len()..cells.len()).map(numbered)).collect();
+        sink.row(row, &wide, cells);
+    } else {
+        sink.row(row, header, cells);
+    }
 }
 
 /// The chosen worksheet of an XLSX workbook.
@@ -146,8 +164,10 @@ pub(crate) fn read_xlsx(
     sink: &mut impl RowSink,
 ) -> Result<(), crate::IngestError> {
     use calamine::{DataRef, Reader};
-    let not_a_workbook = |e: calamine::XlsxError| crate::IngestError::NotAWorkbook { file: file.to_owned(), message: e.to_string() };
-    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(not_a_workbook)?;
+    let not_a_workbook =
+        |e: calamine::XlsxError| crate::IngestError::NotAWorkbook { file: file.to_owned(), message: e.to_string() };
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(not_a_workbook)?;
     let names = workbook.sheet_names();
     let name = match sheet {
         None => names.first().cloned(),
@@ -167,23 +187,27 @@ pub(crate) fn read_xlsx(
     let mut reader = workbook.worksheet_cells_reader(&name).map_err(not_a_workbook)?;
 
     let mut header: Vec<Arc<str>> = Vec::new();
-    let mut have_header = header_row == 0;
-    if have_header {
-        sink.header(&header)?;
-    }
+    let mut have_header = false;
     let mut texts: Vec<String> = Vec::new();
     let mut current_row: Option<u32> = None;
-    let mut flush = |row: u32, texts: &mut Vec<String>, header: &mut Vec<Arc<str>>, have_header: &mut bool| -> Result<(), crate::IngestError> {
+    let mut flush = |row: u32,
+                     texts: &mut Vec<String>,
+                     header: &mut Vec<Arc<str>>,
+                     have_header: &mut bool|
+     -> Result<(), crate::IngestError> {
         let spreadsheet_row = row + 1;
-        if !*have_header {
-            if spreadsheet_row == header_row {
-                *header = header_names(texts.iter().map(String::as_str));
-                sink.header(header)?;
-                *have_header = true;
-            }
-        } else if spreadsheet_row > header_row && texts.iter().any(|t| !t.trim().is_empty()) {
+        if !*have_header && (header_row == 0 || spreadsheet_row == header_row) {
+            *header = if header_row == 0 {
+                (0..texts.len()).map(numbered).collect()
+            } else {
+                header_names(texts.iter().map(String::as_str))
+            };
+            sink.header(header)?;
+            *have_header = true;
+        }
+        if *have_header && spreadsheet_row > header_row && texts.iter().any(|t| !t.trim().is_empty()) {
             let mut cells: Vec<&str> = texts.iter().map(String::as_str).collect();
-            emit_row(u64::from(spreadsheet_row), header, &mut cells, header_row == 0, sink);
+            emit_row(u64::from(spreadsheet_row), header, &mut cells, true, sink);
         }
         texts.clear();
         Ok(())
@@ -225,7 +249,7 @@ pub(crate) fn read_xlsx(
         flush(previous, &mut texts, &mut header, &mut have_header)?;
     }
     if !have_header {
-        sink.problem(None, model::Severity::Error, format!("the sheet has fewer than {header_row} rows, so no header"));
+        sink.problem(None, model::Severity::Warning, "the sheet has no rows".to_owned());
         sink.header(&header)?;
     }
     Ok(())
@@ -255,7 +279,8 @@ pub(crate) fn read_jsonl(text: &str, sink: &mut impl RowSink) -> Result<(), crat
             }
         };
         header.clear();
-        header.extend(object.0.iter().map(|(k, _)| names.entry(k.clone()).or_insert_with(|| k.as_str().into()).clone()));
+        header
+            .extend(object.0.iter().map(|(k, _)| names.entry(k.clone()).or_insert_with(|| k.as_str().into()).clone()));
         let cells: Vec<&str> = object.0.iter().map(|(_, v)| v.as_str()).collect();
         sink.row_with_own_header(row, &header, &cells);
     }

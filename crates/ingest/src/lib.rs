@@ -14,8 +14,8 @@ pub mod manifest;
 mod mapping;
 
 pub use manifest::{
-    ColumnMapping, DateEncoding, Encoding, FileSpec, Format, Installment, Manifest, ManifestError, SheetChoice, SourceKind,
-    SourceSpec, Vocabulary,
+    ColumnMapping, DateEncoding, Encoding, FileSpec, Format, Installment, Manifest, ManifestError, SheetChoice,
+    SourceKind, SourceSpec, Vocabulary,
 };
 use mapping::{FileContext, RowMapper};
 use model::{Diagnostic, IngestedRecord, Severity, SourceId};
@@ -112,7 +112,8 @@ pub fn hash_file(project_dir: &Path, file: &FileSpec) -> Result<(String, u64), I
 }
 
 fn read_bytes(project_dir: &Path, file: &FileSpec) -> Result<Vec<u8>, IngestError> {
-    std::fs::read(project_dir.join(&file.path)).map_err(|source| IngestError::Unreadable { file: file.path.clone(), source })
+    std::fs::read(project_dir.join(&file.path))
+        .map_err(|source| IngestError::Unreadable { file: file.path.clone(), source })
 }
 
 /// Reads one file of a source from disk, handing each record to `on_record` as it is read.
@@ -220,7 +221,11 @@ impl<F: FnMut(IngestedRecord)> formats::RowSink for Collector<'_, '_, F> {
         let duplicates: BTreeSet<&Arc<str>> =
             header.iter().enumerate().filter(|(i, h)| header[..*i].contains(h)).map(|(_, h)| h).collect();
         for duplicate in duplicates {
-            self.problem(None, Severity::Warning, format!("column {duplicate:?} appears more than once; the first is used"));
+            self.problem(
+                None,
+                Severity::Warning,
+                format!("column {duplicate:?} appears more than once; the first is used"),
+            );
         }
         if self.summary.format == Format::Jsonl {
             return Ok(());

@@ -280,14 +280,18 @@ impl SourceSpec {
 pub struct Manifest {
     pub title: Option<String>,
     pub sources: Vec<SourceSpec>,
+    /// Top-level tables that other stages own (`[link]`, `[cohorts]`...), unvalidated here.
+    pub sections: BTreeMap<String, toml::Value>,
 }
 
 impl Manifest {
     /// Reads and validates `kartoteka.toml` in a project folder.
     pub fn load(project_dir: &Path) -> Result<Manifest, ManifestError> {
         let path = project_dir.join("kartoteka.toml");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| ManifestError { key: String::new(), message: format!("cannot read {}: {e}", path.display()) })?;
+        let text = std::fs::read_to_string(&path).map_err(|e| ManifestError {
+            key: String::new(),
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
         Manifest::parse(&text)
     }
 
@@ -325,20 +329,15 @@ impl fmt::Display for ManifestError {
 // ---- the file as written ----
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawManifest {
     title: Option<String>,
     #[serde(default)]
     vocabularies: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
     sources: Vec<RawSource>,
-    /// Sections other stages own (linkage, analyses); not ours to check.
-    #[serde(default)]
-    link: Option<toml::Value>,
-    #[serde(default)]
-    analyses: Option<toml::Value>,
-    #[serde(default)]
-    report: Option<toml::Value>,
+    /// Sections other stages own (`[link]`, `[cohorts]`...), kept for them.
+    #[serde(flatten)]
+    sections: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -417,7 +416,12 @@ struct RawColumn {
 
 impl RawManifest {
     fn validate(self) -> Result<Manifest, ManifestError> {
-        let _ = (&self.link, &self.analyses, &self.report);
+        if let Some((key, value)) = self.sections.iter().find(|(_, v)| !v.is_table()) {
+            return Err(err(
+                key,
+                format!("unknown key (a {} here; other stages' sections are tables)", value.type_str()),
+            ));
+        }
         let vocabularies: BTreeMap<String, Vocabulary> =
             self.vocabularies.into_iter().map(|(name, entries)| (name, Vocabulary::new(entries))).collect();
         let mut sources = Vec::with_capacity(self.sources.len());
@@ -429,7 +433,7 @@ impl RawManifest {
             }
             sources.push(raw.validate(&key, &vocabularies)?);
         }
-        Ok(Manifest { title: self.title, sources })
+        Ok(Manifest { title: self.title, sources, sections: self.sections })
     }
 }
 
@@ -444,44 +448,70 @@ fn parse_manifest_date(key: &str, text: &str) -> Result<UncertainDate, ManifestE
 impl RawSource {
     fn validate(self, key: &str, vocabularies: &BTreeMap<String, Vocabulary>) -> Result<SourceSpec, ManifestError> {
         if self.id.trim().is_empty() || self.id.chars().any(|c| c.is_whitespace() || c == '/') {
-            return Err(err(format!("{key}.id"), format!("expected an id without spaces or slashes, found {:?}", self.id)));
+            return Err(err(
+                format!("{key}.id"),
+                format!("expected an id without spaces or slashes, found {:?}", self.id),
+            ));
         }
         let kind = match &self.kind {
             None => SourceKind::Other,
             Some(kind) => kind.parse().map_err(|_| {
                 let known: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
-                err(format!("{key}.kind"), format!("unknown source kind {kind:?} (expected one of {})", known.join(", ")))
+                err(
+                    format!("{key}.kind"),
+                    format!("unknown source kind {kind:?} (expected one of {})", known.join(", ")),
+                )
             })?,
         };
         let date = self.date.as_deref().map(|d| parse_manifest_date(&format!("{key}.date"), d)).transpose()?;
         let format = self
             .format
             .as_deref()
-            .map(|f| f.parse::<Format>().map_err(|f| err(format!("{key}.format"), format!("unknown format {f:?} (expected csv, tsv, xlsx or jsonl)"))))
+            .map(|f| {
+                f.parse::<Format>().map_err(|f| {
+                    err(format!("{key}.format"), format!("unknown format {f:?} (expected csv, tsv, xlsx or jsonl)"))
+                })
+            })
             .transpose()?;
         let encoding = self
             .encoding
             .as_deref()
-            .map(|e| e.parse::<Encoding>().map_err(|e| err(format!("{key}.encoding"), format!("unknown encoding {e:?} (expected utf-8, cp1251 or koi8-r)"))))
+            .map(|e| {
+                e.parse::<Encoding>().map_err(|e| {
+                    err(format!("{key}.encoding"), format!("unknown encoding {e:?} (expected utf-8, cp1251 or koi8-r)"))
+                })
+            })
             .transpose()?;
-        let delimiter = self.delimiter.as_deref().map(|d| parse_delimiter(&format!("{key}.delimiter"), d)).transpose()?;
+        let delimiter =
+            self.delimiter.as_deref().map(|d| parse_delimiter(&format!("{key}.delimiter"), d)).transpose()?;
         let sheet = match self.sheet {
             None => None,
             Some(RawSheet::Name(name)) => Some(SheetChoice::Name(name)),
             Some(RawSheet::Index(i)) if i >= 1 => Some(SheetChoice::Index(i as usize)),
-            Some(RawSheet::Index(i)) => return Err(err(format!("{key}.sheet"), format!("expected a sheet name or a 1-based number, found {i}"))),
+            Some(RawSheet::Index(i)) => {
+                return Err(err(
+                    format!("{key}.sheet"),
+                    format!("expected a sheet name or a 1-based number, found {i}"),
+                ));
+            }
         };
         let header_row = self.header_row.unwrap_or(1);
-        let file_spec = |path: String, installment: Option<Arc<str>>, file_key: String| -> Result<FileSpec, ManifestError> {
-            if path.trim().is_empty() {
-                return Err(err(file_key, "expected a file path, found an empty string"));
-            }
-            let format = match format.or_else(|| Format::from_extension(&path)) {
-                Some(format) => format,
-                None => return Err(err(file_key, format!("cannot tell the format of {path:?} from its extension; set `format`"))),
+        let file_spec =
+            |path: String, installment: Option<Arc<str>>, file_key: String| -> Result<FileSpec, ManifestError> {
+                if path.trim().is_empty() {
+                    return Err(err(file_key, "expected a file path, found an empty string"));
+                }
+                let format = match format.or_else(|| Format::from_extension(&path)) {
+                    Some(format) => format,
+                    None => {
+                        return Err(err(
+                            file_key,
+                            format!("cannot tell the format of {path:?} from its extension; set `format`"),
+                        ));
+                    }
+                };
+                Ok(FileSpec { path, installment, format, encoding, delimiter, sheet: sheet.clone(), header_row })
             };
-            Ok(FileSpec { path, installment, format, encoding, delimiter, sheet: sheet.clone(), header_row })
-        };
 
         let mut files = Vec::new();
         if let Some(file) = self.file {
@@ -530,8 +560,12 @@ impl RawSource {
                     calendar: None,
                     packed: None,
                 },
-                table @ toml::Value::Table(_) => table.try_into().map_err(|e: toml::de::Error| err(&ckey, e.message().to_owned()))?,
-                other => return Err(err(&ckey, format!("expected a field name or a table, found {}", other.type_str()))),
+                table @ toml::Value::Table(_) => {
+                    table.try_into().map_err(|e: toml::de::Error| err(&ckey, e.message().to_owned()))?
+                }
+                other => {
+                    return Err(err(&ckey, format!("expected a field name or a table, found {}", other.type_str())));
+                }
             };
             let field: Field = raw.field.parse().map_err(|_| err(&ckey, format!("unknown field {:?}", raw.field)))?;
             let mut vocab = match &raw.vocabulary {
@@ -552,7 +586,10 @@ impl RawSource {
             let column_dates = dates_from_raw(&ckey, &source_dates, &dates_raw)?;
             let packed = dates_raw.packed.unwrap_or(source_packed && field.value_kind() == ValueKind::Date);
             if packed && field.value_kind() != ValueKind::Date {
-                return Err(err(format!("{ckey}.packed"), format!("packed dates need a date field, and {field} is not one")));
+                return Err(err(
+                    format!("{ckey}.packed"),
+                    format!("packed dates need a date field, and {field} is not one"),
+                ));
             }
             columns.push(ColumnMapping {
                 column: column.as_str().into(),
@@ -623,7 +660,12 @@ fn dates_from_raw(key: &str, base: &DateOptions, raw: &RawDates) -> Result<DateO
         options.calendar = match calendar.as_str() {
             "gregorian" => Calendar::Gregorian,
             "julian" => Calendar::Julian,
-            other => return Err(err(format!("{key}.calendar"), format!("expected \"gregorian\" or \"julian\", found {other:?}"))),
+            other => {
+                return Err(err(
+                    format!("{key}.calendar"),
+                    format!("expected \"gregorian\" or \"julian\", found {other:?}"),
+                ));
+            }
         };
     }
     Ok(options)

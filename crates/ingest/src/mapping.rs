@@ -24,12 +24,20 @@ pub(crate) struct RowMapper<'a> {
     context: FileContext,
     /// For each of `spec.columns`, its position in the current header.
     positions: Vec<Option<usize>>,
+    /// Indices into `spec.columns` of the mapped columns present, in file order.
+    file_order: Vec<usize>,
     page_position: Option<usize>,
 }
 
 impl<'a> RowMapper<'a> {
     pub fn new(spec: &'a SourceSpec, context: FileContext) -> RowMapper<'a> {
-        RowMapper { spec, context, positions: vec![None; spec.columns.len()], page_position: None }
+        RowMapper {
+            spec,
+            context,
+            positions: vec![None; spec.columns.len()],
+            file_order: Vec::new(),
+            page_position: None,
+        }
     }
 
     pub fn set_sheet(&mut self, sheet: Arc<str>) {
@@ -46,6 +54,8 @@ impl<'a> RowMapper<'a> {
                 missing.push(mapping.column.clone());
             }
         }
+        self.file_order = (0..self.positions.len()).filter(|&i| self.positions[i].is_some()).collect();
+        self.file_order.sort_by_key(|&i| self.positions[i]);
         self.page_position = self.spec.page_column.as_deref().and_then(position);
         if let Some(page) = &self.spec.page_column
             && self.page_position.is_none()
@@ -72,12 +82,20 @@ impl<'a> RowMapper<'a> {
             installment: self.context.installment.clone(),
             page: self.page_position.and_then(|i| cells.get(i)).map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()),
         };
-        let cells_out: Vec<Cell> =
-            header.iter().zip(cells).map(|(column, raw)| Cell { column: column.clone(), raw: (*raw).to_owned() }).collect();
+        let cells_out: Vec<Cell> = header
+            .iter()
+            .zip(cells)
+            .map(|(column, raw)| Cell { column: column.clone(), raw: (*raw).to_owned() })
+            .collect();
         let mut assertions = Vec::with_capacity(self.spec.columns.len());
-        for (mapping, position) in self.spec.columns.iter().zip(&self.positions) {
-            let Some(raw) = position.and_then(|i| cells.get(i)) else { continue };
-            let Some(value) = self.parse_cell(mapping, raw) else { continue };
+        for &index in &self.file_order {
+            let mapping = &self.spec.columns[index];
+            let Some(raw) = self.positions[index].and_then(|i| cells.get(i)) else {
+                continue;
+            };
+            let Some(value) = self.parse_cell(mapping, raw) else {
+                continue;
+            };
             if let Value::Unparsed { reason } = &value {
                 diagnostics.push(Diagnostic {
                     file: self.context.file.clone(),
@@ -89,7 +107,12 @@ impl<'a> RowMapper<'a> {
                     message: reason.clone(),
                 });
             }
-            assertions.push(Assertion { field: mapping.field, column: mapping.column.clone(), raw: (*raw).to_owned(), value });
+            assertions.push(Assertion {
+                field: mapping.field,
+                column: mapping.column.clone(),
+                raw: (*raw).to_owned(),
+                value,
+            });
         }
         IngestedRecord { locator, cells: cells_out, assertions }
     }
@@ -162,8 +185,8 @@ fn parse_whole_number(text: &str) -> Option<i64> {
 
 fn parse_flag(text: &str) -> Option<bool> {
     match text.to_lowercase().as_str() {
-        "true" | "yes" | "y" | "1" | "да" | "д" | "истина" | "+" => Some(true),
-        "false" | "falce" | "no" | "n" | "0" | "нет" | "н" | "ложь" => Some(false),
+        "true" | "t" | "yes" | "y" | "1" | "да" | "д" | "истина" | "+" => Some(true),
+        "false" | "f" | "falce" | "no" | "n" | "0" | "нет" | "н" | "ложь" => Some(false),
         _ => None,
     }
 }
@@ -194,7 +217,9 @@ fn wrap_text(field: Field, text: String) -> Value {
 
 fn wrap_date(field: Field, date: model::UncertainDate) -> Value {
     match field {
-        Field::Event(kind, _) => Value::Event { event: Event { kind, date: Some(date), place: None, agency: None, detail: None } },
+        Field::Event(kind, _) => {
+            Value::Event { event: Event { kind, date: Some(date), place: None, agency: None, detail: None } }
+        }
         Field::Post(PostPart::To) => Value::Post { post: Post { to: Some(date), ..Post::default() } },
         Field::Post(_) => Value::Post { post: Post { from: Some(date), ..Post::default() } },
         _ => Value::Date { date },

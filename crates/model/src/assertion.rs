@@ -107,7 +107,8 @@ pub enum PostPart {
 }
 
 impl PostPart {
-    pub const ALL: [PostPart; 5] = [PostPart::Organisation, PostPart::Unit, PostPart::Role, PostPart::From, PostPart::To];
+    pub const ALL: [PostPart; 5] =
+        [PostPart::Organisation, PostPart::Unit, PostPart::Role, PostPart::From, PostPart::To];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -186,7 +187,9 @@ impl Field {
         match self {
             Field::Event(kind, part) => format!("{}.{}", kind.as_str(), part.as_str()),
             Field::Post(part) => format!("post.{}", part.as_str()),
-            simple => SIMPLE_FIELDS.iter().find(|(f, _)| *f == simple).map(|(_, s)| (*s).to_owned()).unwrap_or_default(),
+            simple => {
+                SIMPLE_FIELDS.iter().find(|(f, _)| *f == simple).map(|(_, s)| (*s).to_owned()).unwrap_or_default()
+            }
         }
     }
 
@@ -301,17 +304,33 @@ pub struct Post {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Value {
     /// Free text, after the source's vocabulary (trimmed).
-    Text { text: String },
-    Sex { sex: Sex },
-    Date { date: UncertainDate },
-    Number { number: i64 },
+    Text {
+        text: String,
+    },
+    Sex {
+        sex: Sex,
+    },
+    Date {
+        date: UncertainDate,
+    },
+    Number {
+        number: i64,
+    },
     /// A yes/no column, such as Memorial's "execution (true/false)".
-    Flag { flag: bool },
-    Event { event: Event },
-    Post { post: Post },
+    Flag {
+        flag: bool,
+    },
+    Event {
+        event: Event,
+    },
+    Post {
+        post: Post,
+    },
     /// The cell did not parse as the field's kind; the raw text stays on the assertion and a
     /// diagnostic says why.
-    Unparsed { reason: String },
+    Unparsed {
+        reason: String,
+    },
 }
 
 impl Value {

@@ -237,13 +237,19 @@ fn parse_interval(text: &str, options: &DateOptions) -> Option<UncertainDate> {
         };
         let right = text[at + sep_len..].trim();
         let left = left.trim();
-        let Some(first) = parse_single(left, options) else { continue };
-        let second = if right.len() == 2 && right.bytes().all(|b| b.is_ascii_digit()) && first.precision() == Precision::Year {
-            let century = first.earliest().year() / 100 * 100;
-            right.parse::<i32>().ok().and_then(|yy| Ymd { year: century + yy, month: None, day: None }.interval(options.calendar))
-        } else {
-            parse_single(right, options)
+        let Some(first) = parse_single(left, options) else {
+            continue;
         };
+        let second =
+            if right.len() == 2 && right.bytes().all(|b| b.is_ascii_digit()) && first.precision() == Precision::Year {
+                let century = first.earliest().year() / 100 * 100;
+                right
+                    .parse::<i32>()
+                    .ok()
+                    .and_then(|yy| Ymd { year: century + yy, month: None, day: None }.interval(options.calendar))
+            } else {
+                parse_single(right, options)
+            };
         let Some(second) = second else { continue };
         if let Some(range) = UncertainDate::new(first.earliest(), second.latest(), Precision::Range) {
             return Some(range.with_calendar(options.calendar));
@@ -269,7 +275,8 @@ fn parse_decade(text: &str, options: &DateOptions) -> Option<UncertainDate> {
     let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
     let (digits, suffix) = text.split_at(digits_end);
     let suffix = suffix.trim_start_matches([' ', '-', '\'']);
-    if !matches!(suffix, "е" | "x" | "х" | "s" | "ые" | "ых" | "е годы" | "х годах" | "х годов") {
+    if !matches!(suffix, "е" | "x" | "х" | "s" | "ые" | "ых" | "е годы" | "х годах" | "х годов")
+    {
         return None;
     }
     let start = match digits.len() {
@@ -328,8 +335,12 @@ fn parse_numeric(text: &str, options: &DateOptions) -> Option<Ymd> {
             month: Some(small_number(&ymd[4..6], 12)?),
             day: Some(small_number(&ymd[6..], 31)?),
         }),
-        [y, m] if y.len() == 4 => Some(Ymd { year: year_of(y, options)?, month: Some(small_number(m, 12)?), day: None }),
-        [m, y] if y.len() == 4 => Some(Ymd { year: year_of(y, options)?, month: Some(small_number(m, 12)?), day: None }),
+        [y, m] if y.len() == 4 => {
+            Some(Ymd { year: year_of(y, options)?, month: Some(small_number(m, 12)?), day: None })
+        }
+        [m, y] if y.len() == 4 => {
+            Some(Ymd { year: year_of(y, options)?, month: Some(small_number(m, 12)?), day: None })
+        }
         [y, m, d] if y.len() == 4 => {
             Some(Ymd { year: year_of(y, options)?, month: Some(small_number(m, 12)?), day: Some(small_number(d, 31)?) })
         }

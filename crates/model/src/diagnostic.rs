@@ -79,8 +79,14 @@ mod tests {
         };
         expect![[r#"sources/kgb.csv:17: column "arrest": expected a date, found "весна 193?""#]]
             .assert_eq(&d.to_string());
-        let whole_file =
-            Diagnostic { sheet: Some("Лист1".into()), row: None, column: None, expected: None, message: "encoding guessed as windows-1251".into(), ..d };
+        let whole_file = Diagnostic {
+            sheet: Some("Лист1".into()),
+            row: None,
+            column: None,
+            expected: None,
+            message: "encoding guessed as windows-1251".into(),
+            ..d
+        };
         expect!["sources/kgb.csv[Лист1]: encoding guessed as windows-1251"].assert_eq(&whole_file.to_string());
     }
 }
