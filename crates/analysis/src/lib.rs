@@ -10,3 +10,4 @@ pub mod network;
 pub mod person;
 pub mod cohort;
 pub mod analyses;
+pub mod estimate;
