@@ -249,6 +249,21 @@ impl Blocker {
         out
     }
 
+    /// The fields a rule's atoms read.
+    pub fn rule_fields(&self, rule: usize) -> Vec<usize> {
+        self.rules[rule].iter().map(|a| a.field).collect()
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether rule `rule` puts `a` and `b` in one block.
+    pub fn covers_rule(&self, rule: usize, a: usize, b: usize) -> bool {
+        let k = &self.keys[rule];
+        k[a] != ABSENT && k[a] == k[b]
+    }
+
     /// Whether some rule puts `a` and `b` in one block (the blocking recall of a true pair).
     pub fn covers(&self, a: usize, b: usize) -> bool {
         self.keys.iter().any(|k| k[a] != ABSENT && k[a] == k[b])

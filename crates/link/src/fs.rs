@@ -150,6 +150,8 @@ pub enum EmMode {
     Full,
     /// u stays at its starting value (from random pairs); m and lambda are estimated.
     FixedU,
+    /// Only lambda moves (m and u were estimated elsewhere).
+    LambdaOnly,
 }
 
 /// Expectation-maximisation over pattern counts.
@@ -189,7 +191,7 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
             let m_sum: f64 = m_acc[f][1..].iter().sum();
             let u_sum: f64 = u_acc[f][1..].iter().sum();
             for l in 1..field.levels.len() {
-                if m_sum > 0.0 {
+                if m_sum > 0.0 && mode != EmMode::LambdaOnly {
                     let m = (m_acc[f][l] / m_sum).max(m_floor);
                     change = change.max((m - field.levels[l].m).abs());
                     field.levels[l].m = m;
@@ -207,6 +209,79 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
         }
     }
     model
+}
+
+/// Levels that count as strong agreement when choosing anchor pairs.
+fn strong(kind: FieldKind, level: u8) -> bool {
+    level != 0 && level_rank(kind, level) <= 2 && kind != FieldKind::Sex
+}
+
+/// Unsupervised m estimation that survives namesakes. For each field f, the anchor pairs are
+/// candidates that a blocking rule not reading f produced and that agree strongly on every other
+/// core field (names and dates; all fields when there are fewer than three of those). Among
+/// them f's levels are a mixture of matches and of namesakes whose f is random: with u from
+/// random pairs and the assumption that matches rarely land on f's "different" level, the
+/// mixture is undone (method of moments) to give m. Lambda then comes from EM over all
+/// candidates with m and u fixed, and a final EM pass (u fixed) polishes m from that start.
+pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pairs_total: f64) -> FsModel {
+    let nf = start.fields.len();
+    let name_or_date = |k: FieldKind| !matches!(k, FieldKind::Sex | FieldKind::Text | FieldKind::Numeric);
+    let core_count = start.fields.iter().filter(|f| name_or_date(f.kind)).count();
+    let core: Vec<bool> =
+        start.fields.iter().map(|f| if core_count >= 3 { name_or_date(f.kind) } else { f.kind != FieldKind::Sex }).collect();
+    let mut model = start.clone();
+    for f in 0..nf {
+        let levels = model.fields[f].levels.len();
+        let mut counts = vec![0f64; levels];
+        for &(pattern, rules_not_reading, count) in candidates {
+            if rules_not_reading & (1 << f) == 0 {
+                continue;
+            }
+            let (mut present, mut all_strong) = (0, true);
+            for g in (0..nf).filter(|&g| g != f && core[g]) {
+                let l = level_of(pattern, g);
+                if l != 0 {
+                    present += 1;
+                    all_strong &= strong(model.fields[g].kind, l);
+                }
+            }
+            if present >= 2 && all_strong {
+                counts[level_of(pattern, f) as usize] += count as f64;
+            }
+        }
+        let n: f64 = counts[1..].iter().sum();
+        if n < 20.0 {
+            continue;
+        }
+        let field = &mut model.fields[f];
+        let observed: Vec<f64> = counts.iter().map(|c| c / n).collect();
+        let last = levels - 1;
+        let u_diff = field.levels[last].u;
+        // Share of matches among the anchors, read off the "different" level.
+        let alpha = if core[f] && u_diff > 0.05 {
+            (1.0 - (observed[last] - 0.01).max(0.0) / (u_diff - 0.01)).clamp(0.05, 1.0)
+        } else {
+            1.0
+        };
+        let raw: Vec<f64> =
+            (1..levels).map(|l| ((observed[l] - (1.0 - alpha) * field.levels[l].u) / alpha).max(M_FLOOR)).collect();
+        let total: f64 = raw.iter().sum();
+        for (l, m) in raw.into_iter().enumerate() {
+            field.levels[l + 1].m = m / total;
+        }
+    }
+    let all = pattern_counts_weighted(candidates.iter().map(|&(p, _, c)| (p, c)));
+    em(&all, model, EmMode::LambdaOnly, 100, pairs_total)
+}
+
+fn pattern_counts_weighted(items: impl Iterator<Item = (Pattern, u64)>) -> Vec<(Pattern, u64)> {
+    let mut counts: HashMap<Pattern, u64> = HashMap::new();
+    for (p, c) in items {
+        *counts.entry(p).or_insert(0) += c;
+    }
+    let mut v: Vec<(Pattern, u64)> = counts.into_iter().collect();
+    v.sort_unstable();
+    v
 }
 
 /// Re-estimates m (and u) from reviewed pairs, blending them with the unsupervised values in

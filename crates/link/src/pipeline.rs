@@ -7,7 +7,7 @@
 use crate::block::{Blocker, BlockingError, RuleReport};
 use crate::cluster::{ClusterInput, ClusterReport, cluster};
 use crate::compare::{Pattern, compare};
-use crate::fs::{EmMode, Explanation, FsModel, Scorer, em, estimate_u, pattern_counts, refine_with_labels};
+use crate::fs::{EmMode, Explanation, FsModel, Scorer, em, estimate_u, pattern_counts, refine_with_labels, train_by_anchors};
 use crate::ids::{Decision, DecisionKind, IdEvent, assign_ids};
 use crate::namekey::NameMatcher;
 use crate::prepare::Prepared;
@@ -108,8 +108,29 @@ impl Linker {
             None => {
                 let u = estimate_u(&data, spec.u_sample_pairs, spec.seed);
                 let counts = pattern_counts(candidates.iter().map(|c| c.2));
-                let mode = if spec.em_full { EmMode::Full } else { EmMode::FixedU };
-                let trained = em(&counts, FsModel::initial(&data, &u), mode, 200, allowed_pairs(&data));
+                let start = FsModel::initial(&data, &u);
+                let trained = if spec.em_full {
+                    em(&counts, start, EmMode::Full, 200, allowed_pairs(&data))
+                } else {
+                    // Per distinct (pattern, which fields some covering rule does not read).
+                    let nf = data.fields.len();
+                    let rule_masks: Vec<u64> = (0..blocker.rule_count())
+                        .map(|r| {
+                            let read = blocker.rule_fields(r).iter().fold(0u64, |m, &f| m | (1 << f));
+                            !read & ((1u64 << nf) - 1)
+                        })
+                        .collect();
+                    let mut grouped: HashMap<(Pattern, u64), u64> = HashMap::new();
+                    for c in &candidates {
+                        let not_read = (0..rule_masks.len())
+                            .filter(|&r| blocker.covers_rule(r, c.0 as usize, c.1 as usize))
+                            .fold(0u64, |m, r| m | rule_masks[r]);
+                        *grouped.entry((c.2, not_read)).or_insert(0) += 1;
+                    }
+                    let mut grouped: Vec<(Pattern, u64, u64)> = grouped.into_iter().map(|((p, m), c)| (p, m, c)).collect();
+                    grouped.sort_unstable();
+                    train_by_anchors(&start, &grouped, allowed_pairs(&data))
+                };
                 let linker = Linker { data, model: trained, blocker, index };
                 let labelled = linker.labelled(inputs.decisions)?;
                 let model =

@@ -100,7 +100,8 @@ pub struct LinkSpec {
     pub u_sample_pairs: usize,
     #[serde(default)]
     pub seed: u64,
-    /// EM also re-estimates u among the candidate pairs (otherwise u stays as random pairs gave it).
+    /// One EM over all candidates that also re-estimates u there (otherwise: EM per blocking rule
+    /// with u from random pairs, the default).
     #[serde(default)]
     pub em_full: bool,
     #[serde(default, rename = "field")]
@@ -116,7 +117,7 @@ fn default_max_block() -> usize {
     400
 }
 fn default_u_sample() -> usize {
-    1_000_000
+    300_000
 }
 
 impl Default for LinkSpec {
@@ -222,15 +223,32 @@ impl LinkSpec {
             }
         }
         let mut blocking = Vec::new();
-        for (i, a) in atoms.iter().enumerate() {
-            for b in &atoms[i + 1..] {
-                blocking.push(BlockingSpec { keys: vec![a.clone(), b.clone()] });
+        let full_names = has("surname") && has("given_name") && has("patronymic") && has("birth_date");
+        if full_names {
+            // Russian-style full names: rules that stay small at millions of records (a bare
+            // given name + year block would hold thousands of Ivans).
+            for keys in [
+                &["surname:key", "given_name:key"][..],
+                &["surname:key", "birth_date:year"],
+                &["surname:key", "patronymic:key"],
+                &["given_name:key", "patronymic:key", "birth_date:year"],
+                &["given_name:initial", "surname:key3", "birth_date:decade"],
+                &["given_name:key", "patronymic:initial", "birth_date:year", "surname:initial"],
+            ] {
+                blocking.push(BlockingSpec { keys: keys.iter().map(|k| (*k).to_owned()).collect() });
             }
-        }
-        if has("given_name") && has("birth_date") && has("surname") {
-            blocking.push(BlockingSpec {
-                keys: vec!["given_name:initial".into(), "surname:key3".into(), "birth_date:decade".into()],
-            });
+            atoms.retain(|a| !a.ends_with(":key") && a != "birth_date:year");
+            for a in &atoms {
+                for name in ["surname:key", "given_name:key"] {
+                    blocking.push(BlockingSpec { keys: vec![name.to_owned(), a.clone()] });
+                }
+            }
+        } else {
+            for (i, a) in atoms.iter().enumerate() {
+                for b in &atoms[i + 1..] {
+                    blocking.push(BlockingSpec { keys: vec![a.clone(), b.clone()] });
+                }
+            }
         }
         for d in distinctive {
             blocking.push(BlockingSpec { keys: vec![d] });
