@@ -15,8 +15,10 @@ pub struct Migration {
 }
 
 /// Every migration in order; the register's current schema version is `MIGRATIONS.len()`.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { name: "core register", sql: include_str!("../migrations/0001_core.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { name: "core register", sql: include_str!("../migrations/0001_core.sql") },
+    Migration { name: "linkage, review, accounts, search", sql: include_str!("../migrations/0002_web_review.sql") },
+];
 
 /// The schema version this build of kartoteka writes.
 pub fn latest_version() -> u32 {

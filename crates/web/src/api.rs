@@ -1,0 +1,214 @@
+//! The JSON API (search, persons, records, sources, decisions) and its OpenAPI document. Input is
+//! validated; every error is `{"error": {"code", "message", "field"?}}` with a 4xx status.
+
+use crate::auth::{MaybeUser, Role, SessionUser};
+use crate::review::{self, Action, NewDecision};
+use crate::search::{self, Query};
+use crate::{ApiError, AppState, WebError, clock, register};
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, Query as QueryParams, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Json;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/search", get(search_api))
+        .route("/api/persons/{id}", get(person_api))
+        .route("/api/records/{id}", get(record_api))
+        .route("/api/sources", get(sources_api))
+        .route("/api/decisions", get(decisions_api).post(decide_api))
+        .fallback(not_found)
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(WebError::NotFound(format!("{} (see /api/openapi.json)", uri.path()))).into_response()
+    } else {
+        WebError::NotFound(uri.path().to_owned()).into_response()
+    }
+}
+
+/// A signed-in API client (cookie session or HTTP Basic); 401 JSON otherwise.
+pub struct ApiUser(pub SessionUser);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ApiUser, ApiError> {
+        match MaybeUser::from_request_parts(parts, state).await? {
+            MaybeUser(Some(user)) => Ok(ApiUser(user)),
+            MaybeUser(None) => Err(ApiError(WebError::NotSignedIn)),
+        }
+    }
+}
+
+async fn search_api(State(state): State<AppState>, ApiUser(user): ApiUser, QueryParams(params): QueryParams<BTreeMap<String, String>>) -> Result<Json<Value>, ApiError> {
+    let query = Query::parse(&params)?;
+    let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
+    let q = query.clone();
+    let hits = state.db.read(move |conn| search::search(conn, &q, &sensitivity, sees)).await?;
+    let hide = |source: &str, field: &str| !sees && state.sensitivity.field(source, field);
+    let results: Vec<Value> = hits
+        .iter()
+        .map(|h| {
+            json!({
+                "person_id": h.person_id,
+                "score": h.score,
+                "matching_records": h.matching_records,
+                "record_id": h.best.record_id,
+                "record_key": h.best.record_key,
+                "source": h.best.source,
+                "name": h.best.name,
+                "born_from": if hide(&h.best.source, "birth_date") { None } else { h.best.born_from },
+                "born_to": if hide(&h.best.source, "birth_date") { None } else { h.best.born_to },
+                "place": if hide(&h.best.source, "birth_place") { None } else { Some(&h.best.place) },
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "query": query.text, "results": results })))
+}
+
+async fn person_api(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(WebError::bad("id", "a person id is letters, digits, '-' or '_' (at most 64)").into());
+    }
+    let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
+    let pid = id.clone();
+    let person = state.db.read(move |conn| register::person(conn, &pid, &sensitivity, sees)).await?;
+    let person = person.ok_or_else(|| WebError::NotFound(format!("person {id}")))?;
+    Ok(Json(serde_json::to_value(person).map_err(|e| WebError::Internal(e.to_string()))?))
+}
+
+async fn record_api(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id: i64 = id.parse().map_err(|_| WebError::bad("id", format!("a record id is a whole number, found {id:?}")))?;
+    let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
+    let record = state.db.read(move |conn| register::record(conn, id, &sensitivity, sees)).await?;
+    let record = record.ok_or_else(|| WebError::NotFound(format!("record {id}")))?;
+    Ok(Json(serde_json::to_value(record).map_err(|e| WebError::Internal(e.to_string()))?))
+}
+
+async fn sources_api(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Value>, ApiError> {
+    let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
+    let sources = state.db.read(move |conn| register::sources(conn, &sensitivity, sees)).await?;
+    Ok(Json(json!({ "sources": sources })))
+}
+
+async fn decisions_api(State(state): State<AppState>, ApiUser(user): ApiUser, QueryParams(params): QueryParams<BTreeMap<String, String>>) -> Result<Json<Value>, ApiError> {
+    user.require(Role::Reviewer)?;
+    let item = params.get("item").cloned();
+    let limit: i64 = match params.get("limit") {
+        None => 100,
+        Some(l) => l.parse().ok().filter(|l| (1..=10_000).contains(l)).ok_or_else(|| WebError::bad("limit", "expected a number from 1 to 10000"))?,
+    };
+    let rows = state.db.read(move |conn| review::decisions(conn, item.as_deref(), limit)).await?;
+    Ok(Json(json!({ "decisions": rows })))
+}
+
+fn string_field<'a>(body: &'a Value, name: &str, max: usize) -> Result<&'a str, WebError> {
+    let value = body.get(name).ok_or_else(|| WebError::bad(name, "required"))?;
+    let text = value.as_str().ok_or_else(|| WebError::bad(name, "expected a string"))?.trim();
+    if text.is_empty() || text.chars().count() > max {
+        return Err(WebError::bad(name, format!("expected 1 to {max} characters")));
+    }
+    Ok(text)
+}
+
+/// POST /api/decisions: `{"left", "right", "action": "accept"|"reject", "why", "version"}`.
+async fn decide_api(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    headers: HeaderMap,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or(""))?;
+    user.require(Role::Reviewer)?;
+    let Json(body) = body.map_err(|e| WebError::bad("body", e.body_text()))?;
+    if !body.is_object() {
+        return Err(WebError::bad("body", "expected a JSON object").into());
+    }
+    let action = Action::parse(string_field(&body, "action", 16)?)?;
+    if !matches!(action, Action::Accept | Action::Reject) {
+        return Err(WebError::bad("action", "the API decides on pairs: accept or reject").into());
+    }
+    let (item, l, r) = review::pair_item(string_field(&body, "left", 500)?, string_field(&body, "right", 500)?);
+    if l == r {
+        return Err(WebError::bad("right", "a pair needs two different records").into());
+    }
+    let why = string_field(&body, "why", 2000)?.to_owned();
+    let version = body.get("version").ok_or_else(|| WebError::bad("version", "required: the item's version you decided on (0 for a new item)"))?;
+    let version = version.as_i64().filter(|v| *v >= 0).ok_or_else(|| WebError::bad("version", "expected a whole number >= 0"))?;
+    let who = user.name.clone();
+    let ids = state
+        .db
+        .write(move |conn| {
+            for key in [&l, &r] {
+                if register::record_id_of(conn, key)?.is_none() {
+                    return Err(WebError::bad(if key == &l { "left" } else { "right" }, format!("no current record {key:?}")));
+                }
+            }
+            let constraints = vec![(l, r, action == Action::Accept)];
+            review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, who, why, at: clock::now() })?;
+            Ok((item.clone(), review::version(conn, &item)?))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "item": ids.0, "version": ids.1 }))).into_response())
+}
+
+async fn openapi() -> Json<Value> {
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    let errors = |codes: &[&str]| -> Value {
+        codes.iter().map(|c| ((*c).to_owned(), json!({"description": "error", "content": {"application/json": {"schema": error}}}))).collect::<serde_json::Map<_, _>>().into()
+    };
+    let ok = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"type": "object"}}}});
+    let mut search_responses = errors(&["400", "401"]);
+    search_responses["200"] = ok("persons found, best first");
+    let mut person_responses = errors(&["400", "401", "404"]);
+    person_responses["200"] = ok("the person's records with assertions");
+    let mut record_responses = person_responses.clone();
+    record_responses["200"] = ok("the record: locator, raw cells, assertions");
+    let mut list_responses = errors(&["401", "403"]);
+    list_responses["200"] = ok("a list");
+    let mut decide_responses = errors(&["400", "401", "403", "409"]);
+    decide_responses["201"] = ok("stored: the item and its new version");
+    let query = |name: &str, kind: &str, description: &str| json!({"name": name, "in": "query", "schema": {"type": kind}, "description": description});
+    Json(json!({
+        "openapi": "3.0.3",
+        "info": {"title": "kartoteka", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "A register of persons reconstructed from many lists. Sign in with a session cookie or HTTP Basic."},
+        "components": {
+            "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}, "cookie": {"type": "apiKey", "in": "cookie", "name": "kartoteka_session"}},
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}}}}
+        },
+        "security": [{"basic": []}, {"cookie": []}],
+        "paths": {
+            "/api/search": {"get": {"summary": "Search persons by name in any script", "parameters": [
+                query("q", "string", "a name: Ежов, Yezhov, Jeschow, \"ezhov n i\" (required, at most 200 characters)"),
+                query("source", "string", "only records of this source"),
+                query("born_from", "integer", "born in or after this year"),
+                query("born_to", "integer", "born in or before this year"),
+                query("place", "string", "birth place or residence contains this text"),
+                query("event", "string", "has an event of this kind (arrest, sentence, execution, ...)"),
+                query("limit", "integer", "1 to 100, default 20")], "responses": search_responses}},
+            "/api/persons/{id}": {"get": {"summary": "A person", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": person_responses}},
+            "/api/records/{id}": {"get": {"summary": "A record", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}], "responses": record_responses}},
+            "/api/sources": {"get": {"summary": "Sources with files and record counts", "responses": list_responses.clone()}},
+            "/api/decisions": {
+                "get": {"summary": "Reviewers' decisions, newest first (reviewer role)", "parameters": [query("item", "string", "only this item"), query("limit", "integer", "1 to 10000")], "responses": list_responses},
+                "post": {"summary": "Decide on a pair (reviewer role; cookie sessions send X-CSRF-Token)",
+                         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["left", "right", "action", "why", "version"],
+                            "properties": {"left": {"type": "string"}, "right": {"type": "string"}, "action": {"type": "string", "enum": ["accept", "reject"]},
+                                           "why": {"type": "string"}, "version": {"type": "integer", "minimum": 0}}}}}},
+                         "responses": decide_responses}
+            },
+            "/reconcile": {"get": {"summary": "W3C Reconciliation Service API: manifest, or queries with ?queries=", "responses": {"200": ok("manifest or results")}}}
+        }
+    }))
+}

@@ -1,0 +1,102 @@
+//! The web app of a project: name-aware search, pages for persons, sources and records, a review
+//! workflow whose decisions the next linkage run honours, local accounts with roles, a JSON API
+//! with an OpenAPI document, and the W3C/OpenRefine Reconciliation Service API.
+//!
+//! Pages are rendered on the server and work without JavaScript. Everything reads the project's
+//! register (`DIR/register.sqlite`); the web app computes no statistics itself: analyses are the
+//! JSON files `kartoteka build` wrote under `DIR/out/analyses/`, and the static report is served
+//! as built. Only files under `DIR/out/` are ever served from disk.
+
+mod api;
+pub mod auth;
+pub mod clock;
+pub mod db;
+mod error;
+mod html;
+pub mod linking;
+mod pages;
+mod reconcile;
+pub mod register;
+pub mod review;
+pub mod search;
+pub mod sensitivity;
+
+pub use auth::Role;
+pub use db::Db;
+pub use error::{ApiError, WebError};
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use sensitivity::Sensitivity;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// How the server runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub project_dir: PathBuf,
+    /// Decisions start as blind votes; two agreeing votes make a decision.
+    pub double_review: bool,
+    /// Anonymous clients (OpenRefine) may use `/reconcile`, seeing what a viewer sees.
+    pub public_reconcile: bool,
+}
+
+impl Config {
+    pub fn new(project_dir: &Path) -> Config {
+        Config { project_dir: project_dir.to_owned(), double_review: false, public_reconcile: false }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub sensitivity: Arc<Sensitivity>,
+    /// Verified HTTP Basic credentials (by SHA-256 of the header), so argon2 runs once per client.
+    pub basic_cache: Arc<Mutex<HashMap<String, auth::SessionUser>>>,
+}
+
+/// Opens the project: migrates the register, reads the manifest's sensitivity marks, links the
+/// records if linkage never ran, and brings the search index up to date.
+pub fn open(config: Config) -> Result<AppState, WebError> {
+    let db = Db::open(&config.project_dir.join(store::REGISTER_FILE))?;
+    let sensitivity = Sensitivity::load(&config.project_dir)?;
+    db.write_blocking(|conn| {
+        if !linking::has_run(conn)? {
+            linking::relink(conn, &clock::now())?;
+        }
+        search::ensure_index(conn)?;
+        Ok(())
+    })?;
+    Ok(AppState { db, config: Arc::new(config), sensitivity: Arc::new(sensitivity), basic_cache: Arc::default() })
+}
+
+/// The whole app, with security headers on every response.
+pub fn router(state: AppState) -> Router {
+    let headers = [
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    let mut app = pages::routes().merge(api::routes()).merge(reconcile::routes()).with_state(state);
+    for (name, value) in headers {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+    }
+    app.layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
+}
+
+/// Serves the project until the process ends (blocking; starts its own runtime).
+pub fn serve(config: Config, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), WebError> {
+    let state = open(config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| WebError::Internal(e.to_string()))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| WebError::Internal(format!("cannot listen on {addr}: {e}")))?;
+        on_ready(listener.local_addr().map_err(|e| WebError::Internal(e.to_string()))?);
+        axum::serve(listener, router(state)).await.map_err(|e| WebError::Internal(e.to_string()))
+    })
+}

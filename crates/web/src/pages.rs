@@ -1,0 +1,882 @@
+//! The HTML pages: sign-in, search, persons, records, sources, analyses, the built report, and
+//! the review screens. Every text from the register is escaped with [`esc`].
+
+use crate::auth::{self, LOGIN_COOKIE, MaybeUser, Role, SessionUser, User};
+use crate::html::{esc, page, url};
+use crate::register::{self, Record};
+use crate::review::{self, Action, NewDecision};
+use crate::search::{self, Query};
+use crate::{AppState, WebError, clock, linking};
+use axum::Router;
+use axum::extract::{Form, Path, Query as QueryParams, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+type Params = QueryParams<BTreeMap<String, String>>;
+type FormPairs = Form<Vec<(String, String)>>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(search_page))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/persons/{id}", get(person_page))
+        .route("/records/{id}", get(record_page))
+        .route("/sources", get(sources_page))
+        .route("/sources/{id}", get(source_page))
+        .route("/analyses", get(analyses_page))
+        .route("/analyses/{name}", get(analysis_page))
+        .route("/report/{*path}", get(report_file))
+        .route("/review", get(queue_page))
+        .route("/review/pair", get(pair_page))
+        .route("/review/decide", post(decide))
+        .route("/review/undo", post(undo))
+        .route("/review/log", get(log_page))
+        .route("/review/disagreements", get(disagreements_page))
+        .route("/admin/relink", post(relink))
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+fn csrf_input(user: &SessionUser) -> String {
+    format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(&user.csrf))
+}
+
+// ---- sign-in ----
+
+async fn login_page(MaybeUser(user): MaybeUser) -> Response {
+    let token = auth::random_token();
+    let body = format!(
+        "<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
+         <p><label>Name <input name=\"name\" id=\"name\" autocomplete=\"username\" required></label></p>\
+         <p><label>Password <input type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\" required></label></p>\
+         <p><button id=\"signin\">Sign in</button></p></form>"
+    );
+    let cookie = auth::set_cookie(LOGIN_COOKIE, &token, "/login", 3600);
+    ([(header::SET_COOKIE, cookie)], Html(page("Sign in", user.as_ref(), &body))).into_response()
+}
+
+async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): FormPairs) -> Result<Response, WebError> {
+    let sent = field(&form, "csrf");
+    let expected = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| *k == LOGIN_COOKIE)
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default();
+    if expected.is_empty() || !auth::constant_time_eq(expected.as_bytes(), sent.as_bytes()) {
+        return Err(WebError::Csrf);
+    }
+    let (name, password) = (field(&form, "name").to_owned(), field(&form, "password").to_owned());
+    let token = state
+        .db
+        .write(move |conn| match auth::check_credentials(conn, &name, &password)? {
+            Some(_) => auth::open_session(conn, &name).map(Some),
+            None => Ok(None),
+        })
+        .await?;
+    match token {
+        Some(token) => Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/".to_owned()), (header::SET_COOKIE, auth::session_cookie(&token))]).into_response()),
+        None => Ok((
+            StatusCode::UNAUTHORIZED,
+            Html(page("Sign in", None, "<p class=\"error\">Wrong name or password.</p><p><a href=\"/login\">Try again</a></p>")),
+        )
+            .into_response()),
+    }
+}
+
+async fn logout(State(state): State<AppState>, User(user): User, headers: HeaderMap, Form(form): FormPairs) -> Result<Response, WebError> {
+    user.check_csrf(field(&form, "csrf"))?;
+    let mut parts = axum::http::Request::new(());
+    *parts.headers_mut() = headers;
+    let (parts, ()) = parts.into_parts();
+    if let Some(token) = auth::cookie(&parts, auth::SESSION_COOKIE).map(str::to_owned) {
+        state.db.write(move |conn| auth::close_session(conn, &token)).await?;
+    }
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/login".to_owned()), (header::SET_COOKIE, auth::session_cookie("") + "; Max-Age=0")]).into_response())
+}
+
+// ---- search ----
+
+fn years(from: Option<i64>, to: Option<i64>) -> String {
+    match (from, to) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (Some(a), Some(b)) if a <= 1 && b >= 9999 => String::new(),
+        (Some(a), Some(b)) => format!("{a}–{b}"),
+        _ => String::new(),
+    }
+}
+
+async fn search_page(State(state): State<AppState>, User(user): User, QueryParams(params): Params) -> Result<Html<String>, WebError> {
+    let sees = user.sees_sensitive();
+    let sensitivity = state.sensitivity.clone();
+    let query = if params.get("q").is_some_and(|q| !q.trim().is_empty()) { Some(Query::parse(&params)) } else { None };
+    let run = query.as_ref().and_then(|q| q.as_ref().ok()).cloned();
+    let (sources, hits) = state
+        .db
+        .read(move |conn| {
+            let sources = register::sources(conn, &sensitivity, sees)?;
+            let hits = run.map(|q| search::search(conn, &q, &sensitivity, sees)).transpose()?;
+            Ok((sources, hits))
+        })
+        .await?;
+    let value = |k: &str| esc(params.get(k).map(String::as_str).unwrap_or(""));
+    let mut body = format!(
+        "<form method=\"get\" action=\"/\" id=\"search\"><p><input name=\"q\" id=\"q\" size=\"40\" value=\"{}\" placeholder=\"Ежов, Yezhov, ezhov n i\" autofocus> \
+         <button id=\"go\">Search</button></p><p>Source <select name=\"source\"><option value=\"\">any</option>",
+        value("q")
+    );
+    for s in &sources {
+        let selected = if params.get("source") == Some(&s.source_id) { " selected" } else { "" };
+        let _ = write!(body, "<option value=\"{}\"{selected}>{}</option>", esc(&s.source_id), esc(&s.title));
+    }
+    let _ = write!(
+        body,
+        "</select> Born from <input name=\"born_from\" size=\"5\" value=\"{}\"> to <input name=\"born_to\" size=\"5\" value=\"{}\"> \
+         Place <input name=\"place\" value=\"{}\"> Event <select name=\"event\"><option value=\"\">any</option>",
+        value("born_from"),
+        value("born_to"),
+        value("place")
+    );
+    for kind in model::EventKind::ALL {
+        let selected = if params.get("event").map(String::as_str) == Some(kind.as_str()) { " selected" } else { "" };
+        let _ = write!(body, "<option{selected}>{}</option>", kind.as_str());
+    }
+    body.push_str("</select></p></form>");
+    match (query, hits) {
+        (Some(Err(e)), _) => {
+            let _ = write!(body, "<p class=\"error\">{}</p>", esc(&e.to_string()));
+        }
+        (_, Some(hits)) if hits.is_empty() => body.push_str("<p>No one found.</p>"),
+        (_, Some(hits)) => {
+            body.push_str("<table id=\"results\"><tr><th>Person</th><th>Name</th><th>Born</th><th>Place</th><th>Source</th><th>Records</th><th>Score</th></tr>");
+            for hit in &hits {
+                let person = match &hit.person_id {
+                    Some(p) => format!("<a class=\"person\" href=\"/persons/{}\">{}</a>", url(p), esc(p)),
+                    None => "<span class=\"muted\">not linked</span>".to_owned(),
+                };
+                let hide = |f: &str| !user.sees_sensitive() && state.sensitivity.field(&hit.best.source, f);
+                let born = if hide("birth_date") { String::new() } else { years(hit.best.born_from, hit.best.born_to) };
+                let place = if hide("birth_place") || hide("residence") { String::new() } else { hit.best.place.clone() };
+                let _ = write!(
+                    body,
+                    "<tr><td>{person}</td><td><a href=\"/records/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
+                    hit.best.record_id,
+                    esc(&hit.best.name),
+                    esc(&born),
+                    esc(&place),
+                    esc(&hit.best.source),
+                    hit.matching_records,
+                    hit.score
+                );
+            }
+            body.push_str("</table>");
+        }
+        _ => {}
+    }
+    Ok(Html(page("Search", Some(&user), &body)))
+}
+
+// ---- records and persons ----
+
+fn date_text(a: &register::Assertion) -> String {
+    match (&a.date_earliest, &a.date_latest) {
+        (Some(e), Some(l)) if e == l => e.clone(),
+        (Some(e), Some(l)) => format!("{e} … {l}"),
+        _ => String::new(),
+    }
+}
+
+fn locator(r: &Record) -> String {
+    let mut out = format!("{} · {} v{}", esc(&r.source), esc(&r.path), r.version);
+    if let Some(sheet) = &r.sheet {
+        let _ = write!(out, " · sheet {}", esc(sheet));
+    }
+    let _ = write!(out, " · row {}", r.row);
+    if let Some(i) = &r.installment {
+        let _ = write!(out, " · installment {}", esc(i));
+    }
+    if let Some(p) = &r.page {
+        let _ = write!(out, " · page {}", esc(p));
+    }
+    out
+}
+
+fn assertions_table(records: &[&Record]) -> String {
+    let mut out = String::from("<table class=\"assertions\"><tr><th>Field</th><th>Value</th><th>As written</th><th>Column</th><th>Source, row</th></tr>");
+    for r in records {
+        for a in &r.assertions {
+            let value = a.value.clone().unwrap_or_else(|| "(did not parse)".to_owned());
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/records/{}\">{} row {}</a></td></tr>",
+                esc(&a.field),
+                esc(&value),
+                esc(&a.raw),
+                esc(&a.column),
+                r.record_id,
+                esc(&r.source),
+                r.row
+            );
+        }
+    }
+    out.push_str("</table>");
+    out
+}
+
+async fn record_page(State(state): State<AppState>, User(user): User, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+    let id: i64 = id.parse().map_err(|_| WebError::bad("id", "a record id is a number"))?;
+    let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
+    let record = state.db.read(move |conn| register::record(conn, id, &sensitivity, sees)).await?.ok_or_else(|| WebError::NotFound(format!("record {id}")))?;
+    let mut body = format!("<p>{}</p><p>Key <code>{}</code></p>", locator(&record), esc(&record.record_key));
+    if record.superseded {
+        body.push_str("<p class=\"muted\">A later version of this file exists; this record is kept as it was read.</p>");
+    }
+    if let Some(p) = &record.person_id {
+        let _ = write!(body, "<p>Person <a href=\"/persons/{}\">{}</a></p>", url(p), esc(p));
+    }
+    body.push_str("<h2>Cells as ingested</h2><table class=\"cells\">");
+    for cell in &record.cells {
+        let _ = write!(body, "<tr><th>{}</th><td>{}</td></tr>", esc(&cell.column), esc(&cell.raw));
+    }
+    body.push_str("</table><h2>Assertions</h2>");
+    body.push_str(&assertions_table(&[&record]));
+    Ok(Html(page(&register::display_name(&record), Some(&user), &body)))
+}
+
+/// A profile of a person: per field, each distinct value with the records that state it.
+fn profile(records: &[Record]) -> String {
+    let mut by_field: BTreeMap<&str, BTreeMap<String, Vec<&Record>>> = BTreeMap::new();
+    for r in records {
+        for a in r.assertions.iter().filter(|a| a.event.is_none() && !a.field.starts_with("post.")) {
+            let value = a.value.clone().unwrap_or_else(|| a.raw.clone());
+            by_field.entry(a.field.as_str()).or_default().entry(value).or_default().push(r);
+        }
+    }
+    let mut out = String::from("<table id=\"profile\"><tr><th>Field</th><th>Values (sources)</th></tr>");
+    for (field, values) in by_field {
+        let class = if values.len() > 1 { " class=\"conflict\"" } else { "" };
+        let mut cell = Vec::new();
+        for (value, rs) in &values {
+            let refs: Vec<String> = rs.iter().map(|r| format!("<a href=\"/records/{}\">{}:{}</a>", r.record_id, esc(&r.source), r.row)).collect();
+            cell.push(format!("{} ({})", esc(value), refs.join(", ")));
+        }
+        let _ = write!(out, "<tr{class}><td>{}{}</td><td>{}</td></tr>", esc(field), if values.len() > 1 { " ⚠ conflict" } else { "" }, cell.join("<br>"));
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn timeline(records: &[Record]) -> String {
+    let mut events: Vec<(String, String, &register::Assertion, &Record)> = Vec::new();
+    for r in records {
+        for a in r.assertions.iter().filter(|a| a.event.is_some() || a.field.starts_with("post.") || a.field == "birth_date") {
+            events.push((a.date_earliest.clone().unwrap_or_else(|| "9999".to_owned()), a.field.clone(), a, r));
+        }
+    }
+    events.sort_by(|x, y| (&x.0, &x.1, x.3.record_id).cmp(&(&y.0, &y.1, y.3.record_id)));
+    let mut out = String::from("<table id=\"timeline\"><tr><th>When</th><th>What</th><th>Value</th><th>Source, row</th></tr>");
+    for (_, _, a, r) in events {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/records/{}\">{} row {}</a></td></tr>",
+            esc(&date_text(a)),
+            esc(&a.field),
+            esc(a.value.as_deref().unwrap_or(&a.raw)),
+            r.record_id,
+            esc(&r.source),
+            r.row
+        );
+    }
+    out.push_str("</table>");
+    out
+}
+
+async fn person_page(State(state): State<AppState>, User(user): User, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+    let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
+    let person_id = id.clone();
+    let (person, pairs, version, history) = state
+        .db
+        .read(move |conn| {
+            let person = register::person(conn, &person_id, &sensitivity, sees)?;
+            let mut pairs = Vec::new();
+            if let Some(p) = &person {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT record_key_l, record_key_r, match_probability FROM link_pairs WHERE record_key_l = ?1 OR record_key_r = ?1
+                     ORDER BY match_probability DESC LIMIT 50",
+                )?;
+                for r in &p.records {
+                    let rows = stmt.query_map([&r.record_key], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, f64>(2)?)))?;
+                    for row in rows {
+                        pairs.push(row?);
+                    }
+                }
+            }
+            let item = review::person_item(&person_id);
+            Ok((person, pairs, review::version(conn, &item)?, review::decisions(conn, Some(&item), 50)?))
+        })
+        .await?;
+    let person = person.ok_or_else(|| WebError::NotFound(format!("person {id}")))?;
+    let title = person.records.first().map(register::display_name).unwrap_or_else(|| id.clone());
+    let mut body = format!("<p>Person <code>{}</code>, {} record(s)</p><h2>Records</h2><table id=\"records\"><tr><th>Record</th><th>Where</th></tr>", esc(&id), person.records.len());
+    for r in &person.records {
+        let _ = write!(body, "<tr><td><a href=\"/records/{}\">{}</a></td><td>{}</td></tr>", r.record_id, esc(&register::display_name(r)), locator(r));
+    }
+    body.push_str("</table><h2>Profile</h2>");
+    body.push_str(&profile(&person.records));
+    body.push_str("<h2>Timeline</h2>");
+    body.push_str(&timeline(&person.records));
+    body.push_str("<h2>Every assertion</h2>");
+    body.push_str(&assertions_table(&person.records.iter().collect::<Vec<_>>()));
+    let own: BTreeSet<&str> = person.records.iter().map(|r| r.record_key.as_str()).collect();
+    body.push_str("<h2>Scored pairs</h2><table id=\"pairs\"><tr><th>Pair</th><th>Probability</th><th></th></tr>");
+    let mut seen = BTreeSet::new();
+    for (l, r, p) in &pairs {
+        if seen.insert((l, r)) {
+            let inside = if own.contains(l.as_str()) && own.contains(r.as_str()) { "same person" } else { "other person" };
+            let _ = write!(
+                body,
+                "<tr><td><a href=\"/review/pair?l={}&amp;r={}\">{} ↔ {}</a></td><td>{p:.3}</td><td>{inside}</td></tr>",
+                url(l),
+                url(r),
+                esc(l),
+                esc(r)
+            );
+        }
+    }
+    body.push_str("</table>");
+    if user.role >= Role::Reviewer {
+        let item = review::person_item(&id);
+        let _ = write!(
+            body,
+            "<h2>Decide on this person</h2><form method=\"post\" action=\"/review/decide\">{csrf}\
+             <input type=\"hidden\" name=\"item\" value=\"{item}\"><input type=\"hidden\" name=\"version\" value=\"{version}\">\
+             <input type=\"hidden\" name=\"person\" value=\"{id}\"><input type=\"hidden\" name=\"action\" value=\"merge\">\
+             <p>Merge with person <input name=\"other\" required> because <input name=\"why\" size=\"40\" required> <button>Merge</button></p></form>\
+             <form method=\"post\" action=\"/review/decide\">{csrf}<input type=\"hidden\" name=\"item\" value=\"{item}\">\
+             <input type=\"hidden\" name=\"version\" value=\"{version}\"><input type=\"hidden\" name=\"person\" value=\"{id}\">\
+             <input type=\"hidden\" name=\"action\" value=\"split\"><p>Split off these records:",
+            csrf = csrf_input(&user),
+            item = esc(&item),
+            id = esc(&id),
+        );
+        for r in &person.records {
+            let _ = write!(body, " <label><input type=\"checkbox\" name=\"split\" value=\"{}\"> {}</label>", esc(&r.record_key), esc(&r.record_key));
+        }
+        body.push_str(" because <input name=\"why\" size=\"40\" required> <button>Split</button></p></form>");
+    }
+    body.push_str(&decisions_table(&history, &user, Some(version)));
+    Ok(Html(page(&title, Some(&user), &body)))
+}
+
+// ---- sources ----
+
+async fn sources_page(State(state): State<AppState>, User(user): User) -> Result<Html<String>, WebError> {
+    let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
+    let sources = state.db.read(move |conn| register::sources(conn, &sensitivity, sees)).await?;
+    let mut body = String::from("<table><tr><th>Source</th><th>Kind</th><th>Records</th><th>Files</th></tr>");
+    for s in &sources {
+        let _ = write!(
+            body,
+            "<tr><td><a href=\"/sources/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            url(&s.source_id),
+            esc(&s.title),
+            esc(&s.kind),
+            s.records,
+            s.files.len()
+        );
+    }
+    body.push_str("</table>");
+    Ok(Html(page("Sources", Some(&user), &body)))
+}
+
+async fn source_page(State(state): State<AppState>, User(user): User, Path(id): Path<String>, QueryParams(params): Params) -> Result<Html<String>, WebError> {
+    let offset: i64 = params.get("offset").and_then(|o| o.parse().ok()).filter(|o| *o >= 0).unwrap_or(0);
+    let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
+    let source_id = id.clone();
+    let (source, records) = state
+        .db
+        .read(move |conn| {
+            let source = register::sources(conn, &sensitivity, sees)?.into_iter().find(|s| s.source_id == source_id);
+            let records = if source.is_some() { register::source_records(conn, &source_id, offset, 100)? } else { Vec::new() };
+            Ok((source, records))
+        })
+        .await?;
+    let source = source.ok_or_else(|| WebError::NotFound(format!("source {id}")))?;
+    let mut body = format!("<p>{} · {} record(s)</p>", esc(&source.kind), source.records);
+    for key in ["notes", "date"] {
+        if let Some(v) = source.manifest.get(key).and_then(|v| v.as_str()) {
+            let _ = write!(body, "<p><strong>{key}</strong>: {}</p>", esc(v));
+        }
+    }
+    if let Some(installments) = source.manifest.get("installments").and_then(|v| v.as_array()) {
+        body.push_str("<h2>Installments</h2><ul>");
+        for i in installments {
+            let _ = write!(body, "<li>{}</li>", esc(&i.to_string()));
+        }
+        body.push_str("</ul>");
+    }
+    body.push_str("<h2>Files</h2><table><tr><th>Path</th><th>Version</th><th>SHA-256</th><th>Ingested</th><th></th></tr>");
+    for f in &source.files {
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            esc(&f.path),
+            f.version,
+            esc(&f.sha256[..f.sha256.len().min(12)]),
+            esc(&f.ingested_at),
+            if f.current { "current" } else { "superseded" }
+        );
+    }
+    body.push_str("</table><h2>Records</h2><table><tr><th>Row</th><th>Name</th></tr>");
+    for (rid, row, name) in &records {
+        let _ = write!(body, "<tr><td>{row}</td><td><a href=\"/records/{rid}\">{}</a></td></tr>", esc(name));
+    }
+    body.push_str("</table>");
+    if records.len() == 100 {
+        let _ = write!(body, "<p><a href=\"/sources/{}?offset={}\">Next</a></p>", url(&id), offset + 100);
+    }
+    Ok(Html(page(&source.title, Some(&user), &body)))
+}
+
+// ---- analyses and the built report (files under DIR/out only) ----
+
+fn out_dir(state: &AppState) -> std::path::PathBuf {
+    state.config.project_dir.join("out")
+}
+
+/// Resolves a request path to a file under `root`, refusing anything that could leave it.
+fn confined(root: &std::path::Path, path: &str) -> Result<std::path::PathBuf, WebError> {
+    let not_found = || WebError::NotFound("file".to_owned());
+    let mut resolved = root.to_owned();
+    for part in path.split('/') {
+        if part.is_empty() || part == "." || part == ".." || part.contains(['\\', ':', '\0']) || part.starts_with('.') {
+            return Err(not_found());
+        }
+        resolved.push(part);
+    }
+    let canonical_root = root.canonicalize().map_err(|_| not_found())?;
+    let canonical = resolved.canonicalize().map_err(|_| not_found())?;
+    if !canonical.starts_with(&canonical_root) || !canonical.is_file() {
+        return Err(not_found());
+    }
+    Ok(canonical)
+}
+
+async fn report_file(State(state): State<AppState>, User(_user): User, Path(path): Path<String>) -> Result<Response, WebError> {
+    let file = confined(&out_dir(&state), &path)?;
+    let kind = match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css",
+        "svg" => "image/svg+xml",
+        "json" | "geojson" => "application/json",
+        "csv" => "text/csv; charset=utf-8",
+        "png" => "image/png",
+        "gexf" | "xml" => "application/xml",
+        _ => "application/octet-stream",
+    };
+    let bytes = tokio::fs::read(&file).await.map_err(|_| WebError::NotFound("file".to_owned()))?;
+    Ok(([(header::CONTENT_TYPE, kind)], bytes).into_response())
+}
+
+fn analysis_names(state: &AppState) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(out_dir(state).join("analyses"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+async fn analyses_page(State(state): State<AppState>, User(user): User) -> Result<Html<String>, WebError> {
+    let names = analysis_names(&state);
+    let mut body = String::from("<p>Analyses and cohorts as the last <code>kartoteka build</code> computed them.</p><ul>");
+    for n in &names {
+        let _ = write!(body, "<li><a href=\"/analyses/{}\">{}</a></li>", url(n), esc(n));
+    }
+    body.push_str("</ul>");
+    if names.is_empty() {
+        body.push_str("<p class=\"muted\">None yet: run <code>kartoteka build</code>.</p>");
+    }
+    if out_dir(&state).join("report/index.html").is_file() {
+        body.push_str("<p><a href=\"/report/report/index.html\">The static report</a></p>");
+    }
+    Ok(Html(page("Analyses", Some(&user), &body)))
+}
+
+/// Renders JSON as nested tables (arrays of objects as one table with a column per key).
+fn json_html(value: &serde_json::Value, depth: usize) -> String {
+    use serde_json::Value as J;
+    if depth > 6 {
+        return esc(&value.to_string());
+    }
+    match value {
+        J::Object(map) => {
+            let mut out = String::from("<table>");
+            for (k, v) in map {
+                let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), json_html(v, depth + 1));
+            }
+            out + "</table>"
+        }
+        J::Array(items) if !items.is_empty() && items.iter().all(J::is_object) => {
+            let mut columns: Vec<&String> = Vec::new();
+            for item in items {
+                for k in item.as_object().expect("checked above").keys() {
+                    if !columns.contains(&k) {
+                        columns.push(k);
+                    }
+                }
+            }
+            let mut out = String::from("<table><tr>");
+            for c in &columns {
+                let _ = write!(out, "<th>{}</th>", esc(c));
+            }
+            out.push_str("</tr>");
+            for item in items.iter().take(500) {
+                out.push_str("<tr>");
+                for c in &columns {
+                    let _ = write!(out, "<td>{}</td>", item.get(c.as_str()).map(|v| json_html(v, depth + 1)).unwrap_or_default());
+                }
+                out.push_str("</tr>");
+            }
+            out + "</table>"
+        }
+        J::Array(items) => items.iter().map(|v| json_html(v, depth + 1)).collect::<Vec<_>>().join(", "),
+        J::String(s) => esc(s),
+        other => esc(&other.to_string()),
+    }
+}
+
+async fn analysis_page(State(state): State<AppState>, User(user): User, Path(name): Path<String>) -> Result<Html<String>, WebError> {
+    if !analysis_names(&state).contains(&name) {
+        return Err(WebError::NotFound(format!("analysis {name}")));
+    }
+    let file = confined(&out_dir(&state), &format!("analyses/{name}.json"))?;
+    let text = tokio::fs::read_to_string(&file).await.map_err(|_| WebError::NotFound(format!("analysis {name}")))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| WebError::Internal(format!("{name}.json: {e}")))?;
+    Ok(Html(page(&name, Some(&user), &json_html(&json, 0))))
+}
+
+// ---- review ----
+
+/// The decisions of an item; `version` (the item's) enables the undo forms.
+fn decisions_table(rows: &[review::DecisionRow], user: &SessionUser, version: Option<i64>) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<h2>Decisions</h2><table id=\"decisions\"><tr><th>#</th><th>Action</th><th>Records</th><th>Who</th><th>When</th><th>Why</th><th></th></tr>");
+    for d in rows {
+        let state = match &d.undone {
+            Some((who, at, why)) => format!("undone by {} at {} ({})", esc(who), esc(at), esc(why)),
+            None if user.role >= Role::Reviewer && version.is_some() => format!(
+                "<form method=\"post\" action=\"/review/undo\">{}<input type=\"hidden\" name=\"decision\" value=\"{}\">\
+                 <input type=\"hidden\" name=\"version\" value=\"{}\"><input name=\"why\" placeholder=\"why undo\" required> <button>Undo</button></form>",
+                csrf_input(user),
+                d.decision_id,
+                version.unwrap_or_default()
+            ),
+            None => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{} ({})</td><td>{} ↔ {}</td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td></tr>",
+            d.decision_id,
+            esc(&d.action),
+            esc(&d.kind),
+            esc(&d.record_key_l),
+            esc(&d.record_key_r),
+            esc(&d.who),
+            esc(&d.decided_at),
+            esc(&d.why)
+        );
+    }
+    out + "</table>"
+}
+
+async fn queue_page(State(state): State<AppState>, User(user): User) -> Result<Html<String>, WebError> {
+    user.require(Role::Reviewer)?;
+    let votes_of = state.config.double_review.then(|| user.name.clone());
+    let pending = state.db.read(move |conn| review::queue(conn, 100, votes_of.as_deref())).await?;
+    let mut body = String::from("<p>Uncertain pairs, the most informative (probability nearest 0.5) first.</p><table id=\"queue\"><tr><th>Pair</th><th>Probability</th><th>Weight</th></tr>");
+    for p in &pending {
+        let _ = write!(
+            body,
+            "<tr><td><a class=\"pair\" href=\"/review/pair?l={}&amp;r={}\">{} ↔ {}</a></td><td>{:.3}</td><td>{:.2}</td></tr>",
+            url(&p.record_key_l),
+            url(&p.record_key_r),
+            esc(&p.record_key_l),
+            esc(&p.record_key_r),
+            p.match_probability,
+            p.match_weight
+        );
+    }
+    body.push_str("</table><p><a href=\"/review/log\">All decisions</a>");
+    if state.config.double_review {
+        body.push_str(" · <a href=\"/review/disagreements\">Disagreements</a>");
+    }
+    body.push_str("</p>");
+    if user.role >= Role::Admin {
+        let _ = write!(body, "<form method=\"post\" action=\"/admin/relink\">{}<button id=\"relink\">Re-link with all decisions</button></form>", csrf_input(&user));
+    }
+    Ok(Html(page("Review", Some(&user), &body)))
+}
+
+fn waterfall(explanation: &serde_json::Value) -> String {
+    let num = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or("").to_owned();
+    let bar = |w: f64| format!("<span class=\"bar {}\" style=\"width:{:.0}px\"></span>", if w >= 0.0 { "pos" } else { "neg" }, (w.abs() * 12.0).min(300.0));
+    let mut running = num(explanation, "prior_weight");
+    let mut out = format!(
+        "<table id=\"waterfall\"><tr><th>Step</th><th>Left</th><th>Right</th><th>Level</th><th>Weight</th><th></th><th>Running</th></tr>\
+         <tr><td>prior</td><td></td><td></td><td></td><td>{running:+.2}</td><td>{}</td><td>{running:+.2}</td></tr>",
+        bar(running)
+    );
+    for f in explanation.get("fields").and_then(|f| f.as_array()).into_iter().flatten() {
+        let w = num(f, "weight") + num(f, "tf_adjustment");
+        running += w;
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{w:+.2}</td><td>{}</td><td>{running:+.2}</td></tr>",
+            esc(&text(f, "column")),
+            esc(&text(f, "value_l")),
+            esc(&text(f, "value_r")),
+            esc(&text(f, "level")),
+            bar(w)
+        );
+    }
+    let rules: Vec<String> = explanation.get("rules").and_then(|r| r.as_array()).into_iter().flatten().filter_map(|r| r.as_str()).map(esc).collect();
+    let _ = write!(
+        out,
+        "<tr><th colspan=\"4\">match weight{}</th><th>{:+.2}</th><td></td><td>p = {:.3}</td></tr></table>",
+        if rules.is_empty() { String::new() } else { format!(" (rules: {})", rules.join(", ")) },
+        num(explanation, "match_weight"),
+        num(explanation, "match_probability")
+    );
+    out
+}
+
+async fn pair_page(State(state): State<AppState>, User(user): User, QueryParams(params): Params) -> Result<Html<String>, WebError> {
+    user.require(Role::Reviewer)?;
+    let (item, l, r) = review::pair_item(params.get("l").map(String::as_str).unwrap_or(""), params.get("r").map(String::as_str).unwrap_or(""));
+    let (sensitivity, lookup_item, ll, rr) = (state.sensitivity.clone(), item.clone(), l.clone(), r.clone());
+    let voted = (state.config.double_review && user.role < Role::Admin).then(|| user.name.clone());
+    let (left, right, pair, version, history, my_vote) = state
+        .db
+        .read(move |conn| {
+            let load = |key: &str| -> Result<Option<Record>, WebError> {
+                match register::record_id_of(conn, key)? {
+                    Some(id) => register::record(conn, id, &sensitivity, true),
+                    None => Ok(None),
+                }
+            };
+            let my_vote: Option<String> = match &voted {
+                Some(who) => rusqlite::OptionalExtension::optional(conn.query_row(
+                    "SELECT action FROM review_votes WHERE item = ?1 AND who = ?2",
+                    [&lookup_item, who],
+                    |r| r.get(0),
+                ))?,
+                None => None,
+            };
+            Ok((load(&ll)?, load(&rr)?, review::pair(conn, &ll, &rr)?, review::version(conn, &lookup_item)?, review::decisions(conn, Some(&lookup_item), 50)?, my_vote))
+        })
+        .await?;
+    let (Some(left), Some(right)) = (left, right) else { return Err(WebError::NotFound("pair".to_owned())) };
+    let mut body = String::from("<div class=\"side\">");
+    for record in [&left, &right] {
+        let person = record.person_id.as_deref().map(|p| format!(" · person <a href=\"/persons/{}\">{}</a>", url(p), esc(p))).unwrap_or_default();
+        let _ = write!(body, "<div class=\"record\"><h2><a href=\"/records/{}\">{}</a></h2><p>{}{person}</p><table>", record.record_id, esc(&register::display_name(record)), locator(record));
+        for a in &record.assertions {
+            let _ = write!(body, "<tr><th>{}</th><td>{}</td></tr>", esc(&a.field), esc(&a.raw));
+        }
+        body.push_str("</table></div>");
+    }
+    body.push_str("</div><h2>Why the machine scored it so</h2>");
+    match &pair {
+        Some((_, _, Some(explanation))) => body.push_str(&waterfall(explanation)),
+        Some((w, p, None)) => {
+            let _ = write!(body, "<p>Weight {w:+.2}, probability {p:.3} (certain enough that no waterfall was kept).</p>");
+        }
+        None => body.push_str("<p class=\"muted\">The last linkage run did not score this pair.</p>"),
+    }
+    if let Some(vote) = my_vote {
+        let _ = write!(body, "<p>You voted <strong>{}</strong>; the other reviewer's vote stays hidden until both have voted.</p>", esc(&vote));
+    } else {
+        let _ = write!(
+            body,
+            "<h2>Your decision</h2><form method=\"post\" action=\"/review/decide\" id=\"decide\">{}\
+             <input type=\"hidden\" name=\"item\" value=\"{}\"><input type=\"hidden\" name=\"version\" value=\"{version}\">\
+             <input type=\"hidden\" name=\"l\" value=\"{}\"><input type=\"hidden\" name=\"r\" value=\"{}\">\
+             <p><label><input type=\"radio\" name=\"action\" value=\"accept\" id=\"accept\" required> Same person (accept)</label> \
+             <label><input type=\"radio\" name=\"action\" value=\"reject\" id=\"reject\"> Different persons (reject)</label></p>\
+             <p><label>Why <input name=\"why\" id=\"why\" size=\"60\" required></label> <button id=\"submit\">Decide</button></p></form>",
+            csrf_input(&user),
+            esc(&item),
+            esc(&l),
+            esc(&r)
+        );
+    }
+    if !state.config.double_review || user.role >= Role::Admin {
+        body.push_str(&decisions_table(&history, &user, Some(version)));
+    }
+    Ok(Html(page("Review a pair", Some(&user), &body)))
+}
+
+/// The link constraints a person-level decision stands for.
+fn person_constraints(conn: &rusqlite::Connection, action: Action, person: &str, form: &[(String, String)]) -> Result<Vec<(String, String, bool)>, WebError> {
+    let keys_of = |p: &str| -> Result<Vec<String>, WebError> {
+        let mut stmt = conn.prepare_cached("SELECT record_key FROM person_records WHERE person_id = ?1 ORDER BY record_key")?;
+        Ok(stmt.query_map([p], |r| r.get(0))?.collect::<Result<_, _>>()?)
+    };
+    let own = keys_of(person)?;
+    if own.is_empty() {
+        return Err(WebError::NotFound(format!("person {person}")));
+    }
+    match action {
+        Action::Merge => {
+            let other = field(form, "other").trim();
+            let theirs = keys_of(other)?;
+            if theirs.is_empty() || other == person {
+                return Err(WebError::bad("other", format!("{other:?} is not another person")));
+            }
+            Ok(vec![(own[0].clone(), theirs[0].clone(), true)])
+        }
+        Action::Split => {
+            let off: BTreeSet<&str> = form.iter().filter(|(k, _)| k == "split").map(|(_, v)| v.as_str()).collect();
+            let (leaving, staying): (Vec<&String>, Vec<&String>) = own.iter().partition(|k| off.contains(k.as_str()));
+            if leaving.is_empty() || staying.is_empty() || leaving.len() != off.len() {
+                return Err(WebError::bad("split", "choose some, not all, of this person's records"));
+            }
+            let mut out: Vec<(String, String, bool)> = leaving.windows(2).map(|w| (w[0].clone(), w[1].clone(), true)).collect();
+            for l in &leaving {
+                for s in &staying {
+                    out.push(((*l).clone(), (*s).clone(), false));
+                }
+            }
+            Ok(out)
+        }
+        Action::Accept | Action::Reject => Err(WebError::bad("action", "accept and reject are decisions on a pair")),
+    }
+}
+
+async fn decide(State(state): State<AppState>, User(user): User, Form(form): FormPairs) -> Result<Response, WebError> {
+    user.check_csrf(field(&form, "csrf"))?;
+    user.require(Role::Reviewer)?;
+    let action = Action::parse(field(&form, "action"))?;
+    let why = field(&form, "why").trim().to_owned();
+    if why.is_empty() {
+        return Err(WebError::bad("why", "say why: the note is part of the audit trail"));
+    }
+    let version: i64 = field(&form, "version").parse().map_err(|_| WebError::bad("version", "missing the version the decision was made on"))?;
+    // Admins settle disagreements with a plain decision.
+    let double = state.config.double_review && user.role < Role::Admin;
+    let who = user.name.clone();
+    let at = clock::now();
+    let back = state
+        .db
+        .write(move |conn| {
+            match action {
+                Action::Accept | Action::Reject => {
+                    let (item, l, r) = review::pair_item(field(&form, "l"), field(&form, "r"));
+                    if item != field(&form, "item") || register::record_id_of(conn, &l)?.is_none() || register::record_id_of(conn, &r)?.is_none() {
+                        return Err(WebError::bad("item", "not a pair of current records"));
+                    }
+                    let back = format!("/review/pair?l={}&r={}", url(&l), url(&r));
+                    if double {
+                        review::vote(conn, &item, &l, &r, action, &who, &why, &at)?;
+                    } else {
+                        let constraints = vec![(l, r, action == Action::Accept)];
+                        review::decide(conn, &NewDecision { item, version, action, constraints, who, why, at })?;
+                    }
+                    Ok(back)
+                }
+                Action::Merge | Action::Split => {
+                    let person = field(&form, "person").to_owned();
+                    let item = review::person_item(&person);
+                    if item != field(&form, "item") {
+                        return Err(WebError::bad("item", "the form's item does not match its person"));
+                    }
+                    let constraints = person_constraints(conn, action, &person, &form)?;
+                    review::decide(conn, &NewDecision { item, version, action, constraints, who, why, at })?;
+                    Ok(format!("/persons/{}", url(&person)))
+                }
+            }
+        })
+        .await?;
+    Ok(Redirect::to(&back).into_response())
+}
+
+async fn undo(State(state): State<AppState>, User(user): User, Form(form): FormPairs) -> Result<Response, WebError> {
+    user.check_csrf(field(&form, "csrf"))?;
+    user.require(Role::Reviewer)?;
+    let decision: i64 = field(&form, "decision").parse().map_err(|_| WebError::bad("decision", "a decision id is a number"))?;
+    let version: i64 = field(&form, "version").parse().map_err(|_| WebError::bad("version", "missing the version the undo was made on"))?;
+    let why = field(&form, "why").trim().to_owned();
+    if why.is_empty() {
+        return Err(WebError::bad("why", "say why the decision is undone"));
+    }
+    let who = user.name.clone();
+    let item = state.db.write(move |conn| review::undo(conn, decision, version, &who, &why, &clock::now())).await?;
+    let back = match item.strip_prefix("pair:").and_then(|p| p.split_once('|')) {
+        Some((l, r)) => format!("/review/pair?l={}&r={}", url(l), url(r)),
+        None => format!("/persons/{}", url(item.strip_prefix("person:").unwrap_or(""))),
+    };
+    Ok(Redirect::to(&back).into_response())
+}
+
+async fn log_page(State(state): State<AppState>, User(user): User) -> Result<Html<String>, WebError> {
+    user.require(Role::Reviewer)?;
+    let rows = state.db.read(|conn| review::decisions(conn, None, 1000)).await?;
+    let mut body = decisions_table(&rows, &user, None);
+    if rows.is_empty() {
+        body.push_str("<p>No decisions yet.</p>");
+    }
+    Ok(Html(page("Decisions", Some(&user), &body)))
+}
+
+async fn disagreements_page(State(state): State<AppState>, User(user): User) -> Result<Html<String>, WebError> {
+    user.require(Role::Admin)?;
+    let rows = state.db.read(|conn| review::disagreements(conn)).await?;
+    let mut body = String::from("<p>Pairs whose two blind reviews disagree. Deciding here settles them.</p><table><tr><th>Pair</th><th>Votes</th></tr>");
+    for d in &rows {
+        let votes: Vec<String> = d.votes.iter().map(|(who, action, why)| format!("{}: {} ({})", esc(who), esc(action), esc(why))).collect();
+        let _ = write!(
+            body,
+            "<tr><td><a href=\"/review/pair?l={}&amp;r={}\">{} ↔ {}</a></td><td>{}</td></tr>",
+            url(&d.record_key_l),
+            url(&d.record_key_r),
+            esc(&d.record_key_l),
+            esc(&d.record_key_r),
+            votes.join("<br>")
+        );
+    }
+    body.push_str("</table>");
+    Ok(Html(page("Disagreements", Some(&user), &body)))
+}
+
+async fn relink(State(state): State<AppState>, User(user): User, Form(form): FormPairs) -> Result<Html<String>, WebError> {
+    user.check_csrf(field(&form, "csrf"))?;
+    user.require(Role::Admin)?;
+    let summary = state
+        .db
+        .write(|conn| {
+            let summary = linking::relink(conn, &clock::now())?;
+            crate::search::ensure_index(conn)?;
+            Ok(summary)
+        })
+        .await?;
+    let body = format!(
+        "<p id=\"relinked\">Linked {} records into {} persons with {} decisions honoured; {} scored pairs kept.</p><p><a href=\"/review\">Back to review</a></p>",
+        summary.records, summary.persons, summary.decisions, summary.pairs
+    );
+    Ok(Html(page("Re-linked", Some(&user), &body)))
+}

@@ -1,0 +1,300 @@
+//! Review: the queue of uncertain pairs (probability nearest 0.5 first), pairs side by side with
+//! the match waterfall, and decisions (accept, reject, merge, split) stored append-only with who,
+//! when and why. Every reviewed item (a pair or a person) has a version; a decision names the
+//! version its reviewer saw, and a decision on a changed item is refused as a conflict, so two
+//! reviewers deciding at once never overwrite each other. Undo appends, never deletes. With
+//! blind double review on, decisions start as votes: two agreeing votes make the decision, and
+//! disagreements wait on their own page for an admin.
+
+use crate::WebError;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+/// What a reviewer decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The two records are one person (must-link).
+    Accept,
+    /// The two records are different persons (cannot-link).
+    Reject,
+    /// Two persons are one (must-link between them).
+    Merge,
+    /// Some records of a person are someone else (cannot-link across, must-link within).
+    Split,
+}
+
+impl Action {
+    pub fn parse(text: &str) -> Result<Action, WebError> {
+        match text {
+            "accept" => Ok(Action::Accept),
+            "reject" => Ok(Action::Reject),
+            "merge" => Ok(Action::Merge),
+            "split" => Ok(Action::Split),
+            other => Err(WebError::bad("action", format!("unknown action {other:?}; expected accept, reject, merge or split"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Reject => "reject",
+            Action::Merge => "merge",
+            Action::Split => "split",
+        }
+    }
+}
+
+/// The item key of a pair: the two record keys in order.
+pub fn pair_item(a: &str, b: &str) -> (String, String, String) {
+    let (l, r) = if a <= b { (a, b) } else { (b, a) };
+    (format!("pair:{l}|{r}"), l.to_owned(), r.to_owned())
+}
+
+pub fn person_item(person_id: &str) -> String {
+    format!("person:{person_id}")
+}
+
+/// The version of an item (0 before any decision).
+pub fn version(conn: &Connection, item: &str) -> Result<i64, WebError> {
+    Ok(conn.query_row("SELECT version FROM review_items WHERE item = ?1", [item], |r| r.get(0)).optional()?.unwrap_or(0))
+}
+
+/// A pair waiting for review.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pending {
+    pub record_key_l: String,
+    pub record_key_r: String,
+    pub match_probability: f64,
+    pub match_weight: f64,
+}
+
+/// The uncertain pairs nobody has decided yet, most informative (nearest 0.5) first. With
+/// `votes_of` (double review), pairs this reviewer voted on, or that have two votes, are left out.
+pub fn queue(conn: &Connection, limit: i64, votes_of: Option<&str>) -> Result<Vec<Pending>, WebError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.record_key_l, p.record_key_r, p.match_probability, p.match_weight FROM link_pairs p
+         WHERE p.explanation_json IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item = 'pair:' || p.record_key_l || '|' || p.record_key_r
+                           AND d.decision_id NOT IN (SELECT decision_id FROM decision_undos))
+           AND (?2 IS NULL OR (
+                NOT EXISTS (SELECT 1 FROM review_votes v WHERE v.item = 'pair:' || p.record_key_l || '|' || p.record_key_r AND v.who = ?2)
+                AND (SELECT count(*) FROM review_votes v WHERE v.item = 'pair:' || p.record_key_l || '|' || p.record_key_r) < 2))
+         ORDER BY abs(p.match_probability - 0.5), p.record_key_l, p.record_key_r LIMIT ?1",
+    )?;
+    Ok(stmt
+        .query_map(params![limit, votes_of], |r| {
+            Ok(Pending { record_key_l: r.get(0)?, record_key_r: r.get(1)?, match_probability: r.get(2)?, match_weight: r.get(3)? })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// The stored pair, with its waterfall (JSON of `link::fs::Explanation`) when it was uncertain.
+pub fn pair(conn: &Connection, l: &str, r: &str) -> Result<Option<(f64, f64, Option<serde_json::Value>)>, WebError> {
+    let row: Option<(f64, f64, Option<String>)> = conn
+        .query_row(
+            "SELECT match_weight, match_probability, explanation_json FROM link_pairs WHERE record_key_l = ?1 AND record_key_r = ?2",
+            params![l, r],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    Ok(row.map(|(w, p, e)| (w, p, e.and_then(|e| serde_json::from_str(&e).ok()))))
+}
+
+/// A decision as the audit trail shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DecisionRow {
+    pub decision_id: i64,
+    pub item: String,
+    pub action: String,
+    pub kind: String,
+    pub record_key_l: String,
+    pub record_key_r: String,
+    pub who: String,
+    pub decided_at: String,
+    pub why: String,
+    /// (who, when, why) when undone.
+    pub undone: Option<(String, String, String)>,
+}
+
+/// Decisions, newest first; of one item when given.
+pub fn decisions(conn: &Connection, item: Option<&str>, limit: i64) -> Result<Vec<DecisionRow>, WebError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.decision_id, d.item, d.action, d.kind, d.record_key_l, d.record_key_r, d.who, d.decided_at, d.why,
+                u.who, u.undone_at, u.why
+         FROM decisions d LEFT JOIN decision_undos u USING (decision_id)
+         WHERE ?1 IS NULL OR d.item = ?1 ORDER BY d.decision_id DESC LIMIT ?2",
+    )?;
+    Ok(stmt
+        .query_map(params![item, limit], |r| {
+            let undone_by: Option<String> = r.get(9)?;
+            Ok(DecisionRow {
+                decision_id: r.get(0)?,
+                item: r.get(1)?,
+                action: r.get(2)?,
+                kind: r.get(3)?,
+                record_key_l: r.get(4)?,
+                record_key_r: r.get(5)?,
+                who: r.get(6)?,
+                decided_at: r.get(7)?,
+                why: r.get(8)?,
+                undone: match undone_by {
+                    Some(who) => Some((who, r.get(10)?, r.get(11)?)),
+                    None => None,
+                },
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// A decision to store: on `item` as its reviewer saw it at `version`, as link constraints.
+pub struct NewDecision {
+    pub item: String,
+    pub version: i64,
+    pub action: Action,
+    /// (left, right, must_link) constraints the decision stands for.
+    pub constraints: Vec<(String, String, bool)>,
+    pub who: String,
+    pub why: String,
+    pub at: String,
+}
+
+/// Fails with a conflict naming what changed when `item` is no longer at `seen`; else bumps it.
+fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebError> {
+    let now: i64 = tx.query_row("SELECT version FROM review_items WHERE item = ?1", [item], |r| r.get(0)).optional()?.unwrap_or(0);
+    if now != seen {
+        let last: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT who, action, decided_at FROM decisions WHERE item = ?1 ORDER BY decision_id DESC LIMIT 1",
+                [item],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let what = last.map(|(who, action, at)| format!(" (latest: {who} chose {action} at {at})")).unwrap_or_default();
+        return Err(WebError::Conflict(format!(
+            "someone else decided on this item while you were looking{what}: it is now at version {now}, you saw version {seen}. \
+             Nothing of yours was stored; review the current state and decide again"
+        )));
+    }
+    tx.execute("INSERT INTO review_items (item, version) VALUES (?1, 1) ON CONFLICT (item) DO UPDATE SET version = version + 1", [item])?;
+    Ok(now + 1)
+}
+
+/// Stores a decision in one immediate transaction; returns the new decision ids.
+pub fn decide(conn: &mut Connection, decision: &NewDecision) -> Result<Vec<i64>, WebError> {
+    if decision.why.chars().count() > 2000 {
+        return Err(WebError::bad("why", "a note has at most 2000 characters"));
+    }
+    if decision.constraints.is_empty() {
+        return Err(WebError::bad("records", "the decision names no pair of records"));
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    claim(&tx, &decision.item, decision.version)?;
+    let mut ids = Vec::new();
+    for (l, r, must) in &decision.constraints {
+        tx.execute(
+            "INSERT INTO decisions (item, action, kind, record_key_l, record_key_r, who, decided_at, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                decision.item,
+                decision.action.as_str(),
+                if *must { "must_link" } else { "cannot_link" },
+                l,
+                r,
+                decision.who,
+                decision.at,
+                decision.why
+            ],
+        )?;
+        ids.push(tx.last_insert_rowid());
+    }
+    tx.commit()?;
+    Ok(ids)
+}
+
+/// Undoes every decision of `item` made together with `decision_id` (one reviewer's action).
+pub fn undo(conn: &mut Connection, decision_id: i64, seen: i64, who: &str, why: &str, at: &str) -> Result<String, WebError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (item, decided_by, decided_at): (String, String, String) = tx
+        .query_row("SELECT item, who, decided_at FROM decisions WHERE decision_id = ?1", [decision_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?
+        .ok_or_else(|| WebError::NotFound(format!("decision {decision_id}")))?;
+    claim(&tx, &item, seen)?;
+    let undone = tx.execute(
+        "INSERT OR IGNORE INTO decision_undos (decision_id, who, undone_at, why)
+         SELECT decision_id, ?4, ?5, ?6 FROM decisions WHERE item = ?1 AND who = ?2 AND decided_at = ?3",
+        params![item, decided_by, decided_at, who, at, why],
+    )?;
+    if undone == 0 {
+        return Err(WebError::Conflict(format!("decision {decision_id} was already undone")));
+    }
+    tx.commit()?;
+    Ok(item)
+}
+
+/// Records a blind vote; when it is the second vote and agrees with the first, the decision is
+/// made (by both reviewers). Returns whether a decision was made.
+pub fn vote(conn: &mut Connection, item: &str, l: &str, r: &str, action: Action, who: &str, why: &str, at: &str) -> Result<bool, WebError> {
+    if !matches!(action, Action::Accept | Action::Reject) {
+        return Err(WebError::bad("action", "double review votes accept or reject"));
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let inserted = tx.execute(
+        "INSERT OR IGNORE INTO review_votes (item, action, record_key_l, record_key_r, who, voted_at, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![item, action.as_str(), l, r, who, at, why],
+    )?;
+    if inserted == 0 {
+        return Err(WebError::Conflict("you already voted on this pair".to_owned()));
+    }
+    let votes: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare("SELECT action, who, why FROM review_votes WHERE item = ?1 ORDER BY vote_id")?;
+        stmt.query_map([item], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?
+    };
+    let decided = votes.len() == 2 && votes[0].0 == votes[1].0;
+    if decided {
+        let seen = tx.query_row("SELECT version FROM review_items WHERE item = ?1", [item], |r| r.get(0)).optional()?.unwrap_or(0);
+        claim(&tx, item, seen)?;
+        tx.execute(
+            "INSERT INTO decisions (item, action, kind, record_key_l, record_key_r, who, decided_at, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                item,
+                action.as_str(),
+                if action == Action::Accept { "must_link" } else { "cannot_link" },
+                l,
+                r,
+                format!("{} & {}", votes[0].1, votes[1].1),
+                at,
+                format!("{} / {}", votes[0].2, votes[1].2)
+            ],
+        )?;
+    }
+    tx.commit()?;
+    Ok(decided)
+}
+
+/// Pairs whose two blind votes disagree and that no decision settled yet.
+#[derive(Clone, Debug, Serialize)]
+pub struct Disagreement {
+    pub record_key_l: String,
+    pub record_key_r: String,
+    /// (who, action, why) of each vote.
+    pub votes: Vec<(String, String, String)>,
+}
+
+pub fn disagreements(conn: &Connection) -> Result<Vec<Disagreement>, WebError> {
+    let mut stmt = conn.prepare(
+        "SELECT v.item, v.record_key_l, v.record_key_r, v.who, v.action, v.why FROM review_votes v
+         WHERE v.item IN (SELECT item FROM review_votes GROUP BY item HAVING count(DISTINCT action) > 1)
+           AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item = v.item AND d.decision_id NOT IN (SELECT decision_id FROM decision_undos))
+         ORDER BY v.item, v.vote_id",
+    )?;
+    let mut out: Vec<(String, Disagreement)> = Vec::new();
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let item: String = r.get(0)?;
+        if out.last().is_none_or(|(i, _)| *i != item) {
+            out.push((item.clone(), Disagreement { record_key_l: r.get(1)?, record_key_r: r.get(2)?, votes: Vec::new() }));
+        }
+        out.last_mut().expect("pushed above").1.votes.push((r.get(3)?, r.get(4)?, r.get(5)?));
+    }
+    Ok(out.into_iter().map(|(_, d)| d).collect())
+}

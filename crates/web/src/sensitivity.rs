@@ -1,0 +1,59 @@
+//! What viewers may not see: sources and columns the manifest marks `sensitive`.
+
+use crate::WebError;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The sensitive sources, columns and fields of a project.
+#[derive(Clone, Debug, Default)]
+pub struct Sensitivity {
+    sources: BTreeSet<String>,
+    /// (source, column name)
+    columns: BTreeSet<(String, String)>,
+    /// (source, field name such as `birth_place` or `arrest.date`)
+    fields: BTreeSet<(String, String)>,
+}
+
+impl Sensitivity {
+    pub fn from_manifest(manifest: &ingest::manifest::Manifest) -> Sensitivity {
+        let mut out = Sensitivity::default();
+        for source in &manifest.sources {
+            let id = source.id.as_str().to_owned();
+            if source.sensitive {
+                out.sources.insert(id.clone());
+            }
+            for column in source.columns.iter().filter(|c| c.sensitive) {
+                out.columns.insert((id.clone(), column.column.to_string()));
+                out.fields.insert((id.clone(), column.field.name()));
+            }
+        }
+        out
+    }
+
+    /// Reads `DIR/kartoteka.toml`; a project without a manifest has nothing marked sensitive,
+    /// but a manifest that does not parse stops the server (fail closed).
+    pub fn load(project_dir: &Path) -> Result<Sensitivity, WebError> {
+        if !project_dir.join("kartoteka.toml").exists() {
+            return Ok(Sensitivity::default());
+        }
+        let manifest = ingest::manifest::Manifest::load(project_dir).map_err(|e| WebError::Manifest(e.to_string()))?;
+        Ok(Sensitivity::from_manifest(&manifest))
+    }
+
+    pub fn source(&self, source: &str) -> bool {
+        self.sources.contains(source)
+    }
+
+    pub fn column(&self, source: &str, column: &str) -> bool {
+        self.source(source) || self.columns.contains(&(source.to_owned(), column.to_owned()))
+    }
+
+    pub fn field(&self, source: &str, field: &str) -> bool {
+        self.source(source) || self.fields.contains(&(source.to_owned(), field.to_owned()))
+    }
+
+    /// The sensitive source ids, for excluding them in queries.
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.sources.iter().map(String::as_str)
+    }
+}
