@@ -72,6 +72,8 @@ pub struct ClusterInput<'a> {
     pub must_link: &'a [(u32, u32)],
     pub cannot_link: &'a [(u32, u32)],
     pub threshold_weight: f64,
+    /// Edges at or above this weight join components (at most `threshold_weight`).
+    pub component_weight: f64,
     /// Components with more records are first split at a raised threshold.
     pub max_component: usize,
 }
@@ -97,11 +99,11 @@ pub fn cluster(input: &ClusterInput, pair_weight: &PairWeight) -> (Vec<u32>, Clu
         components.union(a as usize, b as usize);
     }
     for &(a, b, w) in input.edges {
-        if w >= input.threshold_weight {
+        if w >= input.component_weight {
             components.union(a as usize, b as usize);
         }
     }
-    let mut work: Vec<(Vec<u32>, f64)> = components.groups().into_iter().map(|g| (g, input.threshold_weight)).collect();
+    let mut work: Vec<(Vec<u32>, f64)> = components.groups().into_iter().map(|g| (g, input.component_weight)).collect();
     report.components = work.len();
     // Tighten oversized components: re-split them using only stronger edges.
     let mut ready: Vec<Vec<u32>> = Vec::new();
@@ -264,7 +266,7 @@ mod tests {
     fn run(n: usize, strong: &[(u32, u32)], weights: &(dyn Fn(usize, usize) -> Option<f64> + Sync), must: &[(u32, u32)], cannot: &[(u32, u32)]) -> Vec<u32> {
         let edges: Vec<(u32, u32, f64)> =
             strong.iter().map(|&(a, b)| (a, b, weights(a as usize, b as usize).unwrap_or(-50.0))).collect();
-        let input = ClusterInput { n, edges: &edges, must_link: must, cannot_link: cannot, threshold_weight: 3.0, max_component: 100 };
+        let input = ClusterInput { n, edges: &edges, must_link: must, cannot_link: cannot, threshold_weight: 3.0, component_weight: 3.0, max_component: 100 };
         cluster(&input, weights).0
     }
 

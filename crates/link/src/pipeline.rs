@@ -29,6 +29,10 @@ pub enum LinkError {
     UnknownRecord(String),
 }
 
+/// How far below the threshold (in bits) a link may be and still join records into one
+/// component for average linkage to consider.
+const COMPONENT_MARGIN_BITS: f64 = 4.0;
+
 /// A scored candidate pair (record indices into the input).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ScoredPair {
@@ -182,12 +186,14 @@ fn finish(linker: &Linker, candidates: Vec<(u32, u32, Pattern)>, inputs: &LinkIn
     let data = &linker.data;
     let scorer = Scorer::new(&linker.model, data);
     let threshold_weight = (spec.threshold / (1.0 - spec.threshold)).log2();
+    let component_weight = threshold_weight - COMPONENT_MARGIN_BITS;
+    let keep_from = inputs.pair_floor.min(crate::fs::probability(component_weight));
     let scored: Vec<ScoredPair> = candidates
         .par_iter()
         .filter_map(|&(a, b, pattern)| {
             let s = scorer.score_pattern(pattern, a as usize, b as usize);
             let p = s.probability();
-            (p >= inputs.pair_floor.min(spec.threshold) && !s.forbidden).then_some(ScoredPair {
+            (p >= keep_from && !s.forbidden).then_some(ScoredPair {
                 left: a,
                 right: b,
                 match_weight: s.weight,
@@ -196,8 +202,10 @@ fn finish(linker: &Linker, candidates: Vec<(u32, u32, Pattern)>, inputs: &LinkIn
         })
         .collect();
     drop(candidates);
+    // Components form over weaker links than the threshold; average linkage then decides with
+    // all pairs of a component, so a weak direct link is carried by strong links through others.
     let edges: Vec<(u32, u32, f64)> =
-        scored.iter().filter(|p| p.match_weight >= threshold_weight).map(|p| (p.left, p.right, p.match_weight)).collect();
+        scored.iter().filter(|p| p.match_weight >= component_weight).map(|p| (p.left, p.right, p.match_weight)).collect();
     let mut must: Vec<(u32, u32)> = Vec::new();
     let mut cannot: Vec<(u32, u32)> = Vec::new();
     for d in inputs.decisions {
@@ -228,6 +236,7 @@ fn finish(linker: &Linker, candidates: Vec<(u32, u32, Pattern)>, inputs: &LinkIn
         must_link: &must,
         cannot_link: &cannot,
         threshold_weight,
+        component_weight,
         max_component: 300,
     };
     let pair_weight = |a: usize, b: usize| {

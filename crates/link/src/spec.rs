@@ -234,6 +234,8 @@ impl LinkSpec {
                 &["given_name:key", "patronymic:key", "birth_date:year"],
                 &["given_name:initial", "surname:key3", "birth_date:decade"],
                 &["given_name:key", "patronymic:initial", "birth_date:year", "surname:initial"],
+                &["surname:key", "given_name:initial"],
+                &["given_name:key", "patronymic:key", "surname:key3"],
             ] {
                 blocking.push(BlockingSpec { keys: keys.iter().map(|k| (*k).to_owned()).collect() });
             }

@@ -1,0 +1,108 @@
+//! The whole run over a small simulated register: decisions honoured, ids stable under re-runs
+//! and a new source, incremental linking, explanations that add up, a fair score.
+
+use link::ids::{Decision, DecisionKind};
+use link::{FoldingMatcher, LinkInputs, LinkSpec, Linker};
+use model::{PersonId, RecordId, StandardRecord};
+use std::collections::BTreeMap;
+
+fn register() -> (Vec<StandardRecord>, Vec<(RecordId, String)>) {
+    let r = link::simulate::simulate(700, 4, 5);
+    (r.records, r.truth)
+}
+
+/// The inferred spec with a smaller random-pair sample, so debug-build tests stay quick.
+fn spec_for(records: &[StandardRecord]) -> LinkSpec {
+    LinkSpec { u_sample_pairs: 20_000, ..LinkSpec::infer(records) }
+}
+
+fn run(records: &[StandardRecord], decisions: &[Decision], previous: &BTreeMap<RecordId, PersonId>, new_from: Option<usize>) -> link::LinkOutcome {
+    let spec = spec_for(records);
+    let inputs = LinkInputs { spec: &spec, matcher: &FoldingMatcher, decisions, previous, new_from, model: None, pair_floor: 0.5 };
+    link::link(records, &inputs).expect("links")
+}
+
+fn assignment(records: &[StandardRecord], outcome: &link::LinkOutcome) -> BTreeMap<RecordId, PersonId> {
+    records.iter().map(|r| r.id.clone()).zip(outcome.persons.iter().cloned()).collect()
+}
+
+#[test]
+fn links_a_simulated_register_better_than_chance_and_deterministically() {
+    let (records, truth) = register();
+    let outcome = run(&records, &[], &BTreeMap::new(), None);
+    let truth: Vec<(String, String)> = truth.iter().map(|(r, p)| (r.to_string(), p.clone())).collect();
+    let clusters: Vec<(String, String)> =
+        records.iter().zip(&outcome.persons).map(|(r, p)| (r.id.to_string(), p.to_string())).collect();
+    let m = link::metrics::evaluate(&truth, &clusters);
+    assert!(m.bcubed_f1 > 0.85 && m.pair_precision > 0.9, "{m:?}");
+    let again = run(&records, &[], &BTreeMap::new(), None);
+    assert_eq!(outcome.persons, again.persons);
+}
+
+#[test]
+fn decisions_are_always_honoured() {
+    let (records, _) = register();
+    let free = run(&records, &[], &BTreeMap::new(), None);
+    // Pick a linked pair to forbid and an unlinked pair to force.
+    let (a, b) = (0..records.len())
+        .flat_map(|i| (i + 1..records.len()).map(move |j| (i, j)))
+        .find(|&(i, j)| free.persons[i] == free.persons[j])
+        .expect("some pair is linked");
+    let (c, d) = (1, records.len() - 1);
+    assert_ne!(free.persons[c], free.persons[d]);
+    let decide = |l: usize, r: usize, kind| Decision {
+        left: records[l].id.clone(),
+        right: records[r].id.clone(),
+        kind,
+        who: "reviewer".into(),
+        when: "2024-01-01".into(),
+        why: "test".into(),
+    };
+    let decided = run(&records, &[decide(a, b, DecisionKind::CannotLink), decide(c, d, DecisionKind::MustLink)], &BTreeMap::new(), None);
+    assert_ne!(decided.persons[a], decided.persons[b]);
+    assert_eq!(decided.persons[c], decided.persons[d]);
+}
+
+#[test]
+fn ids_survive_a_rerun_and_a_new_source_and_incremental_linking_agrees() {
+    let (records, _) = register();
+    let last_source = records.last().unwrap().source.clone();
+    let old: Vec<StandardRecord> = records.iter().filter(|r| r.source != last_source).cloned().collect();
+    let first = run(&old, &[], &BTreeMap::new(), None);
+    let previous = assignment(&old, &first);
+    let rerun = run(&old, &[], &previous, None);
+    assert_eq!(first.persons, rerun.persons);
+    assert!(rerun.events.iter().all(|e| matches!(e, link::IdEvent::Created { .. })) || rerun.events.is_empty());
+    // A new source: old records whose person neither split nor merged keep their ids.
+    let mut all = old.clone();
+    all.extend(records.iter().filter(|r| r.source == last_source).cloned());
+    let grown = run(&all, &[], &previous, Some(old.len()));
+    let now = assignment(&all, &grown);
+    let unchanged = old.iter().filter(|r| now[&r.id] == previous[&r.id]).count();
+    assert!(unchanged * 100 >= old.len() * 99, "{unchanged} of {} kept their id", old.len());
+    // Incremental: old persons are kept whole.
+    for (i, r) in old.iter().enumerate() {
+        for s in &old[i + 1..i.saturating_add(30).min(old.len())] {
+            if previous[&r.id] == previous[&s.id] {
+                assert_eq!(now[&r.id], now[&s.id]);
+            }
+        }
+    }
+    assert!(all[old.len()..].iter().any(|r| old.iter().any(|o| now[&o.id] == now[&r.id])), "new records joined old persons");
+}
+
+#[test]
+fn an_explanation_adds_up_to_its_score() {
+    let (records, _) = register();
+    let spec = spec_for(&records);
+    let previous = BTreeMap::new();
+    let inputs = LinkInputs { spec: &spec, matcher: &FoldingMatcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.5 };
+    let (linker, _) = Linker::train(&records, &inputs).expect("trains");
+    for (a, b) in [(0, 1), (3, 500), (10, records.len() - 1)] {
+        let e = linker.explain(&records[a].id, &records[b].id).unwrap();
+        let sum: f64 = e.prior_weight + e.fields.iter().map(|f| f.weight + f.tf_adjustment).sum::<f64>();
+        assert!((sum - e.match_weight).abs() < 1e-9, "{sum} vs {}", e.match_weight);
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["fields"].as_array().unwrap().len(), spec.fields.len());
+    }
+}
