@@ -6,6 +6,7 @@
 
 mod eval;
 mod link;
+mod names;
 mod simulate;
 mod standard_csv;
 
@@ -21,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Names across scripts: compare two names, show a name's keys, transliterate.
+    Names(names::Args),
     /// Link files in the standard record schema into persons (clusters.csv, pairs.csv).
     Link(link::Args),
     /// Write a simulated multi-list register with its truth.
@@ -32,6 +35,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<()> = match cli.command {
+        Command::Names(args) => names::run(&args),
         Command::Link(args) => link::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Eval(args) => eval::run(&args),

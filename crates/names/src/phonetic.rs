@@ -99,7 +99,6 @@ fn encode_cyrillic(chars: &[char], i: usize, out: &mut Vec<u8>) {
         'г' | 'ґ' => b"g",
         'д' => b"d",
         'е' | 'э' | 'ѣ' => b"e",
-        'ё' => b"jo",
         'є' => b"je",
         'ж' => b"z",
         'ш' => b"w",

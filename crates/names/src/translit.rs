@@ -318,7 +318,11 @@ pub fn back_translit(latin: &str) -> Vec<String> {
                     // Log-likelihood: the share of systems writing the letter so, with a bonus
                     // for longer pieces (one digraph beats two letters read separately).
                     let share = f64::from(*count) / System::ALL.len() as f64;
-                    let gain = share.ln() + 0.5 * (spelling.len() as f64 - 1.0);
+                    let mut gain = share.ln() + 0.5 * (spelling.len() as f64 - 1.0);
+                    // Russian readings first: Ukrainian and Belarusian letters are the rarer source.
+                    if cyrillic.contains(['є', 'і', 'ї', 'ґ', 'ў']) {
+                        gain -= 2.0;
+                    }
                     next.push((end, extended, score + gain));
                 }
             }
@@ -437,6 +441,7 @@ mod tests {
 
     #[test]
     fn back_transliteration_finds_the_cyrillic() {
+        assert_eq!(back_translit("Yezhov").first().map(String::as_str), Some("ежов"));
         for (latin, cyrillic) in [("Yezhov", "ежов"), ("Khrushchev", "хрущев"), ("Ivanov", "иванов"), ("Jakow", "яков"), ("Chruszczow", "хрущов")] {
             let candidates = back_translit(latin);
             assert!(candidates.iter().any(|c| c == cyrillic), "{latin}: {candidates:?}");
