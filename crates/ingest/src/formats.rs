@@ -4,7 +4,7 @@
 
 use model::date_parse::day_from_excel_serial;
 use serde::de::{Deserializer, MapAccess, Visitor};
-use std::fmt;
+use std::fmt::{self, Write};
 use std::io::Cursor;
 use std::sync::Arc;
 
@@ -190,11 +190,8 @@ pub(crate) fn read_xlsx(
     let mut have_header = false;
     let mut texts: Vec<String> = Vec::new();
     let mut current_row: Option<u32> = None;
-    let mut flush = |row: u32,
-                     texts: &mut Vec<String>,
-                     header: &mut Vec<Arc<str>>,
-                     have_header: &mut bool|
-     -> Result<(), crate::IngestError> {
+    let mut width = 0usize;
+    let mut flush = |row: u32, texts: &[String], header: &mut Vec<Arc<str>>, have_header: &mut bool| {
         let spreadsheet_row = row + 1;
         if !*have_header && (header_row == 0 || spreadsheet_row == header_row) {
             *header = if header_row == 0 {
@@ -209,8 +206,7 @@ pub(crate) fn read_xlsx(
             let mut cells: Vec<&str> = texts.iter().map(String::as_str).collect();
             emit_row(u64::from(spreadsheet_row), header, &mut cells, true, sink);
         }
-        texts.clear();
-        Ok(())
+        Ok::<(), crate::IngestError>(())
     };
     loop {
         let cell = match reader.next_cell() {
@@ -221,7 +217,8 @@ pub(crate) fn read_xlsx(
         let (row, column) = cell.get_position();
         if current_row != Some(row) {
             if let Some(previous) = current_row {
-                flush(previous, &mut texts, &mut header, &mut have_header)?;
+                flush(previous, &texts[..width], &mut header, &mut have_header)?;
+                width = 0;
             }
             current_row = Some(row);
         }
@@ -229,24 +226,32 @@ pub(crate) fn read_xlsx(
         if texts.len() <= column {
             texts.resize(column + 1, String::new());
         }
-        texts[column] = match cell.get_value() {
-            DataRef::Empty => String::new(),
-            DataRef::String(s) => s.clone(),
-            DataRef::SharedString(s) => (*s).to_owned(),
-            DataRef::Int(i) => i.to_string(),
-            DataRef::Float(f) => number_text(*f),
-            DataRef::Bool(b) => b.to_string(),
+        // Cell texts are reused from row to row, so a row costs no allocation once warm.
+        for stale in width..=column {
+            match texts.get_mut(stale) {
+                Some(text) => text.clear(),
+                None => texts.push(String::new()),
+            }
+        }
+        width = width.max(column + 1);
+        let text = &mut texts[column];
+        match cell.get_value() {
+            DataRef::Empty => {}
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => text.push_str(s),
+            DataRef::SharedString(s) => text.push_str(s),
+            DataRef::Int(i) => write!(text, "{i}").unwrap_or(()),
+            DataRef::Float(f) => write_number(text, *f),
+            DataRef::Bool(b) => write!(text, "{b}").unwrap_or(()),
             // A cell formatted as a date: its serial day (durations are not met in lists).
             DataRef::DateTime(dt) => match day_from_excel_serial(dt.as_f64()) {
-                Some(day) => day.to_string(),
-                None => number_text(dt.as_f64()),
+                Some(day) => write!(text, "{day}").unwrap_or(()),
+                None => write_number(text, dt.as_f64()),
             },
-            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
-            DataRef::Error(e) => format!("#{e}"),
-        };
+            DataRef::Error(e) => write!(text, "#{e}").unwrap_or(()),
+        }
     }
     if let Some(previous) = current_row {
-        flush(previous, &mut texts, &mut header, &mut have_header)?;
+        flush(previous, &texts[..width], &mut header, &mut have_header)?;
     }
     if !have_header {
         sink.problem(None, model::Severity::Warning, "the sheet has no rows".to_owned());
@@ -256,8 +261,9 @@ pub(crate) fn read_xlsx(
 }
 
 /// A spreadsheet number as a person reads it: `1938`, not `1938.0`.
-fn number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { f.to_string() }
+fn write_number(text: &mut String, f: f64) {
+    let written = if f.fract() == 0.0 && f.abs() < 1e15 { write!(text, "{}", f as i64) } else { write!(text, "{f}") };
+    written.unwrap_or(());
 }
 
 /// JSON Lines: each non-blank line one object; its keys are the columns, in the line's order.
@@ -327,7 +333,11 @@ mod tests {
 
     #[test]
     fn spreadsheet_numbers_read_as_written() {
-        assert_eq!(number_text(1938.0), "1938");
-        assert_eq!(number_text(35.5), "35.5");
+        let text = |f| {
+            let mut text = String::new();
+            write_number(&mut text, f);
+            text
+        };
+        assert_eq!((text(1938.0), text(35.5)), ("1938".to_owned(), "35.5".to_owned()));
     }
 }

@@ -180,7 +180,16 @@ impl Vocabulary {
         if self.exact.is_empty() {
             return None;
         }
-        self.exact.get(cell).or_else(|| self.folded.get(&cell.to_lowercase())).map(String::as_str)
+        if let Some(found) = self.exact.get(cell) {
+            return Some(found);
+        }
+        // Most cells have no capitals; those need no lowercased copy.
+        let found = if cell.chars().any(char::is_uppercase) {
+            self.folded.get(&cell.to_lowercase())
+        } else {
+            self.folded.get(cell)
+        };
+        found.map(String::as_str)
     }
 
     /// Entries of `other` override these.
@@ -416,7 +425,10 @@ struct RawColumn {
 
 impl RawManifest {
     fn validate(self) -> Result<Manifest, ManifestError> {
-        if let Some((key, value)) = self.sections.iter().find(|(_, v)| !v.is_table()) {
+        // Other stages' sections are tables (`[link]`) or arrays of tables (`[[cohorts]]`).
+        let is_section =
+            |v: &toml::Value| v.is_table() || v.as_array().is_some_and(|a| a.iter().all(toml::Value::is_table));
+        if let Some((key, value)) = self.sections.iter().find(|(_, v)| !is_section(v)) {
             return Err(err(
                 key,
                 format!("unknown key (a {} here; other stages' sections are tables)", value.type_str()),

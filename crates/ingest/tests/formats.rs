@@ -253,3 +253,32 @@ fn locators_carry_source_file_hash_installment_and_page() {
     assert_eq!(&*locator.file_sha256, "822ced575ec0daeb851c90962aca7303dca87bd5fafadc24eb52db85d7ee561a");
     assert_eq!(records[0].cell("стр"), Some("12"));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Any bytes, read as CSV or JSON Lines, give records and diagnostics or an error; never a panic.
+    #[test]
+    fn reading_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+        let headerless = Manifest::parse(
+            "[[sources]]\nid = \"s\"\nfile = \"x.csv\"\nheader_row = 0\ncolumns.\"column 1\" = \"arrest\"\ncolumns.\"column 2\" = \"sex\"\n",
+        )
+        .unwrap()
+        .sources
+        .remove(0);
+        for spec in [headerless, source("file = \"x.jsonl\""), source("file = \"x.xlsx\"")] {
+            let _ = read_file_bytes(&spec, &spec.files[0], &bytes, |r| assert!(r.locator.row >= 1));
+        }
+    }
+
+    /// Text made of CSV's own punctuation and Cyrillic, in each encoding, never panics either.
+    #[test]
+    fn delimited_text_never_panics(text in "[a-cя\",;\t\r\n -]{0,200}", koi8: bool) {
+        let spec = Manifest::parse("[[sources]]\nid = \"s\"\nfile = \"x.csv\"\ncolumns.\"я\" = \"birth_date\"\n")
+            .unwrap()
+            .sources
+            .remove(0);
+        let bytes = if koi8 { encoding_rs::KOI8_R.encode(&text).0.into_owned() } else { text.into_bytes() };
+        let _ = read_file_bytes(&spec, &spec.files[0], &bytes, |_| {});
+    }
+}

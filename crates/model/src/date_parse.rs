@@ -32,6 +32,14 @@ impl Default for DateOptions {
 /// Parses one cell's text. Blank text is an error here; callers decide what "empty" means.
 pub fn parse_date(text: &str, options: &DateOptions) -> Result<UncertainDate, DateError> {
     let fail = || DateError { text: text.to_owned() };
+    // Most cells are plain numeric dates: read them without building a normalised copy.
+    let trimmed = text.trim();
+    if !trimmed.is_empty()
+        && trimmed.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'/' | b'-'))
+        && let Some(ymd) = parse_numeric(trimmed, options)
+    {
+        return ymd.interval(options.calendar).ok_or_else(fail);
+    }
     let normal = normalise(text);
     let mut rest = normal.as_str();
     let mut approximate = false;
@@ -323,12 +331,17 @@ fn small_number(part: &str, max: u32) -> Option<u32> {
 
 /// `1938`, `19380227`, `15.10.1938`, `27/02/38`, `03.1938`, `1938-02-27`, `1938-02`.
 fn parse_numeric(text: &str, options: &DateOptions) -> Option<Ymd> {
-    let parts: Vec<&str> = text.split(['.', '/', '-']).collect();
-    let separators: Vec<char> = text.chars().filter(|c| matches!(c, '.' | '/' | '-')).collect();
-    if separators.windows(2).any(|w| w[0] != w[1]) {
+    let separator = text.bytes().find(|b| matches!(b, b'.' | b'/' | b'-'));
+    let mut parts = [""; 3];
+    let mut count = 0;
+    for part in text.split(|c: char| c.is_ascii() && Some(c as u8) == separator) {
+        *parts.get_mut(count)? = part;
+        count += 1;
+    }
+    if text.bytes().any(|b| matches!(b, b'.' | b'/' | b'-') && Some(b) != separator) {
         return None;
     }
-    match parts.as_slice() {
+    match &parts[..count] {
         [y] if y.len() == 4 => Some(Ymd { year: year_of(y, options)?, month: None, day: None }),
         [ymd] if ymd.len() == 8 => Some(Ymd {
             year: year_of(&ymd[..4], options)?,
