@@ -4,7 +4,7 @@
 //! carries no evidence). A pair's levels pack into a [`Pattern`] (4 bits per field), the unit EM
 //! counts and scoring looks up.
 
-use crate::prepare::{Column, NULL, Prepared};
+use crate::prepare::{Column, NULL, Prepared, Value};
 use crate::spec::FieldKind;
 
 /// Levels of all fields of a pair, 4 bits each (so at most 16 fields).
@@ -62,7 +62,7 @@ pub fn tf_level(kind: FieldKind, level: u8) -> bool {
 pub fn compare_field(p: &Prepared, f: usize, a: usize, b: usize) -> u8 {
     let kind = p.fields[f].kind;
     match &p.columns[f] {
-        Column::Strings { ids, values, .. } => {
+        Column::Strings { ids, values, levels, .. } => {
             let (ia, ib) = (ids[a], ids[b]);
             if ia == NULL || ib == NULL {
                 return 0;
@@ -70,39 +70,8 @@ pub fn compare_field(p: &Prepared, f: usize, a: usize, b: usize) -> u8 {
             if ia == ib {
                 return 1;
             }
-            let (va, vb) = (&values[ia as usize], &values[ib as usize]);
-            if kind == FieldKind::Text {
-                if va.normalized == vb.normalized {
-                    return 1;
-                }
-                if within_one_edit(&va.chars, &vb.chars) {
-                    return 2;
-                }
-                let s = jaro_winkler(&va.chars, &vb.chars);
-                return if s >= 0.90 {
-                    3
-                } else if s >= 0.75 {
-                    4
-                } else {
-                    5
-                };
-            }
-            if va.normalized == vb.normalized {
-                return 1;
-            }
-            if va.key == vb.key {
-                return 2;
-            }
-            let s = jaro_winkler(&va.chars, &vb.chars);
-            if s >= 0.92 {
-                3
-            } else if s >= 0.80 {
-                4
-            } else if initial_agrees(&va.chars, &vb.chars) {
-                5
-            } else {
-                6
-            }
+            let (lo, hi) = if ia < ib { (ia, ib) } else { (ib, ia) };
+            levels.get_or(lo, hi, || string_level(kind, &values[lo as usize], &values[hi as usize]))
         }
         Column::Dates { lo, hi } => {
             let (la, ha, lb, hb) = (lo[a], hi[a], lo[b], hi[b]);
@@ -142,6 +111,42 @@ pub fn compare_field(p: &Prepared, f: usize, a: usize, b: usize) -> u8 {
                 4
             }
         }
+    }
+}
+
+/// The level of two different values of a name or text column.
+fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
+    if kind == FieldKind::Text {
+        if va.normalized == vb.normalized {
+            return 1;
+        }
+        if within_one_edit(&va.chars, &vb.chars) {
+            return 2;
+        }
+        let s = jaro_winkler(&va.chars, &vb.chars);
+        return if s >= 0.90 {
+            3
+        } else if s >= 0.75 {
+            4
+        } else {
+            5
+        };
+    }
+    if va.normalized == vb.normalized {
+        return 1;
+    }
+    if va.key == vb.key {
+        return 2;
+    }
+    let s = jaro_winkler(&va.chars, &vb.chars);
+    if s >= 0.92 {
+        3
+    } else if s >= 0.80 {
+        4
+    } else if initial_agrees(&va.chars, &vb.chars) {
+        5
+    } else {
+        6
     }
 }
 

@@ -21,7 +21,7 @@ pub struct Value {
 }
 
 /// A field's values for every record.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum Column {
     /// Names and text: per record an index into `values` (or [`NULL`]).
     Strings {
@@ -33,12 +33,50 @@ pub enum Column {
         /// Σ f² over keys, the chance two random records agree on the key (the base of TF).
         agree_chance: f64,
         present: u32,
+        /// Levels of value pairs already compared, for columns with few distinct values.
+        levels: LevelCache,
     },
     /// Dates as day intervals; `lo > hi` marks an absent date.
     Dates { lo: Vec<i32>, hi: Vec<i32> },
     /// 0 absent, 1 male, 2 female.
     Sexes(Vec<u8>),
     Numbers(Vec<f64>),
+}
+
+/// Levels of value pairs, filled as pairs are compared (0 = not yet, else level + 1), for
+/// columns with at most [`LevelCache::MAX_VALUES`] distinct values. Given names, patronymics and
+/// places repeat endlessly, so most comparisons become one lookup. Racing threads compute the
+/// same level, so the result never depends on the order.
+#[derive(Debug)]
+pub struct LevelCache {
+    width: usize,
+    cells: Vec<std::sync::atomic::AtomicU8>,
+}
+
+impl LevelCache {
+    pub const MAX_VALUES: usize = 6000;
+
+    fn new(values: usize) -> LevelCache {
+        let width = if values <= Self::MAX_VALUES { values } else { 0 };
+        LevelCache { width, cells: (0..width * width).map(|_| std::sync::atomic::AtomicU8::new(0)).collect() }
+    }
+
+    /// The cached level of values `a` and `b`, or `compute` it and remember.
+    pub fn get_or(&self, a: u32, b: u32, compute: impl FnOnce() -> u8) -> u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.width == 0 {
+            return compute();
+        }
+        let cell = &self.cells[a as usize * self.width + b as usize];
+        match cell.load(Relaxed) {
+            0 => {
+                let level = compute();
+                cell.store(level + 1, Relaxed);
+                level
+            }
+            known => known - 1,
+        }
+    }
 }
 
 /// The prepared data set: ids, sources and one column per compared field.
@@ -245,7 +283,8 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
             }
             let p = present.max(1) as f64;
             let agree_chance = key_freq.iter().map(|&c| (c as f64 / p).powi(2)).sum();
-            Column::Strings { ids, values, key_names, key_freq, agree_chance, present }
+            let levels = LevelCache::new(values.len());
+            Column::Strings { ids, values, key_names, key_freq, agree_chance, present, levels }
         }
     }
 }
