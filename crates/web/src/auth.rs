@@ -245,12 +245,15 @@ impl FromRequestParts<AppState> for MaybeUser {
             if let Some(user) = state.basic_cache.lock().expect("cache poisoned").get(&cache_key) {
                 return Ok(MaybeUser(Some(user.clone())));
             }
-            let decoded = base64_decode(encoded.trim()).and_then(|b| String::from_utf8(b).ok()).ok_or(WebError::NotSignedIn)?;
-            let (name, password) = decoded.split_once(':').ok_or(WebError::NotSignedIn)?;
+            // Wrong credentials are no user: the handler answers 401 (API) or sends to sign in.
+            let decoded = base64_decode(encoded.trim()).and_then(|b| String::from_utf8(b).ok());
+            let Some((name, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else { return Ok(MaybeUser(None)) };
             let (name, password) = (name.to_owned(), password.to_owned());
             let checked_name = name.clone();
-            let role = state.db.read(move |conn| check_credentials(conn, &checked_name, &password)).await?;
-            let user = SessionUser { name, role: role.ok_or(WebError::NotSignedIn)?, csrf: String::new(), via_cookie: false };
+            let Some(role) = state.db.read(move |conn| check_credentials(conn, &checked_name, &password)).await? else {
+                return Ok(MaybeUser(None));
+            };
+            let user = SessionUser { name, role, csrf: String::new(), via_cookie: false };
             state.basic_cache.lock().expect("cache poisoned").insert(cache_key, user.clone());
             return Ok(MaybeUser(Some(user)));
         }

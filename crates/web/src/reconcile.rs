@@ -88,16 +88,10 @@ fn parse_query(key: &str, value: &Value) -> Result<Reconcile, WebError> {
     Ok(query)
 }
 
-/// Scores a hit 0-100: the name fit, less for a birth year or place that disagrees.
+/// Scores a hit 0-100: the name fit (search already weighed the birth year), less for a place
+/// that disagrees.
 fn score(hit: &PersonHit, query: &Reconcile) -> f64 {
     let mut score = hit.score * 100.0;
-    if let Some(year) = query.birth_year {
-        match (hit.best.born_from, hit.best.born_to) {
-            (Some(from), Some(to)) if from <= year && year <= to => {}
-            (Some(from), Some(to)) => score -= 15.0 * ((from - year).max(year - to) as f64).min(4.0),
-            _ => score -= 5.0,
-        }
-    }
     if let Some(place) = &query.place {
         if !hit.best.place.contains(place.as_str()) {
             score -= 10.0;
@@ -128,7 +122,13 @@ async fn answer(state: AppState, user: Option<SessionUser>, queries: Option<Stri
         .read(move |conn| {
             let mut out = serde_json::Map::new();
             for (key, job) in jobs {
-                let query = Query { text: job.text.clone(), source: job.source.clone(), limit: search::MAX_LIMIT, ..Query::default() };
+                let query = Query {
+                    text: job.text.clone(),
+                    source: job.source.clone(),
+                    near_year: job.birth_year,
+                    limit: search::MAX_LIMIT,
+                    ..Query::default()
+                };
                 let hits = search::search(conn, &query, &sensitivity, sees)?;
                 let mut scored: Vec<(f64, &PersonHit)> = hits.iter().map(|h| (score(h, &job), h)).collect();
                 scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.best.record_id.cmp(&b.1.best.record_id)));

@@ -191,7 +191,17 @@ pub fn decide(conn: &mut Connection, decision: &NewDecision) -> Result<Vec<i64>,
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     claim(&tx, &decision.item, decision.version)?;
     let mut ids = Vec::new();
-    for (l, r, must) in &decision.constraints {
+    for (a, b, must) in &decision.constraints {
+        let (l, r) = if a <= b { (a, b) } else { (b, a) };
+        // The latest word on a pair of records wins: an opposite decision still in force on
+        // the same two records is undone (and says why), so the constraints never contradict.
+        tx.execute(
+            "INSERT OR IGNORE INTO decision_undos (decision_id, who, undone_at, why)
+             SELECT decision_id, ?4, ?5, 'superseded by a later ' || ?6 || ' decision' FROM decisions
+             WHERE record_key_l = ?1 AND record_key_r = ?2 AND kind <> ?3
+               AND decision_id NOT IN (SELECT decision_id FROM decision_undos)",
+            params![l, r, if *must { "must_link" } else { "cannot_link" }, decision.who, decision.at, decision.action.as_str()],
+        )?;
         tx.execute(
             "INSERT INTO decisions (item, action, kind, record_key_l, record_key_r, who, decided_at, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![

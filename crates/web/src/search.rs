@@ -151,6 +151,8 @@ pub struct Query {
     pub born_to: Option<i64>,
     pub place: Option<String>,
     pub event: Option<String>,
+    /// A soft preference (reconciliation): records born away from this year rank lower.
+    pub near_year: Option<i64>,
     pub limit: usize,
 }
 
@@ -197,6 +199,7 @@ impl Query {
             born_to,
             place: get("place").map(str::to_lowercase),
             event,
+            near_year: None,
             limit,
         })
     }
@@ -320,7 +323,13 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
             let max = 1.0 + f64::from(u8::from(names.given.is_some())) + 0.7 * f64::from(u8::from(names.patronymic.is_some()));
             // A surname found only as a later word of the query ranks a little lower.
             let surname_fit = if rank == 0 { 1.0 } else { 0.9 };
-            let score = ((surname_fit + fit) / max).clamp(0.0, 1.0);
+            let born: (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
+            let distance = match (query.near_year, born) {
+                (Some(year), (Some(from), Some(to))) => (from - year).max(year - to).max(0) as f64,
+                (Some(_), _) => 1.0,
+                (None, _) => 0.0,
+            };
+            let score = ((surname_fit + fit) / max - 0.15 * distance.min(4.0)).clamp(0.0, 1.0);
             let hit = RecordHit {
                 record_id: r.get(0)?,
                 record_key: r.get(1)?,

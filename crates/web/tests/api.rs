@@ -1,0 +1,187 @@
+//! The JSON API validates its input with clear 4xx errors, documents itself in OpenAPI, and the
+//! reconciliation service returns the right candidate first.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Client, TestProject, project, project_with};
+use expect_test::expect;
+
+async fn error_of(client: &mut Client, project: &TestProject, path: &str) -> String {
+    let reply = client.get(project, path).await;
+    let json = reply.json();
+    format!("{} {} {}: {}", reply.status.as_u16(), json["error"]["code"].as_str().unwrap(), json["error"]["field"].as_str().unwrap_or("-"), json["error"]["message"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn invalid_input_gets_a_clear_4xx_json_error() {
+    let project = project();
+    let mut client = Client::signed_in(&project, "rita").await;
+    let mut seen = Vec::new();
+    for path in [
+        "/api/search",
+        "/api/search?q=%20",
+        "/api/search?q=Ежов&limit=0",
+        "/api/search?q=Ежов&limit=many",
+        "/api/search?q=Ежов&born_from=1900&born_to=1890",
+        "/api/search?q=Ежов&born_from=nineteen",
+        "/api/search?q=Ежов&event=picnic",
+        "/api/records/abc",
+        "/api/records/999999",
+        "/api/persons/..%2F..%2Fetc",
+        "/api/persons/P000000000000",
+        "/api/nothing",
+    ] {
+        seen.push(format!("{path} -> {}", error_of(&mut client, &project, path).await));
+    }
+    expect![[r#"
+        /api/search -> 400 invalid q: a name to search for is required
+        /api/search?q=%20 -> 400 invalid q: a name to search for is required
+        /api/search?q=Ежов&limit=0 -> 400 invalid limit: expected a number from 1 to 100, found "0"
+        /api/search?q=Ежов&limit=many -> 400 invalid limit: expected a number from 1 to 100, found "many"
+        /api/search?q=Ежов&born_from=1900&born_to=1890 -> 400 invalid born_to: 1890 is before born_from 1900
+        /api/search?q=Ежов&born_from=nineteen -> 400 invalid born_from: expected a year (1 to 9999), found "nineteen"
+        /api/search?q=Ежов&event=picnic -> 400 invalid event: unknown event "picnic"; expected one of arrest, trial, sentence, execution, death, burial, defection, rehabilitation, release
+        /api/records/abc -> 400 invalid id: a record id is a whole number, found "abc"
+        /api/records/999999 -> 404 not_found -: record 999999 not found
+        /api/persons/..%2F..%2Fetc -> 400 invalid id: a person id is letters, digits, '-' or '_' (at most 64)
+        /api/persons/P000000000000 -> 404 not_found -: person P000000000000 not found
+        /api/nothing -> 404 not_found -: /api/nothing (see /api/openapi.json) not found"#]]
+    .assert_eq(&seen.join("\n"));
+}
+
+async fn post_json(client: &mut Client, project: &TestProject, body: &str, csrf: Option<&str>) -> common::Reply {
+    let mut request = Request::post("/api/decisions").header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = csrf {
+        request = request.header("x-csrf-token", token);
+    }
+    client.send(project, request.body(Body::from(body.to_owned())).unwrap()).await
+}
+
+#[tokio::test]
+async fn decisions_through_the_api_are_validated_and_versioned() {
+    let project = project();
+    let mut client = Client::signed_in(&project, "rita").await;
+    let csrf = client.csrf.clone();
+    let keys: Vec<String> = project
+        .state
+        .db
+        .read_blocking(|conn| {
+            let mut stmt = conn.prepare("SELECT record_key FROM search_records WHERE source_id = 'memorial' ORDER BY record_id LIMIT 2")?;
+            Ok(stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?)
+        })
+        .unwrap();
+    let good = serde_json::json!({"left": keys[0], "right": keys[1], "action": "reject", "why": "different men", "version": 0}).to_string();
+    assert_eq!(post_json(&mut client, &project, &good, None).await.status, StatusCode::FORBIDDEN, "cookie sessions need the CSRF header");
+    let cases = [
+        ("{not json", "body"),
+        ("[1, 2]", "body"),
+        (r#"{"right": "x", "action": "accept", "why": "w", "version": 0}"#, "left"),
+        (&good.replace("reject", "maybe"), "action"),
+        (&good.replace("\"version\":0", "\"version\":-1"), "version"),
+        (&good.replace(&keys[1], "memorial:nowhere.csv:9"), "right"),
+    ];
+    for (body, field) in cases {
+        let reply = post_json(&mut client, &project, body, Some(&csrf)).await;
+        assert!(reply.status.is_client_error(), "{body}: {}", reply.status);
+        assert_eq!(reply.json()["error"]["field"], field, "{body}: {}", reply.body);
+    }
+    let created = post_json(&mut client, &project, &good, Some(&csrf)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json()["version"], 1);
+    // The same version again is a conflict: someone (here: we) decided in between.
+    let again = post_json(&mut client, &project, &good, Some(&csrf)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.json()["error"]["code"], "conflict");
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_endpoint() {
+    let project = project();
+    let mut anonymous = Client::default();
+    let doc = anonymous.get(&project, "/api/openapi.json").await.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    expect![[r#"["/api/decisions", "/api/persons/{id}", "/api/records/{id}", "/api/search", "/api/sources", "/reconcile"]"#]].assert_eq(&format!("{paths:?}"));
+}
+
+fn basic(name: &str) -> String {
+    // base64 of "name:password-123" without a dependency: small enough to spell out.
+    let text = format!("{name}:{}", common::PASSWORD);
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    format!("Basic {out}")
+}
+
+async fn reconcile(project: &TestProject, auth: Option<&str>, queries: &serde_json::Value) -> common::Reply {
+    let mut request = Request::post("/reconcile").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(auth) = auth {
+        request = request.header(header::AUTHORIZATION, auth);
+    }
+    let body = common::form_encode(&[("queries", &queries.to_string())]);
+    Client::default().send(project, request.body(Body::from(body)).unwrap()).await
+}
+
+#[tokio::test]
+async fn reconciliation_returns_the_right_candidate_first() {
+    let project = project();
+    let auth = basic("vera");
+    let manifest = Client::default()
+        .send(&project, Request::get("/reconcile").header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap())
+        .await
+        .json();
+    assert_eq!(manifest["versions"][0], "0.2");
+    assert_eq!(manifest["defaultTypes"][0]["id"], "person");
+    let queries = serde_json::json!({
+        "q0": {"query": "Yezhov Nikolai", "type": "person", "properties": [{"pid": "birth_year", "v": "1895"}]},
+        "q1": {"query": "Бухарин Н. И.", "limit": 3},
+        "q2": {"query": "Ivanov Petr", "properties": [{"pid": "birth_year", "v": 1902}]},
+        "q3": {"query": "Nobodyevich"}
+    });
+    let reply = reconcile(&project, Some(&auth), &queries).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let results = reply.json();
+    let name = |q: &str| results[q]["result"][0]["name"].as_str().unwrap_or("").to_owned();
+    assert!(name("q0").contains("Ежов") || name("q0").contains("Yezhov"), "{results}");
+    assert!(name("q1").contains("Бухарин"), "the full patronymic initials fit the Cyrillic record best: {results}");
+    assert_eq!(results["q1"]["result"][0]["match"], true, "{results}");
+    assert!(results["q1"]["result"].as_array().unwrap().len() <= 3);
+    let top_ivanov = results["q2"]["result"][0]["description"].as_str().unwrap();
+    assert!(top_ivanov.contains("born 1902"), "the 1902 Ivanov ranks first: {results}");
+    assert_eq!(results["q3"]["result"].as_array().unwrap().len(), 0);
+    // Preview and suggest.
+    let id = results["q0"]["result"][0]["id"].as_str().unwrap();
+    let preview = Client::default()
+        .send(&project, Request::get(format!("/reconcile/preview?id={id}")).header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap())
+        .await;
+    assert!(preview.body.contains("1895"), "{}", preview.body);
+    let suggest = Client::default()
+        .send(&project, Request::get("/reconcile/suggest/entity?prefix=Jeschow").header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap())
+        .await
+        .json();
+    assert_eq!(suggest["result"][0]["id"], id, "{suggest}");
+    // Bad queries are 400 with the failing key.
+    let bad = reconcile(&project, Some(&auth), &serde_json::json!({"q0": {"limit": 3}})).await;
+    assert_eq!((bad.status, bad.json()["error"]["field"].as_str().unwrap()), (StatusCode::BAD_REQUEST, "q0.query"));
+}
+
+#[tokio::test]
+async fn reconciliation_is_private_unless_the_server_opens_it() {
+    let queries = serde_json::json!({"q0": {"query": "Ежов"}});
+    let closed = project();
+    assert_eq!(reconcile(&closed, None, &queries).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reconcile(&closed, Some("Basic dmVyYTp3cm9uZw=="), &queries).await.status, StatusCode::UNAUTHORIZED);
+    let open = project_with(|c| c.public_reconcile = true);
+    let reply = reconcile(&open, None, &queries).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    // Anonymous callers see what a viewer sees: the sensitive witness list is not among the results.
+    let witness = reconcile(&open, None, &serde_json::json!({"q0": {"query": "Секретов"}})).await.json();
+    assert_eq!(witness["q0"]["result"].as_array().unwrap().len(), 0, "{witness}");
+}

@@ -1,0 +1,151 @@
+//! Review: the queue, decisions with who/when/why, conflicts between concurrent reviewers,
+//! undo, decisions honoured by the next linkage run, merge and split, blind double review.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Client, TestProject, project, project_with};
+
+/// The first pair of the queue and its form fields: (item, version, l, r).
+async fn first_pair(client: &mut Client, project: &TestProject) -> [String; 4] {
+    let queue = client.get(project, "/review").await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    let href = queue.body.split("href=\"/review/pair?").nth(1).expect("a pair in the queue").split('"').next().unwrap().replace("&amp;", "&");
+    let pair = client.get(project, &format!("/review/pair?{href}")).await;
+    assert!(pair.body.contains("id=\"waterfall\""), "{}", pair.body);
+    ["item", "version", "l", "r"].map(|k| common::hidden(&pair.body, k).unwrap_or_else(|| panic!("no {k} in {}", pair.body)))
+}
+
+async fn decide(client: &mut Client, project: &TestProject, pair: &[String; 4], action: &str, why: &str) -> common::Reply {
+    let csrf = client.csrf.clone();
+    let [item, version, l, r] = pair;
+    client.post(project, "/review/decide", &[("csrf", &csrf), ("item", item), ("version", version), ("l", l), ("r", r), ("action", action), ("why", why)]).await
+}
+
+async fn person_of(client: &mut Client, project: &TestProject, record_key: &str) -> String {
+    let id = project.state.db.read_blocking(|conn| web::register::record_id_of(conn, record_key)).unwrap().unwrap();
+    client.get(project, &format!("/api/records/{id}")).await.json()["person_id"].as_str().unwrap().to_owned()
+}
+
+async fn relink(client: &mut Client, project: &TestProject) {
+    let csrf = client.csrf.clone();
+    let reply = client.post(project, "/admin/relink", &[("csrf", &csrf)]).await;
+    assert!(reply.body.contains("id=\"relinked\""), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn the_second_of_two_concurrent_reviewers_gets_a_conflict_and_nothing_is_lost() {
+    let project = project();
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let mut rolf = Client::signed_in(&project, "rolf").await;
+    let pair = first_pair(&mut rita, &project).await;
+    assert_eq!(first_pair(&mut rolf, &project).await, pair, "both see the same most informative pair");
+    let (a, b) = tokio::join!(decide(&mut rita, &project, &pair, "accept", "same birth year and place"), decide(&mut rolf, &project, &pair, "reject", "different patronymic"));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT], "{} / {}", a.body, b.body);
+    let loser = if a.status == StatusCode::CONFLICT { &a } else { &b };
+    assert!(loser.body.contains("someone else decided"), "{}", loser.body);
+    let log = rita.get(&project, "/api/decisions").await.json();
+    let decisions = log["decisions"].as_array().unwrap();
+    assert_eq!(decisions.len(), 1, "{log}");
+    let winner = if a.status == StatusCode::SEE_OTHER { ("rita", "accept") } else { ("rolf", "reject") };
+    assert_eq!((decisions[0]["who"].as_str().unwrap(), decisions[0]["action"].as_str().unwrap()), winner);
+    assert!(decisions[0]["decided_at"].as_str().unwrap().ends_with('Z'));
+    // The loser reloads, sees the decision, and can decide on the new version.
+    let pair_page = loser_page(if a.status == StatusCode::CONFLICT { &mut rita } else { &mut rolf }, &project, &pair).await;
+    assert!(pair_page.contains(winner.0), "{pair_page}");
+}
+
+async fn loser_page(client: &mut Client, project: &TestProject, pair: &[String; 4]) -> String {
+    client.get(project, &format!("/review/pair?l={}&r={}", common::enc(&pair[2]), common::enc(&pair[3]))).await.body
+}
+
+#[tokio::test]
+async fn decisions_are_honoured_by_the_next_linkage_run_and_undo_restores() {
+    let project = project();
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let pair = first_pair(&mut ada, &project).await;
+    let (l, r) = (&pair[2], &pair[3]);
+    let before = (person_of(&mut ada, &project, l).await, person_of(&mut ada, &project, r).await);
+    // Decide the opposite of what the machine did, then re-link.
+    let action = if before.0 == before.1 { "reject" } else { "accept" };
+    assert_eq!(decide(&mut ada, &project, &pair, action, "checked the archive file").await.status, StatusCode::SEE_OTHER);
+    relink(&mut ada, &project).await;
+    let after = (person_of(&mut ada, &project, l).await, person_of(&mut ada, &project, r).await);
+    assert_eq!(after.0 == after.1, action == "accept", "{action}: before {before:?}, after {after:?}");
+    // The decided pair left the queue.
+    assert!(!ada.get(&project, "/review").await.body.contains(&format!("{} ↔ {}", l, r)));
+    // Undo (append-only: the decision stays in the log, marked undone).
+    let page = ada.get(&project, &format!("/review/pair?l={}&r={}", common::enc(l), common::enc(r))).await;
+    let decision = common::hidden(&page.body, "decision").expect("an undo form");
+    let version = page.body.split("name=\"decision\"").nth(1).and_then(|rest| common::hidden(rest, "version")).unwrap();
+    let csrf = ada.csrf.clone();
+    let reply = ada.post(&project, "/review/undo", &[("csrf", &csrf), ("decision", &decision), ("version", &version), ("why", "wrong file")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    relink(&mut ada, &project).await;
+    let undone = (person_of(&mut ada, &project, l).await, person_of(&mut ada, &project, r).await);
+    assert_eq!(undone.0 == undone.1, before.0 == before.1, "undo restores the machine's verdict");
+    let log = ada.get(&project, "/api/decisions").await.json();
+    assert_eq!(log["decisions"][0]["undone"][0], "ada", "{log}");
+}
+
+#[tokio::test]
+async fn merge_and_split_whole_persons() {
+    let project = project();
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let bukharin = ada.get(&project, "/api/search?q=Бухарин").await.json();
+    let ezhov = ada.get(&project, "/api/search?q=Gordievsky").await.json();
+    let (a, b) = (bukharin["results"][0]["person_id"].as_str().unwrap().to_owned(), ezhov["results"][0]["person_id"].as_str().unwrap().to_owned());
+    assert_ne!(a, b);
+    let page = ada.get(&project, &format!("/persons/{a}")).await;
+    let version = common::hidden(&page.body, "version").unwrap();
+    let csrf = ada.csrf.clone();
+    let item = format!("person:{a}");
+    let reply = ada.post(&project, "/review/decide", &[("csrf", &csrf), ("item", &item), ("version", &version), ("person", &a), ("action", "merge"), ("other", &b), ("why", "one man, two names")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    relink(&mut ada, &project).await;
+    let merged = ada.get(&project, "/api/search?q=Gordievsky").await.json()["results"][0]["person_id"].as_str().unwrap().to_owned();
+    let records = ada.get(&project, &format!("/api/persons/{merged}")).await.json();
+    let keys: Vec<String> = records["records"].as_array().unwrap().iter().map(|r| r["record_key"].as_str().unwrap().to_owned()).collect();
+    assert!(keys.len() >= 2, "{keys:?}");
+    // Split the Gordievsky record off again.
+    let page = ada.get(&project, &format!("/persons/{merged}")).await;
+    let version = common::hidden(&page.body, "version").unwrap();
+    let gordievsky = keys.iter().find(|k| k.starts_with("defectors:") && k.ends_with(":4")).unwrap_or_else(|| panic!("{keys:?}")).clone();
+    let item = format!("person:{merged}");
+    let csrf = ada.csrf.clone();
+    let reply = ada.post(&project, "/review/decide", &[("csrf", &csrf), ("item", &item), ("version", &version), ("person", &merged), ("action", "split"), ("split", &gordievsky), ("why", "a namesake after all")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    relink(&mut ada, &project).await;
+    let staying = keys.iter().find(|k| **k != gordievsky).unwrap();
+    let (left, right) = (person_of(&mut ada, &project, &gordievsky).await, person_of(&mut ada, &project, staying).await);
+    assert_ne!(left, right, "split apart: {gordievsky} and {staying}");
+    // One of the two keeps the merged person's id.
+    assert!(left == merged || right == merged, "{left} {right} {merged}");
+}
+
+#[tokio::test]
+async fn blind_double_review_decides_on_agreement_and_surfaces_disagreement() {
+    let project = project_with(|c| c.double_review = true);
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let mut rolf = Client::signed_in(&project, "rolf").await;
+    let pair = first_pair(&mut rita, &project).await;
+    assert_eq!(decide(&mut rita, &project, &pair, "accept", "same man").await.status, StatusCode::SEE_OTHER);
+    // Rita's vote is hidden from Rolf, and the pair stays in his queue.
+    let page = loser_page(&mut rolf, &project, &pair).await;
+    assert!(!page.contains("same man") && page.contains("id=\"decide\""), "{page}");
+    assert_eq!(decide(&mut rolf, &project, &pair, "reject", "different patronymic").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(rita.get(&project, "/api/decisions").await.json()["decisions"].as_array().unwrap().len(), 0);
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let disagreements = ada.get(&project, "/review/disagreements").await;
+    assert!(disagreements.body.contains("same man") && disagreements.body.contains("different patronymic"), "{}", disagreements.body);
+    // Agreement on the next pair makes a decision by both.
+    let second = first_pair(&mut rita, &project).await;
+    assert_ne!(second, pair);
+    decide(&mut rita, &project, &second, "reject", "dates differ").await;
+    decide(&mut rolf, &project, &second, "reject", "places differ").await;
+    let log = rita.get(&project, "/api/decisions").await.json();
+    assert_eq!(log["decisions"][0]["who"], "rita & rolf", "{log}");
+    assert_eq!(log["decisions"][0]["kind"], "cannot_link");
+}
