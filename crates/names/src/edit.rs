@@ -50,14 +50,13 @@ const CHEAP_SUBSTITUTIONS: &[(u8, u8, f32, &str)] = &[
     (b'm', b'n', 0.6, "м/н"),
 ];
 
-/// Cost of the OCR confusion `rn` ↔ `m`, the one two-for-one edit.
-const RN_M: f32 = 0.35;
 
 pub(crate) struct Costs {
-    substitution: [[f32; N]; N],
-    indel: [f32; N],
     labels: [[&'static str; N]; N],
     indel_labels: [&'static str; N],
+    /// Costs in hundredths: integer minima are cheaper than float ones in the hot loop.
+    substitution_units: [[u32; N]; N],
+    indel_units: [u32; N],
     r: u8,
     n: u8,
     m: u8,
@@ -106,9 +105,10 @@ pub(crate) static COSTS: LazyLock<Costs> = LazyLock::new(|| {
         labels[x][y] = label;
         labels[y][x] = label;
     }
+    let units = |cost: f32| (cost * 100.0).round() as u32;
     Costs {
-        substitution,
-        indel,
+        substitution_units: substitution.map(|row| row.map(units)),
+        indel_units: indel.map(units),
         labels,
         indel_labels,
         r: index_of(b'r') as u8,
@@ -117,6 +117,13 @@ pub(crate) static COSTS: LazyLock<Costs> = LazyLock::new(|| {
     }
 });
 
+impl Costs {
+    /// The cost of substituting one symbol index for another.
+    pub(crate) fn substitution_cost(&self, a: u8, b: u8) -> f32 {
+        self.substitution_units[a as usize][b as usize] as f32 / 100.0
+    }
+}
+
 /// Maps phonetic symbols to cost-table indices (truncated to [`MAX_LEN`]).
 pub(crate) fn to_indices(symbols: &[u8]) -> Vec<u8> {
     symbols.iter().take(MAX_LEN).map(|&s| index_of(s) as u8).collect()
@@ -124,28 +131,46 @@ pub(crate) fn to_indices(symbols: &[u8]) -> Vec<u8> {
 
 /// The cost of turning `a` into `b`; any value above `cutoff` may be returned as infinity.
 pub(crate) fn distance(costs: &Costs, a: &[u8], b: &[u8], cutoff: f32) -> f32 {
+    let has = |s: &[u8], x: u8| s.contains(&x);
+    let has_rn = |s: &[u8]| s.windows(2).any(|w| w[0] == costs.r && w[1] == costs.n);
+    // The two-for-one OCR edit can only apply when one side has "rn" and the other "m".
+    if (has(b, costs.m) && has_rn(a)) || (has(a, costs.m) && has_rn(b)) {
+        distance_with::<true>(costs, a, b, cutoff)
+    } else {
+        distance_with::<false>(costs, a, b, cutoff)
+    }
+}
+
+/// Cost of the OCR confusion `rn` ↔ `m`, the one two-for-one edit, in hundredths.
+const RN_M_UNITS: u32 = 35;
+
+fn distance_with<const RN_M_EDIT: bool>(costs: &Costs, a: &[u8], b: &[u8], cutoff: f32) -> f32 {
+    let cutoff = (cutoff * 100.0) as u32;
     let (la, lb) = (a.len().min(MAX_LEN), b.len().min(MAX_LEN));
-    let mut before = [0f32; MAX_LEN + 1];
-    let mut previous = [0f32; MAX_LEN + 1];
-    let mut current = [0f32; MAX_LEN + 1];
+    let (a, b) = (&a[..la], &b[..lb]);
+    let mut rows = [[0u32; MAX_LEN + 1]; 3];
+    let [mut before, mut previous, mut current] = rows.each_mut();
     for j in 1..=lb {
-        previous[j] = previous[j - 1] + costs.indel[b[j - 1] as usize];
+        previous[j] = previous[j - 1] + costs.indel_units[b[j - 1] as usize];
     }
     for i in 1..=la {
         let x = a[i - 1] as usize;
-        current[0] = previous[0] + costs.indel[x];
+        let delete_x = costs.indel_units[x];
+        current[0] = previous[0] + delete_x;
         let mut row_min = current[0];
-        let sub_row = &costs.substitution[x];
+        let sub_row = &costs.substitution_units[x];
         for j in 1..=lb {
             let y = b[j - 1] as usize;
             let mut best = previous[j - 1] + sub_row[y];
-            best = best.min(previous[j] + costs.indel[x]);
-            best = best.min(current[j - 1] + costs.indel[y]);
-            if y as u8 == costs.m && i >= 2 && a[i - 2] == costs.r && x as u8 == costs.n {
-                best = best.min(before[j - 1] + RN_M);
-            }
-            if x as u8 == costs.m && j >= 2 && b[j - 2] == costs.r && y as u8 == costs.n {
-                best = best.min(previous[j - 2] + RN_M);
+            best = best.min(previous[j] + delete_x);
+            best = best.min(current[j - 1] + costs.indel_units[y]);
+            if RN_M_EDIT {
+                if y as u8 == costs.m && i >= 2 && a[i - 2] == costs.r && x as u8 == costs.n {
+                    best = best.min(before[j - 1] + RN_M_UNITS);
+                }
+                if x as u8 == costs.m && j >= 2 && b[j - 2] == costs.r && y as u8 == costs.n {
+                    best = best.min(previous[j - 2] + RN_M_UNITS);
+                }
             }
             current[j] = best;
             row_min = row_min.min(best);
@@ -153,55 +178,56 @@ pub(crate) fn distance(costs: &Costs, a: &[u8], b: &[u8], cutoff: f32) -> f32 {
         if row_min > cutoff {
             return f32::INFINITY;
         }
-        before = previous;
-        previous = current;
+        // Rotate the three rows without copying them.
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
     }
-    previous[lb]
+    previous[lb] as f32 / 100.0
 }
 
 /// The distance with the names of the rules its cheapest alignment used, for explanations.
 pub(crate) fn explain(costs: &Costs, a: &[u8], b: &[u8]) -> (f32, Vec<&'static str>) {
     let (la, lb) = (a.len().min(MAX_LEN), b.len().min(MAX_LEN));
-    let mut d = vec![vec![0f32; lb + 1]; la + 1];
+    let mut d = vec![vec![0u32; lb + 1]; la + 1];
     for i in 1..=la {
-        d[i][0] = d[i - 1][0] + costs.indel[a[i - 1] as usize];
+        d[i][0] = d[i - 1][0] + costs.indel_units[a[i - 1] as usize];
     }
     for j in 1..=lb {
-        d[0][j] = d[0][j - 1] + costs.indel[b[j - 1] as usize];
+        d[0][j] = d[0][j - 1] + costs.indel_units[b[j - 1] as usize];
     }
     for i in 1..=la {
         for j in 1..=lb {
             let (x, y) = (a[i - 1] as usize, b[j - 1] as usize);
-            let mut best = (d[i - 1][j - 1] + costs.substitution[x][y])
-                .min(d[i - 1][j] + costs.indel[x])
-                .min(d[i][j - 1] + costs.indel[y]);
+            let mut best = (d[i - 1][j - 1] + costs.substitution_units[x][y])
+                .min(d[i - 1][j] + costs.indel_units[x])
+                .min(d[i][j - 1] + costs.indel_units[y]);
             if y as u8 == costs.m && i >= 2 && a[i - 2] == costs.r && x as u8 == costs.n {
-                best = best.min(d[i - 2][j - 1] + RN_M);
+                best = best.min(d[i - 2][j - 1] + RN_M_UNITS);
             }
             if x as u8 == costs.m && j >= 2 && b[j - 2] == costs.r && y as u8 == costs.n {
-                best = best.min(d[i - 1][j - 2] + RN_M);
+                best = best.min(d[i - 1][j - 2] + RN_M_UNITS);
             }
             d[i][j] = best;
         }
     }
     let mut rules = Vec::new();
     let (mut i, mut j) = (la, lb);
-    let close = |p: f32, q: f32| (p - q).abs() < 1e-5;
+    let close = |p: u32, q: u32| p == q;
     while i > 0 || j > 0 {
         let here = d[i][j];
-        if i > 0 && j > 0 && close(here, d[i - 1][j - 1] + costs.substitution[a[i - 1] as usize][b[j - 1] as usize]) {
+        if i > 0 && j > 0 && close(here, d[i - 1][j - 1] + costs.substitution_units[a[i - 1] as usize][b[j - 1] as usize]) {
             if a[i - 1] != b[j - 1] {
                 rules.push(costs.labels[a[i - 1] as usize][b[j - 1] as usize]);
             }
             i -= 1;
             j -= 1;
-        } else if i > 0 && close(here, d[i - 1][j] + costs.indel[a[i - 1] as usize]) {
+        } else if i > 0 && close(here, d[i - 1][j] + costs.indel_units[a[i - 1] as usize]) {
             rules.push(costs.indel_labels[a[i - 1] as usize]);
             i -= 1;
-        } else if j > 0 && close(here, d[i][j - 1] + costs.indel[b[j - 1] as usize]) {
+        } else if j > 0 && close(here, d[i][j - 1] + costs.indel_units[b[j - 1] as usize]) {
             rules.push(costs.indel_labels[b[j - 1] as usize]);
             j -= 1;
-        } else if i >= 2 && j >= 1 && close(here, d[i - 2][j - 1] + RN_M) {
+        } else if i >= 2 && j >= 1 && close(here, d[i - 2][j - 1] + RN_M_UNITS) {
             rules.push("OCR rn/m");
             i -= 2;
             j -= 1;
@@ -213,7 +239,7 @@ pub(crate) fn explain(costs: &Costs, a: &[u8], b: &[u8]) -> (f32, Vec<&'static s
     }
     rules.reverse();
     rules.dedup();
-    (d[la][lb], rules)
+    (d[la][lb] as f32 / 100.0, rules)
 }
 
 #[cfg(test)]

@@ -12,7 +12,13 @@ pub fn normalize(text: &str) -> String {
 }
 
 /// The same normalisation keeping `ё`, which the phonetic encoder reads (Ковалёв/Kovalyov).
+/// Plain Latin or Russian letters, the common case, skip the Unicode machinery.
 pub(crate) fn normalize_keeping_yo(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphabetic() || ('А'..='я').contains(&c) || c == 'ё' || c == 'Ё';
+    let mut words = text.split(' ').filter(|w| !w.is_empty());
+    if text.chars().all(|c| plain(c) || c == ' ') && words.clone().count() <= 1 {
+        return words.next().map(|w| w.chars().flat_map(char::to_lowercase).collect()).unwrap_or_default();
+    }
     normalize_to_fixed_point(text, false)
 }
 
@@ -76,5 +82,12 @@ mod tests {
         check("Ежов Н.И.", expect!["ежов н и"]);
         check("Grigor’ev-Bely", expect!["grigor'ev-bely"]);
         check("ﬁlippov", expect!["filippov"]);
+    }
+
+    #[test]
+    fn the_plain_fast_path_agrees_with_the_full_one() {
+        for text in ["Ковалёв", "YEZHOV", " Ivanov ", "Иван Петров", "", "Ёлкин", "Jeżow"] {
+            assert_eq!(super::normalize_keeping_yo(text), super::normalize_to_fixed_point(text, false), "{text}");
+        }
     }
 }

@@ -60,7 +60,8 @@ pub(crate) fn encode(normalized: &str) -> Encoded {
         .filter(|&c| !crate::normalize::is_combining_mark(c))
         .collect();
     let mut symbols = Vec::with_capacity(chars.len() + 4);
-    let mut style = scan_style(&chars);
+    let latin = chars.iter().any(|c| c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(c));
+    let mut style = if latin { scan_style(&chars) } else { Style::default() };
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];

@@ -303,6 +303,17 @@ impl PreparedName {
 
     fn swapped_score(&self, other: &PreparedName, options: CompareOptions) -> Option<f64> {
         let (s1, g1, s2, g2) = (self.surname.as_ref()?, self.given.as_ref()?, other.surname.as_ref()?, other.given.as_ref()?);
+        // Most pairs are plainly different: skip the two extra alignments unless the crossed
+        // parts start alike and are of similar length.
+        let plausible = |x: &PreparedPart, y: &PreparedPart| match (x.symbols.first(), y.symbols.first()) {
+            (Some(&p), Some(&q)) => {
+                COSTS.substitution_cost(p, q) < 0.5 && x.symbols.len().abs_diff(y.symbols.len()) <= 3
+            }
+            _ => x.initial.is_some() || y.initial.is_some(),
+        };
+        if !plausible(s1, g2) || !plausible(g1, s2) {
+            return None;
+        }
         let (a, _) = compare_parts(s1, g2, Part::Surname, options, None);
         let (b, _) = compare_parts(g1, s2, Part::Given, options, None);
         // A small penalty: the straight reading is the likelier one.
