@@ -179,6 +179,10 @@ pub fn parse(text: &str) -> ParsedName {
     } else {
         initials.extend(initials_of(&before_comma));
         let mut all = words(&before_comma);
+        if all.is_empty() {
+            // A name that is only a particle-like word ("Da", "Ben") is a name after all.
+            all = parsed.particles.drain(..).collect();
+        }
         assign_without_comma(&mut parsed, &mut all, script, !initials.is_empty());
     }
     // Initials of parts written in full come first; explicit initials fill what is missing.

@@ -18,7 +18,7 @@ fn part() -> impl Strategy<Value = Part> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
     fn normalisation_is_idempotent(text in name_text()) {
@@ -34,6 +34,19 @@ proptest! {
         prop_assert!((ab - ba).abs() < 1e-9, "{ab} vs {ba}");
         let c = names::compare(&a, &b, part);
         prop_assert!((c.score - ab).abs() < 1e-6, "compare {} vs similarity {}", c.score, ab);
+    }
+
+    #[test]
+    fn trimming_shared_ends_keeps_the_exact_score(
+        start in "[a-zа-я]{0,6}",
+        x in "[ijyeaoйиьеяюrnm]{0,4}",
+        y in "[ijyeaoйиьеяюrnm]{0,4}",
+        end in "[a-zа-я]{0,6}",
+    ) {
+        let (a, b) = (format!("{start}{x}{end}"), format!("{start}{y}{end}"));
+        let fast = names::similarity(&a, &b, Part::Surname);
+        let explained = names::compare(&a, &b, Part::Surname).score;
+        prop_assert!((fast - explained).abs() < 1e-6, "{a} / {b}: {fast} vs {explained}");
     }
 
     #[test]
