@@ -167,6 +167,17 @@ pub fn read_file_bytes(
                 return Err(IngestError::BadEncoding { file: file.path.clone(), encoding: decoded.encoding.as_str() });
             }
             summary.encoding = Some(decoded.encoding);
+            if decoded.had_errors {
+                summary.diagnostics.push(Diagnostic {
+                    file: path.clone(),
+                    sheet: None,
+                    row: None,
+                    column: None,
+                    severity: Severity::Warning,
+                    expected: None,
+                    message: format!("some bytes are not {} and were replaced with U+FFFD", decoded.encoding.as_str()),
+                });
+            }
             if decoded.guessed && decoded.encoding != Encoding::Utf8 {
                 summary.diagnostics.push(Diagnostic {
                     file: path.clone(),

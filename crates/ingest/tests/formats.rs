@@ -282,3 +282,22 @@ proptest::proptest! {
         let _ = read_file_bytes(&spec, &spec.files[0], &bytes, |_| {});
     }
 }
+
+#[test]
+fn a_project_on_disk_reads_source_by_source() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::create_dir(project.path().join("lists")).unwrap();
+    std::fs::write(project.path().join("lists/a.csv"), "Фамилия;Пол;Арест;Приговор\nИванов;м;1937;ВМН\n").unwrap();
+    let manifest = "[[sources]]\nid = \"a\"\nfiles = [\"lists/a.csv\", \"lists/missing.csv\"]\n";
+    std::fs::write(project.path().join("kartoteka.toml"), format!("{manifest}{COLUMNS}")).unwrap();
+    let manifest = Manifest::load(project.path()).unwrap();
+    let spec = &manifest.sources[0];
+    let (sha, bytes) = ingest::hash_file(project.path(), &spec.files[0]).unwrap();
+    assert_eq!((sha.len(), bytes), (64, "Фамилия;Пол;Арест;Приговор\nИванов;м;1937;ВМН\n".len() as u64));
+    let error = ingest::read_source(project.path(), spec).unwrap_err();
+    assert!(error.to_string().starts_with("lists/missing.csv: cannot read the file: "), "{error}");
+    let only_first = ingest::SourceSpec { files: spec.files[..1].to_vec(), ..spec.clone() };
+    let read = ingest::read_source(project.path(), &only_first).unwrap();
+    assert_eq!((read.records().count(), read.diagnostics().count()), (1, 0));
+    assert_eq!(read.files[0].summary.sha256.as_ref(), sha);
+}
