@@ -426,6 +426,32 @@ mod tests {
         assert_eq!("arrest.when".parse::<Field>(), Err(UnknownName("arrest.when".into())));
     }
 
+    /// The register stores values as this JSON; changing it needs a migration.
+    #[test]
+    fn values_serialize_to_a_stable_json_form() {
+        let arrest = UncertainDate::month(1937, 11).unwrap();
+        let values = [
+            Value::Event {
+                event: Event { kind: EventKind::Arrest, date: Some(arrest), place: None, agency: None, detail: None },
+            },
+            Value::Sex { sex: Sex::Female },
+            Value::Unparsed { reason: "found \"весна 193?\"".into() },
+        ];
+        let json: Vec<String> = values.iter().map(|v| serde_json::to_string(v).unwrap()).collect();
+        expect_test::expect![[r#"
+            [
+                "{\"type\":\"event\",\"event\":{\"kind\":\"arrest\",\"date\":{\"earliest\":-11749,\"latest\":-11720,\"precision\":\"Month\",\"calendar\":\"Gregorian\",\"approximate\":false},\"place\":null,\"agency\":null,\"detail\":null}}",
+                "{\"type\":\"sex\",\"sex\":\"Female\"}",
+                "{\"type\":\"unparsed\",\"reason\":\"found \\\"весна 193?\\\"\"}",
+            ]
+        "#]]
+        .assert_debug_eq(&json);
+        for (value, text) in values.iter().zip(&json) {
+            assert_eq!(&serde_json::from_str::<Value>(text).unwrap(), value);
+        }
+        assert_eq!(serde_json::to_string(&Field::Post(PostPart::Role)).unwrap(), "\"post.role\"");
+    }
+
     #[test]
     fn value_kinds_follow_the_field() {
         assert_eq!(Field::BirthDate.value_kind(), ValueKind::Date);
