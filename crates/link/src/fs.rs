@@ -259,7 +259,7 @@ pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pai
         let u_diff = field.levels[last].u;
         // Share of matches among the anchors, read off the "different" level.
         let alpha = if core[f] && u_diff > 0.05 {
-            (1.0 - (observed[last] - 0.01).max(0.0) / (u_diff - 0.01)).clamp(0.05, 1.0)
+            (1.0 - (observed[last] - 0.01).max(0.0) / (u_diff - 0.01)).clamp(0.01, 1.0)
         } else {
             1.0
         };

@@ -110,11 +110,12 @@ pub struct LinkSpec {
     pub blocking: Vec<BlockingSpec>,
 }
 
+/// "More likely the same person than not": the Bayes decision boundary of the model.
 fn default_threshold() -> f64 {
-    0.9
+    0.5
 }
 fn default_max_block() -> usize {
-    400
+    150
 }
 fn default_u_sample() -> usize {
     300_000
@@ -232,7 +233,6 @@ impl LinkSpec {
                 &["surname:key", "birth_date:year"],
                 &["surname:key", "patronymic:key"],
                 &["given_name:key", "patronymic:key", "birth_date:year"],
-                &["given_name:initial", "surname:key3", "birth_date:decade"],
                 &["given_name:key", "patronymic:initial", "birth_date:year", "surname:initial"],
                 &["surname:key", "given_name:initial"],
                 &["given_name:key", "patronymic:key", "surname:key3"],
