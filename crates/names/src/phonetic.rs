@@ -137,14 +137,7 @@ fn is_latin_vowel(c: char) -> bool {
 }
 
 fn at(chars: &[char], i: usize, pattern: &str) -> bool {
-    let mut k = i;
-    for p in pattern.chars() {
-        if chars.get(k) != Some(&p) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+    (i..).zip(pattern.chars()).all(|(k, p)| chars.get(k) == Some(&p))
 }
 
 /// Encodes the Latin grapheme at `i`; returns how many characters it consumed.

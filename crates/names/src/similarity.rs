@@ -287,16 +287,17 @@ impl PreparedName {
         }
         let mut score = total / weights;
         // A whole name whose surname and given name were read in opposite orders.
-        if self.part == Part::Full && other.part == Part::Full && score < SAME_THRESHOLD {
-            if let Some(swapped) = self.swapped_score(other, options) {
-                if swapped > score {
-                    if let Some(rules) = rules.as_deref_mut() {
-                        rules.push("surname and given name swapped".to_string());
-                    }
-                    score = swapped;
-                    all_same = swapped >= SAME_THRESHOLD;
-                }
+        let swapped = if self.part == Part::Full && other.part == Part::Full && score < SAME_THRESHOLD {
+            self.swapped_score(other, options)
+        } else {
+            None
+        };
+        if let Some(swapped) = swapped.filter(|&s| s > score) {
+            if let Some(rules) = rules {
+                rules.push("surname and given name swapped".to_string());
             }
+            score = swapped;
+            all_same = swapped >= SAME_THRESHOLD;
         }
         (score, all_same && score >= SAME_THRESHOLD, sex_differs)
     }

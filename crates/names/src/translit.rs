@@ -301,7 +301,7 @@ pub fn back_translit(latin: &str) -> Vec<String> {
     // Beam search over segmentations: (position, text, score).
     let mut beam: Vec<(usize, String, f64)> = vec![(0, String::new(), 0.0)];
     let mut done: Vec<(String, f64)> = Vec::new();
-    while let Some(_) = beam.first() {
+    while !beam.is_empty() {
         let mut next: Vec<(usize, String, f64)> = Vec::new();
         for (position, text, score) in &beam {
             if *position >= chars.len() {
