@@ -7,8 +7,10 @@
 mod eval;
 mod link;
 mod names;
+mod serve;
 mod simulate;
 mod standard_csv;
+mod user;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +32,10 @@ enum Command {
     Simulate(simulate::Args),
     /// Score a clustering against truth (pairwise and B-cubed precision, recall, F1).
     Eval(eval::Args),
+    /// Serve the web app (search, pages, review, APIs) on a project's register.
+    Serve(serve::Args),
+    /// Manage the web app's local accounts.
+    User(user::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +45,8 @@ fn main() -> ExitCode {
         Command::Link(args) => link::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::User(args) => user::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -508,8 +508,8 @@ async fn analyses_page(State(state): State<AppState>, User(user): User) -> Resul
     if names.is_empty() {
         body.push_str("<p class=\"muted\">None yet: run <code>kartoteka build</code>.</p>");
     }
-    if out_dir(&state).join("report/index.html").is_file() {
-        body.push_str("<p><a href=\"/report/report/index.html\">The static report</a></p>");
+    if out_dir(&state).join("index.html").is_file() {
+        body.push_str("<p><a href=\"/report/index.html\">The static report</a></p>");
     }
     Ok(Html(page("Analyses", Some(&user), &body)))
 }
