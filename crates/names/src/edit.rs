@@ -54,9 +54,10 @@ const CHEAP_SUBSTITUTIONS: &[(u8, u8, f32, &str)] = &[
 pub(crate) struct Costs {
     labels: [[&'static str; N]; N],
     indel_labels: [&'static str; N],
-    /// Costs in hundredths: integer minima are cheaper than float ones in the hot loop.
-    substitution_units: [[u32; N]; N],
-    indel_units: [u32; N],
+    /// Costs in hundredths: integer minima are cheaper than float ones in the hot loop. Padded
+    /// to 32 so that a masked index needs no bounds check.
+    substitution_units: [[u32; 32]; 32],
+    indel_units: [u32; 32],
     r: u8,
     n: u8,
     m: u8,
@@ -106,9 +107,17 @@ pub(crate) static COSTS: LazyLock<Costs> = LazyLock::new(|| {
         labels[y][x] = label;
     }
     let units = |cost: f32| (cost * 100.0).round() as u32;
+    let mut substitution_units = [[100u32; 32]; 32];
+    let mut indel_units = [100u32; 32];
+    for x in 0..N {
+        indel_units[x] = units(indel[x]);
+        for y in 0..N {
+            substitution_units[x][y] = units(substitution[x][y]);
+        }
+    }
     Costs {
-        substitution_units: substitution.map(|row| row.map(units)),
-        indel_units: indel.map(units),
+        substitution_units,
+        indel_units,
         labels,
         indel_labels,
         r: index_of(b'r') as u8,
@@ -154,13 +163,13 @@ fn distance_with<const RN_M_EDIT: bool>(costs: &Costs, a: &[u8], b: &[u8], cutof
         previous[j] = previous[j - 1] + costs.indel_units[b[j - 1] as usize];
     }
     for i in 1..=la {
-        let x = a[i - 1] as usize;
+        let x = a[i - 1] as usize & 31;
         let delete_x = costs.indel_units[x];
         current[0] = previous[0] + delete_x;
         let mut row_min = current[0];
         let sub_row = &costs.substitution_units[x];
         for j in 1..=lb {
-            let y = b[j - 1] as usize;
+            let y = b[j - 1] as usize & 31;
             let mut best = previous[j - 1] + sub_row[y];
             best = best.min(previous[j] + delete_x);
             best = best.min(current[j - 1] + costs.indel_units[y]);
