@@ -4,13 +4,12 @@
 //! 2 usage (clap's own exit code for a bad command line). Each command module returns
 //! `anyhow::Result`, and an error there is always about the input, so it maps to 1.
 
+mod build;
 mod eval;
 mod link;
 mod names;
-mod serve;
 mod simulate;
 mod standard_csv;
-mod user;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,12 +29,10 @@ enum Command {
     Link(link::Args),
     /// Write a simulated multi-list register with its truth.
     Simulate(simulate::Args),
+    /// Ingest a project's sources into its register and write the report and exports to DIR/out/.
+    Build(build::Args),
     /// Score a clustering against truth (pairwise and B-cubed precision, recall, F1).
     Eval(eval::Args),
-    /// Serve the web app (search, pages, review, APIs) on a project's register.
-    Serve(serve::Args),
-    /// Manage the web app's local accounts.
-    User(user::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,8 +42,7 @@ fn main() -> ExitCode {
         Command::Link(args) => link::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Eval(args) => eval::run(&args),
-        Command::Serve(args) => serve::run(&args),
-        Command::User(args) => user::run(&args),
+        Command::Build(args) => build::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@
 
 use crate::{Register, StoreError};
 use model::{Assertion, Cell, Diagnostic, Field, IngestedRecord, Severity, SourceId, Value};
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -66,7 +66,21 @@ struct BadRow<'a> {
     problems: Vec<Diagnostic>,
 }
 
+impl SourceEntry<'_> {
+    fn manifest_sha256(&self) -> String {
+        hex::encode(Sha256::digest(self.manifest_json.as_bytes()))
+    }
+}
+
 impl Register {
+    /// Whether the current version of `path` in `source` has these bytes and was read under
+    /// this manifest entry, so that ingesting it again would be a no-op (a caller can then
+    /// skip reading the file).
+    pub fn is_current(&self, source: &SourceEntry, path: &str, sha256: &str) -> Result<bool, StoreError> {
+        Ok(current_version(&self.conn, source.id, path)?
+            .is_some_and(|(_, sha, manifest)| sha == sha256 && manifest == source.manifest_sha256()))
+    }
+
     /// Writes the files of one source that are new or changed, in one transaction.
     ///
     /// `ingested_at` is stored as given (the store reads no clock). `progress` is called with
@@ -79,7 +93,7 @@ impl Register {
         ingested_at: &str,
         progress: &mut dyn FnMut(u64),
     ) -> Result<Vec<FileOutcome>, StoreError> {
-        let manifest_sha256 = hex::encode(Sha256::digest(source.manifest_json.as_bytes()));
+        let manifest_sha256 = source.manifest_sha256();
         let tx = self.conn.transaction()?;
         let mut changed = Vec::new();
         let mut outcomes = Vec::new();
@@ -157,8 +171,8 @@ impl Register {
 }
 
 /// The latest version of a file of a source: (version, sha256, manifest_sha256).
-fn current_version(tx: &Transaction, source: &SourceId, path: &str) -> Result<Option<(u32, String, String)>, StoreError> {
-    let mut stmt = tx.prepare_cached(
+fn current_version(conn: &Connection, source: &SourceId, path: &str) -> Result<Option<(u32, String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
         "SELECT version, sha256, manifest_sha256 FROM source_files
          WHERE source_id = ?1 AND path = ?2 ORDER BY version DESC LIMIT 1",
     )?;

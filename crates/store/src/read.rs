@@ -220,15 +220,21 @@ impl Register {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// A SHA-256 over the full contents of every table (rows in primary-key order), for
+    /// A SHA-256 over the full contents of every table (rows in sorted order), for
     /// checking that a register is exactly as it was (after an interrupted ingest, say).
     pub fn content_fingerprint(&self) -> Result<String, StoreError> {
         let mut hasher = Sha256::new();
-        let mut tables = self.conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")?;
+        // Virtual tables (full-text indexes) are skipped: their shadow tables hold their contents.
+        let mut tables = self.conn.prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+        )?;
         let names: Vec<String> = tables.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         for name in names {
             hasher.update(name.as_bytes());
-            let mut stmt = self.conn.prepare(&format!("SELECT * FROM \"{name}\" ORDER BY rowid"))?;
+            let width = self.conn.prepare(&format!("SELECT * FROM \"{name}\""))?.column_count();
+            // Every column as the sort key: works for tables with and without rowid.
+            let order: Vec<String> = (1..=width).map(|i| i.to_string()).collect();
+            let mut stmt = self.conn.prepare(&format!("SELECT * FROM \"{name}\" ORDER BY {}", order.join(", ")))?;
             let width = stmt.column_count();
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {

@@ -144,6 +144,12 @@ fn re_ingesting_identical_bytes_is_a_no_op() {
     let records = [record(2, "Иванов", "1901")];
     ingest(&mut register, "{}", "s1", &records, &[], Policy::Strict).unwrap();
     let before = register.content_fingerprint().unwrap();
+    let id = SourceId::new("kgb");
+    let entry = |manifest_json| SourceEntry { id: &id, title: "t", kind: "k", manifest_json };
+    assert!(register.is_current(&entry("{}"), PATH, "s1").unwrap());
+    assert!(!register.is_current(&entry("{}"), PATH, "s2").unwrap());
+    assert!(!register.is_current(&entry("{\"x\":1}"), PATH, "s1").unwrap());
+    assert!(!register.is_current(&entry("{}"), "data/other.csv", "s1").unwrap());
     let outcome = ingest(&mut register, "{}", "s1", &records, &[], Policy::Strict).unwrap();
     assert_eq!(outcome, vec![FileOutcome::Unchanged { path: PATH.into(), version: 1 }]);
     assert_eq!(register.content_fingerprint().unwrap(), before);
@@ -154,6 +160,7 @@ fn a_changed_file_is_a_new_version_and_the_old_one_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let mut register = Register::open_in(dir.path()).unwrap();
     ingest(&mut register, "{}", "s1", &[record(2, "Иванов", "1901")], &[], Policy::Strict).unwrap();
+    let first_version = register.content_fingerprint().unwrap();
     let outcome =
         ingest(&mut register, "{}", "s2", &[record(2, "Иванов-Петров", "1901")], &[], Policy::Strict).unwrap();
     assert_eq!(
@@ -164,6 +171,7 @@ fn a_changed_file_is_a_new_version_and_the_old_one_is_kept() {
         register.files(false).unwrap().into_iter().map(|f| (f.version, f.sha256)).collect();
     assert_eq!(versions, vec![(1, "s1".to_owned()), (2, "s2".to_owned())]);
     assert_eq!(register.files(true).unwrap()[0].version, 2);
+    assert_ne!(register.content_fingerprint().unwrap(), first_version);
     let mut current = Vec::new();
     register.for_each_current_record(|r| current.push(r.cells[0].raw.clone())).unwrap();
     assert_eq!(current, vec!["Иванов-Петров"]);

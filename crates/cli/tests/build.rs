@@ -1,0 +1,107 @@
+//! `kartoteka build`: the shipped example, determinism of `out/`, strict and lenient policies.
+
+mod common;
+
+use common::{build, copy_project, example_dir, out_files};
+use std::path::Path;
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn the_readme_example_builds_and_says_where_the_report_is() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(&example_dir(), dir.path());
+    let output = build(dir.path(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let expected = format!("report: {}", dir.path().join("out/index.html").display());
+    assert!(stdout(&output).contains(&expected), "{}", stdout(&output));
+    let names: Vec<String> = out_files(dir.path()).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(
+        names,
+        [
+            "assertions.csv",
+            "assertions.parquet",
+            "index.html",
+            "records.csv",
+            "records.parquet",
+            "rejects.csv"
+        ]
+    );
+    let records = std::fs::read_to_string(dir.path().join("out/records.csv")).unwrap();
+    // 60 persons on the KGB list, 28 in the press list, one header line.
+    assert_eq!(records.lines().count(), 60 + 28 + 1);
+    let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
+    assert!(html.contains("SIMULATED"));
+    assert!(html.contains("encoding detected as cp1251"), "the CP1251 installment is reported");
+}
+
+#[test]
+fn out_is_byte_identical_across_builds_and_rebuilds() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    for dir in [first.path(), second.path()] {
+        copy_project(&example_dir(), dir);
+        assert!(build(dir, &[]).status.success());
+    }
+    let files = out_files(first.path());
+    assert_eq!(files, out_files(second.path()), "two fresh builds differ");
+    let rerun = build(first.path(), &[]);
+    assert!(stdout(&rerun).contains("kgb-list: unchanged (3 file(s))"), "{}", stdout(&rerun));
+    assert_eq!(files, out_files(first.path()), "a rebuild of an unchanged project differs");
+}
+
+fn bad_project(dir: &Path) {
+    std::fs::write(
+        dir.join("kartoteka.toml"),
+        r#"
+title = "policy test"
+[[sources]]
+id = "list"
+file = "list.csv"
+[sources.columns]
+"Фамилия" = "surname"
+"Арест" = "arrest.date"
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("list.csv"), "Фамилия,Арест\nИванов,15.10.1938\nПетров,весна 193?\n=1+2,1937\n").unwrap();
+}
+
+#[test]
+fn strict_build_names_the_bad_cell_and_writes_nothing_of_the_source() {
+    let dir = tempfile::tempdir().unwrap();
+    bad_project(dir.path());
+    let output = build(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains(r#"list.csv:3: column "Арест": expected a date"#), "{message}");
+    assert!(message.contains("весна 193?"), "{message}");
+    let register = store::Register::open_in(dir.path()).unwrap();
+    assert!(register.files(false).unwrap().is_empty(), "nothing of the source is written");
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn lenient_build_sends_the_bad_row_to_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    bad_project(dir.path());
+    let output = build(dir.path(), &["--lenient"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("2 records stored, 1 rejected"), "{}", stdout(&output));
+    let rejects = std::fs::read_to_string(dir.path().join("out/rejects.csv")).unwrap();
+    let mut lines = rejects.lines();
+    assert_eq!(lines.next(), Some("source,file,file_version,sheet,row,column,reason,cells"));
+    let reject = lines.next().unwrap();
+    assert!(reject.starts_with("list,list.csv,1,,3,Арест,"), "{reject}");
+    assert!(reject.contains(r#"""raw"":""весна 193?"""#), "the reject keeps the raw cells: {reject}");
+    let assertions = std::fs::read_to_string(dir.path().join("out/assertions.csv")).unwrap();
+    assert!(assertions.contains(",'=1+2,"), "a formula-like cell is guarded: {assertions}");
+    let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
+    assert!(html.contains("2 records, 1 rejected rows"), "the report counts rejects");
+}
