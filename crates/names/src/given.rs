@@ -19,7 +19,7 @@ pub enum GivenNameMatch {
 }
 
 /// One group of the table: its sex and whether a member is only loosely equivalent.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Membership {
     pub group: u16,
     pub loose: bool,

@@ -68,19 +68,48 @@ pub struct Comparison {
     pub rules: Vec<String>,
 }
 
+/// Symbol indices kept inline, so a comparison does not chase a pointer per part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Symbols {
+    len: u8,
+    indices: [u8; edit::MAX_LEN],
+}
+
+impl Default for Symbols {
+    fn default() -> Self {
+        Symbols { len: 0, indices: [0; edit::MAX_LEN] }
+    }
+}
+
+impl Symbols {
+    fn new(indices: &[u8]) -> Symbols {
+        let mut symbols = Symbols::default();
+        let len = indices.len().min(edit::MAX_LEN);
+        symbols.indices[..len].copy_from_slice(&indices[..len]);
+        symbols.len = len as u8;
+        symbols
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.indices[..usize::from(self.len)]
+    }
+}
+
 /// One name part, prepared for repeated comparison.
 #[derive(Clone, Debug, Default)]
 struct PreparedPart {
     normalized: String,
     /// Cost-table indices of the phonetic symbols, gender forms folded to the masculine.
-    symbols: Vec<u8>,
+    symbols: Symbols,
     /// For an initial: the Cyrillic letters it may stand for (bit set, see `translit::origins`).
     initial: Option<u64>,
     /// Cyrillic letters the first letter of a full (non-initial) part may stand for.
     first_origins: u64,
     feminine: bool,
     masculine: bool,
-    given: Vec<Membership>,
+    /// Given-name groups (at most four kept inline; no name is in more).
+    given: [Membership; 4],
+    given_count: u8,
     sex: Option<Sex>,
 }
 
@@ -109,19 +138,23 @@ impl PreparedPart {
             }
             Part::Given | Part::Full => {}
         }
-        let (given, sex) = if part == Part::Given {
+        let (memberships, sex) = if part == Part::Given {
             (given::memberships(&normalized), given::given_sex(&normalized))
         } else {
             (Vec::new(), None)
         };
+        let mut given = [Membership::default(); 4];
+        let given_count = memberships.len().min(given.len());
+        given[..given_count].copy_from_slice(&memberships[..given_count]);
         Some(PreparedPart {
             normalized,
-            symbols: edit::to_indices(&symbols),
+            symbols: Symbols::new(&edit::to_indices(&symbols)),
             initial: None,
             first_origins: origins,
             feminine,
             masculine,
             given,
+            given_count: given_count as u8,
             sex,
         })
     }
@@ -175,25 +208,26 @@ fn compare_parts(
     let sex_differs = (a.feminine && b.masculine)
         || (a.masculine && b.feminine)
         || matches!((a.sex, b.sex), (Some(x), Some(y)) if x != y);
-    let mut score = if a.symbols == b.symbols {
+    let (a_symbols, b_symbols) = (a.symbols.as_slice(), b.symbols.as_slice());
+    let mut score = if a_symbols == b_symbols {
         if let Some(rules) = rules.as_deref_mut() {
             let rule = if a.normalized == b.normalized { "exact" } else { "spelling variant" };
             rules.push(format!("{part}: {rule}"));
         }
         1.0
     } else if let Some(rules) = rules.as_deref_mut() {
-        let (cost, used) = edit::explain(&COSTS, &a.symbols, &b.symbols);
+        let (cost, used) = edit::explain(&COSTS, a_symbols, b_symbols);
         rules.extend(used.iter().map(|r| format!("{part}: {r}")));
-        score_of(cost, a.symbols.len(), b.symbols.len())
+        score_of(cost, a_symbols.len(), b_symbols.len())
     } else {
-        let cutoff = max_cost(a.symbols.len(), b.symbols.len());
-        score_of(edit::distance(&COSTS, &a.symbols, &b.symbols, cutoff), a.symbols.len(), b.symbols.len())
+        let cutoff = max_cost(a_symbols.len(), b_symbols.len());
+        score_of(edit::distance(&COSTS, a_symbols, b_symbols, cutoff), a_symbols.len(), b_symbols.len())
     };
     if sex_differs && a.feminine != b.feminine && score >= SAME_THRESHOLD {
         note(&mut rules, part, "gender form");
     }
     if part == Part::Given && score < 1.0 {
-        match given::relate(&a.given, &b.given) {
+        match given::relate(&a.given[..usize::from(a.given_count)], &b.given[..usize::from(b.given_count)]) {
             Some(GivenNameMatch::Equivalent) => {
                 note(&mut rules, part, "given-name equivalent");
                 score = score.max(0.95);
@@ -306,9 +340,9 @@ impl PreparedName {
         let (s1, g1, s2, g2) = (self.surname.as_ref()?, self.given.as_ref()?, other.surname.as_ref()?, other.given.as_ref()?);
         // Most pairs are plainly different: skip the two extra alignments unless the crossed
         // parts start alike and are of similar length.
-        let plausible = |x: &PreparedPart, y: &PreparedPart| match (x.symbols.first(), y.symbols.first()) {
+        let plausible = |x: &PreparedPart, y: &PreparedPart| match (x.symbols.as_slice().first(), y.symbols.as_slice().first()) {
             (Some(&p), Some(&q)) => {
-                COSTS.substitution_cost(p, q) < 0.5 && x.symbols.len().abs_diff(y.symbols.len()) <= 3
+                COSTS.substitution_cost(p, q) < 0.5 && x.symbols.len.abs_diff(y.symbols.len) <= 3
             }
             _ => x.initial.is_some() || y.initial.is_some(),
         };
