@@ -1,16 +1,18 @@
 //! Diagnoses linkage quality on a simulated register: blocking recall, metrics, and a sample of
-//! missed and wrong links with their explanations. `cargo run --release -p link --example diagnose -- PERSONS LISTS SEED`
+//! missed and wrong links with their explanations. `cargo run --release -p link --example diagnose -- PERSONS LISTS SEED [names]`
 
 use link::{FoldingMatcher, LinkInputs, LinkSpec, Linker, blocking_recall};
 use std::collections::{BTreeMap, HashMap};
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let (persons, lists, seed) = (args.first().copied().unwrap_or(5000), args.get(1).copied().unwrap_or(5), args.get(2).copied().unwrap_or(1));
     let reg = link::simulate::simulate(persons, lists, seed as u64);
     let spec = LinkSpec::infer(&reg.records);
     let previous = BTreeMap::new();
-    let inputs = LinkInputs { spec: &spec, matcher: &FoldingMatcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.5 };
+    let names_crate = std::env::args().any(|a| a == "names");
+    let matcher: &dyn link::NameMatcher = if names_crate { &link::namekey::NamesCrateMatcher } else { &FoldingMatcher };
+    let inputs = LinkInputs { spec: &spec, matcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.5 };
     let t = std::time::Instant::now();
     let outcome = link::link(&reg.records, &inputs).expect("link");
     eprintln!("linked {} records in {:.2?}", reg.records.len(), t.elapsed());

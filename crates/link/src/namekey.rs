@@ -49,6 +49,19 @@ impl NameMatcher for FoldingMatcher {
     }
 }
 
+/// The `names` crate's script-independent key (with its transliteration tables and given-name
+/// equivalents) for blocking and the variant level; similarity still runs on our phonetic form.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NamesCrateMatcher;
+
+impl NameMatcher for NamesCrateMatcher {
+    fn forms(&self, text: &str, _part: NamePart) -> NameForms {
+        let normalized = normalize(text);
+        let phonetic = phonetic(&normalized);
+        NameForms { key: names::key(text), normalized, phonetic }
+    }
+}
+
 /// Lower case, letters and digits kept, every other run of characters becomes one space.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
