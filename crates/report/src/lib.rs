@@ -35,6 +35,8 @@ pub struct SourceSection<'a> {
 /// One current file version of a source.
 pub struct FileLine<'a> {
     pub path: &'a str,
+    /// The installment the file prints, as the manifest titles it.
+    pub installment: Option<&'a str>,
     pub version: u32,
     pub bytes: u64,
     pub sha256: &'a str,
@@ -88,12 +90,13 @@ fn render_source(html: &mut String, source: &SourceSection) {
         "<p>{} records, {} rejected rows, {} errors and {} warnings while reading.</p>",
         p.records, p.rejects, p.errors, p.warnings
     );
-    html.push_str("<table>\n<tr><th>file</th><th>version</th><th>bytes</th><th>SHA-256</th></tr>\n");
+    html.push_str("<table>\n<tr><th>file</th><th>installment</th><th>version</th><th>bytes</th><th>SHA-256</th></tr>\n");
     for file in &source.files {
         let _ = writeln!(
             html,
-            "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
             escape(file.path),
+            escape(file.installment.unwrap_or("")),
             file.version,
             file.bytes,
             escape(&file.sha256[..file.sha256.len().min(16)])
@@ -218,7 +221,7 @@ mod tests {
                 title: "Список",
                 kind: "emigre_press",
                 notes: None,
-                files: vec![FileLine { path: "a.csv", version: 2, bytes: 10, sha256: "ab" }],
+                files: vec![FileLine { path: "a.csv", installment: Some("№ 4"), version: 2, bytes: 10, sha256: "ab" }],
                 profile: &profile,
                 diagnostics,
                 diagnostics_total: total,
@@ -257,5 +260,6 @@ mod tests {
         assert!(html.contains("<p>1 sources, 4 records, 1 rejected rows.</p>"));
         assert!(html.contains("<td>surname</td><td class=\"n\">3</td><td class=\"n\">75.0%</td>"));
         assert!(html.contains("<em>other values</em></td><td class=\"n\">1</td>"));
+        assert!(html.contains("<td><code>a.csv</code></td><td>№ 4</td><td class=\"n\">2</td>"));
     }
 }

@@ -63,7 +63,17 @@ pub fn write(contents: &Contents, project: &Project, out: &Path) -> Result<()> {
                     .files
                     .iter()
                     .filter(|f| f.source_id == id)
-                    .map(|f| FileLine { path: &f.path, version: f.version, bytes: f.bytes, sha256: &f.sha256 })
+                    .map(|f| FileLine {
+                        path: &f.path,
+                        installment: spec
+                            .installments
+                            .iter()
+                            .find(|i| i.files.contains(&f.path))
+                            .map(|i| i.title.as_deref().unwrap_or(&i.id)),
+                        version: f.version,
+                        bytes: f.bytes,
+                        sha256: &f.sha256,
+                    })
                     .collect(),
                 profile,
                 diagnostics: diagnostics.iter().take(DIAGNOSTICS_SHOWN).map(|d| worded(d)).collect(),
