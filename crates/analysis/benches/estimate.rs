@@ -6,6 +6,19 @@
 use analysis::estimate::{Family, Options, OverlapTable, estimate, lcmcr};
 use std::time::Instant;
 
+/// CPU seconds used so far by the whole process, all threads (`/proc/self/stat`, 100 ticks/s):
+/// on this shared machine wall time mostly measures the neighbours' load.
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<f64> = after_name
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after the name.
+    (fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0)) / 100.0
+}
+
 fn main() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mse");
     let args: Vec<String> = std::env::args()
@@ -29,14 +42,15 @@ fn main() {
         let text = std::fs::read_to_string(format!("{dir}/{name}.csv")).expect("shared MSE table");
         let table = OverlapTable::parse_csv(&text).expect("valid table");
         for &family in &families {
-            let started = Instant::now();
+            let (started, cpu) = (Instant::now(), process_cpu_seconds());
             let rows = estimate(&table, &[family], &Options::default());
-            let seconds = started.elapsed().as_secs_f64();
+            let (seconds, cpu) = (started.elapsed().as_secs_f64(), process_cpu_seconds() - cpu);
             for row in rows {
                 println!(
-                    "{name}\t{}\t{:.3}s\t{}\t[{}, {}]",
+                    "{name}\t{}\twall {:.3}s\tcpu {:.2}s\t{}\t[{}, {}]",
                     row.method,
                     seconds,
+                    cpu,
                     row.estimate.map_or("null".into(), |v| format!("{v:.1}")),
                     row.lower.map_or("null".into(), |v| format!("{v:.0}")),
                     row.upper.map_or("null".into(), |v| format!("{v:.0}")),
@@ -51,11 +65,12 @@ fn main() {
             chains: 1,
             ..Default::default()
         };
-        let started = Instant::now();
+        let (started, cpu) = (Instant::now(), process_cpu_seconds());
         let run = lcmcr::run(&table, &one_chain);
         println!(
-            "{name}\tlcmcr one chain 110,000 sweeps\t{:.3}s\tmedian {:.0}, mean {:.0}, [{:.0}, {:.0}]",
+            "{name}\tlcmcr one chain 110,000 sweeps\twall {:.3}s\tcpu {:.2}s\tmedian {:.0}, mean {:.0}, [{:.0}, {:.0}]",
             started.elapsed().as_secs_f64(),
+            process_cpu_seconds() - cpu,
             run.median,
             run.mean,
             run.lower,

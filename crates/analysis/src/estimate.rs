@@ -274,6 +274,76 @@ mod tests {
         }
     }
 
+    /// Captures a population of `size` persons on independent lists with the given probabilities.
+    fn simulate(size: u64, probabilities: &[f64], seed: u64) -> OverlapTable {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let histories = (0..size).map(|_| {
+            probabilities.iter().enumerate().fold(0u32, |m, (j, &p)| {
+                if rng.random::<f64>() < p {
+                    m | 1 << j
+                } else {
+                    m
+                }
+            })
+        });
+        OverlapTable::from_histories(
+            probabilities.len(),
+            histories.filter(|&m| m != 0).collect::<Vec<_>>(),
+        )
+        .unwrap()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 3, failure_persistence: None, ..Default::default() })]
+        /// On populations of known size with independent lists, the 95% intervals of Chapman and
+        /// of the independence log-linear model cover the truth at about their nominal rate.
+        #[test]
+        fn intervals_cover_the_truth_at_about_the_nominal_rate(
+            size in 800u64..3000,
+            probabilities in proptest::collection::vec(0.15f64..0.45, 3),
+            seed in 0u64..1_000_000,
+        ) {
+            let replicates = 160;
+            let options = Options::default();
+            let (mut chapman, mut loglinear) = (0, 0);
+            for r in 0..replicates {
+                let table = simulate(size, &probabilities, seed * 1000 + r);
+                let rows = estimate(&table, &[Family::Chapman, Family::Loglinear], &options);
+                let covers = |method: &str| rows.iter().any(|e| e.method == method && e.lower.unwrap() <= size as f64 && size as f64 <= e.upper.unwrap());
+                chapman += covers("chapman:1x2") as u32;
+                loglinear += covers("loglinear:independence") as u32;
+            }
+            // 95% nominal; with 160 replicates the binomial standard deviation is 1.7 points.
+            for (name, hits) in [("chapman", chapman), ("loglinear", loglinear)] {
+                let rate = hits as f64 / replicates as f64;
+                proptest::prop_assert!((0.88..=1.0).contains(&rate), "{} covered {}", name, rate);
+            }
+        }
+    }
+
+    #[test]
+    fn strata_are_estimated_and_summed() {
+        let north = simulate(1500, &[0.3, 0.4, 0.25], 1);
+        let south = simulate(900, &[0.2, 0.35, 0.3], 2);
+        let strata: BTreeMap<&str, OverlapTable> =
+            [("north", north.clone()), ("south", south.clone())]
+                .into_iter()
+                .collect();
+        let (per, sums) = estimate_stratified(&strata, &[Family::Chapman], &Options::default());
+        let north_n = per["north"][0].estimate.unwrap();
+        let south_n = per["south"][0].estimate.unwrap();
+        assert_eq!(sums[0].estimate, Some(north_n + south_n));
+        assert_eq!(
+            sums[0].observed,
+            per["north"][0].observed + per["south"][0].observed
+        );
+        assert!(
+            sums[0].lower.unwrap() < north_n + south_n
+                && north_n + south_n < sums[0].upper.unwrap()
+        );
+    }
+
     #[test]
     fn formats_counts() {
         assert_eq!(thousands(10356.48), "10,356.5");

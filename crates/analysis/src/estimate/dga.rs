@@ -187,18 +187,30 @@ pub fn posterior(table: &OverlapTable, options: &DgaOptions) -> DgaPosterior {
             .sum();
         cliques - separators + common[u]
     };
-    let top = graphs
+    let graph_tops: Vec<f64> = graphs
         .iter()
-        .flat_map(|g| (0..grid).map(move |u| (g, u)))
-        .map(|(g, u)| log_weight(g, u))
-        .fold(f64::NEG_INFINITY, f64::max);
+        .map(|g| {
+            (0..grid)
+                .map(|u| log_weight(g, u))
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .collect();
+    let top = graph_tops.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let mut total = vec![0.0; grid];
     let mut graph_probability = vec![0.0; graphs.len()];
-    for (gi, g) in graphs.iter().enumerate() {
+    // Terms more than e^-60 below the largest cannot move any reported figure: skip them.
+    for (gi, g) in graphs
+        .iter()
+        .enumerate()
+        .filter(|&(gi, _)| graph_tops[gi] > top - 60.0)
+    {
         for (u, t) in total.iter_mut().enumerate() {
-            let w = (log_weight(g, u) - top).exp();
-            *t += w;
-            graph_probability[gi] += w;
+            let lw = log_weight(g, u) - top;
+            if lw > -60.0 {
+                let w = lw.exp();
+                *t += w;
+                graph_probability[gi] += w;
+            }
         }
     }
     let norm: f64 = total.iter().sum();
@@ -301,5 +313,20 @@ mod tests {
         );
         let top = post.graph_probability.iter().copied().fold(0.0, f64::max);
         assert!((top - 0.986).abs() < 0.001, "{top}");
+    }
+
+    #[test]
+    fn uk_matches_the_r_package() {
+        // dga 2.0.2: median 22,990, mean 21,282, [10,387, 33,508], top model probability 0.443.
+        let post = posterior(&test_table("uk_2013_5list.csv"), &DgaOptions::default());
+        assert!((post.median() - 22990.0).abs() <= 10.0, "{}", post.median());
+        assert!((post.mean() - 21282.0).abs() <= 10.0, "{}", post.mean());
+        let (lo, hi) = post.interval();
+        assert!(
+            (lo - 10387.0).abs() <= 10.0 && (hi - 33508.0).abs() <= 10.0,
+            "{lo} {hi}"
+        );
+        let top = post.graph_probability.iter().copied().fold(0.0, f64::max);
+        assert!((top - 0.443).abs() < 0.001, "{top}");
     }
 }

@@ -81,6 +81,9 @@ pub fn run(table: &OverlapTable, options: &LcmcrOptions) -> LcmcrRun {
     }
 }
 
+/// Sweeps before the burn-in during which the concentration `alpha` stays at its start value.
+const WARM_UP: usize = 500;
+
 struct State {
     lists: usize,
     classes: usize,
@@ -88,6 +91,19 @@ struct State {
     lambda: Vec<f64>,
     weights: Vec<f64>,
     alpha: f64,
+}
+
+impl State {
+    /// Relabels the classes from the heaviest down (the stick-breaking prior favours that order).
+    fn order_classes_by_weight(&mut self) {
+        let mut order: Vec<usize> = (0..self.classes).collect();
+        order.sort_by(|&a, &b| self.weights[b].total_cmp(&self.weights[a]).then(a.cmp(&b)));
+        self.weights = order.iter().map(|&k| self.weights[k]).collect();
+        self.lambda = order
+            .iter()
+            .flat_map(|&k| self.lambda[k * self.lists..(k + 1) * self.lists].to_vec())
+            .collect();
+    }
 }
 
 fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f64> {
@@ -100,12 +116,32 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
         .filter(|&(_, c)| c > 0)
         .collect();
     let observed = table.observed();
+    // Start as LCMCR does: every class at the lists' observed capture rates, four heavy classes,
+    // a small concentration, and a warm-up with the concentration held fixed.
+    let initial_rates: Vec<f64> = (0..lists)
+        .map(|j| table.recorded_by_all(1 << j) as f64 / observed.max(1) as f64)
+        .collect();
+    let weights = if classes > 4 {
+        (0..classes)
+            .map(|k| {
+                if k < 4 {
+                    0.225
+                } else {
+                    0.1 / (classes - 4) as f64
+                }
+            })
+            .collect()
+    } else {
+        vec![1.0 / classes as f64; classes]
+    };
     let mut state = State {
         lists,
         classes,
-        lambda: (0..classes * lists).map(|_| rng.random::<f64>()).collect(),
-        weights: vec![1.0 / classes as f64; classes],
-        alpha: 1.0,
+        lambda: (0..classes)
+            .flat_map(|_| initial_rates.iter().copied())
+            .collect(),
+        weights,
+        alpha: 0.3 / classes as f64,
     };
     let mut class_size = vec![0u64; classes];
     let mut captured = vec![0u64; classes * lists];
@@ -114,8 +150,11 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
     let mut pattern_probabilities = vec![0.0; classes << lists];
     let mut heaviest_first: Vec<usize> = (0..classes).collect();
     let mut draws = Vec::with_capacity(options.samples);
-    let total_sweeps = options.burn_in + options.samples * options.thin.max(1);
+    let total_sweeps = WARM_UP + options.burn_in + options.samples * options.thin.max(1);
     for sweep in 1..=total_sweeps {
+        if sweep == WARM_UP + 1 {
+            state.order_classes_by_weight();
+        }
         class_size.iter_mut().for_each(|x| *x = 0);
         captured.iter_mut().for_each(|x| *x = 0);
         heaviest_first.sort_unstable_by(|&a, &b| state.weights[b].total_cmp(&state.weights[a]));
@@ -150,8 +189,16 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
         for k in 0..classes {
             class_size[k] += drawn[k];
         }
-        update_parameters(&mut rng, &mut state, &class_size, &captured, options);
-        if sweep > options.burn_in && (sweep - options.burn_in) % options.thin.max(1) == 0 {
+        update_parameters(
+            &mut rng,
+            &mut state,
+            &class_size,
+            &captured,
+            options,
+            sweep > WARM_UP,
+        );
+        let kept = sweep.saturating_sub(WARM_UP + options.burn_in);
+        if kept > 0 && kept % options.thin.max(1) == 0 {
             draws.push((observed + unseen) as f64);
         }
     }
@@ -198,6 +245,7 @@ fn update_parameters<R: Rng>(
     class_size: &[u64],
     captured: &[u64],
     options: &LcmcrOptions,
+    update_alpha: bool,
 ) {
     let (lists, classes) = (state.lists, state.classes);
     for k in 0..classes {
@@ -228,6 +276,9 @@ fn update_parameters<R: Rng>(
         if k + 1 < classes {
             log_rest += (1.0 - v).ln();
         }
+    }
+    if !update_alpha {
+        return;
     }
     let shape = options.a_alpha + classes as f64 - 1.0;
     let rate = options.b_alpha - log_rest;
