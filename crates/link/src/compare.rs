@@ -18,7 +18,7 @@ pub fn level_labels(kind: FieldKind) -> &'static [&'static str] {
         FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname => &[
             "null",
             "exact",
-            "same key (variant spelling)",
+            "same key or equivalent form",
             "phonetic similarity >= 0.92",
             "phonetic similarity >= 0.80",
             "initial agrees",
@@ -136,6 +136,13 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
         return 1;
     }
     if va.key == vb.key {
+        return 2;
+    }
+    // Given names have national forms and diminutives no spelling rule reaches (Параска for
+    // Прасковья, Mykola for Николай): the names crate's table makes them the variant level.
+    if kind == FieldKind::Given
+        && names::given_name_equivalence(&va.normalized, &vb.normalized) == Some(names::GivenNameMatch::Equivalent)
+    {
         return 2;
     }
     let s = jaro_winkler(&va.chars, &vb.chars);
@@ -320,8 +327,8 @@ mod tests {
             record("1", "Хрущёв", "Никита", "Сергеевич", "1894-04-15", Some(Sex::Male), "Калиновка"),
             record("2", "Khrushchev", "Nikita", "S", "1894", Some(Sex::Male), "Kalinovka"),
             expect![[r#"
-                surname: same key (variant spelling)
-                given_name: same key (variant spelling)
+                surname: same key or equivalent form
+                given_name: same key or equivalent form
                 patronymic: initial agrees
                 birth_date: intervals overlap
                 sex: same
@@ -342,8 +349,8 @@ mod tests {
             record("1", "Петраускас", "Йонас", "", "1900/1902", None, "Kaunas"),
             record("2", "Petrauskas", "Jonas", "", "1905", None, "Kaunass"),
             expect![[r#"
-                surname: same key (variant spelling)
-                given_name: same key (variant spelling)
+                surname: same key or equivalent form
+                given_name: same key or equivalent form
                 patronymic: null
                 birth_date: within 1100 days
                 sex: null

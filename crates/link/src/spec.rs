@@ -236,6 +236,8 @@ impl LinkSpec {
                 &["given_name:key", "patronymic:initial", "birth_date:year", "surname:initial"],
                 &["surname:key", "given_name:initial"],
                 &["given_name:key", "patronymic:key", "surname:key3"],
+                &["given_name:initial", "surname:key3", "birth_date:year"],
+                &["surname:initial", "patronymic:key", "birth_date:year"],
             ] {
                 blocking.push(BlockingSpec { keys: keys.iter().map(|k| (*k).to_owned()).collect() });
             }
