@@ -139,7 +139,6 @@ pub struct RuleReport {
 /// Candidate generation over a prepared data set.
 pub struct Blocker {
     rules: Vec<Vec<Atom>>,
-    names: Vec<String>,
     /// Per rule, per record: effective block key (post-split), or [`ABSENT`].
     keys: Vec<Vec<u64>>,
     pub reports: Vec<RuleReport>,
@@ -179,11 +178,7 @@ impl Blocker {
             keys.push(k);
             reports.push(report);
         }
-        Ok(Blocker { rules: parsed, names: rules.iter().map(|r| r.keys.join(" + ")).collect(), keys, reports })
-    }
-
-    pub fn rule_names(&self) -> &[String] {
-        &self.names
+        Ok(Blocker { rules: parsed, keys, reports })
     }
 
     /// Whether a pair is allowed at all (sources that never repeat a person).

@@ -148,8 +148,6 @@ pub fn estimate_u(p: &Prepared, samples: usize, seed: u64) -> Vec<Vec<f64>> {
 pub enum EmMode {
     /// m, u and lambda all estimated among the candidate pairs (u only starts from random pairs).
     Full,
-    /// u stays at its starting value (from random pairs); m and lambda are estimated.
-    FixedU,
     /// Only lambda moves (m and u were estimated elsewhere).
     LambdaOnly,
 }
@@ -222,7 +220,7 @@ fn strong(kind: FieldKind, level: u8) -> bool {
 /// them f's levels are a mixture of matches and of namesakes whose f is random: with u from
 /// random pairs and the assumption that matches rarely land on f's "different" level, the
 /// mixture is undone (method of moments) to give m. Lambda then comes from EM over all
-/// candidates with m and u fixed, and a final EM pass (u fixed) polishes m from that start.
+/// candidates (as a share of all pairs) with m and u fixed.
 pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pairs_total: f64) -> FsModel {
     let nf = start.fields.len();
     let name_or_date = |k: FieldKind| !matches!(k, FieldKind::Sex | FieldKind::Text | FieldKind::Numeric);

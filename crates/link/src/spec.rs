@@ -100,8 +100,8 @@ pub struct LinkSpec {
     pub u_sample_pairs: usize,
     #[serde(default)]
     pub seed: u64,
-    /// One EM over all candidates that also re-estimates u there (otherwise: EM per blocking rule
-    /// with u from random pairs, the default).
+    /// One EM over all candidates that also re-estimates u there, instead of the default: m from
+    /// anchor pairs against u from random pairs, then EM for lambda (see `fs::train_by_anchors`).
     #[serde(default)]
     pub em_full: bool,
     #[serde(default, rename = "field")]
