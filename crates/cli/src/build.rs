@@ -2,7 +2,9 @@
 //!
 //! 1. load the manifest (`kartoteka.toml`);
 //! 2. ingest every source into the register (`DIR/register.sqlite`), one transaction each;
-//! 3. read the current register back;
+//! 3. link the current records into persons, honouring reviewers' decisions (`build/linkage.rs`:
+//!    persons and scored pairs in the register, `out/clusters.csv`, `out/pairs.csv`), and read
+//!    the current register back;
 //! 4. write the exports (`out/records.csv`, `assertions.csv`, `rejects.csv`, Parquet twins);
 //! 5. write the report (`out/index.html`).
 //!
@@ -10,6 +12,7 @@
 //! Everything under `out/` is deterministic: same inputs, byte-identical files.
 
 mod export;
+mod linkage;
 mod page;
 mod table;
 
@@ -54,6 +57,11 @@ pub fn run(args: &Args) -> Result<()> {
     let contents = export::Contents::read(&register, &project)?;
     let out = args.dir.join("out");
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let linked = linkage::run(&mut register, &project, &out, &now_utc())?;
+    println!(
+        "linked {} records into {} persons ({} scored pairs kept, {} decisions honoured, {} persons split or merged)",
+        linked.records, linked.persons, linked.pairs, linked.decisions, linked.changes
+    );
     export::write(&contents, &out)?;
     page::write(&contents, &project, &out)?;
     println!("report: {}", out.join("index.html").display());

@@ -29,14 +29,20 @@ pub struct Args {
 
 /// The spec from a file (missing fields and rules inferred) or inferred entirely.
 fn load_spec(path: Option<&Path>, records: &[model::StandardRecord], threshold: Option<f64>) -> Result<LinkSpec> {
-    let inferred = LinkSpec::infer(records);
-    let mut spec = match path {
-        None => inferred.clone(),
+    let spec = match path {
+        None => LinkSpec::default(),
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
             toml::from_str::<LinkSpec>(&text).with_context(|| format!("{}: not a link spec", p.display()))?
         }
     };
+    complete_spec(spec, records, threshold)
+}
+
+/// A spec with the fields and blocking rules it leaves out inferred from the records, and the
+/// threshold (overridden by `threshold` when given) checked.
+pub fn complete_spec(mut spec: LinkSpec, records: &[model::StandardRecord], threshold: Option<f64>) -> Result<LinkSpec> {
+    let inferred = LinkSpec::infer(records);
     if spec.fields.is_empty() {
         spec.fields = inferred.fields;
     }
@@ -81,25 +87,13 @@ pub fn run(args: &Args) -> Result<()> {
     let out = args.out.as_ref().expect("clap requires --out without --explain");
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     let outcome = link::link(&records, &inputs)?;
-    let mut clusters = csv::Writer::from_path(out.join("clusters.csv"))?;
-    clusters.write_record(["record_id", "person_id"])?;
-    for (r, p) in records.iter().zip(&outcome.persons) {
-        clusters.write_record([r.id.as_str(), p.as_str()])?;
-    }
-    clusters.flush()?;
-    let mut pairs = std::io::BufWriter::new(std::fs::File::create(out.join("pairs.csv"))?);
-    writeln!(pairs, "record_id_l,record_id_r,match_weight,match_probability")?;
-    let mut row = csv::Writer::from_writer(Vec::new());
-    for p in &outcome.pairs {
-        row.write_record([
-            records[p.left as usize].id.as_str(),
-            records[p.right as usize].id.as_str(),
-            &format!("{:.4}", p.match_weight),
-            &format!("{:.6}", p.match_probability),
-        ])?;
-    }
-    pairs.write_all(&row.into_inner()?)?;
-    pairs.flush()?;
+    write_clusters(&out.join("clusters.csv"), records.iter().zip(&outcome.persons).map(|(r, p)| (r.id.as_str(), p.as_str())))?;
+    write_pairs(
+        &out.join("pairs.csv"),
+        outcome.pairs.iter().map(|p| {
+            (records[p.left as usize].id.as_str(), records[p.right as usize].id.as_str(), p.match_weight, p.match_probability)
+        }),
+    )?;
     let report = serde_json::json!({
         "records": records.len(),
         "persons": outcome.persons.iter().collect::<std::collections::BTreeSet<_>>().len(),
@@ -119,5 +113,32 @@ pub fn run(args: &Args) -> Result<()> {
         outcome.internal_duplicates.len(),
         out.display()
     );
+    Ok(())
+}
+
+/// Writes `clusters.csv` (the contract: `record_id,person_id`, one row per record).
+pub fn write_clusters<'a>(path: &Path, rows: impl Iterator<Item = (&'a str, &'a str)>) -> Result<()> {
+    let mut clusters = csv::Writer::from_path(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    clusters.write_record(["record_id", "person_id"])?;
+    for (record, person) in rows {
+        clusters.write_record([record, person])?;
+    }
+    clusters.flush()?;
+    Ok(())
+}
+
+/// Writes `pairs.csv` (the contract: `record_id_l,record_id_r,match_weight,match_probability`),
+/// weights to 4 decimals and probabilities to 6 so the file is byte-stable.
+pub fn write_pairs<'a>(path: &Path, rows: impl Iterator<Item = (&'a str, &'a str, f64, f64)>) -> Result<()> {
+    let mut pairs = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
+    );
+    writeln!(pairs, "record_id_l,record_id_r,match_weight,match_probability")?;
+    let mut row = csv::Writer::from_writer(Vec::new());
+    for (left, right, weight, probability) in rows {
+        row.write_record([left, right, &format!("{weight:.4}"), &format!("{probability:.6}")])?;
+    }
+    pairs.write_all(&row.into_inner()?)?;
+    pairs.flush()?;
     Ok(())
 }

@@ -27,7 +27,9 @@ fn the_readme_example_builds_and_says_where_the_report_is() {
         [
             "assertions.csv",
             "assertions.parquet",
+            "clusters.csv",
             "index.html",
+            "pairs.csv",
             "records.csv",
             "records.parquet",
             "rejects.csv"

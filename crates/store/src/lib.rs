@@ -7,10 +7,12 @@
 //! documented in `docs/register.md`; the schema evolves only by forward migrations (`schema`).
 
 mod ingest;
+mod linkage;
 mod read;
 pub mod schema;
 
 pub use ingest::{FileOutcome, FileVersion, Policy, SourceEntry};
+pub use linkage::{Claim, DecisionRow, LinkRecord, LinkageRun, PairRow, PersonAssignment, standard_record};
 pub use read::{AssertionRow, DiagnosticRow, FileRow, RecordRow, RejectRow, SourceRow};
 
 use model::Diagnostic;
