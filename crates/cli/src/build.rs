@@ -3,8 +3,8 @@
 //! 1. load the manifest (`kartoteka.toml`);
 //! 2. ingest every source into the register (`DIR/register.sqlite`), one transaction each;
 //! 3. link the current records into persons, honouring reviewers' decisions (`build/linkage.rs`:
-//!    persons and scored pairs in the register, `out/clusters.csv`, `out/pairs.csv`), and read
-//!    the current register back;
+//!    persons and scored pairs in the register, `out/clusters.csv`, `out/pairs.csv`), then read
+//!    the current register back (later steps get persons from `Register::persons_of_current_records`);
 //! 4. write the exports (`out/records.csv`, `assertions.csv`, `rejects.csv`, Parquet twins);
 //! 5. write the report (`out/index.html`).
 //!
@@ -54,7 +54,6 @@ pub fn run(args: &Args) -> Result<()> {
         .with_context(|| format!("cannot open the register in {}", args.dir.display()))?;
     let policy = if args.lenient { Policy::Lenient } else { Policy::Strict };
     ingest_sources(&project, &mut register, policy)?;
-    let contents = export::Contents::read(&register, &project)?;
     let out = args.dir.join("out");
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let linked = linkage::run(&mut register, &project, &out, &now_utc())?;
@@ -62,6 +61,7 @@ pub fn run(args: &Args) -> Result<()> {
         "linked {} records into {} persons ({} scored pairs kept, {} decisions honoured, {} persons split or merged)",
         linked.records, linked.persons, linked.pairs, linked.decisions, linked.changes
     );
+    let contents = export::Contents::read(&register, &project)?;
     export::write(&contents, &out)?;
     page::write(&contents, &project, &out)?;
     println!("report: {}", out.join("index.html").display());

@@ -124,6 +124,27 @@ fn person_ids_survive_a_rerun_and_a_new_source() {
 }
 
 #[test]
+fn a_row_inserted_above_moves_records_without_changing_their_persons() {
+    let dir = built_example();
+    let first = clusters(dir.path());
+    let path = dir.path().join("data/western-press.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    std::fs::write(&path, format!("{header}\n\"ORLOV, Yuriy F.\",1924,1979-05-02,Rome,chemist,Le Monde\n{rows}")).unwrap();
+    let stdout = must_build(dir.path());
+    assert!(stdout.contains("0 persons split or merged"), "{stdout}");
+    let after = clusters(dir.path());
+    // Every press record moved one line down (a new version of the file) and kept its person.
+    for line in 2..=29 {
+        let old = format!("western-press:data/western-press.csv:{line}");
+        let moved = format!("western-press:data/western-press.csv:{}", line + 1);
+        assert_eq!(after[&moved], first[&old], "{old} moved to {moved}");
+    }
+    let newcomer = &after["western-press:data/western-press.csv:2"];
+    assert!(!first.values().any(|p| p == newcomer), "the inserted row is a new person");
+}
+
+#[test]
 fn decisions_split_a_pair_and_join_another_on_the_next_build() {
     let dir = built_example();
     let before = clusters(dir.path());

@@ -119,16 +119,18 @@ pub fn standard_record(record_key: &str, source_id: &str, claims: &[Claim]) -> S
         };
         slot.get_or_insert_with(|| claim.text.clone());
     }
-    if record.surname.is_none() && record.given_name.is_none() && record.patronymic.is_none() {
-        if let Some(whole) = &record.name {
-            let parsed = names::parse(whole);
-            if parsed.surname.is_some() {
-                let initial = |i: usize| parsed.initials.get(i).cloned();
-                record.given_name = parsed.given.clone().or_else(|| initial(0));
-                record.patronymic = parsed.patronymic.clone().or_else(|| initial(1));
-                record.surname = parsed.surname;
-                record.name = None;
-            }
+    if record.surname.is_none()
+        && record.given_name.is_none()
+        && record.patronymic.is_none()
+        && let Some(whole) = &record.name
+    {
+        let parsed = names::parse(whole);
+        if parsed.surname.is_some() {
+            let initial = |i: usize| parsed.initials.get(i).cloned();
+            record.given_name = parsed.given.clone().or_else(|| initial(0));
+            record.patronymic = parsed.patronymic.clone().or_else(|| initial(1));
+            record.surname = parsed.surname;
+            record.name = None;
         }
     }
     record
