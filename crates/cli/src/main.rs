@@ -5,6 +5,7 @@
 //! `anyhow::Result`, and an error there is always about the input, so it maps to 1.
 
 mod build;
+mod estimate;
 mod eval;
 mod link;
 mod names;
@@ -31,6 +32,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Ingest a project's sources into its register and write the report and exports to DIR/out/.
     Build(build::Args),
+    /// Estimate how many persons no list recorded, from the overlaps of the lists (MSE).
+    Estimate(estimate::Args),
     /// Score a clustering against truth (pairwise and B-cubed precision, recall, F1).
     Eval(eval::Args),
 }
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Link(args) => link::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Estimate(args) => estimate::run(&args),
         Command::Build(args) => build::run(&args),
     };
     match result {
