@@ -57,10 +57,14 @@ pub fn run(args: &Args) -> Result<()> {
     let out = args.dir.join("out");
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let linked = linkage::run(&mut register, &project, &out, &now_utc())?;
-    println!(
-        "linked {} records into {} persons ({} scored pairs kept, {} decisions honoured, {} persons split or merged)",
-        linked.records, linked.persons, linked.pairs, linked.decisions, linked.changes
-    );
+    if linked.rerun {
+        println!(
+            "linked {} records into {} persons ({} scored pairs kept, {} decisions honoured, {} persons split or merged)",
+            linked.records, linked.persons, linked.pairs, linked.decisions, linked.changes
+        );
+    } else {
+        println!("linkage: unchanged ({} records in {} persons, {} decisions honoured)", linked.records, linked.persons, linked.decisions);
+    }
     let contents = export::Contents::read(&register, &project)?;
     export::write(&contents, &out)?;
     page::write(&contents, &project, &out)?;

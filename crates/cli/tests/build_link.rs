@@ -98,8 +98,11 @@ fn corroborated_persons_are_linked_across_the_two_scripts() {
 fn person_ids_survive_a_rerun_and_a_new_source() {
     let dir = built_example();
     let first = clusters(dir.path());
-    must_build(dir.path());
+    let pairs = std::fs::read(dir.path().join("out/pairs.csv")).unwrap();
+    let stdout = must_build(dir.path());
+    assert!(stdout.contains("linkage: unchanged (88 records in"), "nothing changed, nothing re-linked: {stdout}");
     assert_eq!(clusters(dir.path()), first, "a re-run keeps every id");
+    assert_eq!(std::fs::read(dir.path().join("out/pairs.csv")).unwrap(), pairs);
     // A third source: a clipping about Gusev in Cyrillic, and a person no other list names.
     std::fs::write(
         dir.path().join("data/memoirs.csv"),

@@ -12,7 +12,7 @@ mod read;
 pub mod schema;
 
 pub use ingest::{FileOutcome, FileVersion, Policy, SourceEntry};
-pub use linkage::{Claim, DecisionRow, LinkRecord, LinkageRun, PairRow, PersonAssignment, standard_record};
+pub use linkage::{Claim, DecisionRow, LinkRecord, LinkageRun, PairRow, PersonAssignment, linkage_inputs_sha256, standard_record};
 pub use read::{AssertionRow, DiagnosticRow, FileRow, RecordRow, RejectRow, SourceRow};
 
 use model::Diagnostic;

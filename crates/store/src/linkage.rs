@@ -70,6 +70,29 @@ pub struct LinkageRun<'a> {
     pub decisions: usize,
     /// The split / merge / create / retire history against the previous run, as JSON.
     pub events_json: &'a str,
+    /// [`linkage_inputs_sha256`] of what the run was given.
+    pub inputs_sha256: Option<&'a str>,
+}
+
+/// A fingerprint of everything a linkage run depends on: the records (standard form and raw
+/// content), the spec (as JSON) and the decisions in force. Same fingerprint as the latest run
+/// means a new run would reproduce it exactly.
+pub fn linkage_inputs_sha256(records: &[LinkRecord], spec_json: &str, decisions: &[DecisionRow]) -> Result<String, StoreError> {
+    let mut hasher = Sha256::new();
+    for r in records {
+        hasher.update(serde_json::to_vec(&r.record)?);
+        hasher.update(r.content_sha256.as_bytes());
+        hasher.update(b"\x1e");
+    }
+    hasher.update(b"\x1d");
+    hasher.update(spec_json.as_bytes());
+    for d in decisions {
+        for part in [d.record_key_l.as_str(), d.record_key_r.as_str(), if d.must_link { "must_link" } else { "cannot_link" }] {
+            hasher.update(part.as_bytes());
+            hasher.update(b"\x1f");
+        }
+    }
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// Fields that describe the person besides the standard columns and so are compared by
@@ -241,6 +264,38 @@ impl Register {
         Ok(in_force.into_iter().map(|(_, row)| row).collect())
     }
 
+    /// The inputs fingerprint of the latest linkage run, if it recorded one.
+    pub fn latest_linkage_inputs(&self) -> Result<Option<String>, StoreError> {
+        let latest = self.conn.query_row(
+            "SELECT inputs_sha256 FROM link_runs ORDER BY run_id DESC LIMIT 1",
+            [],
+            |r| r.get::<_, Option<String>>(0),
+        );
+        match latest {
+            Ok(sha) => Ok(sha),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The scored pairs of the latest run, by left then right record key.
+    pub fn stored_pairs(&self) -> Result<Vec<PairRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT record_key_l, record_key_r, match_weight, match_probability, explanation_json FROM link_pairs
+             ORDER BY record_key_l, record_key_r",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PairRow {
+                record_key_l: r.get(0)?,
+                record_key_r: r.get(1)?,
+                match_weight: r.get(2)?,
+                match_probability: r.get(3)?,
+                explanation_json: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Replaces the persons and scored pairs with one run's and appends the run to `link_runs`,
     /// all in one transaction: readers see the previous run or this one, never a mixture.
     pub fn store_linkage(&mut self, run: &LinkageRun) -> Result<(), StoreError> {
@@ -262,14 +317,16 @@ impl Register {
         }
         let persons = run.persons.iter().map(|p| p.person_id.as_str()).collect::<std::collections::BTreeSet<_>>().len();
         tx.execute(
-            "INSERT INTO link_runs (ran_at, records, persons, pairs, decisions, events_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO link_runs (ran_at, records, persons, pairs, decisions, events_json, inputs_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 run.ran_at,
                 run.persons.len() as i64,
                 persons as i64,
                 run.pairs.len() as i64,
                 run.decisions as i64,
-                run.events_json
+                run.events_json,
+                run.inputs_sha256
             ],
         )?;
         tx.commit()?;

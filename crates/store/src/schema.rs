@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "core register", sql: include_str!("../migrations/0001_core.sql") },
     Migration { name: "linkage, review, accounts, search", sql: include_str!("../migrations/0002_web_review.sql") },
     Migration { name: "record content beside persons", sql: include_str!("../migrations/0003_build_linkage.sql") },
+    Migration { name: "linkage inputs fingerprint", sql: include_str!("../migrations/0004_link_inputs.sql") },
 ];
 
 /// The schema version this build of kartoteka writes.

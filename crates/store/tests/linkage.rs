@@ -67,10 +67,20 @@ fn a_run_is_stored_whole_and_replaces_the_previous_one() {
         match_probability: 0.99,
         explanation_json: None,
     }];
-    for persons in [&first[..], &first[..2]] {
-        let run = LinkageRun { ran_at: "2024-01-01T00:00:00Z", persons, pairs: &pairs, decisions: 0, events_json: "[]" };
+    assert_eq!(register.latest_linkage_inputs().unwrap(), None, "no run yet");
+    for (persons, inputs) in [(&first[..], "i1"), (&first[..2], "i2")] {
+        let run = LinkageRun {
+            ran_at: "2024-01-01T00:00:00Z",
+            persons,
+            pairs: &pairs,
+            decisions: 0,
+            events_json: "[]",
+            inputs_sha256: Some(inputs),
+        };
         register.store_linkage(&run).unwrap();
     }
+    assert_eq!(register.latest_linkage_inputs().unwrap().as_deref(), Some("i2"));
+    assert_eq!(register.stored_pairs().unwrap(), pairs.to_vec());
     let previous = register.previous_persons().unwrap();
     assert_eq!(previous, first[..2].to_vec(), "the second run replaced the first");
     // No record is current in an empty register, so no person is either.

@@ -28,6 +28,8 @@ pub struct Linked {
     pub decisions: usize,
     /// Persons split or merged since the previous run.
     pub changes: usize,
+    /// Whether linkage ran (otherwise nothing it depends on changed and the latest run stands).
+    pub rerun: bool,
 }
 
 pub fn run(register: &mut Register, project: &Project, out: &Path, ran_at: &str) -> Result<Linked> {
@@ -36,12 +38,18 @@ pub fn run(register: &mut Register, project: &Project, out: &Path, ran_at: &str)
     let spec = complete_spec(declared_spec(project)?, &records, None)?;
     let previous = inherited_persons(&link_records, &register.previous_persons()?);
     let current: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
-    let decisions: Vec<Decision> = register
+    let decision_rows: Vec<DecisionRow> = register
         .decisions_in_force()?
         .into_iter()
         .filter(|d| current.contains(d.record_key_l.as_str()) && current.contains(d.record_key_r.as_str()))
-        .map(decision)
         .collect();
+    let inputs_sha256 = store::linkage_inputs_sha256(&link_records, &serde_json::to_string(&spec)?, &decision_rows)?;
+    if register.latest_linkage_inputs()?.as_deref() == Some(inputs_sha256.as_str())
+        && let Some(linked) = reuse_latest_run(register, &link_records, out, decision_rows.len())?
+    {
+        return Ok(linked);
+    }
+    let decisions: Vec<Decision> = decision_rows.into_iter().map(decision).collect();
     let inputs = LinkInputs {
         spec: &spec,
         matcher: &FoldingMatcher,
@@ -97,12 +105,9 @@ pub fn run(register: &mut Register, project: &Project, out: &Path, ran_at: &str)
         pairs: &pairs,
         decisions: decisions.len(),
         events_json: &events_json,
+        inputs_sha256: Some(&inputs_sha256),
     })?;
-    write_clusters(&out.join("clusters.csv"), assignments.iter().map(|a| (a.record_key.as_str(), a.person_id.as_str())))?;
-    write_pairs(
-        &out.join("pairs.csv"),
-        pairs.iter().map(|p| (p.record_key_l.as_str(), p.record_key_r.as_str(), p.match_weight, p.match_probability)),
-    )?;
+    export(out, &assignments, &pairs)?;
     let changes = events.iter().filter(|e| matches!(e, link::IdEvent::Split { .. } | link::IdEvent::Merged { .. })).count();
     Ok(Linked {
         records: records.len(),
@@ -110,7 +115,38 @@ pub fn run(register: &mut Register, project: &Project, out: &Path, ran_at: &str)
         pairs: pairs.len(),
         decisions: decisions.len(),
         changes,
+        rerun: true,
     })
+}
+
+/// The latest run's persons and pairs, exported again: its inputs are exactly today's, so a
+/// new run would reproduce it. `None` when it does not cover every current record.
+fn reuse_latest_run(register: &Register, current: &[LinkRecord], out: &Path, decisions: usize) -> Result<Option<Linked>> {
+    let stored: HashMap<String, PersonAssignment> =
+        register.previous_persons()?.into_iter().map(|p| (p.record_key.clone(), p)).collect();
+    let Some(assignments) = current.iter().map(|r| stored.get(r.record.id.as_str()).cloned()).collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let pairs = register.stored_pairs()?;
+    export(out, &assignments, &pairs)?;
+    Ok(Some(Linked {
+        records: assignments.len(),
+        persons: assignments.iter().map(|a| a.person_id.as_str()).collect::<BTreeSet<_>>().len(),
+        pairs: pairs.len(),
+        decisions,
+        changes: 0,
+        rerun: false,
+    }))
+}
+
+/// `out/clusters.csv` in record order and `out/pairs.csv` by record keys.
+fn export(out: &Path, assignments: &[PersonAssignment], pairs: &[PairRow]) -> Result<()> {
+    write_clusters(&out.join("clusters.csv"), assignments.iter().map(|a| (a.record_key.as_str(), a.person_id.as_str())))?;
+    write_pairs(
+        &out.join("pairs.csv"),
+        pairs.iter().map(|p| (p.record_key_l.as_str(), p.record_key_r.as_str(), p.match_weight, p.match_probability)),
+    )
 }
 
 /// The project's link spec as written (possibly empty: what it leaves out is inferred).
