@@ -136,8 +136,8 @@ impl Analysis {
     /// Validates a declaration; `key` is where it sits (`analyses[2]`).
     pub fn from_spec(spec: &AnalysisSpec, key: &str) -> Result<Analysis, SpecError> {
         let k = |sub: &str| format!("{key}.{sub}");
-        if spec.name.trim().is_empty() || spec.name.contains(['/', '\\']) || spec.name.starts_with('.') {
-            return Err(SpecError::new(k("name"), "a name is needed, usable as a file name (no slashes, no leading dot)"));
+        if spec.name.trim().is_empty() || spec.name.contains(['/', '\\']) || spec.name.starts_with('.') || spec.name == "index" {
+            return Err(SpecError::new(k("name"), "a name is needed, usable as a file name (no slashes, no leading dot, not \"index\")"));
         }
         let confidence = match spec.confidence {
             None => Confidence::default(),
@@ -443,7 +443,7 @@ mod tests {
         assert_eq!(err(r#"{"name": "x", "kind": "duration", "start": "arrest.date"}"#), r#"analyses[0].end: required for kind "duration""#);
         assert_eq!(err(r#"{"name": "x", "kind": "duration", "start": "nationality", "end": "trial"}"#), "analyses[0].start: nationality holds no date");
         assert_eq!(err(r#"{"name": "x", "kind": "breakdown", "fields": "sex", "cohort": "nobody"}"#), r#"analyses[0].cohort: no cohort named "nobody""#);
-        assert_eq!(err(r#"{"name": "../x", "kind": "breakdown", "fields": "sex"}"#), "analyses[0].name: a name is needed, usable as a file name (no slashes, no leading dot)");
+        assert_eq!(err(r#"{"name": "../x", "kind": "breakdown", "fields": "sex"}"#), r#"analyses[0].name: a name is needed, usable as a file name (no slashes, no leading dot, not "index")"#);
         assert_eq!(err(r#"{"name": "x", "kind": "time_series", "field": "arrest", "from": "1937"}"#), "analyses[0].to: give both from and to, or neither");
         assert_eq!(err(r#"{"name": "x", "kind": "purge", "event": "arrest", "years": [1938, 1936]}"#), "analyses[0].years: the first year is after the last");
         assert_eq!(err(r#"{"name": "x", "kind": "breakdown", "fields": "sex", "confidence": 95}"#), "analyses[0].confidence: expected a number between 0 and 1");

@@ -42,7 +42,7 @@ pub enum Step {
 }
 
 /// The rule that picks a consensus value. Read from the manifest as
-/// `[consensus] kinds = ["archive", "official", ...], order = ["kind", "majority", "precise", "earliest"]`.
+/// `[consensus]` with `kinds = ["archive", "official", ...]` and `order = ["kind", "majority", "precise", "earliest"]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsensusRule {
@@ -54,7 +54,8 @@ pub struct ConsensusRule {
 }
 
 fn default_kinds() -> Vec<String> {
-    ["archive", "official", "book_of_memory", "memoir", "press"].map(String::from).to_vec()
+    // The kinds `ingest` knows, from the most to the least trusted by default.
+    ["archive", "official", "book_of_memory", "testimony", "samizdat", "emigre_press", "press", "other"].map(String::from).to_vec()
 }
 
 fn default_order() -> Vec<Step> {
@@ -524,7 +525,7 @@ mod tests {
         assert_eq!(by_majority.attribute(Field::Nationality).unwrap().decision, Decision::By(Step::Majority));
         let earliest_only = ConsensusRule { order: vec![Step::Earliest], ..ConsensusRule::default() };
         assert_eq!(build_profile(PersonId::new("p"), &records, &sources(), &earliest_only).text(Field::Nationality), Some("украинец"));
-        expect!["prefer sources of kind archive > official > book_of_memory > memoir > press; then the value most sources give; then the most precise date; then the value of the earliest source; last, the first value in alphabetical order"]
+        expect!["prefer sources of kind archive > official > book_of_memory > testimony > samizdat > emigre_press > press > other; then the value most sources give; then the most precise date; then the value of the earliest source; last, the first value in alphabetical order"]
             .assert_eq(&ConsensusRule::default().describe());
     }
 }

@@ -220,21 +220,26 @@ fn share(p: &Proportion) -> String {
     }
 }
 
-/// The list of analyses for the main page, linking to each page.
-pub fn analyses_section(results: &[AnalysisResult]) -> String {
-    let mut html = String::from("<section id=\"analyses\">\n<h2>Analyses</h2>\n<ul>\n");
+/// `out/analyses/index.html`: every analysis with its kind and cohort, linking to its page.
+pub fn analyses_index(results: &[AnalysisResult], report_title: &str) -> String {
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Analyses · {t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<p><a href=\"../index.html\">← {t}</a></p>\n<h1>Analyses</h1>\n<ul>\n",
+        t = escape(report_title)
+    );
     for r in results {
         let kind = serde_json::to_value(&r.analysis.kind).ok().and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned)).unwrap_or_default();
         let _ = writeln!(
             html,
-            "<li><a href=\"analyses/{n}.html\">{n}</a> <small>{} over cohort {} ({} persons)</small></li>",
+            "<li><a href=\"{n}.html\">{n}</a> <small>{} over cohort {} ({} persons)</small></li>",
             escape(&kind),
             escape(&r.cohort.cohort),
             r.cohort.analysed().len(),
             n = escape(&r.name)
         );
     }
-    html.push_str("</ul>\n</section>\n");
+    html.push_str("</ul>\n</body>\n</html>\n");
     html
 }
 
@@ -259,17 +264,22 @@ pub fn persons_page(profiles: &[&Profile], anchor: &dyn Fn(&PersonId) -> String,
             p.sources.len(),
             if p.conflicts() > 0 { format!(", <span class=\"bad\">{} conflicts</span>", p.conflicts()) } else { String::new() }
         );
-        html.push_str("<table>\n<tr><th>attribute</th><th>consensus</th><th>decided by</th><th>sources agreeing</th><th>every assertion (source: record: cell)</th></tr>\n");
+        html.push_str("<p>Records: ");
+        for (i, r) in p.records.iter().enumerate() {
+            let _ = write!(html, "[{}] <code>{}</code> ", i + 1, escape(r.as_str()));
+        }
+        html.push_str("</p>\n<table>\n<tr><th>attribute</th><th>consensus</th><th>decided by</th><th>sources agreeing</th><th>every assertion: cell (source, kind, [record])</th></tr>\n");
+        let number = |r: &model::RecordId| p.records.iter().position(|x| x == r).map_or(0, |i| i + 1);
         for a in &p.attributes {
             let mut asserted = String::new();
             for v in &a.values {
                 for s in &v.support {
                     let kind = sources.get(&s.source).map_or("", |i| i.kind.as_str());
-                    let _ = write!(asserted, "{} <small>({}, {kind}: {})</small><br>", escape(&s.raw), escape(s.source.as_str()), escape(s.record.as_str()));
+                    let _ = write!(asserted, "{} <small>({}, {kind}, [{}])</small><br>", escape(&s.raw), escape(s.source.as_str()), number(&s.record));
                 }
             }
             for s in &a.unparsed {
-                let _ = write!(asserted, "<span class=\"bad\">{}</span> <small>({}: {}, not understood)</small><br>", escape(&s.raw), escape(s.source.as_str()), escape(s.record.as_str()));
+                let _ = write!(asserted, "<span class=\"bad\">{}</span> <small>({}, [{}], not understood)</small><br>", escape(&s.raw), escape(s.source.as_str()), number(&s.record));
             }
             let decided = match a.decision {
                 analysis::person::Decision::Unanimous => "unanimous".to_owned(),
@@ -334,6 +344,6 @@ mod tests {
         assert!(html.contains("&lt;латыш&gt;") && !html.contains("<латыш>"));
         assert_eq!(html.matches("http").count(), html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(), "no external references");
         let page = persons_page(&profiles.values().collect::<Vec<_>>(), &|p| p.to_string(), &BTreeMap::new(), "rule", "Test");
-        assert!(page.contains("<section id=\"c\">") && page.contains("&lt;латыш&gt; <small>(s1, : s1:c)</small>"), "{page}");
+        assert!(page.contains("<section id=\"c\">") && page.contains("&lt;латыш&gt; <small>(s1, , [1])</small>") && page.contains("[1] <code>s1:c</code>"), "{page}");
     }
 }
