@@ -9,8 +9,10 @@ mod estimate;
 mod eval;
 mod link;
 mod names;
+mod serve;
 mod simulate;
 mod standard_csv;
+mod user;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,6 +38,10 @@ enum Command {
     Estimate(estimate::Args),
     /// Score a clustering against truth (pairwise and B-cubed precision, recall, F1).
     Eval(eval::Args),
+    /// Serve the web app (search, pages, review, APIs) on a project's register.
+    Serve(serve::Args),
+    /// Manage the web app's local accounts.
+    User(user::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +53,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::User(args) => user::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
