@@ -6,11 +6,14 @@
 //!    persons and scored pairs in the register, `out/clusters.csv`, `out/pairs.csv`), then read
 //!    the current register back (later steps get persons from `Register::persons_of_current_records`);
 //! 4. write the exports (`out/records.csv`, `assertions.csv`, `rejects.csv`, Parquet twins);
-//! 5. write the report (`out/index.html`).
+//! 5. write the report (`out/index.html`);
+//! 6. profile persons, select the declared cohorts, run the declared analyses
+//!    (`out/analyses/`, `out/persons/`, `out/profiles.csv`; see `build/analyse.rs`).
 //!
-//! Later stages (linkage, profiles, analyses) slot in as further steps between 3 and 5.
+//! Step 6 runs after linkage and the report; it does not yet use the linked persons.
 //! Everything under `out/` is deterministic: same inputs, byte-identical files.
 
+mod analyse;
 mod export;
 mod linkage;
 mod page;
@@ -50,6 +53,7 @@ pub struct Project {
 
 pub fn run(args: &Args) -> Result<()> {
     let project = load_project(&args.dir)?;
+    analyse::check(&project)?;
     let mut register = Register::open_in(&args.dir)
         .with_context(|| format!("cannot open the register in {}", args.dir.display()))?;
     let policy = if args.lenient { Policy::Lenient } else { Policy::Strict };
@@ -68,6 +72,10 @@ pub fn run(args: &Args) -> Result<()> {
     let contents = export::Contents::read(&register, &project)?;
     export::write(&contents, &out)?;
     page::write(&contents, &project, &out)?;
+    // Profiles, cohorts and the declared analyses (their pages, JSON and person pages).
+    let title = project.manifest.title.as_deref().unwrap_or("kartoteka");
+    let analysed = analyse::run(&contents, &project, &out, title)?;
+    println!("{} persons profiled, {} analyses: {}", analysed.persons, analysed.results.len(), out.join("analyses/index.html").display());
     println!("report: {}", out.join("index.html").display());
     Ok(())
 }

@@ -25,11 +25,14 @@ fn the_readme_example_builds_and_says_where_the_report_is() {
     assert_eq!(
         names,
         [
+            "analyses/index.html",
             "assertions.csv",
             "assertions.parquet",
             "clusters.csv",
             "index.html",
             "pairs.csv",
+            "persons/1.html",
+            "profiles.csv",
             "records.csv",
             "records.parquet",
             "rejects.csv"

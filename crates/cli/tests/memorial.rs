@@ -1,0 +1,189 @@
+//! The Memorial example (`examples/memorial`) on the real extracts in `shared/data`: `kartoteka
+//! build` runs, and its analyses agree with figures computed here straight from the workbooks
+//! with calamine, without any of kartoteka's parsing: executions per region, arrests per month
+//! in 1937-38, and days from arrest to trial.
+
+use calamine::{Data, Reader, open_workbook_auto};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const FILES: [&str; 4] = ["0-gorky-oblast-2.xlsx", "4-Altay.xlsx", "6-SevOsetia_2.xlsx", "7-Altay_Republic.xlsx"];
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/memorial-victims").canonicalize().expect("the shared reference data is present")
+}
+
+/// One data row, as this test reads it.
+struct Row {
+    file: &'static str,
+    /// The 1-based row number a spreadsheet shows.
+    row: u64,
+    region: String,
+    executed: bool,
+    arrest: Option<i64>,
+    trial: Option<i64>,
+}
+
+/// Days since 1970-01-01 of a civil date.
+fn days(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+/// A date given to the day: `dd/mm/yy` (19yy), `dd.mm.yyyy`, or an Excel date cell.
+fn exact_day(cell: &Data) -> Option<i64> {
+    match cell {
+        Data::DateTime(dt) => Some(dt.as_f64().floor() as i64 - 25_569),
+        Data::String(s) => {
+            let s = s.trim();
+            let parts: Vec<&str> = s.split(['/', '.']).collect();
+            let [d, m, y] = parts.as_slice() else { return None };
+            let (d, m, y): (i64, i64, i64) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
+            let y = if y < 100 { 1900 + y } else { y };
+            let valid = (1..=12).contains(&m) && d >= 1 && d <= [31, if y % 4 == 0 { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
+            valid.then(|| days(y, m, d))
+        }
+        _ => None,
+    }
+}
+
+fn text(cell: &Data) -> String {
+    match cell {
+        Data::String(s) => s.trim().to_owned(),
+        Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn read_rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for file in FILES {
+        let mut book = open_workbook_auto(data_dir().join(file)).unwrap();
+        let range = book.worksheet_range_at(0).unwrap().unwrap();
+        let first_row = u64::from(range.start().unwrap().0) + 1;
+        let mut it = range.rows().enumerate();
+        let (_, header) = it.next().unwrap();
+        let col = |name: &str| header.iter().position(|h| text(h) == name).unwrap_or_else(|| panic!("{file}: no column {name}"));
+        let (region, execution, arrest, trial) = (col("Region"), col("execution (true/falce)"), col("arrest (date)"), col("trial (date)"));
+        for (i, cells) in it {
+            rows.push(Row {
+                file,
+                row: first_row + i as u64,
+                region: text(&cells[region]),
+                executed: matches!(text(&cells[execution]).to_lowercase().as_str(), "t" | "true"),
+                arrest: exact_day(&cells[arrest]),
+                trial: exact_day(&cells[trial]),
+            });
+        }
+    }
+    rows
+}
+
+/// Builds the example in a temporary folder whose manifest points at the data by absolute path.
+fn build_example() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/memorial/kartoteka.toml")).unwrap();
+    let manifest = manifest.replace("../../../shared/data/memorial-victims", &data_dir().to_string_lossy());
+    std::fs::write(dir.path().join("kartoteka.toml"), manifest).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kartoteka")).arg("build").arg(dir.path()).arg("--lenient").output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{log}");
+    (dir, log)
+}
+
+/// (file name, row) of every rejected row: those records are not in the register.
+fn rejected(out: &Path) -> BTreeSet<(String, u64)> {
+    let mut reader = csv::Reader::from_path(out.join("rejects.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (file, row) = (at("file"), at("row"));
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let name = Path::new(&r[file]).file_name().unwrap().to_string_lossy().into_owned();
+            (name, r[row].parse().unwrap())
+        })
+        .collect()
+}
+
+fn analysis(out: &Path, name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("analyses").join(format!("{name}.json"))).unwrap()).unwrap()
+}
+
+#[test]
+fn memorial_analyses_agree_with_a_direct_reading_of_the_workbooks() {
+    let (dir, log) = build_example();
+    let out = dir.path().join("out");
+    let rejected = rejected(&out);
+    let rows: Vec<Row> = read_rows().into_iter().filter(|r| !rejected.contains(&(r.file.to_owned(), r.row))).collect();
+    assert!(rows.len() > 35_000, "most of the 41,348 rows are kept: {} ({} rejected)\n{log}", rows.len(), rejected.len());
+
+    // Executions per region.
+    let mut executed: BTreeMap<String, u64> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.executed) {
+        *executed.entry(r.region.clone()).or_default() += 1;
+    }
+    let by_region = analysis(&out, "executed-per-region");
+    let figures = &by_region["figures"];
+    let computed: BTreeMap<String, u64> = figures["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["category"]["value"].as_str().unwrap_or("(missing)").to_owned(), c["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(computed, executed);
+    assert!(executed.values().sum::<u64>() > 1000);
+
+    // Arrests per month, 1937-38: the dates given to the day are exactly the `certain` counts.
+    let mut per_month: BTreeMap<String, u64> = BTreeMap::new();
+    for day in rows.iter().filter_map(|r| r.arrest) {
+        let (start, end) = (days(1937, 1, 1), days(1939, 1, 1));
+        if (start..end).contains(&day) {
+            let (y, m) = (1937..=1938).flat_map(|y| (1..=12).map(move |m| (y, m))).filter(|&(y, m)| days(y, m, 1) <= day).last().unwrap();
+            *per_month.entry(format!("{y:04}-{m:02}")).or_default() += 1;
+        }
+    }
+    let series = analysis(&out, "arrests-per-month-1937-38");
+    let bins = series["figures"]["bins"].as_array().unwrap();
+    assert_eq!(bins.len(), 24);
+    for bin in bins {
+        let label = bin["label"].as_str().unwrap();
+        let certain = bin["certain"].as_u64().unwrap();
+        assert_eq!(certain, per_month.get(label).copied().unwrap_or(0), "{label}");
+        assert!(bin["count"].as_u64().unwrap() >= certain && bin["possible"].as_u64().unwrap() >= bin["count"].as_u64().unwrap());
+    }
+    let peak = bins.iter().max_by_key(|b| b["certain"].as_u64().unwrap()).unwrap();
+    assert!(peak["label"].as_str().unwrap().starts_with("1937"), "the mass operations peak in 1937: {peak}");
+
+    // Days from arrest to trial where both dates are given to the day.
+    let mut exact: Vec<i64> = rows.iter().filter_map(|r| Some(r.trial? - r.arrest?)).filter(|d| *d >= 0).collect();
+    exact.sort_unstable();
+    let durations = analysis(&out, "days-arrest-to-trial");
+    let mut reported: Vec<i64> = durations["figures"]["durations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["shortest"] == d["longest"])
+        .map(|d| d["point"].as_i64().unwrap())
+        .collect();
+    reported.sort_unstable();
+    assert_eq!(reported.len(), exact.len());
+    assert_eq!(reported, exact);
+    assert!(exact.len() > 1000, "{}", exact.len());
+    let median = (exact[(exact.len() - 1) / 2] + exact[exact.len() / 2]) as f64 / 2.0;
+    let all = &durations["figures"]["median"];
+    assert!(all["lower"].as_f64().unwrap() <= all["point"].as_f64().unwrap() && all["point"].as_f64().unwrap() <= all["upper"].as_f64().unwrap());
+    assert!(median > 0.0 && median < 365.0, "median {median} days");
+
+    // Every analysis has its page, and persons have theirs.
+    for name in ["executed-per-region", "arrests-per-month-1937-38", "days-arrest-to-trial", "sentences-by-nationality", "executed-by-education", "rehabilitations-per-year"] {
+        assert!(out.join("analyses").join(format!("{name}.html")).exists(), "{name}");
+    }
+    assert!(out.join("persons/1.html").exists());
+}
