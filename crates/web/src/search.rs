@@ -251,26 +251,38 @@ fn name_query(text: &str) -> NameQuery {
     }
 }
 
-/// How well an indexed part key fits the query part: full agreement, initials, disagreement.
-fn part_fit(query: Option<&str>, indexed: &str) -> f64 {
-    let Some(query) = query else { return 0.0 };
-    let q = names::key(query);
-    if q.is_empty() || indexed.is_empty() {
-        return 0.0;
+/// One part of the query (given name or patronymic), keyed once per search.
+struct QueryPart {
+    key: String,
+    initial_only: bool,
+}
+
+impl QueryPart {
+    fn new(text: Option<&str>) -> Option<QueryPart> {
+        let text = text?;
+        let key = names::key(text);
+        (!key.is_empty()).then(|| QueryPart { key, initial_only: text.trim_end_matches('.').chars().count() == 1 })
     }
-    let initial_only = query.trim_end_matches('.').chars().count() == 1;
-    if !initial_only && q == indexed {
-        1.0
-    } else if q.chars().next() == indexed.chars().next() {
-        if initial_only { 1.0 } else { 0.4 }
-    } else {
-        -1.0
+
+    /// How well an indexed part key fits: full agreement, initials, disagreement.
+    fn fit(&self, indexed: &str) -> f64 {
+        if indexed.is_empty() {
+            0.0
+        } else if !self.initial_only && self.key == indexed {
+            1.0
+        } else if self.key.chars().next() == indexed.chars().next() {
+            if self.initial_only { 1.0 } else { 0.4 }
+        } else {
+            -1.0
+        }
     }
 }
 
 /// Runs a search. `hide` lists sources the user may not see.
 pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_sensitive: bool) -> Result<Vec<PersonHit>, WebError> {
     let names = name_query(&query.text);
+    let (given, patronymic) = (QueryPart::new(names.given.as_deref()), QueryPart::new(names.patronymic.as_deref()));
+    let fit_of = |part: &Option<QueryPart>, indexed: &str| part.as_ref().map(|p| p.fit(indexed)).unwrap_or(0.0);
     let mut keys: Vec<String> = Vec::new();
     // The first surname candidate (the parser's) wins; other words only when it finds nothing.
     let mut hits: Vec<(f64, RecordHit, Option<String>)> = Vec::new();
@@ -313,14 +325,14 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
                 args.push(source.to_owned().into());
             }
         }
-        sql.push_str(" LIMIT 5000");
+        sql.push_str(" LIMIT 2000");
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(args))?;
         while let Some(r) = rows.next()? {
             let given_key: String = r.get(4)?;
             let patronymic_key: String = r.get(5)?;
-            let fit = part_fit(names.given.as_deref(), &given_key) + 0.7 * part_fit(names.patronymic.as_deref(), &patronymic_key);
-            let max = 1.0 + f64::from(u8::from(names.given.is_some())) + 0.7 * f64::from(u8::from(names.patronymic.is_some()));
+            let fit = fit_of(&given, &given_key) + 0.7 * fit_of(&patronymic, &patronymic_key);
+            let max = 1.0 + f64::from(u8::from(given.is_some())) + 0.7 * f64::from(u8::from(patronymic.is_some()));
             // A surname found only as a later word of the query ranks a little lower.
             let surname_fit = if rank == 0 { 1.0 } else { 0.9 };
             let born: (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);

@@ -83,7 +83,10 @@ impl Browser {
         let capabilities = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": CHROMIUM, "args": args}}}});
         let created = http(port, "POST", "/session", Some(&capabilities)).unwrap();
         let session = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
-        Browser { driver, port, session, _profile: profile }
+        let browser = Browser { driver, port, session, _profile: profile };
+        // Elements of a page still loading (a re-link takes a moment) are waited for, up to 20 s.
+        browser.command("POST", "/timeouts", Some(json!({"implicit": 20_000, "pageLoad": 60_000})));
+        browser
     }
 
     fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
