@@ -172,8 +172,9 @@ fn bar(share: f64) -> String {
     format!("<span class=\"bar\" style=\"width:{:.2}rem\"></span>", share.clamp(0.0, 1.0) * 12.0)
 }
 
-/// Escapes text for HTML element content and double-quoted attributes.
-fn escape(text: &str) -> String {
+/// Escapes text for HTML element content and quoted attributes; the web app uses it too, so
+/// the report and the live pages escape register text the same way.
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -2,21 +2,8 @@
 
 use crate::auth::SessionUser;
 
-/// Escapes text for an HTML element body or a quoted attribute value.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for an HTML element body or a quoted attribute value (the report's escaping).
+pub use report::escape as esc;
 
 /// Percent-encodes a query-string or path component.
 pub fn url(text: &str) -> String {
