@@ -4,7 +4,8 @@
 //! pages (`out/persons/N.html`, a few hundred persons each) and the profile exports
 //! (`out/profiles.csv`, one row per person, the consensus of each field).
 //!
-//! Until linkage is part of `build`, every record is its own person (its id is the record's id).
+//! Profiles here are still one per record (its id is the record's key): the persons that `build`'s
+//! linkage step stores (`Register::persons_of_current_records`) are not yet grouped here.
 
 use super::Project;
 use super::export::Contents;
@@ -101,7 +102,7 @@ fn anchor(id: &PersonId) -> String {
     id.as_str().chars().map(|c| if c.is_alphanumeric() { c.to_string() } else { format!("_{:x}", c as u32) }).collect()
 }
 
-/// One profile per person; every record is a person until linkage joins them.
+/// One profile per record, which stands for its person until linked persons are grouped here.
 fn profiles(rows: &[AssertionRow], sources: &BTreeMap<SourceId, SourceInfo>, rule: &ConsensusRule) -> BTreeMap<PersonId, Profile> {
     let mut records: BTreeMap<&str, LinkedRecord> = BTreeMap::new();
     for row in rows {
