@@ -25,7 +25,11 @@ fn the_readme_example_builds_and_says_where_the_report_is() {
     assert_eq!(
         names,
         [
+            "analyses/defections-per-year.html",
+            "analyses/defections-per-year.json",
             "analyses/index.html",
+            "analyses/sentences.html",
+            "analyses/sentences.json",
             "assertions.csv",
             "assertions.parquet",
             "clusters.csv",
