@@ -168,26 +168,10 @@ pub fn read_file_bytes(
             }
             summary.encoding = Some(decoded.encoding);
             if decoded.had_errors {
-                summary.diagnostics.push(Diagnostic {
-                    file: path.clone(),
-                    sheet: None,
-                    row: None,
-                    column: None,
-                    severity: Severity::Warning,
-                    expected: None,
-                    message: format!("some bytes are not {} and were replaced with U+FFFD", decoded.encoding.as_str()),
-                });
+                summary.diagnostics.push(Diagnostic::file_warning(path.clone(), format!("some bytes are not {} and were replaced with U+FFFD", decoded.encoding.as_str())));
             }
             if decoded.guessed && decoded.encoding != Encoding::Utf8 {
-                summary.diagnostics.push(Diagnostic {
-                    file: path.clone(),
-                    sheet: None,
-                    row: None,
-                    column: None,
-                    severity: Severity::Warning,
-                    expected: None,
-                    message: format!("encoding detected as {} (set `encoding` to be sure)", decoded.encoding.as_str()),
-                });
+                summary.diagnostics.push(Diagnostic::file_warning(path.clone(), format!("encoding detected as {} (set `encoding` to be sure)", decoded.encoding.as_str())));
             }
             let mut sink = Collector::new(RowMapper::new(spec, context(None)), &mut summary, on_record);
             match file.format {

@@ -36,6 +36,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A warning about a whole file (its encoding, say), not about one row or cell.
+    pub fn file_warning(file: Arc<str>, message: String) -> Diagnostic {
+        Diagnostic { file, sheet: None, row: None, column: None, severity: Severity::Warning, expected: None, message }
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
