@@ -194,8 +194,13 @@ fn distance_with<const RN_M_EDIT: bool>(costs: &Costs, a: &[u8], b: &[u8], cutof
     let (a, b) = (&a[..la], &b[..lb]);
     let mut rows = [[0u32; MAX_LEN + 1]; 3];
     let [mut before, mut previous, mut current] = rows.each_mut();
+    // b's symbols and their insertion costs, looked up once rather than once per row.
+    let mut b_symbols = [0usize; MAX_LEN];
+    let mut insert_b = [0u32; MAX_LEN];
     for j in 1..=lb {
-        previous[j] = previous[j - 1] + costs.indel_units[b[j - 1] as usize];
+        b_symbols[j - 1] = b[j - 1] as usize & 31;
+        insert_b[j - 1] = costs.indel_units[b_symbols[j - 1]];
+        previous[j] = previous[j - 1] + insert_b[j - 1];
     }
     for i in 1..=la {
         let x = a[i - 1] as usize & 31;
@@ -203,11 +208,15 @@ fn distance_with<const RN_M_EDIT: bool>(costs: &Costs, a: &[u8], b: &[u8], cutof
         current[0] = previous[0] + delete_x;
         let mut row_min = current[0];
         let sub_row = &costs.substitution_units[x];
+        // The left and diagonal neighbours stay in registers: reading them back from the row
+        // just written would wait on store forwarding in every cell.
+        let (mut left, mut diagonal) = (current[0], previous[0]);
         for j in 1..=lb {
-            let y = b[j - 1] as usize & 31;
-            let mut best = previous[j - 1] + sub_row[y];
-            best = best.min(previous[j] + delete_x);
-            best = best.min(current[j - 1] + costs.indel_units[y]);
+            let y = b_symbols[j - 1];
+            let up = previous[j];
+            let mut best = diagonal + sub_row[y];
+            best = best.min(up + delete_x);
+            best = best.min(left + insert_b[j - 1]);
             if RN_M_EDIT {
                 if y as u8 == costs.m && i >= 2 && a[i - 2] == costs.r && x as u8 == costs.n {
                     best = best.min(before[j - 1] + RN_M_UNITS);
@@ -217,6 +226,7 @@ fn distance_with<const RN_M_EDIT: bool>(costs: &Costs, a: &[u8], b: &[u8], cutof
                 }
             }
             current[j] = best;
+            (left, diagonal) = (best, up);
             row_min = row_min.min(best);
         }
         if row_min > cutoff {
