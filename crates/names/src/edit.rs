@@ -148,12 +148,32 @@ pub(crate) fn to_indices(symbols: &[u8]) -> Vec<u8> {
     symbols.iter().take(MAX_LEN).map(|&s| index_of(s) as u8).collect()
 }
 
+/// Which halves of the OCR confusion rn ↔ m a name has, found once per name rather than per
+/// comparison.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct OcrMarks {
+    m: bool,
+    rn: bool,
+}
+
+impl OcrMarks {
+    pub(crate) fn of(costs: &Costs, symbols: &[u8]) -> OcrMarks {
+        OcrMarks {
+            m: symbols.contains(&costs.m),
+            rn: symbols.windows(2).any(|w| w[0] == costs.r && w[1] == costs.n),
+        }
+    }
+
+    /// Whether the two-for-one edit can apply between the two names.
+    pub(crate) fn meet(self, other: OcrMarks) -> bool {
+        (self.m && other.rn) || (self.rn && other.m)
+    }
+}
+
 /// The cost of turning `a` into `b`; any value above `cutoff` may be returned as infinity.
-pub(crate) fn distance(costs: &Costs, a: &[u8], b: &[u8], cutoff: f32) -> f32 {
-    let has = |s: &[u8], x: u8| s.contains(&x);
-    let has_rn = |s: &[u8]| s.windows(2).any(|w| w[0] == costs.r && w[1] == costs.n);
-    // The two-for-one OCR edit can only apply when one side has "rn" and the other "m".
-    if (has(b, costs.m) && has_rn(a)) || (has(a, costs.m) && has_rn(b)) {
+/// `ocr_rn_m` says whether the rn ↔ m edit can apply ([`OcrMarks::meet`]).
+pub(crate) fn distance(costs: &Costs, a: &[u8], b: &[u8], ocr_rn_m: bool, cutoff: f32) -> f32 {
+    if ocr_rn_m {
         distance_with::<true>(costs, a, b, cutoff)
     } else {
         // Compared names mostly share a start or an ending (-ович, -ов, Алекс-): cutting those
@@ -301,7 +321,9 @@ mod tests {
     use super::*;
 
     fn dist(a: &str, b: &str) -> f32 {
-        distance(&COSTS, &to_indices(a.as_bytes()), &to_indices(b.as_bytes()), 100.0)
+        let (a, b) = (to_indices(a.as_bytes()), to_indices(b.as_bytes()));
+        let ocr_rn_m = OcrMarks::of(&COSTS, &a).meet(OcrMarks::of(&COSTS, &b));
+        distance(&COSTS, &a, &b, ocr_rn_m, 100.0)
     }
 
     #[test]

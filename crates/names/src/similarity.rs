@@ -2,7 +2,7 @@
 //! [`PreparedName`] does the per-name work once so that linkage compares in well under a
 //! microsecond.
 
-use crate::edit::{self, COSTS};
+use crate::edit::{self, COSTS, OcrMarks};
 use crate::given::{self, GivenNameMatch, Membership};
 use crate::phonetic;
 use model::Sex;
@@ -73,11 +73,12 @@ pub struct Comparison {
 struct Symbols {
     len: u8,
     indices: [u8; edit::MAX_LEN],
+    ocr: OcrMarks,
 }
 
 impl Default for Symbols {
     fn default() -> Self {
-        Symbols { len: 0, indices: [0; edit::MAX_LEN] }
+        Symbols { len: 0, indices: [0; edit::MAX_LEN], ocr: OcrMarks::default() }
     }
 }
 
@@ -87,6 +88,7 @@ impl Symbols {
         let len = indices.len().min(edit::MAX_LEN);
         symbols.indices[..len].copy_from_slice(&indices[..len]);
         symbols.len = len as u8;
+        symbols.ocr = OcrMarks::of(&COSTS, symbols.as_slice());
         symbols
     }
 
@@ -221,7 +223,8 @@ fn compare_parts(
         score_of(cost, a_symbols.len(), b_symbols.len())
     } else {
         let cutoff = max_cost(a_symbols.len(), b_symbols.len());
-        score_of(edit::distance(&COSTS, a_symbols, b_symbols, cutoff), a_symbols.len(), b_symbols.len())
+        let ocr_rn_m = a.symbols.ocr.meet(b.symbols.ocr);
+        score_of(edit::distance(&COSTS, a_symbols, b_symbols, ocr_rn_m, cutoff), a_symbols.len(), b_symbols.len())
     };
     if sex_differs && a.feminine != b.feminine && score >= SAME_THRESHOLD {
         note(&mut rules, part, "gender form");
