@@ -280,7 +280,9 @@ pub(crate) fn read_jsonl(text: &str, sink: &mut impl RowSink) -> Result<(), crat
         let object = match deserializer.deserialize_map(ObjectVisitor).and_then(|o| deserializer.end().map(|()| o)) {
             Ok(object) => object,
             Err(e) => {
-                sink.problem(Some(row), model::Severity::Error, format!("expected a JSON object, {e}"));
+                // The line itself goes into the diagnostic (and so into `rejects`): no record
+                // holds it, and nothing a source gave may be lost.
+                sink.problem(Some(row), model::Severity::Error, format!("expected a JSON object, {e}; found {line:?}"));
                 continue;
             }
         };

@@ -178,9 +178,9 @@ fn json_lines_keys_are_columns() {
             Jsonl encoding=Some("utf-8") sheet=None columns=["Фамилия", "Пол", "Арест", "Возраст", "Приговор"]
             row 1: surname=Иванов sex=m arrest.date=1937-01-01/1938-12-31
             row 4: sentence.detail=death sex=UNPARSED(found "x")
-            list.jsonl:3: expected a JSON object, invalid type: sequence, expected a JSON object at line 1 column 0
+            list.jsonl:3: expected a JSON object, invalid type: sequence, expected a JSON object at line 1 column 0; found "[1, 2]"
             list.jsonl:4: column "Пол": expected a sex (m/f), found "x"
-            list.jsonl:5: expected a JSON object, trailing characters at line 1 column 34
+            list.jsonl:5: expected a JSON object, trailing characters at line 1 column 34; found "{\"Фамилия\": \"Орлов\"} trailing"
         "#]],
     );
 }
