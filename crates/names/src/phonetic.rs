@@ -178,6 +178,8 @@ fn encode_latin(chars: &[char], i: usize, out: &mut Vec<u8>, style: &mut Style) 
         // After a consonant: German/Polish glide (Ljuschkow) or French ж (Dzerjinski, Brejnev).
         'j' if i > 0 && chars[i - 1].is_alphabetic() && !is_latin_vowel(chars[i - 1]) && next_vowel => (b"J", 1),
         'j' if (at_start || prev_vowel) && next_vowel => (b"J", 1),
+        // Between a vowel and a consonant: German й (Alejnikow) or French ж (Brejnev, Nadejda).
+        'j' if prev_vowel && next.is_some_and(|n| n.is_alphabetic() && !is_latin_vowel(n)) => (b"J", 1),
         'j' | 'ĭ' | 'ï' => (b"j", 1),
         'e' if at_end && i >= 4 && chars[i - 1] == 'n' && !prev_vowel => {
             style.french = true;
