@@ -35,7 +35,8 @@ enum NamesCommand {
     /// Transliterate a Cyrillic name (every system unless --system), or back-transliterate a Latin one.
     Translit {
         name: String,
-        /// iso9, gost-7.79-b, bgn-pcgn, ala-lc, scholarly, icao (passport), german, french, polish, czech.
+        /// iso9, gost-7.79-b, bgn-pcgn, ala-lc, scholarly, icao (passport), german, french, polish, czech,
+        /// ukrainian (KMU 2010).
         #[arg(long, value_parser = parse_system)]
         system: Option<System>,
         #[arg(long)]

@@ -37,10 +37,12 @@ pub enum System {
     Polish,
     /// Czech convention: Ježov, Chruščov.
     Czech,
+    /// Ukraine's national system (KMU 2010), on Ukrainian passports: Hryhorii, Kyiv.
+    Ukrainian,
 }
 
 impl System {
-    pub const ALL: [System; 10] = [
+    pub const ALL: [System; 11] = [
         System::Iso9,
         System::Gost779B,
         System::BgnPcgn,
@@ -51,6 +53,7 @@ impl System {
         System::French,
         System::Polish,
         System::Czech,
+        System::Ukrainian,
     ];
 
     /// The name used on the command line and in outputs.
@@ -66,6 +69,7 @@ impl System {
             System::French => "french",
             System::Polish => "polish",
             System::Czech => "czech",
+            System::Ukrainian => "ukrainian",
         }
     }
 
@@ -81,6 +85,7 @@ impl System {
             System::French => include_str!("../data/translit/french.tsv"),
             System::Polish => include_str!("../data/translit/polish.tsv"),
             System::Czech => include_str!("../data/translit/czech.tsv"),
+            System::Ukrainian => include_str!("../data/translit/ukrainian.tsv"),
         }
     }
 }
@@ -93,7 +98,7 @@ impl fmt::Display for System {
 
 /// A system name that is not one of [`System::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown transliteration system {0:?}: expected one of iso9, gost-7.79-b, bgn-pcgn, ala-lc, scholarly, icao (passport), german, french, polish, czech")]
+#[error("unknown transliteration system {0:?}: expected one of iso9, gost-7.79-b, bgn-pcgn, ala-lc, scholarly, icao (passport), german, french, polish, czech, ukrainian (KMU 2010)")]
 pub struct UnknownSystem(pub String);
 
 impl FromStr for System {
@@ -111,6 +116,7 @@ impl FromStr for System {
             "french" | "fr" => System::French,
             "polish" | "pl" => System::Polish,
             "czech" | "cs" | "cz" => System::Czech,
+            "ukrainian" | "uk" | "ua" | "kmu" | "kmu2010" => System::Ukrainian,
             _ => return Err(UnknownSystem(s.to_string())),
         })
     }
@@ -262,7 +268,19 @@ pub fn translit(text: &str, system: System) -> String {
 
 /// Latin spelling → Cyrillic letters, gathered from every table, with how many systems use it.
 struct Reverse {
-    entries: Vec<(Vec<char>, String, u32)>,
+    entries: Vec<ReverseEntry>,
+}
+
+/// One way a Latin spelling is read back.
+struct ReverseEntry {
+    latin: Vec<char>,
+    cyrillic: String,
+    /// How many Russian-language systems write `cyrillic` as `latin` (1 for a Ukrainian-only
+    /// reading).
+    systems: u32,
+    /// Only Ukrainian spelling reads it so (h for г, y for и): like a Ukrainian letter, the rarer
+    /// source in these lists.
+    ukrainian_only: bool,
 }
 
 /// Letters no Russian word starts with, and signs that never follow a vowel.
@@ -273,20 +291,36 @@ fn impossible(text: &str, next: &str) -> bool {
 }
 
 static REVERSE: LazyLock<Reverse> = LazyLock::new(|| {
-    let mut counts: HashMap<(String, String), u32> = HashMap::new();
-    for rules in TABLES.by_system.values() {
+    let mut counts: HashMap<(String, String), (u32, bool)> = HashMap::new();
+    for (&system, rules) in &TABLES.by_system {
         for rule in rules {
             let latin = crate::normalize(&rule.to).replace('\'', "");
             let cyrillic: String = rule.from.iter().collect();
             if latin.is_empty() || cyrillic.chars().count() > 1 && rule.when.is_empty() {
                 continue;
             }
-            *counts.entry((latin, cyrillic)).or_default() += 1;
+            // Russian-language systems are counted; the Ukrainian one only adds readings no
+            // other system has, so that it does not outvote them on Russian names.
+            let (russian_systems, ukrainian) = counts.entry((latin, cyrillic)).or_insert((0, false));
+            if system == System::Ukrainian {
+                *ukrainian = true;
+            } else {
+                *russian_systems += 1;
+            }
         }
     }
-    let mut entries: Vec<(Vec<char>, String, u32)> =
-        counts.into_iter().map(|((latin, cyrillic), n)| (latin.chars().collect(), cyrillic, n)).collect();
-    entries.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(b.2.cmp(&a.2)).then(a.1.cmp(&b.1)));
+    let mut entries: Vec<ReverseEntry> = counts
+        .into_iter()
+        .map(|((latin, cyrillic), (russian_systems, ukrainian))| ReverseEntry {
+            latin: latin.chars().collect(),
+            cyrillic,
+            systems: russian_systems.max(u32::from(ukrainian)),
+            ukrainian_only: russian_systems == 0,
+        })
+        .collect();
+    entries.sort_by(|a, b| {
+        b.latin.len().cmp(&a.latin.len()).then(b.systems.cmp(&a.systems)).then(a.cyrillic.cmp(&b.cyrillic))
+    });
     Reverse { entries }
 });
 
@@ -309,7 +343,8 @@ pub fn back_translit(latin: &str) -> Vec<String> {
                 continue;
             }
             let mut any = false;
-            for (spelling, cyrillic, count) in &REVERSE.entries {
+            for entry in &REVERSE.entries {
+                let (spelling, cyrillic) = (&entry.latin, &entry.cyrillic);
                 let end = position + spelling.len();
                 if end <= chars.len() && chars[*position..end] == spelling[..] && !impossible(text, cyrillic) {
                     any = true;
@@ -317,10 +352,11 @@ pub fn back_translit(latin: &str) -> Vec<String> {
                     extended.push_str(cyrillic);
                     // Log-likelihood: the share of systems writing the letter so, with a bonus
                     // for longer pieces (one digraph beats two letters read separately).
-                    let share = f64::from(*count) / System::ALL.len() as f64;
+                    let share = f64::from(entry.systems) / (System::ALL.len() - 1) as f64;
                     let mut gain = share.ln() + 0.5 * (spelling.len() as f64 - 1.0);
-                    // Russian readings first: Ukrainian and Belarusian letters are the rarer source.
-                    if cyrillic.contains(['є', 'і', 'ї', 'ґ', 'ў']) {
+                    // Russian readings first: Ukrainian and Belarusian letters and Ukrainian-only
+                    // spellings are the rarer source.
+                    if entry.ukrainian_only || cyrillic.contains(['є', 'і', 'ї', 'ґ', 'ў']) {
                         gain -= 2.0;
                     }
                     next.push((end, extended, score + gain));
@@ -373,7 +409,8 @@ pub(crate) fn origins(normalized: &str) -> u64 {
         return letter_bit(first);
     }
     let mut bits = 0;
-    for (spelling, cyrillic, _) in &REVERSE.entries {
+    for entry in &REVERSE.entries {
+        let (spelling, cyrillic) = (&entry.latin, &entry.cyrillic);
         let Some(letter) = cyrillic.chars().next() else { continue };
         let prefix_of_text = chars.len() >= spelling.len() && chars[..spelling.len()] == spelling[..];
         let text_is_prefix = chars.len() <= 2 && spelling.len() >= chars.len() && spelling[..chars.len()] == chars[..];
@@ -426,7 +463,8 @@ mod tests {
             german: Chruschtschow Nikita
             french: Khrouchtchov Nikita
             polish: Chruszczow Nikita
-            czech: Chruščov Nikita"#]]
+            czech: Chruščov Nikita
+            ukrainian: Khrushchiov Nykyta"#]]
         .assert_eq(&all.join("\n"));
     }
 
@@ -436,6 +474,7 @@ mod tests {
             assert_eq!(system.name().parse::<System>(), Ok(system));
         }
         assert_eq!("passport".parse::<System>(), Ok(System::Icao));
+        assert_eq!("KMU 2010".parse::<System>(), Ok(System::Ukrainian));
         assert!("klingon".parse::<System>().is_err());
     }
 
