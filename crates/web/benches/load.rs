@@ -5,6 +5,9 @@
 //! latency percentiles, throughput and errors.
 //!
 //! `cargo bench -p web --bench load -- [persons] [clients] [requests] [lists]`
+//!
+//! Building a 1M register takes minutes: with `KARTOTEKA_LOAD_DIR=DIR` the register is built in
+//! DIR once (with its queries in `DIR/queries.txt`) and reused by later runs of the same size.
 
 use model::{Assertion, Cell, Field, IngestedRecord, RecordLocator, SourceId, Value};
 use std::sync::Arc;
@@ -108,12 +111,29 @@ fn get(stream: &mut TcpStream, path: &str, cookie: &str, buffer: &mut Vec<u8>) -
 
 fn main() {
     let (persons, clients, requests, lists) = (arg(1, 1_000_000), arg(2, 50), arg(3, 20_000), arg(4, 4));
-    let dir = tempfile::tempdir().unwrap();
+    let temporary = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("KARTOTEKA_LOAD_DIR").map(|d| std::path::PathBuf::from(d).join(format!("{persons}-{lists}")));
+    let dir = kept.clone().unwrap_or_else(|| temporary.path().to_owned());
     let started = Instant::now();
-    let (queries, record_count, person_count) = build_register(dir.path(), persons, lists);
+    let (queries, record_count, person_count) = match kept.as_ref().map(|d| d.join("queries.txt")).filter(|q| q.is_file()) {
+        Some(saved) => {
+            let text = std::fs::read_to_string(&saved).unwrap();
+            let mut lines = text.lines();
+            let counts: Vec<usize> = lines.next().unwrap().split(' ').map(|n| n.parse().unwrap()).collect();
+            (lines.map(str::to_owned).collect(), counts[0], counts[1])
+        }
+        None => {
+            std::fs::create_dir_all(&dir).unwrap();
+            let built = build_register(&dir, persons, lists);
+            if kept.is_some() {
+                std::fs::write(dir.join("queries.txt"), format!("{} {}\n{}\n", built.1, built.2, built.0.join("\n"))).unwrap();
+            }
+            built
+        }
+    };
     let built = started.elapsed();
     let started = Instant::now();
-    let state = web::open(web::Config::new(dir.path())).unwrap();
+    let state = web::open(web::Config::new(&dir)).unwrap();
     let indexed = started.elapsed();
     state.db.write_blocking(|conn| web::auth::add_user(conn, "bench", web::Role::Viewer, "bench-password")).unwrap();
     let token = state.db.write_blocking(|conn| web::auth::open_session(conn, "bench")).unwrap();

@@ -53,7 +53,7 @@ async fn search_api(State(state): State<AppState>, ApiUser(user): ApiUser, Query
     let query = Query::parse(&params)?;
     let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
     let q = query.clone();
-    let hits = state.db.read(move |conn| search::search(conn, &q, &sensitivity, sees)).await?;
+    let hits = state.db.read(move |conn| search::search(conn, &q, &sensitivity, sees)).await?.hits;
     let hide = |source: &str, field: &str| !sees && state.sensitivity.field(source, field);
     let results: Vec<Value> = hits
         .iter()

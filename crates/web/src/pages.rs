@@ -124,7 +124,7 @@ async fn search_page(State(state): State<AppState>, User(user): User, QueryParam
         .db
         .read(move |conn| {
             let sources = register::sources(conn, &sensitivity, sees)?;
-            let hits = run.map(|q| search::search(conn, &q, &sensitivity, sees)).transpose()?;
+            let hits = run.map(|q| search::search(conn, &q, &sensitivity, sees).map(|found| found.hits)).transpose()?;
             Ok((sources, hits))
         })
         .await?;

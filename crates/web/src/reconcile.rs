@@ -129,7 +129,7 @@ async fn answer(state: AppState, user: Option<SessionUser>, queries: Option<Stri
                     limit: search::MAX_LIMIT,
                     ..Query::default()
                 };
-                let hits = search::search(conn, &query, &sensitivity, sees)?;
+                let hits = search::search(conn, &query, &sensitivity, sees)?.hits;
                 let mut scored: Vec<(f64, &PersonHit)> = hits.iter().map(|h| (score(h, &job), h)).collect();
                 scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.best.record_id.cmp(&b.1.best.record_id)));
                 scored.truncate(job.limit);

@@ -1,13 +1,18 @@
 //! Search that knows names: every current record is indexed under the `names` keys of its
-//! surname, so Ежов, Yezhov, Jeschow and "ezhov n i" all land on the same index entries; given
-//! names, patronymics and initials then rank the candidates. The index lives in the register
-//! (`search_records`, `name_keys`) and is rebuilt at startup whenever the current records change.
+//! surname, so Ежов, Yezhov, Jeschow and "ezhov n i" all land on the same index entries. The
+//! index (`search_names`) is ordered by surname key, given-name key, patronymic initial and birth
+//! year, so the best candidates of a query are the first rows of a few range scans: a search
+//! reads a window of at most [`WINDOW`] persons, ranks them with the `names` crate's similarity,
+//! and pages are slices of that window. The index lives in the register and is rebuilt at
+//! startup whenever the current records change.
 
 use crate::WebError;
 use crate::sensitivity::Sensitivity;
+use names::{Part, PreparedName};
 use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What the current records look like, cheaply: the index is stale when this changes.
 fn fingerprint(conn: &Connection) -> Result<String, WebError> {
@@ -30,6 +35,7 @@ struct Indexed {
     name: Option<String>,
     birth: Option<(i64, i64)>,
     places: Vec<String>,
+    sentences: Vec<String>,
     events: BTreeSet<String>,
 }
 
@@ -42,8 +48,28 @@ fn part_key(text: Option<&str>) -> String {
     text.map(names::key).unwrap_or_default()
 }
 
+/// The first letter of a key (keys are ASCII), or "" for none.
+fn initial_of(key: &str) -> &str {
+    key.get(..1).unwrap_or("")
+}
+
+/// One row of `search_names`, kept in memory so the table is written in key order.
+struct NameRow {
+    surname_key: String,
+    given_key: String,
+    patronymic_initial: String,
+    birth_year: i64,
+    record_id: i64,
+    birth_to: i64,
+    patronymic_key: String,
+    source_id: String,
+    record_key: String,
+    display: String,
+}
+
 impl Indexed {
-    fn write(&self, record_id: i64, insert_record: &mut rusqlite::Statement, insert_key: &mut rusqlite::Statement) -> Result<(), WebError> {
+    /// Writes the record's `search_records` row and returns its `search_names` rows.
+    fn write(self, record_id: i64, insert_record: &mut rusqlite::Statement) -> Result<Vec<NameRow>, WebError> {
         let parsed = match (&self.surname, &self.name) {
             (None, Some(whole)) => Some(names::parse(whole)),
             _ => None,
@@ -59,26 +85,46 @@ impl Indexed {
             (None, Some(whole)) => whole.clone(),
         };
         let events: String = self.events.iter().map(|e| format!(" {e}")).collect::<String>() + " ";
+        let (given_key, patronymic_key) = (part_key(given.as_deref()), part_key(patronymic.as_deref()));
         insert_record.execute(params![
             record_id,
             self.record_key,
             self.source_id,
             display,
-            part_key(given.as_deref()),
-            part_key(patronymic.as_deref()),
+            given_key,
+            patronymic_key,
             self.birth.map(|b| b.0),
             self.birth.map(|b| b.1),
             self.places.join(" | ").to_lowercase(),
             events,
+            self.sentences.join(" | ").to_lowercase(),
         ])?;
-        if let Some(surname) = surname {
-            for key in names::keys(&surname).into_iter().filter(|k| !k.is_empty()) {
-                insert_key.execute(params![key, record_id])?;
-            }
-        }
-        Ok(())
+        let Some(surname) = surname else { return Ok(Vec::new()) };
+        let (birth_year, birth_to) = self.birth.unwrap_or((UNKNOWN_YEAR, UNKNOWN_YEAR));
+        let mut keys = names::keys(&surname);
+        keys.retain(|k| !k.is_empty());
+        keys.dedup();
+        Ok(keys
+            .into_iter()
+            .map(|surname_key| NameRow {
+                surname_key,
+                given_key: given_key.clone(),
+                patronymic_initial: initial_of(&patronymic_key).to_owned(),
+                birth_year,
+                record_id,
+                birth_to,
+                patronymic_key: patronymic_key.clone(),
+                source_id: self.source_id.clone(),
+                record_key: self.record_key.clone(),
+                display: display.clone(),
+            })
+            .collect())
     }
 }
+
+/// `search_names.birth_year` and `birth_to` of a record without a birth date: no year range
+/// filter (years are 1 to 9999) lets it through.
+const UNKNOWN_YEAR: i64 = 0;
 
 /// Rebuilds the index when the current records changed since it was built; returns whether it did.
 pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
@@ -89,13 +135,13 @@ pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
         return Ok(false);
     }
     let tx = conn.transaction()?;
-    tx.execute_batch("DELETE FROM name_keys; DELETE FROM search_records;")?;
+    tx.execute_batch("DELETE FROM search_names; DELETE FROM search_records;")?;
+    let mut name_rows = Vec::new();
     {
         let mut insert_record = tx.prepare(
-            "INSERT INTO search_records (record_id, record_key, source_id, display, given_key, patronymic_key, birth_from, birth_to, place, events)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO search_records (record_id, record_key, source_id, display, given_key, patronymic_key, birth_from, birth_to, place, events, sentence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
-        let mut insert_key = tx.prepare("INSERT OR IGNORE INTO name_keys (key, record_id) VALUES (?1, ?2)")?;
         let mut select = tx.prepare(
             "SELECT r.record_id, r.record_key, f.source_id, a.field, a.value_text, a.raw, a.date_earliest, a.date_latest, a.event_kind
              FROM records r JOIN current_files f USING (file_id) LEFT JOIN assertions a ON a.record_id = r.record_id
@@ -107,7 +153,7 @@ pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
             let record_id: i64 = row.get(0)?;
             if current.as_ref().is_none_or(|(id, _)| *id != record_id) {
                 if let Some((id, done)) = current.take() {
-                    done.write(id, &mut insert_record, &mut insert_key)?;
+                    name_rows.extend(done.write(id, &mut insert_record)?);
                 }
                 current = Some((record_id, Indexed { record_key: row.get(1)?, source_id: row.get(2)?, ..Indexed::default() }));
             }
@@ -127,6 +173,8 @@ pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
                     }
                 }
                 "birth_place" | "residence" => record.places.extend(text),
+                // The normalised sentence (`death`) and the source's words (`ВМН`).
+                "sentence.detail" => record.sentences.extend(text.into_iter().chain(row.get::<_, Option<String>>(5)?)),
                 _ => {}
             }
             if let Some(kind) = row.get::<_, Option<String>>(8)? {
@@ -134,7 +182,31 @@ pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
             }
         }
         if let Some((id, done)) = current.take() {
-            done.write(id, &mut insert_record, &mut insert_key)?;
+            name_rows.extend(done.write(id, &mut insert_record)?);
+        }
+    }
+    // In key order, the B-tree is appended to rather than split all over.
+    name_rows.sort_unstable_by(|a, b| {
+        (&a.surname_key, &a.given_key, &a.patronymic_initial, a.birth_year, a.record_id).cmp(&(&b.surname_key, &b.given_key, &b.patronymic_initial, b.birth_year, b.record_id))
+    });
+    {
+        let mut insert_name = tx.prepare(
+            "INSERT OR IGNORE INTO search_names (surname_key, given_key, patronymic_initial, birth_year, record_id, birth_to, patronymic_key, source_id, record_key, display)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for n in &name_rows {
+            insert_name.execute(params![
+                n.surname_key,
+                n.given_key,
+                n.patronymic_initial,
+                n.birth_year,
+                n.record_id,
+                n.birth_to,
+                n.patronymic_key,
+                n.source_id,
+                n.record_key,
+                n.display
+            ])?;
         }
     }
     tx.execute("INSERT OR REPLACE INTO search_state (id, fingerprint) VALUES (1, ?1)", [now])?;
@@ -153,10 +225,20 @@ pub struct Query {
     pub event: Option<String>,
     /// A soft preference (reconciliation): records born away from this year rank lower.
     pub near_year: Option<i64>,
+    /// How many persons of the ranked window to skip (a page's start).
+    pub offset: usize,
     pub limit: usize,
 }
 
 pub const MAX_LIMIT: usize = 100;
+
+/// The most persons a search reads and ranks; pages are slices of them, so `offset + limit`
+/// stays within it (narrow the search with filters to see others).
+pub const WINDOW: usize = 100;
+
+/// A filtered search stops after reading this many index rows, so a rare filter on a common
+/// surname cannot make one request read the whole surname.
+const MAX_ROWS_READ: usize = 20_000;
 
 impl Query {
     /// Validates raw parameters (from a form or the API): the error names the parameter.
@@ -185,6 +267,14 @@ impl Query {
                 .filter(|l| (1..=MAX_LIMIT).contains(l))
                 .ok_or_else(|| WebError::bad("limit", format!("expected a number from 1 to {MAX_LIMIT}, found {v:?}")))?,
         };
+        let offset = match get("offset") {
+            None => 0,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|o| o + limit <= WINDOW)
+                .ok_or_else(|| WebError::bad("offset", format!("expected a number from 0 to {}, found {v:?}; narrow the search with filters to see further", WINDOW - limit)))?,
+        };
         let event = get("event").map(str::to_owned);
         if let Some(e) = &event {
             if !model::EventKind::ALL.iter().any(|k| k.as_str() == e) {
@@ -200,6 +290,7 @@ impl Query {
             place: get("place").map(str::to_lowercase),
             event,
             near_year: None,
+            offset,
             limit,
         })
     }
@@ -224,8 +315,17 @@ pub struct PersonHit {
     pub person_id: Option<String>,
     /// In [0, 1]: how well the name, given name and patronymic fit the query.
     pub score: f64,
+    /// The person's records among those the search read.
     pub matching_records: usize,
     pub best: RecordHit,
+}
+
+/// A page of results and what it cost.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub hits: Vec<PersonHit>,
+    /// Index rows the search read (the window and what filters skipped).
+    pub rows_read: usize,
 }
 
 /// The query's name split into the surname candidates to look up and the rest to rank by.
@@ -270,112 +370,267 @@ impl QueryPart {
             0.0
         } else if !self.initial_only && self.key == indexed {
             1.0
-        } else if self.key.chars().next() == indexed.chars().next() {
+        } else if self.key.get(..1) == indexed.get(..1) {
             if self.initial_only { 1.0 } else { 0.4 }
         } else {
             -1.0
         }
     }
+
+    /// The key range of keys that start with this part's initial: `[initial, next letter)`.
+    fn initial_range(&self) -> (String, String) {
+        let first = self.key.as_bytes()[0];
+        ((first as char).to_string(), ((first + 1) as char).to_string())
+    }
 }
 
-/// Runs a search. `hide` lists sources the user may not see.
-pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_sensitive: bool) -> Result<Vec<PersonHit>, WebError> {
+/// A slice of the index that one range scan reads: an SQL condition on `search_names` with its
+/// arguments, and the best fit any of its rows can have.
+#[derive(Clone)]
+struct Slice {
+    condition: String,
+    args: Vec<SqlValue>,
+    best_fit: f64,
+}
+
+impl Slice {
+    fn new(condition: &str, args: Vec<SqlValue>, best_fit: f64) -> Slice {
+        Slice { condition: condition.to_owned(), args, best_fit }
+    }
+
+    /// The slices of one name part's column, best first: agreeing keys, then initials, then
+    /// records without that part, then disagreeing ones.
+    fn of_given(part: Option<&QueryPart>) -> Vec<Slice> {
+        let Some(part) = part else { return vec![Slice::new("", Vec::new(), 0.0)] };
+        let (from, to) = part.initial_range();
+        let mut slices = Vec::new();
+        if part.initial_only {
+            slices.push(Slice::new("n.given_key >= ? AND n.given_key < ?", vec![from.clone().into(), to.clone().into()], 1.0));
+        } else {
+            slices.push(Slice::new("n.given_key = ?", vec![part.key.clone().into()], 1.0));
+            slices.push(Slice::new("n.given_key >= ? AND n.given_key < ? AND n.given_key <> ?", vec![from.clone().into(), to.clone().into(), part.key.clone().into()], 0.4));
+        }
+        slices.push(Slice::new("n.given_key = ''", Vec::new(), 0.0));
+        slices.push(Slice::new("n.given_key <> '' AND (n.given_key < ? OR n.given_key >= ?)", vec![from.into(), to.into()], -1.0));
+        slices
+    }
+
+    fn of_patronymic(part: Option<&QueryPart>) -> Vec<Slice> {
+        let Some(part) = part else { return vec![Slice::new("", Vec::new(), 0.0)] };
+        let initial: SqlValue = initial_of(&part.key).to_owned().into();
+        vec![
+            Slice::new("n.patronymic_initial = ?", vec![initial.clone()], 1.0),
+            Slice::new("n.patronymic_initial = ''", Vec::new(), 0.0),
+            Slice::new("n.patronymic_initial NOT IN ('', ?)", vec![initial], -1.0),
+        ]
+    }
+
+    /// Born in the year itself first (no penalty), then everyone else.
+    fn of_year(year: Option<i64>) -> Vec<Slice> {
+        match year {
+            None => vec![Slice::new("", Vec::new(), 0.0)],
+            Some(y) => vec![
+                Slice::new("n.birth_year <= ? AND n.birth_to >= ?", vec![y.into(), y.into()], 0.0),
+                Slice::new("NOT (n.birth_year <= ? AND n.birth_to >= ?)", vec![y.into(), y.into()], -YEAR_PENALTY),
+            ],
+        }
+    }
+
+    fn and(mut self, other: &Slice) -> Slice {
+        if !other.condition.is_empty() {
+            if !self.condition.is_empty() {
+                self.condition.push_str(" AND ");
+            }
+            self.condition.push_str(&other.condition);
+        }
+        self.args.extend(other.args.iter().cloned());
+        self
+    }
+}
+
+/// The score lost per year of distance from a reconciliation query's birth year (at most 4).
+const YEAR_PENALTY: f64 = 0.15;
+
+/// The filters of a query as one SQL condition on `search_names n` (and `search_records s`
+/// when it filters by place or event), with its arguments.
+fn filters(query: &Query, sensitivity: &Sensitivity, sees_sensitive: bool) -> (String, Vec<SqlValue>, bool) {
+    let (mut sql, mut args) = (String::new(), Vec::<SqlValue>::new());
+    if let Some(source) = &query.source {
+        sql.push_str(" AND n.source_id = ?");
+        args.push(source.clone().into());
+    }
+    if let Some(from) = query.born_from {
+        sql.push_str(" AND n.birth_to >= ?");
+        args.push(from.into());
+    }
+    if let Some(to) = query.born_to {
+        sql.push_str(" AND n.birth_year <= ? AND n.birth_year <> 0");
+        args.push(to.into());
+    }
+    if !sees_sensitive {
+        for source in sensitivity.sources() {
+            sql.push_str(" AND n.source_id <> ?");
+            args.push(source.to_owned().into());
+        }
+    }
+    let mut joins_records = false;
+    if let Some(place) = &query.place {
+        sql.push_str(" AND instr(s.place, ?) > 0");
+        args.push(place.clone().into());
+        joins_records = true;
+    }
+    if let Some(event) = &query.event {
+        sql.push_str(" AND instr(s.events, ?) > 0");
+        args.push(format!(" {event} ").into());
+        joins_records = true;
+    }
+    (sql, args, joins_records)
+}
+
+/// A record read from the index, before ranking.
+struct Candidate {
+    score: f64,
+    record_id: i64,
+    record_key: String,
+    source: String,
+    display: String,
+    born: (i64, i64),
+    person: Option<String>,
+}
+
+/// Runs a search. Sources marked sensitive are left out unless `sees_sensitive`.
+pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_sensitive: bool) -> Result<Found, WebError> {
     let names = name_query(&query.text);
     let (given, patronymic) = (QueryPart::new(names.given.as_deref()), QueryPart::new(names.patronymic.as_deref()));
-    let fit_of = |part: &Option<QueryPart>, indexed: &str| part.as_ref().map(|p| p.fit(indexed)).unwrap_or(0.0);
-    let mut keys: Vec<String> = Vec::new();
-    // The first surname candidate (the parser's) wins; other words only when it finds nothing.
-    let mut hits: Vec<(f64, RecordHit, Option<String>)> = Vec::new();
-    for (rank, surname) in names.surnames.iter().enumerate() {
-        keys.clear();
-        keys.extend(names::keys(surname).into_iter().filter(|k| !k.is_empty()));
-        if keys.is_empty() {
-            continue;
-        }
-        let mut sql = format!(
-            "SELECT DISTINCT s.record_id, s.record_key, s.source_id, s.display, s.given_key, s.patronymic_key, s.birth_from, s.birth_to, s.place, p.person_id
-             FROM name_keys k JOIN search_records s USING (record_id) LEFT JOIN person_records p ON p.record_key = s.record_key
-             WHERE k.key IN ({})",
-            vec!["?"; keys.len()].join(",")
-        );
-        let mut args: Vec<rusqlite::types::Value> = keys.iter().map(|k| k.clone().into()).collect();
-        if let Some(source) = &query.source {
-            sql.push_str(" AND s.source_id = ?");
-            args.push(source.clone().into());
-        }
-        if let Some(from) = query.born_from {
-            sql.push_str(" AND s.birth_to >= ?");
-            args.push(from.into());
-        }
-        if let Some(to) = query.born_to {
-            sql.push_str(" AND s.birth_from <= ?");
-            args.push(to.into());
-        }
-        if let Some(place) = &query.place {
-            sql.push_str(" AND instr(s.place, ?) > 0");
-            args.push(place.clone().into());
-        }
-        if let Some(event) = &query.event {
-            sql.push_str(" AND instr(s.events, ?) > 0");
-            args.push(format!(" {event} ").into());
-        }
-        if !sees_sensitive {
-            for source in sensitivity.sources() {
-                sql.push_str(" AND s.source_id <> ?");
-                args.push(source.to_owned().into());
+    let max = 1.0 + f64::from(u8::from(given.is_some())) + 0.7 * f64::from(u8::from(patronymic.is_some()));
+    // Every combination of the parts' slices, best first: reading them in this order reads the
+    // best candidates first, and the window fills after a few range scans.
+    let mut slices: Vec<Slice> = Vec::new();
+    for g in Slice::of_given(given.as_ref()) {
+        for p in Slice::of_patronymic(patronymic.as_ref()) {
+            for y in Slice::of_year(query.near_year) {
+                let best_fit = g.best_fit + 0.7 * p.best_fit;
+                let mut slice = g.clone().and(&p).and(&y);
+                slice.best_fit = best_fit / max + y.best_fit;
+                slices.push(slice);
             }
         }
-        sql.push_str(" LIMIT 2000");
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params_from_iter(args))?;
-        while let Some(r) = rows.next()? {
-            let given_key: String = r.get(4)?;
-            let patronymic_key: String = r.get(5)?;
-            let fit = fit_of(&given, &given_key) + 0.7 * fit_of(&patronymic, &patronymic_key);
-            let max = 1.0 + f64::from(u8::from(given.is_some())) + 0.7 * f64::from(u8::from(patronymic.is_some()));
-            // A surname found only as a later word of the query ranks a little lower.
-            let surname_fit = if rank == 0 { 1.0 } else { 0.9 };
-            let born: (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
-            let distance = match (query.near_year, born) {
-                (Some(year), (Some(from), Some(to))) => (from - year).max(year - to).max(0) as f64,
-                (Some(_), _) => 1.0,
-                (None, _) => 0.0,
-            };
-            let score = ((surname_fit + fit) / max - 0.15 * distance.min(4.0)).clamp(0.0, 1.0);
-            let hit = RecordHit {
-                record_id: r.get(0)?,
-                record_key: r.get(1)?,
-                source: r.get(2)?,
-                name: r.get(3)?,
-                born_from: r.get(6)?,
-                born_to: r.get(7)?,
-                place: r.get(8)?,
-            };
-            hits.push((score, hit, r.get(9)?));
+    }
+    slices.sort_by(|a, b| b.best_fit.total_cmp(&a.best_fit));
+    let (filter_sql, filter_args, joins_records) = filters(query, sensitivity, sees_sensitive);
+    let join = if joins_records { "JOIN search_records s ON s.record_id = n.record_id" } else { "" };
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let (mut seen_records, mut persons) = (HashSet::new(), HashSet::new());
+    let mut rows_read = 0usize;
+    // The first surname candidate (the parser's) wins; other words only when it finds nothing.
+    'surnames: for (rank, surname) in names.surnames.iter().enumerate() {
+        let mut keys = names::keys(surname);
+        keys.retain(|k| !k.is_empty());
+        keys.dedup();
+        // A surname found only as a later word of the query ranks a little lower.
+        let surname_fit = if rank == 0 { 1.0 } else { 0.9 };
+        for slice in &slices {
+            for key in &keys {
+                let condition = if slice.condition.is_empty() { String::new() } else { format!(" AND {}", slice.condition) };
+                let sql = format!(
+                    "SELECT n.record_id, n.record_key, n.source_id, n.display, n.given_key, n.patronymic_key, n.birth_year, n.birth_to, p.person_id
+                     FROM search_names n {join} LEFT JOIN person_records p ON p.record_key = n.record_key
+                     WHERE n.surname_key = ?{condition}{filter_sql}
+                     ORDER BY n.given_key, n.patronymic_initial, n.birth_year, n.record_id"
+                );
+                let args = std::iter::once(SqlValue::from(key.clone())).chain(slice.args.iter().cloned()).chain(filter_args.iter().cloned());
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let mut rows = stmt.query(params_from_iter(args))?;
+                while let Some(r) = rows.next()? {
+                    rows_read += 1;
+                    let record_id: i64 = r.get(0)?;
+                    if !seen_records.insert(record_id) {
+                        continue;
+                    }
+                    let given_key: String = r.get(4)?;
+                    let patronymic_key: String = r.get(5)?;
+                    let fit_of = |part: &Option<QueryPart>, indexed: &str| part.as_ref().map(|p| p.fit(indexed)).unwrap_or(0.0);
+                    let fit = fit_of(&given, &given_key) + 0.7 * fit_of(&patronymic, &patronymic_key);
+                    let born: (i64, i64) = (r.get(6)?, r.get(7)?);
+                    let distance = match (query.near_year, born) {
+                        (Some(_), (UNKNOWN_YEAR, _)) => 1.0,
+                        (Some(year), (from, to)) => (from - year).max(year - to).max(0) as f64,
+                        (None, _) => 0.0,
+                    };
+                    let person: Option<String> = r.get(8)?;
+                    persons.insert(person.clone().unwrap_or_else(|| format!("record:{record_id}")));
+                    candidates.push(Candidate {
+                        score: ((surname_fit + fit) / max - YEAR_PENALTY * distance.min(4.0)).clamp(0.0, 1.0),
+                        record_id,
+                        record_key: r.get(1)?,
+                        source: r.get(2)?,
+                        display: r.get(3)?,
+                        born,
+                        person,
+                    });
+                    if persons.len() >= WINDOW || rows_read >= MAX_ROWS_READ {
+                        break 'surnames;
+                    }
+                }
+            }
         }
-        if !hits.is_empty() {
+        if !candidates.is_empty() {
             break;
         }
     }
-    // One entry per person, with its best record; ties broken by record id for a stable order.
-    let mut by_person: BTreeMap<String, PersonHit> = BTreeMap::new();
-    for (score, hit, person) in hits {
-        let group = person.clone().unwrap_or_else(|| format!("record:{}", hit.record_id));
-        let entry = by_person.entry(group).or_insert_with(|| PersonHit { person_id: person, score, matching_records: 0, best: hit.clone() });
-        entry.matching_records += 1;
-        if score > entry.score || (score == entry.score && hit.record_id < entry.best.record_id) {
-            entry.score = score;
-            entry.best = hit;
+    Ok(Found { hits: rank(conn, query, candidates)?, rows_read })
+}
+
+/// Groups the window's records by person, ranks the persons by score, then by the `names`
+/// similarity of their best record's name to the query, and cuts the requested page.
+fn rank(conn: &Connection, query: &Query, candidates: Vec<Candidate>) -> Result<Vec<PersonHit>, WebError> {
+    let asked = PreparedName::new(&query.text, Part::Full);
+    let mut similarity: HashMap<String, f64> = HashMap::new();
+    // One entry per person, with its best record; ties broken by similarity and record id.
+    let mut by_person: BTreeMap<String, (f64, f64, usize, Candidate)> = BTreeMap::new();
+    for c in candidates {
+        let like = *similarity.entry(c.display.clone()).or_insert_with(|| asked.similarity(&PreparedName::new(&c.display, Part::Full)));
+        let group = c.person.clone().unwrap_or_else(|| format!("record:{}", c.record_id));
+        match by_person.get_mut(&group) {
+            None => {
+                by_person.insert(group, (c.score, like, 1, c));
+            }
+            Some(entry) => {
+                entry.2 += 1;
+                let better = (c.score, like, -c.record_id) > (entry.0, entry.1, -entry.3.record_id);
+                if better {
+                    (entry.0, entry.1, entry.3) = (c.score, like, c);
+                }
+            }
         }
     }
-    let mut out: Vec<PersonHit> = by_person.into_values().collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.matching_records.cmp(&a.matching_records)).then(a.best.record_id.cmp(&b.best.record_id)));
-    out.truncate(query.limit);
-    Ok(out)
+    let mut ranked: Vec<(f64, f64, usize, Candidate)> = by_person.into_values().collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.3.record_id.cmp(&b.3.record_id)));
+    let page: Vec<(f64, f64, usize, Candidate)> = ranked.into_iter().skip(query.offset).take(query.limit).collect();
+    let mut place = conn.prepare_cached("SELECT place FROM search_records WHERE record_id = ?1")?;
+    page.into_iter()
+        .map(|(score, _, matching_records, c)| {
+            let known = |year: i64| (c.born.0 != UNKNOWN_YEAR).then_some(year);
+            Ok(PersonHit {
+                person_id: c.person,
+                score,
+                matching_records,
+                best: RecordHit {
+                    record_id: c.record_id,
+                    place: place.query_row([c.record_id], |r| r.get(0))?,
+                    record_key: c.record_key,
+                    source: c.source,
+                    name: c.display,
+                    born_from: known(c.born.0),
+                    born_to: known(c.born.1),
+                },
+            })
+        })
+        .collect()
 }
 
 /// Persons whose indexed name starts like `prefix` (for reconciliation's suggest), by name.
 pub fn suggest(conn: &Connection, prefix: &str, sensitivity: &Sensitivity, sees_sensitive: bool, limit: usize) -> Result<Vec<PersonHit>, WebError> {
     let query = Query { text: prefix.to_owned(), limit, ..Query::default() };
-    search(conn, &query, sensitivity, sees_sensitive)
+    Ok(search(conn, &query, sensitivity, sees_sensitive)?.hits)
 }

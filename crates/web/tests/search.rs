@@ -48,3 +48,98 @@ async fn filters_narrow_by_source_birth_year_place_and_event() {
     assert_eq!(count(&by_place), 1, "{by_place}");
     assert_eq!(by_place["results"][0]["source"], "defectors");
 }
+
+/// A register of 3,000 namesakes (Ивановы and Ежовы with every other given name) around one
+/// Николай Иванович Ежов written in Cyrillic, English and German.
+fn crowd() -> (tempfile::TempDir, rusqlite::Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = r#"
+title = "Namesakes (simulated)"
+[[sources]]
+id = "book"
+title = "Book of memory (simulated)"
+kind = "book_of_memory"
+file = "book.csv"
+[sources.columns]
+"Фамилия" = "surname"
+"Имя" = "given_name"
+"Отчество" = "patronymic"
+"Год" = "birth_date"
+[[sources]]
+id = "press"
+title = "Foreign press (simulated)"
+kind = "press"
+file = "press.csv"
+[sources.columns]
+surname = "surname"
+given = "given_name"
+born = "birth_date"
+"#;
+    let (given, patronymic) = (["Пётр", "Сергей", "Михаил", "Никита", "Андрей", "Фёдор"], ["Петрович", "Сергеевич", "Ильич", "Андреевич"]);
+    let mut book = String::from("Фамилия,Имя,Отчество,Год\nЕжов,Николай,Иванович,1895\n");
+    for i in 0..3000 {
+        let surname = if i % 2 == 0 { "Иванов" } else { "Ежов" };
+        book.push_str(&format!("{surname},{},{},{}\n", given[i % 6], patronymic[i / 6 % 4], 1880 + i % 50));
+    }
+    std::fs::write(dir.path().join("kartoteka.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join("book.csv"), book).unwrap();
+    std::fs::write(dir.path().join("press.csv"), "surname,given,born\nYezhov,Nikolai,1895\nJeschow,Nikolai,1895\n").unwrap();
+    common::ingest_project(dir.path());
+    let mut conn = rusqlite::Connection::open(dir.path().join(store::REGISTER_FILE)).unwrap();
+    web::search::ensure_index(&mut conn).unwrap();
+    (dir, conn)
+}
+
+fn find(conn: &rusqlite::Connection, text: &str, offset: usize, limit: usize) -> web::search::Found {
+    let query = web::search::Query { text: text.to_owned(), offset, limit, ..Default::default() };
+    web::search::search(conn, &query, &web::sensitivity::Sensitivity::default(), true).unwrap()
+}
+
+#[test]
+fn a_name_in_a_crowd_of_namesakes_is_found_first_in_every_script_reading_one_window() {
+    let (_dir, conn) = crowd();
+    for text in ["Ежов Николай", "Yezhov Nikolai", "Jeschow Nikolai", "Iejov Nikolai"] {
+        let found = find(&conn, text, 0, 5);
+        let names: Vec<&str> = found.hits.iter().map(|h| h.best.name.as_str()).collect();
+        let mut top: Vec<&str> = names[..3].to_vec();
+        top.sort();
+        assert_eq!(top, ["Jeschow Nikolai", "Yezhov Nikolai", "Ежов Николай Иванович"], "{text}: {names:?}");
+        assert!(found.hits[3].score < found.hits[2].score, "{text}: the crowd ranks below: {:?}", found.hits);
+        // 1,500 Ежовы share the surname key: the search reads about one window (a record can
+        // come twice, under the alternative keys of an ambiguous spelling), not all of them.
+        assert!(found.rows_read < 2 * web::search::WINDOW, "{text}: read {} rows", found.rows_read);
+    }
+    // Initials fit every Н. И. of the crowd equally (Никита Ильич too), and only those.
+    let initials = find(&conn, "ezhov n i", 0, 20);
+    assert_eq!(initials.hits.len(), 20);
+    for hit in &initials.hits {
+        let words: Vec<&str> = hit.best.name.split(' ').collect();
+        assert!(words[0] == "Ежов" && words[1].starts_with('Н') && words[2].starts_with('И'), "{:?}", initials.hits);
+    }
+    // Rank by the names crate's similarity among equals: the query's own spelling comes first.
+    assert_eq!(find(&conn, "Jeschow Nikolai", 0, 1).hits[0].best.name, "Jeschow Nikolai");
+    assert_eq!(find(&conn, "Ежов Николай Иванович", 0, 1).hits[0].best.name, "Ежов Николай Иванович");
+}
+
+#[test]
+fn pages_are_slices_of_one_ranking() {
+    let (_dir, conn) = crowd();
+    let key = |found: web::search::Found| found.hits.into_iter().map(|h| h.best.record_id).collect::<Vec<_>>();
+    let whole = key(find(&conn, "Ivanov P.", 0, 60));
+    assert_eq!(whole.len(), 60);
+    let pages: Vec<i64> = [0, 20, 40].iter().flat_map(|&offset| key(find(&conn, "Ivanov P.", offset, 20))).collect();
+    assert_eq!(pages, whole);
+    let unique: std::collections::BTreeSet<&i64> = whole.iter().collect();
+    assert_eq!(unique.len(), 60, "no record twice");
+}
+
+#[tokio::test]
+async fn a_page_beyond_the_window_is_a_clear_4xx() {
+    let project = project();
+    let mut client = Client::signed_in(&project, "rita").await;
+    let reply = client.get(&project, &format!("/api/search?q=Ivanov&offset={}&limit=20", web::search::WINDOW)).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.json()["error"]["field"], "offset", "{}", reply.body);
+    let reply = client.get(&project, "/api/search?q=Ivanov&offset=1&limit=1").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
