@@ -50,7 +50,7 @@ impl FromRequestParts<AppState> for ApiUser {
 }
 
 async fn search_api(State(state): State<AppState>, ApiUser(user): ApiUser, QueryParams(params): QueryParams<BTreeMap<String, String>>) -> Result<Json<Value>, ApiError> {
-    let query = Query::parse(&params)?;
+    let query = crate::cohorts::resolve(&state, Query::parse(&params)?).await?;
     let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
     let q = query.clone();
     let hits = state.db.read(move |conn| search::search(conn, &q, &sensitivity, sees)).await?.hits;
@@ -72,7 +72,7 @@ async fn search_api(State(state): State<AppState>, ApiUser(user): ApiUser, Query
             })
         })
         .collect();
-    Ok(Json(json!({ "query": query.text, "results": results })))
+    Ok(Json(json!({ "query": query.text, "offset": query.offset, "results": results })))
 }
 
 async fn person_api(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -196,7 +196,10 @@ async fn openapi() -> Json<Value> {
                 query("born_to", "integer", "born in or before this year"),
                 query("place", "string", "birth place or residence contains this text"),
                 query("event", "string", "has an event of this kind (arrest, sentence, execution, ...)"),
-                query("limit", "integer", "1 to 100, default 20")], "responses": search_responses}},
+                query("sentence", "string", "a sentence contains this text, normalised (death) or as written (ВМН)"),
+                query("cohort", "string", "persons in this cohort of the manifest, as the last build computed it"),
+                query("limit", "integer", "1 to 100, default 20"),
+                query("offset", "integer", "persons of the ranking to skip; offset + limit is at most 100 (narrow the search to see others)")], "responses": search_responses}},
             "/api/persons/{id}": {"get": {"summary": "A person", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": person_responses}},
             "/api/records/{id}": {"get": {"summary": "A record", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}], "responses": record_responses}},
             "/api/sources": {"get": {"summary": "Sources with files and record counts", "responses": list_responses.clone()}},

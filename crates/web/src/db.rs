@@ -43,6 +43,8 @@ impl Db {
         let conn = Connection::open_with_flags(&self.inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         configure(&conn)?;
         conn.pragma_update(None, "cache_size", -32_000)?;
+        // A search prepares one statement per slice of the index it reads, and filters vary.
+        conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
 

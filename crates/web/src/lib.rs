@@ -10,6 +10,7 @@
 mod api;
 pub mod auth;
 pub mod clock;
+pub mod cohorts;
 pub mod db;
 mod error;
 mod html;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub sensitivity: Arc<Sensitivity>,
+    /// The cohorts the manifest declares (search can filter by them).
+    pub cohorts: Arc<Vec<String>>,
     /// Verified HTTP Basic credentials (by SHA-256 of the header), so argon2 runs once per client.
     pub basic_cache: Arc<Mutex<HashMap<String, auth::SessionUser>>>,
 }
@@ -65,6 +68,7 @@ pub struct AppState {
 pub fn open(config: Config) -> Result<AppState, WebError> {
     let db = Db::open(&config.project_dir.join(store::REGISTER_FILE))?;
     let sensitivity = Sensitivity::load(&config.project_dir)?;
+    let cohorts = cohorts::declared(&config.project_dir)?;
     db.write_blocking(|conn| {
         if !linking::has_run(conn)? {
             linking::relink(conn, &clock::now())?;
@@ -72,7 +76,7 @@ pub fn open(config: Config) -> Result<AppState, WebError> {
         search::ensure_index(conn)?;
         Ok(())
     })?;
-    Ok(AppState { db, config: Arc::new(config), sensitivity: Arc::new(sensitivity), basic_cache: Arc::default() })
+    Ok(AppState { db, config: Arc::new(config), sensitivity: Arc::new(sensitivity), cohorts: Arc::new(cohorts), basic_cache: Arc::default() })
 }
 
 /// The whole app, with security headers on every response.

@@ -118,7 +118,13 @@ fn years(from: Option<i64>, to: Option<i64>) -> String {
 async fn search_page(State(state): State<AppState>, User(user): User, QueryParams(params): Params) -> Result<Html<String>, WebError> {
     let sees = user.sees_sensitive();
     let sensitivity = state.sensitivity.clone();
-    let query = if params.get("q").is_some_and(|q| !q.trim().is_empty()) { Some(Query::parse(&params)) } else { None };
+    let query = match params.get("q").is_some_and(|q| !q.trim().is_empty()) {
+        true => Some(match Query::parse(&params) {
+            Ok(query) => crate::cohorts::resolve(&state, query).await,
+            Err(e) => Err(e),
+        }),
+        false => None,
+    };
     let run = query.as_ref().and_then(|q| q.as_ref().ok()).cloned();
     let (sources, hits) = state
         .db
@@ -150,7 +156,17 @@ async fn search_page(State(state): State<AppState>, User(user): User, QueryParam
         let selected = if params.get("event").map(String::as_str) == Some(kind.as_str()) { " selected" } else { "" };
         let _ = write!(body, "<option{selected}>{}</option>", kind.as_str());
     }
-    body.push_str("</select></p></form>");
+    let _ = write!(body, "</select> Sentence <input name=\"sentence\" size=\"12\" value=\"{}\" placeholder=\"death, ВМН\">", value("sentence"));
+    if !state.cohorts.is_empty() {
+        body.push_str(" Cohort <select name=\"cohort\"><option value=\"\">any</option>");
+        for name in state.cohorts.iter() {
+            let selected = if params.get("cohort") == Some(name) { " selected" } else { "" };
+            let _ = write!(body, "<option value=\"{}\"{selected}>{}</option>", esc(name), esc(name));
+        }
+        body.push_str("</select>");
+    }
+    body.push_str("</p></form>");
+    let shown = query.as_ref().and_then(|q| q.as_ref().ok()).map(|q| (q.offset, q.limit));
     match (query, hits) {
         (Some(Err(e)), _) => {
             let _ = write!(body, "<p class=\"error\">{}</p>", esc(&e.to_string()));
@@ -179,6 +195,22 @@ async fn search_page(State(state): State<AppState>, User(user): User, QueryParam
                 );
             }
             body.push_str("</table>");
+            if let Some((offset, limit)) = shown {
+                let link = |to: usize, label: &str| {
+                    let mut at = params.clone();
+                    at.insert("offset".to_owned(), to.to_string());
+                    let query: Vec<String> = at.iter().map(|(k, v)| format!("{}={}", url(k), url(v))).collect();
+                    format!("<a rel=\"{label}\" href=\"/?{}\">{label}</a> ", esc(&query.join("&")))
+                };
+                body.push_str("<p class=\"pages\">");
+                if offset > 0 {
+                    body.push_str(&link(offset.saturating_sub(limit), "prev"));
+                }
+                if hits.len() == limit && offset + 2 * limit <= search::WINDOW {
+                    body.push_str(&link(offset + limit, "next"));
+                }
+                body.push_str("</p>");
+            }
         }
         _ => {}
     }
@@ -564,7 +596,34 @@ async fn analysis_page(State(state): State<AppState>, User(user): User, Path(nam
     let file = confined(&out_dir(&state), &format!("analyses/{name}.json"))?;
     let text = tokio::fs::read_to_string(&file).await.map_err(|_| WebError::NotFound(format!("analysis {name}")))?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| WebError::Internal(format!("{name}.json: {e}")))?;
-    Ok(Html(page(&name, Some(&user), &json_html(&json, 0))))
+    let mut body = String::new();
+    // The charts the report crate drew for this analysis when `kartoteka build` last ran.
+    let drawn = match confined(&out_dir(&state), &format!("analyses/{name}.html")) {
+        Ok(file) => tokio::fs::read_to_string(file).await.ok(),
+        Err(_) => None,
+    };
+    if let Some(report) = drawn {
+        body.push_str("<div class=\"charts\">");
+        for chart in report_charts(&report) {
+            body.push_str(chart);
+        }
+        let _ = write!(body, "</div><p class=\"muted\">As of the last build. <a href=\"/report/analyses/{}.html\">The report's page</a>.</p>", url(&name));
+    }
+    body.push_str(&json_html(&json, 0));
+    Ok(Html(page(&name, Some(&user), &body)))
+}
+
+/// The `<svg>` charts of a report page, in order.
+fn report_charts(html: &str) -> Vec<&str> {
+    let mut charts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<svg") {
+        let Some(length) = rest[start..].find("</svg>") else { break };
+        let end = start + length + "</svg>".len();
+        charts.push(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    charts
 }
 
 // ---- review ----

@@ -13,6 +13,7 @@ use rusqlite::{Connection, params, params_from_iter};
 use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// What the current records look like, cheaply: the index is stale when this changes.
 fn fingerprint(conn: &Connection) -> Result<String, WebError> {
@@ -223,6 +224,11 @@ pub struct Query {
     pub born_to: Option<i64>,
     pub place: Option<String>,
     pub event: Option<String>,
+    /// Text the record's sentence contains (normalised or as written), lower-cased.
+    pub sentence: Option<String>,
+    /// A cohort of the manifest; `persons_in` holds its persons once the caller has read them.
+    pub cohort: Option<String>,
+    pub persons_in: Option<Arc<BTreeSet<String>>>,
     /// A soft preference (reconciliation): records born away from this year rank lower.
     pub near_year: Option<i64>,
     /// How many persons of the ranked window to skip (a page's start).
@@ -282,6 +288,12 @@ impl Query {
                 return Err(WebError::bad("event", format!("unknown event {e:?}; expected one of {}", known.join(", "))));
             }
         }
+        let cohort = get("cohort").map(str::to_owned);
+        if let Some(name) = &cohort {
+            if name.chars().count() > 100 || name.chars().any(char::is_control) {
+                return Err(WebError::bad("cohort", "a cohort name from the manifest (at most 100 characters)"));
+            }
+        }
         Ok(Query {
             text,
             source: get("source").map(str::to_owned),
@@ -289,6 +301,9 @@ impl Query {
             born_to,
             place: get("place").map(str::to_lowercase),
             event,
+            sentence: get("sentence").map(str::to_lowercase),
+            cohort,
+            persons_in: None,
             near_year: None,
             offset,
             limit,
@@ -484,6 +499,11 @@ fn filters(query: &Query, sensitivity: &Sensitivity, sees_sensitive: bool) -> (S
         args.push(format!(" {event} ").into());
         joins_records = true;
     }
+    if let Some(sentence) = &query.sentence {
+        sql.push_str(" AND instr(s.sentence, ?) > 0");
+        args.push(sentence.clone().into());
+        joins_records = true;
+    }
     (sql, args, joins_records)
 }
 
@@ -542,6 +562,9 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
                 let mut stmt = conn.prepare_cached(&sql)?;
                 let mut rows = stmt.query(params_from_iter(args))?;
                 while let Some(r) = rows.next()? {
+                    if rows_read == MAX_ROWS_READ {
+                        break 'surnames;
+                    }
                     rows_read += 1;
                     let record_id: i64 = r.get(0)?;
                     if !seen_records.insert(record_id) {
@@ -558,6 +581,11 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
                         (None, _) => 0.0,
                     };
                     let person: Option<String> = r.get(8)?;
+                    if let Some(cohort) = &query.persons_in {
+                        if !person.as_ref().is_some_and(|p| cohort.contains(p)) {
+                            continue;
+                        }
+                    }
                     persons.insert(person.clone().unwrap_or_else(|| format!("record:{record_id}")));
                     candidates.push(Candidate {
                         score: ((surname_fit + fit) / max - YEAR_PENALTY * distance.min(4.0)).clamp(0.0, 1.0),
@@ -568,7 +596,7 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
                         born,
                         person,
                     });
-                    if persons.len() >= WINDOW || rows_read >= MAX_ROWS_READ {
+                    if persons.len() >= WINDOW {
                         break 'surnames;
                     }
                 }

@@ -49,22 +49,19 @@ async fn filters_narrow_by_source_birth_year_place_and_event() {
     assert_eq!(by_place["results"][0]["source"], "defectors");
 }
 
+/// A manifest whose source `book` (book.csv) has surname, given name, birth year and `column`.
+fn book_manifest(title: &str, column: &str) -> String {
+    format!(
+        "title = \"{title} (simulated)\"\n[[sources]]\nid = \"book\"\ntitle = \"Book of memory (simulated)\"\nkind = \"book_of_memory\"\nfile = \"book.csv\"\n\
+         [sources.columns]\n\"Фамилия\" = \"surname\"\n\"Имя\" = \"given_name\"\n\"Год\" = \"birth_date\"\n{column}\n"
+    )
+}
+
 /// A register of 3,000 namesakes (Ивановы and Ежовы with every other given name) around one
 /// Николай Иванович Ежов written in Cyrillic, English and German.
 fn crowd() -> (tempfile::TempDir, rusqlite::Connection) {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = r#"
-title = "Namesakes (simulated)"
-[[sources]]
-id = "book"
-title = "Book of memory (simulated)"
-kind = "book_of_memory"
-file = "book.csv"
-[sources.columns]
-"Фамилия" = "surname"
-"Имя" = "given_name"
-"Отчество" = "patronymic"
-"Год" = "birth_date"
+    let manifest = book_manifest("Namesakes", r#""Отчество" = "patronymic""#) + r#"
 [[sources]]
 id = "press"
 title = "Foreign press (simulated)"
@@ -142,4 +139,53 @@ async fn a_page_beyond_the_window_is_a_clear_4xx() {
     assert_eq!(reply.json()["error"]["field"], "offset", "{}", reply.body);
     let reply = client.get(&project, "/api/search?q=Ivanov&offset=1&limit=1").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn sentence_and_cohort_filters_use_the_register_and_the_last_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = book_manifest("Sentences", r#""Приговор" = "sentence.detail""#) + r#"
+[[cohorts]]
+name = "shot"
+where = { "sentence.detail" = "ВМН" }
+"#;
+    std::fs::write(dir.path().join("kartoteka.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join("book.csv"), "Фамилия,Имя,Год,Приговор\nИванов,Пётр,1901,ВМН\nИванов,Сергей,1902,10 лет ИТЛ\nИванов,Михаил,1903,ВМН\n").unwrap();
+    common::ingest_project(dir.path());
+    let state = web::open(web::Config::new(dir.path())).unwrap();
+    state.db.write_blocking(|conn| web::auth::add_user(conn, "rita", web::Role::Reviewer, common::PASSWORD)).unwrap();
+    let person_of = |given: &'static str| {
+        state
+            .db
+            .read_blocking(move |conn| {
+                Ok(conn.query_row(
+                    "SELECT p.person_id FROM search_records s JOIN person_records p USING (record_key) WHERE s.display LIKE '%' || ?1 || '%'",
+                    [given],
+                    |r| r.get::<_, String>(0),
+                )?)
+            })
+            .unwrap()
+    };
+    // What `kartoteka build` writes for an analysis over the cohort: only Пётр was in it then.
+    std::fs::create_dir_all(dir.path().join("out/analyses")).unwrap();
+    let analysis = serde_json::json!({"name": "shot-by-year", "cohort": {"cohort": "shot", "members": [person_of("Пётр")], "possible": [], "uncertain": "include"}});
+    std::fs::write(dir.path().join("out/analyses/shot-by-year.json"), analysis.to_string()).unwrap();
+    let project = common::TestProject { dir, state };
+    let mut client = Client::signed_in(&project, "rita").await;
+    let names = |json: serde_json::Value| {
+        let mut names: Vec<String> = json["results"].as_array().unwrap_or_else(|| panic!("{json}")).iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(client.get(&project, "/api/search?q=Ivanov").await.json()).len(), 3);
+    assert_eq!(names(client.get(&project, &format!("/api/search?q=Ivanov&sentence={}", common::enc("вмн"))).await.json()), ["Иванов Михаил", "Иванов Пётр"]);
+    assert_eq!(names(client.get(&project, &format!("/api/search?q=Ivanov&sentence={}", common::enc("10 лет"))).await.json()), ["Иванов Сергей"]);
+    assert_eq!(names(client.get(&project, "/api/search?q=Ivanov&cohort=shot").await.json()), ["Иванов Пётр"]);
+    let unknown = client.get(&project, "/api/search?q=Ivanov&cohort=nope").await;
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    assert!(unknown.json()["error"]["message"].as_str().unwrap().contains("shot"), "{}", unknown.body);
+    // The page offers the cohort and keeps the filter in its form.
+    let page = client.get(&project, "/?q=Ivanov&cohort=shot").await;
+    assert!(page.body.contains("<option value=\"shot\" selected>shot</option>"), "{}", page.body);
+    assert!(page.body.contains("Иванов Пётр") && !page.body.contains("Иванов Михаил"), "{}", page.body);
 }

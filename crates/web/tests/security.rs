@@ -127,6 +127,11 @@ async fn nothing_outside_the_output_folder_is_served() {
     assert_eq!((report.status, report.body.as_str()), (StatusCode::OK, "<p>the report</p>"));
     let analysis = client.get(&project, "/analyses/cohorts").await;
     assert!(analysis.body.contains("arrested 1937"), "{}", analysis.body);
+    // With the report's page of the analysis, its charts are shown too.
+    let chart = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><rect width=\"4\" height=\"7\"/><text>1937</text></svg>";
+    std::fs::write(out.join("analyses/cohorts.html"), format!("<html><body><h1>cohorts</h1>{chart}<table></table></body></html>")).unwrap();
+    let analysis = client.get(&project, "/analyses/cohorts").await;
+    assert!(analysis.body.contains(chart) && analysis.body.contains("/report/analyses/cohorts.html"), "{}", analysis.body);
     for path in [
         "/report/../kartoteka.toml",
         "/report/..%2Fkartoteka.toml",
