@@ -25,6 +25,11 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
+    // `seed=N` sets the LCMCR seed.
+    let mut options = Options::default();
+    if let Some(seed) = args.iter().find_map(|a| a.strip_prefix("seed=")) {
+        options.lcmcr.seed = seed.parse().expect("seed=N with a whole number");
+    }
     let families: Vec<Family> = args.iter().filter_map(|a| Family::parse(a)).collect();
     let families = if families.is_empty() {
         Family::ALL.to_vec()
@@ -33,7 +38,7 @@ fn main() {
     };
     let tables: Vec<&String> = args
         .iter()
-        .filter(|a| Family::parse(a).is_none() && *a != "lcmcr-chain")
+        .filter(|a| Family::parse(a).is_none() && *a != "lcmcr-chain" && !a.starts_with("seed="))
         .collect();
     for name in ["kosovo_1999_4list", "uk_2013_5list", "new_orleans_5list"] {
         if !tables.is_empty() && !tables.iter().any(|f| name.contains(f.as_str())) {
@@ -43,7 +48,7 @@ fn main() {
         let table = OverlapTable::parse_csv(&text).expect("valid table");
         for &family in &families {
             let (started, cpu) = (Instant::now(), process_cpu_seconds());
-            let rows = estimate(&table, &[family], &Options::default());
+            let rows = estimate(&table, &[family], &options);
             let (seconds, cpu) = (started.elapsed().as_secs_f64(), process_cpu_seconds() - cpu);
             for row in rows {
                 println!(
@@ -55,6 +60,9 @@ fn main() {
                     row.lower.map_or("null".into(), |v| format!("{v:.0}")),
                     row.upper.map_or("null".into(), |v| format!("{v:.0}")),
                 );
+                if family == Family::Lcmcr {
+                    println!("\t{}", row.model);
+                }
             }
         }
         if !args.iter().any(|a| a == "lcmcr-chain") {
@@ -63,7 +71,7 @@ fn main() {
         // One LCMCR chain of 110,000 sweeps: the R package's reference run.
         let one_chain = lcmcr::LcmcrOptions {
             chains: 1,
-            ..Default::default()
+            ..options.lcmcr.clone()
         };
         let (started, cpu) = (Instant::now(), process_cpu_seconds());
         let run = lcmcr::run(&table, &one_chain);

@@ -8,12 +8,11 @@
 
 use super::loglinear::quantile;
 use super::mcmc::{effective_sample_size, r_hat};
-use super::sampling::multinomial_ordered;
+use super::sampling::{SweepRng, beta, gamma, multinomial_ordered};
 use super::table::OverlapTable;
 use super::{Estimate, thousands};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Gamma, Poisson};
+use rand::Rng;
+use rand_distr::{Distribution, Poisson};
 
 /// Sampler settings; the defaults are those of the R reference run in `mse-peers.md`.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +86,8 @@ const WARM_UP: usize = 500;
 struct State {
     lists: usize,
     classes: usize,
-    /// Capture probability of list `j` in class `k`, at `k * lists + j`.
+    /// Capture probability of list `j` in class `k`, at `j * classes + k` (list-major, so that
+    /// the per-class loops below run over contiguous memory).
     lambda: Vec<f64>,
     weights: Vec<f64>,
     alpha: f64,
@@ -99,16 +99,41 @@ impl State {
         let mut order: Vec<usize> = (0..self.classes).collect();
         order.sort_by(|&a, &b| self.weights[b].total_cmp(&self.weights[a]).then(a.cmp(&b)));
         self.weights = order.iter().map(|&k| self.weights[k]).collect();
-        self.lambda = order
-            .iter()
-            .flat_map(|&k| self.lambda[k * self.lists..(k + 1) * self.lists].to_vec())
+        let classes = self.classes;
+        self.lambda = (0..self.lists)
+            .flat_map(|j| order.iter().map(move |&k| j * classes + k))
+            .map(|at| self.lambda[at])
             .collect();
+    }
+
+    /// `joint[mask * classes + k]`: class weight times the probability of capture pattern
+    /// `mask` in class `k`, built up one list at a time for all classes together.
+    fn fill_joint(&self, joint: &mut [f64]) {
+        let classes = self.classes;
+        joint[..classes].copy_from_slice(&self.weights);
+        for j in 0..self.lists {
+            let lambda = &self.lambda[j * classes..(j + 1) * classes];
+            let width = 1 << j;
+            let (without, with) = joint.split_at_mut(width * classes);
+            for (from, to) in without
+                .chunks_exact_mut(classes)
+                .zip(with.chunks_exact_mut(classes))
+            {
+                for ((f, t), l) in from.iter_mut().zip(to.iter_mut()).zip(lambda) {
+                    *t = *f * l;
+                    *f *= 1.0 - l;
+                }
+            }
+        }
     }
 }
 
+/// Cells re-sort their class order every this many sweeps: the order only sets the cost of the
+/// multinomial draws, and the class weights drift slowly.
+const REORDER_EVERY: usize = 8;
+
 fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-    rng.set_stream(chain);
+    let mut rng = SweepRng::from_chacha(options.seed, chain);
     let (lists, classes) = (table.lists(), options.classes.max(1));
     let cells: Vec<(u32, u64)> = table
         .patterns()
@@ -137,58 +162,56 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
     let mut state = State {
         lists,
         classes,
-        lambda: (0..classes)
-            .flat_map(|_| initial_rates.iter().copied())
+        lambda: initial_rates
+            .iter()
+            .flat_map(|&rate| std::iter::repeat_n(rate, classes))
             .collect(),
         weights,
         alpha: 0.3 / classes as f64,
     };
     let mut class_size = vec![0u64; classes];
+    // Persons of class `k` on list `j`, at `j * classes + k`.
     let mut captured = vec![0u64; classes * lists];
     let mut drawn = vec![0u64; classes];
-    let mut cell_weights = vec![0.0; classes];
-    let mut pattern_probabilities = vec![0.0; classes << lists];
-    let mut heaviest_first: Vec<usize> = (0..classes).collect();
+    let mut joint = vec![0.0; classes << lists];
+    // Each cell's classes, most probable first as of the last re-sort (the order only sets the
+    // cost of the multinomial draw, not its law); the last entry is for the unseen.
+    let mut orders: Vec<Vec<usize>> = vec![(0..classes).collect(); cells.len() + 1];
     let mut draws = Vec::with_capacity(options.samples);
     let total_sweeps = WARM_UP + options.burn_in + options.samples * options.thin.max(1);
     for sweep in 1..=total_sweeps {
         if sweep == WARM_UP + 1 {
             state.order_classes_by_weight();
         }
+        let reorder = sweep % REORDER_EVERY == 1;
         class_size.iter_mut().for_each(|x| *x = 0);
         captured.iter_mut().for_each(|x| *x = 0);
-        heaviest_first.sort_unstable_by(|&a, &b| state.weights[b].total_cmp(&state.weights[a]));
-        for k in 0..classes {
-            fill_pattern_probabilities(
-                &state.lambda[k * lists..(k + 1) * lists],
-                &mut pattern_probabilities[k << lists..(k + 1) << lists],
-            );
-        }
+        state.fill_joint(&mut joint);
         // Classes of the observed persons, pattern by pattern.
-        for &(mask, count) in &cells {
-            for (k, w) in cell_weights.iter_mut().enumerate() {
-                *w = state.weights[k] * pattern_probabilities[(k << lists) + mask as usize];
+        for (&(mask, count), order) in cells.iter().zip(&mut orders) {
+            let cell_weights = &joint[mask as usize * classes..(mask as usize + 1) * classes];
+            if reorder {
+                sort_heaviest_first(order, cell_weights);
             }
-            multinomial_ordered(&mut rng, count, &cell_weights, &heaviest_first, &mut drawn);
-            for k in (0..classes).filter(|&k| drawn[k] > 0) {
-                class_size[k] += drawn[k];
-                for j in 0..lists {
-                    if mask >> j & 1 == 1 {
-                        captured[k * lists + j] += drawn[k];
-                    }
-                }
+            multinomial_ordered(&mut rng, count, cell_weights, order, &mut drawn);
+            class_size.iter_mut().zip(&drawn).for_each(|(s, d)| *s += d);
+            for j in (0..lists).filter(|j| mask >> j & 1 == 1) {
+                captured[j * classes..(j + 1) * classes]
+                    .iter_mut()
+                    .zip(&drawn)
+                    .for_each(|(c, d)| *c += d);
             }
         }
         // The unseen: how many (negative binomial under p(N) ~ 1/N), then their classes.
-        for (k, w) in cell_weights.iter_mut().enumerate() {
-            *w = state.weights[k] * pattern_probabilities[k << lists];
-        }
+        let cell_weights = &joint[..classes];
         let missed: f64 = cell_weights.iter().sum::<f64>().min(1.0 - 1e-12);
         let unseen = draw_negative_binomial(&mut rng, observed, missed);
-        multinomial_ordered(&mut rng, unseen, &cell_weights, &heaviest_first, &mut drawn);
-        for k in 0..classes {
-            class_size[k] += drawn[k];
+        let order = orders.last_mut().expect("the unseen have an order");
+        if reorder {
+            sort_heaviest_first(order, cell_weights);
         }
+        multinomial_ordered(&mut rng, unseen, cell_weights, order, &mut drawn);
+        class_size.iter_mut().zip(&drawn).for_each(|(s, d)| *s += d);
         update_parameters(
             &mut rng,
             &mut state,
@@ -205,14 +228,13 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
     draws
 }
 
-/// The probability of every capture pattern for one class, built up one list at a time.
-fn fill_pattern_probabilities(lambda: &[f64], out: &mut [f64]) {
-    out[0] = 1.0;
-    for (j, &l) in lambda.iter().enumerate() {
-        let width = 1 << j;
-        for mask in 0..width {
-            out[mask | width] = out[mask] * l;
-            out[mask] *= 1.0 - l;
+/// Insertion sort by descending weight: a handful of comparisons when the order is nearly right.
+fn sort_heaviest_first(order: &mut [usize], weights: &[f64]) {
+    for i in 1..order.len() {
+        let mut j = i;
+        while j > 0 && weights[order[j - 1]] < weights[order[j]] {
+            order.swap(j - 1, j);
+            j -= 1;
         }
     }
 }
@@ -220,23 +242,12 @@ fn fill_pattern_probabilities(lambda: &[f64], out: &mut [f64]) {
 /// Failures before the `successes`-th success when each trial fails with probability `missed`,
 /// as a gamma-Poisson mixture.
 fn draw_negative_binomial<R: Rng>(rng: &mut R, successes: u64, missed: f64) -> u64 {
-    let rate = Gamma::new(successes as f64, missed / (1.0 - missed)).map_or(0.0, |g| g.sample(rng));
-    if rate <= 0.0 {
+    let rate = gamma(rng, successes as f64) * missed / (1.0 - missed);
+    if !(rate > 0.0) {
         0
     } else {
         Poisson::new(rate).map_or(0, |p| p.sample(rng) as u64)
     }
-}
-
-fn draw_beta<R: Rng>(rng: &mut R, a: f64, b: f64) -> f64 {
-    // Beta(1, 1) and Beta(1, b) have closed-form inverses: the common case of an empty class.
-    if a == 1.0 {
-        let u: f64 = rng.random();
-        return if b == 1.0 { u } else { 1.0 - u.powf(1.0 / b) };
-    }
-    let x = Gamma::new(a, 1.0).map_or(0.0, |g| g.sample(rng));
-    let y = Gamma::new(b, 1.0).map_or(0.0, |g| g.sample(rng));
-    if x + y > 0.0 { x / (x + y) } else { 0.5 }
 }
 
 fn update_parameters<R: Rng>(
@@ -248,23 +259,24 @@ fn update_parameters<R: Rng>(
     update_alpha: bool,
 ) {
     let (lists, classes) = (state.lists, state.classes);
-    for k in 0..classes {
-        for j in 0..lists {
-            let hits = captured[k * lists + j] as f64;
-            state.lambda[k * lists + j] =
-                draw_beta(rng, 1.0 + hits, 1.0 + class_size[k] as f64 - hits)
+    for j in 0..lists {
+        for k in 0..classes {
+            let hits = captured[j * classes + k] as f64;
+            state.lambda[j * classes + k] =
+                beta(rng, 1.0 + hits, 1.0 + class_size[k] as f64 - hits)
                     .clamp(1e-12, 1.0 - 1e-12);
         }
     }
     let mut remaining: u64 = class_size.iter().sum();
     let mut stick = 1.0;
-    let mut log_rest = 0.0;
+    // The product of the sticks' remainders, for alpha's update (one logarithm, not one per class).
+    let mut rest = 1.0;
     for k in 0..classes {
         remaining -= class_size[k];
         let v = if k + 1 == classes {
             1.0
         } else {
-            draw_beta(
+            beta(
                 rng,
                 1.0 + class_size[k] as f64,
                 state.alpha + remaining as f64,
@@ -274,17 +286,15 @@ fn update_parameters<R: Rng>(
         state.weights[k] = stick * v;
         stick *= 1.0 - v;
         if k + 1 < classes {
-            log_rest += (1.0 - v).ln();
+            rest *= 1.0 - v;
         }
     }
     if !update_alpha {
         return;
     }
     let shape = options.a_alpha + classes as f64 - 1.0;
-    let rate = options.b_alpha - log_rest;
-    state.alpha = Gamma::new(shape, 1.0 / rate)
-        .map_or(state.alpha, |g| g.sample(rng))
-        .max(1e-10);
+    let rate = options.b_alpha - f64::ln(rest);
+    state.alpha = (gamma(rng, shape) / rate).max(1e-10);
 }
 
 pub fn estimate(table: &OverlapTable, options: &LcmcrOptions) -> Estimate {

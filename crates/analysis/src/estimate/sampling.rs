@@ -1,11 +1,60 @@
-//! Random draws the resampling and Gibbs code share: multinomial counts by sequential binomials.
+//! Random draws the resampling and Gibbs code share: multinomial counts by sequential binomials,
+//! binomials by inversion or transformed rejection.
 
 use rand::Rng;
-use rand_distr::{Binomial, Distribution};
+use rand_distr::StandardNormal;
+
+/// Xoshiro256++ (Blackman and Vigna 2018): the Gibbs sampler's stream. It draws a few hundred
+/// numbers per sweep, and this generator costs a fraction of ChaCha's per number; its state is
+/// seeded from a ChaCha stream, so a seed still names one chain, on every platform and version.
+#[derive(Debug, Clone)]
+pub struct SweepRng([u64; 4]);
+
+impl SweepRng {
+    pub fn from_chacha(seed: u64, stream: u64) -> Self {
+        use rand::{RngCore, SeedableRng};
+        let mut chacha = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        chacha.set_stream(stream);
+        let mut state = [0u64; 4];
+        while state == [0; 4] {
+            state = std::array::from_fn(|_| chacha.next_u64());
+        }
+        SweepRng(state)
+    }
+}
+
+impl rand::RngCore for SweepRng {
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        let s = &mut self.0;
+        let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        result
+    }
+
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        rand::rand_core::impls::fill_bytes_via_next(self, dst)
+    }
+}
+
+/// Below this many items left, the rest are placed one at a time (a uniform draw and a short scan
+/// each), which costs less than one binomial draw per remaining category.
+const ONE_AT_A_TIME_BELOW: u64 = 16;
 
 /// Splits `count` items among categories with the given (unnormalised, non-negative) weights,
 /// visiting the categories in the given order (the draw is exact in any order; heaviest first
-/// lets the remaining count reach zero after a few binomial draws).
+/// lets the remaining count fall fast): a binomial draw per category while many items remain,
+/// then the last few items one at a time among the categories not yet visited.
 pub fn multinomial_ordered<R: Rng + ?Sized>(
     rng: &mut R,
     count: u64,
@@ -16,19 +65,42 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
     out.iter_mut().for_each(|o| *o = 0);
     let mut remaining = count;
     let mut mass: f64 = weights.iter().sum();
-    for (rank, &k) in order.iter().enumerate() {
-        if remaining == 0 {
-            break;
-        }
+    let mut rank = 0;
+    while remaining >= ONE_AT_A_TIME_BELOW {
+        let k = order[rank];
         let w = weights[k];
         if rank + 1 == order.len() || w >= mass {
             out[k] = remaining;
-            break;
+            return;
         }
         let drawn = binomial(rng, remaining, w / mass);
         out[k] = drawn;
         remaining -= drawn;
         mass -= w;
+        rank += 1;
+    }
+    if remaining == 0 {
+        return;
+    }
+    let rest = &order[rank..];
+    // Summed afresh: the running difference above may have drifted by rounding.
+    let mass: f64 = rest.iter().map(|&k| weights[k]).sum();
+    let Some(&last_weighted) = rest.iter().rev().find(|&&k| weights[k] > 0.0) else {
+        out[rest[0]] = remaining;
+        return;
+    };
+    for _ in 0..remaining {
+        let mut u = rng.random::<f64>() * mass;
+        let mut chosen = last_weighted;
+        for &k in rest {
+            let w = weights[k];
+            if u < w {
+                chosen = k;
+                break;
+            }
+            u -= w;
+        }
+        out[chosen] += 1;
     }
 }
 
@@ -38,8 +110,8 @@ pub fn multinomial<R: Rng + ?Sized>(rng: &mut R, count: u64, weights: &[f64], ou
     multinomial_ordered(rng, count, weights, &order, out);
 }
 
-/// A binomial draw: inversion when the smaller tail's mean is below 10 (cheap, no set-up), the
-/// BTPE algorithm of `rand_distr` otherwise.
+/// A binomial draw: inversion when the smaller tail's mean is below 10 (cheap, no set-up),
+/// Hörmann's transformed rejection ([`btrs`]) otherwise.
 pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     if !(p > 0.0) {
         return 0;
@@ -48,7 +120,8 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
         return n;
     }
     let (q, flipped) = if p > 0.5 { (1.0 - p, true) } else { (p, false) };
-    let x = if (n as f64) * q < 10.0 {
+    // Through i64: the u64 conversion costs several instructions on x86-64.
+    let x = if (n as i64 as f64) * q < 10.0 {
         let odds = q / (1.0 - q);
         let a = (n + 1) as f64 * odds;
         let mut r = if n < 1 << 30 {
@@ -65,15 +138,267 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
         }
         x
     } else {
-        Binomial::new(n, q).map_or(0, |b| b.sample(rng))
+        btrs(rng, n as i64 as f64, q) as u64
     };
     if flipped { n - x } else { x }
+}
+
+/// Binomial(n, p) for `p <= 0.5` and `n p >= 10` by transformed rejection with squeeze (BTRS,
+/// Hörmann 1993, "The generation of binomial random variates", J. Stat. Comput. Simul. 46): about
+/// two uniforms per draw and no set-up tables. Most draws are accepted inside the squeeze box;
+/// the others compare with the exact probability ratio to the mode, by a product of at most 15
+/// factors near the mode and by Stirling's series (tabulated below 10) further out.
+fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> f64 {
+    let spq = (n * p * (1.0 - p)).sqrt();
+    let b = 1.15 + 2.53 * spq;
+    let a = -0.0873 + 0.0248 * b + 0.01 * p;
+    let c = n * p + 0.5;
+    let v_r = 0.92 - 4.2 / b;
+    let odds = p / (1.0 - p);
+    let alpha = (2.83 + 5.1 / b) * spq;
+    // Truncation is the floor here: the operand is not negative.
+    let mode = (((n + 1.0) * p) as i64) as f64;
+    loop {
+        let u = rng.random::<f64>() - 0.5;
+        let v: f64 = rng.random();
+        let us = 0.5 - u.abs();
+        let x = (2.0 * a / us + b) * u + c;
+        // `x` is finite and `k = floor(x)` lies in 0..=n, or the point is rejected.
+        if !(x >= 0.0 && x < n + 1.0) {
+            continue;
+        }
+        let k = (x as i64) as f64;
+        if us >= 0.07 && v <= v_r {
+            return k;
+        }
+        let v = v * alpha / (a / (us * us) + b);
+        if (k - mode).abs() <= 15.0 {
+            // f(i) / f(i - 1) = (n - i + 1) p / (i q) = ((n + 1) / i - 1) odds.
+            let (mut hat, mut ratio) = (v, 1.0);
+            let factor = |i: f64| ((n + 1.0) / i - 1.0) * odds;
+            if k > mode {
+                let mut i = mode + 1.0;
+                while i <= k {
+                    ratio *= factor(i);
+                    i += 1.0;
+                }
+            } else {
+                let mut i = k + 1.0;
+                while i <= mode {
+                    hat *= factor(i);
+                    i += 1.0;
+                }
+            }
+            if hat <= ratio {
+                return k;
+            }
+            continue;
+        }
+        if v.ln() <= log_ratio_to_mode(n, mode, odds, k) {
+            return k;
+        }
+    }
+}
+
+/// `ln f(k) / f(mode)` for Binomial(n, p) with `odds = p / (1 - p)`, by Stirling's series: the
+/// rare far-tail test of [`btrs`], kept out of line so that its logarithms are not computed ahead
+/// for every draw.
+#[cold]
+#[inline(never)]
+fn log_ratio_to_mode(n: f64, mode: f64, odds: f64, k: f64) -> f64 {
+    (mode + 0.5) * ((mode + 1.0) / (odds * (n - mode + 1.0))).ln()
+        + (n + 1.0) * ((n - mode + 1.0) / (n - k + 1.0)).ln()
+        + (k + 0.5) * (odds * (n - k + 1.0) / (k + 1.0)).ln()
+        + stirling_tail(mode)
+        + stirling_tail(n - mode)
+        - stirling_tail(k)
+        - stirling_tail(n - k)
+}
+
+/// A Beta(a, b) draw: closed forms when `a` is 1 (an empty latent class), Cheng's algorithm BB
+/// (1978, as in R's `rbeta`) when both exceed 1, a ratio of gamma draws otherwise.
+pub fn beta<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
+    if a == 1.0 {
+        let u: f64 = rng.random();
+        return if b == 1.0 { u } else { 1.0 - u.powf(1.0 / b) };
+    }
+    if a > 1.0 && b > 1.0 {
+        return cheng_bb(rng, a, b);
+    }
+    let x = gamma(rng, a);
+    let y = gamma(rng, b);
+    if x + y > 0.0 { x / (x + y) } else { 0.5 }
+}
+
+/// Cheng's BB rejection sampler for Beta(a, b) with both parameters above 1: two uniforms, a
+/// logarithm and an exponential per try, and nearly every try accepted by the first squeeze.
+fn cheng_bb<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
+    const LN_4: f64 = 1.386_294_361_119_890_6;
+    const ONE_PLUS_LN_5: f64 = 2.609_437_912_434_100_4;
+    let (small, large) = if a <= b { (a, b) } else { (b, a) };
+    let sum = small + large;
+    let spread = ((sum - 2.0) / (2.0 * small * large - sum)).sqrt();
+    let shift = small + 1.0 / spread;
+    let w = loop {
+        let u1: f64 = rng.random();
+        let u2: f64 = rng.random();
+        if !(u1 > 0.0) {
+            continue;
+        }
+        let v = spread * (u1 / (1.0 - u1)).ln();
+        let w = (small * v.exp()).min(f64::MAX);
+        let z = u1 * u1 * u2;
+        let r = shift * v - LN_4;
+        let s = small + r - w;
+        if s + ONE_PLUS_LN_5 >= 5.0 * z {
+            break w;
+        }
+        let t = z.ln();
+        if s > t || r + sum * (sum / (large + w)).ln() >= t {
+            break w;
+        }
+    };
+    if a <= b { w / (large + w) } else { large / (large + w) }
+}
+
+/// A Gamma(shape, 1) draw by Marsaglia and Tsang's squeeze (2000), boosted by `U^(1/shape)` below
+/// shape 1: no set-up object, which matters when every draw has a new shape.
+pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
+    if !(shape > 0.0) {
+        return 0.0;
+    }
+    if shape < 1.0 {
+        let boost = rng.random::<f64>().powf(1.0 / shape);
+        return gamma(rng, shape + 1.0) * boost;
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    loop {
+        let x: f64 = rng.sample(StandardNormal);
+        let cube_root = 1.0 + c * x;
+        if cube_root <= 0.0 {
+            continue;
+        }
+        let v = cube_root * cube_root * cube_root;
+        let u: f64 = rng.random();
+        let x_squared = x * x;
+        if u < 1.0 - 0.0331 * x_squared * x_squared
+            || u.ln() < 0.5 * x_squared + d * (1.0 - v + v.ln())
+        {
+            return d * v;
+        }
+    }
+}
+
+/// `ln k! - [(k + 1/2) ln(k + 1) - (k + 1) + ln(2 pi)/2]`: the remainder of Stirling's formula for
+/// `ln k!`, tabulated below 10 and from its asymptotic series above.
+fn stirling_tail(k: f64) -> f64 {
+    const SMALL: [f64; 10] = [
+        0.081_061_466_795_327_2,
+        0.041_340_695_955_409_2,
+        0.027_677_925_684_998_3,
+        0.020_790_672_103_765_09,
+        0.016_644_691_189_821_1,
+        0.013_876_128_823_070_7,
+        0.011_896_709_945_891_7,
+        0.010_411_265_261_972_0,
+        0.009_255_462_182_712_73,
+        0.008_330_563_433_362_87,
+    ];
+    if k <= 9.0 {
+        return SMALL[k as usize];
+    }
+    let next_squared = (k + 1.0) * (k + 1.0);
+    (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / 1260.0 / next_squared) / next_squared) / (k + 1.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    use statrs::function::factorial::ln_binomial;
+
+    /// Pearson's statistic of `counts` against `expected` (same length), cells pooled from the
+    /// left until each expects at least 5, and the chi-square quantile it must stay below.
+    fn pearson(counts: &[u64], expected: &[f64]) -> (f64, f64) {
+        let (mut statistic, mut cells) = (0.0, 0);
+        let (mut observed_run, mut expected_run) = (0.0, 0.0);
+        for (&o, &e) in counts.iter().zip(expected) {
+            observed_run += o as f64;
+            expected_run += e;
+            if expected_run >= 5.0 {
+                statistic += (observed_run - expected_run).powi(2) / expected_run;
+                cells += 1;
+                (observed_run, expected_run) = (0.0, 0.0);
+            }
+        }
+        statistic += (observed_run - expected_run).powi(2) / expected_run.max(1e-9);
+        let bound = ChiSquared::new(cells.max(2) as f64 - 1.0)
+            .unwrap()
+            .inverse_cdf(0.9999);
+        (statistic, bound)
+    }
+
+    #[test]
+    fn binomial_draws_follow_the_exact_distribution_on_both_paths() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        // Inversion (n p < 10), rejection (n p >= 10), and both mirrored with p > 1/2.
+        for (n, p) in [(40, 0.1), (300, 0.02), (60, 0.5), (1000, 0.3), (20_000, 0.004), (500, 0.93)] {
+            let draws = 100_000;
+            let mut counts = vec![0u64; n as usize + 1];
+            for _ in 0..draws {
+                counts[binomial(&mut rng, n, p) as usize] += 1;
+            }
+            let expected: Vec<f64> = (0..=n)
+                .map(|k| {
+                    draws as f64
+                        * (ln_binomial(n, k) + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln())
+                            .exp()
+                })
+                .collect();
+            let (statistic, bound) = pearson(&counts, &expected);
+            assert!(statistic < bound, "n {n}, p {p}: chi-square {statistic:.1} >= {bound:.1}");
+        }
+        assert_eq!(binomial(&mut rng, 7, 0.0), 0);
+        assert_eq!(binomial(&mut rng, 7, 1.0), 7);
+    }
+
+    /// Kolmogorov-Smirnov distance between sorted draws and a distribution function.
+    fn ks_distance(mut draws: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
+        draws.sort_by(f64::total_cmp);
+        let n = draws.len() as f64;
+        draws
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let f = cdf(x);
+                (f - i as f64 / n).abs().max((f - (i + 1) as f64 / n).abs())
+            })
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn beta_and_gamma_draws_follow_their_distributions() {
+        use statrs::distribution::{Beta, Gamma};
+        let mut rng = SweepRng::from_chacha(5, 0);
+        let draws = 20_000;
+        // 1.95 / sqrt(n) is the 0.1% critical value of the Kolmogorov-Smirnov distance.
+        let bound = 1.95 / (draws as f64).sqrt();
+        // Cheng's BB (both ways round), the closed forms, and the gamma ratio.
+        for (a, b) in [(2.0, 3.0), (40.0, 7.5), (1200.0, 300.0), (1.0, 1.0), (1.0, 4.5), (0.6, 2.0)] {
+            let sample: Vec<f64> = (0..draws).map(|_| beta(&mut rng, a, b)).collect();
+            let law = Beta::new(a, b).unwrap();
+            let distance = ks_distance(sample, |x| law.cdf(x));
+            assert!(distance < bound, "Beta({a}, {b}): KS {distance:.4} >= {bound:.4}");
+        }
+        for shape in [0.3, 1.0, 2.5, 600.0] {
+            let sample: Vec<f64> = (0..draws).map(|_| gamma(&mut rng, shape)).collect();
+            let law = Gamma::new(shape, 1.0).unwrap();
+            let distance = ks_distance(sample, |x| law.cdf(x));
+            assert!(distance < bound, "Gamma({shape}): KS {distance:.4} >= {bound:.4}");
+        }
+    }
 
     #[test]
     fn draws_sum_to_the_count_and_follow_the_weights() {
@@ -92,5 +417,40 @@ mod tests {
         );
         multinomial(&mut rng, 5, &[0.0, 1.0], &mut out[..2]);
         assert_eq!(&out[..2], &[0, 5]);
+        multinomial(&mut rng, 5, &[0.0, 0.0], &mut out[..2]);
+        assert_eq!(out[..2].iter().sum::<u64>(), 5);
+    }
+
+    #[test]
+    fn items_placed_one_at_a_time_follow_the_weights_in_any_order() {
+        // 20 items: the first visited category by a binomial, the last few one at a time.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let weights = [0.5, 3.0, 0.0, 1.5, 5.0];
+        let order = [4, 1, 3, 0, 2];
+        let (count, rounds) = (20u64, 20_000);
+        let mut out = [0u64; 5];
+        let mut first_category = vec![0u64; count as usize + 1];
+        let mut totals = [0u64; 5];
+        for _ in 0..rounds {
+            multinomial_ordered(&mut rng, count, &weights, &order, &mut out);
+            assert_eq!(out.iter().sum::<u64>(), count);
+            assert_eq!(out[2], 0, "a weightless category got items");
+            first_category[out[0] as usize] += 1;
+            totals.iter_mut().zip(&out).for_each(|(t, o)| *t += o);
+        }
+        // The lightest category's count is Binomial(20, 0.05) whatever the path.
+        let expected: Vec<f64> = (0..=count)
+            .map(|k| {
+                rounds as f64
+                    * (ln_binomial(count, k) + k as f64 * 0.05f64.ln() + (count - k) as f64 * 0.95f64.ln()).exp()
+            })
+            .collect();
+        let (statistic, bound) = pearson(&first_category, &expected);
+        assert!(statistic < bound, "chi-square {statistic:.1} >= {bound:.1}");
+        let all = (count * rounds) as f64;
+        for (k, w) in weights.iter().enumerate() {
+            let share = totals[k] as f64 / all;
+            assert!((share - w / 10.0).abs() < 0.005, "category {k}: {share}");
+        }
     }
 }
