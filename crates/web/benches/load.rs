@@ -88,6 +88,15 @@ fn build_register(dir: &std::path::Path, persons: usize, lists: usize) -> (Vec<S
     (queries, record_count, person_count)
 }
 
+/// CPU seconds (user + system) used so far by `/proc/<what>/stat`'s process or thread.
+fn cpu_seconds(what: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{what}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn get(stream: &mut TcpStream, path: &str, cookie: &str, buffer: &mut Vec<u8>) -> std::io::Result<u16> {
     let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n");
     stream.write_all(request.as_bytes())?;
@@ -150,6 +159,7 @@ fn main() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let per_client = requests.div_ceil(clients);
     let started = Instant::now();
+    let cpu_before = cpu_seconds("self");
     let tasks: Vec<_> = (0..clients)
         .map(|c| {
             let (paths, cookie) = (paths.clone(), cookie.clone());
@@ -175,17 +185,19 @@ fn main() {
                         }
                     }
                 }
-                (latencies, errors)
+                (latencies, errors, cpu_seconds("thread-self"))
             })
         })
         .collect();
-    let (mut latencies, mut errors) = (Vec::new(), 0);
+    let (mut latencies, mut errors, mut client_cpu) = (Vec::new(), 0, 0.0);
     for task in tasks {
-        let (l, e) = task.join().unwrap();
+        let (l, e, cpu) = task.join().unwrap();
         latencies.extend(l);
         errors += e;
+        client_cpu += cpu;
     }
     let wall = started.elapsed();
+    let server_cpu = cpu_seconds("self") - cpu_before - client_cpu;
     let mut sorted = latencies;
     sorted.sort();
     let pct = |p: f64| sorted.get(((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1)).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
@@ -201,6 +213,13 @@ fn main() {
         sorted.len() as f64 / wall.as_secs_f64()
     );
     println!("latency ms: p50 {:.2}, p90 {:.2}, p99 {:.2}, max {:.2}", pct(0.5), pct(0.9), pct(0.99), pct(1.0));
+    let per_request = |cpu: f64| cpu * 1000.0 / sorted.len().max(1) as f64;
+    println!(
+        "CPU: server {server_cpu:.1} s ({:.2} ms per request), clients {client_cpu:.1} s ({:.2} ms per request), over {:.1} s of wall time",
+        per_request(server_cpu),
+        per_request(client_cpu),
+        wall.as_secs_f64()
+    );
 }
 
 fn web_url(text: &str) -> String {

@@ -1,5 +1,7 @@
 //! Connections to the register for the web app: a small pool of readers and one writer, so
 //! page loads never wait on a review decision being written (SQLite WAL lets them run together).
+//! Reads run a few at a time (about two per core): fifty clients at once then queue for a
+//! connection instead of fifty threads each warming its own page cache and thrashing the cores.
 
 use crate::WebError;
 use rusqlite::{Connection, OpenFlags};
@@ -15,8 +17,14 @@ pub struct Db {
 struct Inner {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
+    /// Permits to run a read: as many as readers may work at once.
+    reading: tokio::sync::Semaphore,
     writer: Mutex<Connection>,
 }
+
+/// The register is memory-mapped up to this size, so readers share the operating system's
+/// cached pages instead of copying each into every connection's own cache.
+const MMAP_BYTES: i64 = 1 << 34;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -33,7 +41,15 @@ impl Db {
         // A decision is acknowledged only once it is on disk: FULL makes the commit durable
         // even against an OS crash, not just against a killed server.
         writer.pragma_update(None, "synchronous", "FULL")?;
-        Ok(Db { inner: Arc::new(Inner { path: path.to_owned(), readers: Mutex::new(Vec::new()), writer: Mutex::new(writer) }) })
+        let parallel_reads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                readers: Mutex::new(Vec::new()),
+                reading: tokio::sync::Semaphore::new(parallel_reads),
+                writer: Mutex::new(writer),
+            }),
+        })
     }
 
     fn reader(&self) -> Result<Connection, WebError> {
@@ -43,6 +59,7 @@ impl Db {
         let conn = Connection::open_with_flags(&self.inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         configure(&conn)?;
         conn.pragma_update(None, "cache_size", -32_000)?;
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         // A search prepares one statement per slice of the index it reads, and filters vary.
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
@@ -53,6 +70,7 @@ impl Db {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, WebError> + Send + 'static,
     ) -> Result<T, WebError> {
+        let _permit = self.inner.reading.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.read_blocking(f)).await.map_err(|e| WebError::Internal(e.to_string()))?
     }

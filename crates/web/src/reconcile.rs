@@ -68,7 +68,7 @@ fn parse_query(key: &str, value: &Value) -> Result<Reconcile, WebError> {
     let text = text.ok_or_else(|| WebError::bad(&format!("{key}.query"), "required: the name to reconcile"))?.to_owned();
     let limit = match value.get("limit") {
         None => 5,
-        Some(l) => l.as_u64().filter(|l| (1..=search::MAX_LIMIT as u64).contains(l)).ok_or_else(|| WebError::bad(&format!("{key}.limit"), "expected 1 to 100"))? as usize,
+        Some(l) => l.as_u64().filter(|l| (1..=search::MAX_LIMIT as u64).contains(l)).ok_or_else(|| WebError::bad(&format!("{key}.limit"), format!("expected 1 to {}", search::MAX_LIMIT)))? as usize,
     };
     let mut query = Reconcile { text, limit, birth_year: None, source: None, place: None };
     for property in value.get("properties").and_then(Value::as_array).into_iter().flatten() {

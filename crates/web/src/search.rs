@@ -236,11 +236,11 @@ pub struct Query {
     pub limit: usize,
 }
 
-pub const MAX_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = WINDOW;
 
 /// The most persons a search reads and ranks; pages are slices of them, so `offset + limit`
 /// stays within it (narrow the search with filters to see others).
-pub const WINDOW: usize = 100;
+pub const WINDOW: usize = 50;
 
 /// A filtered search stops after reading this many index rows, so a rare filter on a common
 /// surname cannot make one request read the whole surname.
@@ -570,10 +570,9 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
                     if !seen_records.insert(record_id) {
                         continue;
                     }
-                    let given_key: String = r.get(4)?;
-                    let patronymic_key: String = r.get(5)?;
+                    let key_at = |i: usize| r.get_ref(i).map(|v| v.as_str().unwrap_or(""));
                     let fit_of = |part: &Option<QueryPart>, indexed: &str| part.as_ref().map(|p| p.fit(indexed)).unwrap_or(0.0);
-                    let fit = fit_of(&given, &given_key) + 0.7 * fit_of(&patronymic, &patronymic_key);
+                    let fit = fit_of(&given, key_at(4)?) + 0.7 * fit_of(&patronymic, key_at(5)?);
                     let born: (i64, i64) = (r.get(6)?, r.get(7)?);
                     let distance = match (query.near_year, born) {
                         (Some(_), (UNKNOWN_YEAR, _)) => 1.0,
@@ -613,11 +612,11 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
 /// similarity of their best record's name to the query, and cuts the requested page.
 fn rank(conn: &Connection, query: &Query, candidates: Vec<Candidate>) -> Result<Vec<PersonHit>, WebError> {
     let asked = PreparedName::new(&query.text, Part::Full);
-    let mut similarity: HashMap<String, f64> = HashMap::new();
+    let prepared = prepared_names(candidates.iter().map(|c| c.display.as_str()));
     // One entry per person, with its best record; ties broken by similarity and record id.
     let mut by_person: BTreeMap<String, (f64, f64, usize, Candidate)> = BTreeMap::new();
     for c in candidates {
-        let like = *similarity.entry(c.display.clone()).or_insert_with(|| asked.similarity(&PreparedName::new(&c.display, Part::Full)));
+        let like = prepared.get(&c.display).map_or(0.0, |name| asked.similarity(name));
         let group = c.person.clone().unwrap_or_else(|| format!("record:{}", c.record_id));
         match by_person.get_mut(&group) {
             None => {
@@ -655,6 +654,43 @@ fn rank(conn: &Connection, query: &Query, candidates: Vec<Candidate>) -> Result<
             })
         })
         .collect()
+}
+
+/// Names of records prepared for comparison, kept across searches: the records a common surname
+/// shows first are shown again and again, and preparing a name costs more than comparing it.
+static PREPARED: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Arc<PreparedName>>>> = std::sync::LazyLock::new(Default::default);
+
+/// Beyond this many names the cache starts over, so memory stays bounded.
+const PREPARED_CAPACITY: usize = 200_000;
+
+/// The prepared names of `displays`, from the cache or prepared now (outside the lock).
+fn prepared_names<'a>(displays: impl Iterator<Item = &'a str>) -> HashMap<String, Arc<PreparedName>> {
+    let mut found: HashMap<String, Arc<PreparedName>> = HashMap::new();
+    let mut missing: Vec<&str> = Vec::new();
+    {
+        let cache = PREPARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for display in displays {
+            match cache.get(display) {
+                Some(name) => {
+                    found.insert(display.to_owned(), name.clone());
+                }
+                None if !found.contains_key(display) => missing.push(display),
+                None => {}
+            }
+        }
+    }
+    missing.sort_unstable();
+    missing.dedup();
+    let fresh: Vec<(String, Arc<PreparedName>)> = missing.into_iter().map(|d| (d.to_owned(), Arc::new(PreparedName::new(d, Part::Full)))).collect();
+    if !fresh.is_empty() {
+        let mut cache = PREPARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() + fresh.len() > PREPARED_CAPACITY {
+            cache.clear();
+        }
+        cache.extend(fresh.iter().cloned());
+    }
+    found.extend(fresh);
+    found
 }
 
 /// Persons whose indexed name starts like `prefix` (for reconciliation's suggest), by name.

@@ -38,8 +38,8 @@ async fn invalid_input_gets_a_clear_4xx_json_error() {
     expect![[r#"
         /api/search -> 400 invalid q: a name to search for is required
         /api/search?q=%20 -> 400 invalid q: a name to search for is required
-        /api/search?q=Ежов&limit=0 -> 400 invalid limit: expected a number from 1 to 100, found "0"
-        /api/search?q=Ежов&limit=many -> 400 invalid limit: expected a number from 1 to 100, found "many"
+        /api/search?q=Ежов&limit=0 -> 400 invalid limit: expected a number from 1 to 50, found "0"
+        /api/search?q=Ежов&limit=many -> 400 invalid limit: expected a number from 1 to 50, found "many"
         /api/search?q=Ежов&born_from=1900&born_to=1890 -> 400 invalid born_to: 1890 is before born_from 1900
         /api/search?q=Ежов&born_from=nineteen -> 400 invalid born_from: expected a year (1 to 9999), found "nineteen"
         /api/search?q=Ежов&event=picnic -> 400 invalid event: unknown event "picnic"; expected one of arrest, trial, sentence, execution, death, burial, defection, rehabilitation, release
