@@ -196,6 +196,8 @@ async fn openapi() -> Json<Value> {
                 query("born_to", "integer", "born in or before this year"),
                 query("place", "string", "birth place or residence contains this text"),
                 query("event", "string", "has an event of this kind (arrest, sentence, execution, ...)"),
+                query("event_from", "integer", "has an event (of that kind, or any) whose date can be in or after this year"),
+                query("event_to", "integer", "has an event (of that kind, or any) whose date can be in or before this year"),
                 query("sentence", "string", "a sentence contains this text, normalised (death) or as written (ВМН)"),
                 query("cohort", "string", "persons in this cohort of the manifest, as the last build computed it"),
                 query("limit", "integer", "1 to 50, default 20"),

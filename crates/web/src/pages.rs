@@ -156,7 +156,14 @@ async fn search_page(State(state): State<AppState>, User(user): User, QueryParam
         let selected = if params.get("event").map(String::as_str) == Some(kind.as_str()) { " selected" } else { "" };
         let _ = write!(body, "<option{selected}>{}</option>", kind.as_str());
     }
-    let _ = write!(body, "</select> Sentence <input name=\"sentence\" size=\"12\" value=\"{}\" placeholder=\"death, ВМН\">", value("sentence"));
+    let _ = write!(
+        body,
+        "</select> in <input name=\"event_from\" size=\"5\" value=\"{}\"> to <input name=\"event_to\" size=\"5\" value=\"{}\"> \
+         Sentence <input name=\"sentence\" size=\"12\" value=\"{}\" placeholder=\"death, ВМН\">",
+        value("event_from"),
+        value("event_to"),
+        value("sentence")
+    );
     if !state.cohorts.is_empty() {
         body.push_str(" Cohort <select name=\"cohort\"><option value=\"\">any</option>");
         for name in state.cohorts.iter() {

@@ -224,6 +224,9 @@ pub struct Query {
     pub born_to: Option<i64>,
     pub place: Option<String>,
     pub event: Option<String>,
+    /// An event (of kind `event`, or any) whose date can fall in these years.
+    pub event_from: Option<i64>,
+    pub event_to: Option<i64>,
     /// Text the record's sentence contains (normalised or as written), lower-cased.
     pub sentence: Option<String>,
     /// A cohort of the manifest; `persons_in` holds its persons once the caller has read them.
@@ -260,9 +263,12 @@ impl Query {
                 .transpose()
         };
         let (born_from, born_to) = (year("born_from")?, year("born_to")?);
-        if let (Some(from), Some(to)) = (born_from, born_to) {
-            if from > to {
-                return Err(WebError::bad("born_to", format!("{to} is before born_from {from}")));
+        let (event_from, event_to) = (year("event_from")?, year("event_to")?);
+        for (from, to, name) in [(born_from, born_to, "born"), (event_from, event_to, "event")] {
+            if let (Some(from), Some(to)) = (from, to) {
+                if from > to {
+                    return Err(WebError::bad(&format!("{name}_to"), format!("{to} is before {name}_from {from}")));
+                }
             }
         }
         let limit = match get("limit") {
@@ -301,6 +307,8 @@ impl Query {
             born_to,
             place: get("place").map(str::to_lowercase),
             event,
+            event_from,
+            event_to,
             sentence: get("sentence").map(str::to_lowercase),
             cohort,
             persons_in: None,
@@ -498,6 +506,16 @@ fn filters(query: &Query, sensitivity: &Sensitivity, sees_sensitive: bool) -> (S
         sql.push_str(" AND instr(s.events, ?) > 0");
         args.push(format!(" {event} ").into());
         joins_records = true;
+    }
+    if query.event_from.is_some() || query.event_to.is_some() {
+        // The register's date columns are ISO days, so text order is date order.
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM assertions a WHERE a.record_id = n.record_id AND a.event_kind = coalesce(?, a.event_kind)
+              AND a.date_latest >= ? AND a.date_earliest <= ?)",
+        );
+        args.push(query.event.clone().into());
+        args.push(format!("{:04}-01-01", query.event_from.unwrap_or(1)).into());
+        args.push(format!("{:04}-12-31", query.event_to.unwrap_or(9999)).into());
     }
     if let Some(sentence) = &query.sentence {
         sql.push_str(" AND instr(s.sentence, ?) > 0");

@@ -27,6 +27,8 @@ async fn invalid_input_gets_a_clear_4xx_json_error() {
         "/api/search?q=Ежов&born_from=1900&born_to=1890",
         "/api/search?q=Ежов&born_from=nineteen",
         "/api/search?q=Ежов&event=picnic",
+        "/api/search?q=Ежов&event_from=1938&event_to=1937",
+        "/api/search?q=Ежов&offset=45&limit=20",
         "/api/records/abc",
         "/api/records/999999",
         "/api/persons/..%2F..%2Fetc",
@@ -43,6 +45,8 @@ async fn invalid_input_gets_a_clear_4xx_json_error() {
         /api/search?q=Ежов&born_from=1900&born_to=1890 -> 400 invalid born_to: 1890 is before born_from 1900
         /api/search?q=Ежов&born_from=nineteen -> 400 invalid born_from: expected a year (1 to 9999), found "nineteen"
         /api/search?q=Ежов&event=picnic -> 400 invalid event: unknown event "picnic"; expected one of arrest, trial, sentence, execution, death, burial, defection, rehabilitation, release
+        /api/search?q=Ежов&event_from=1938&event_to=1937 -> 400 invalid event_to: 1937 is before event_from 1938
+        /api/search?q=Ежов&offset=45&limit=20 -> 400 invalid offset: expected a number from 0 to 30, found "45"; narrow the search with filters to see further
         /api/records/abc -> 400 invalid id: a record id is a whole number, found "abc"
         /api/records/999999 -> 404 not_found -: record 999999 not found
         /api/persons/..%2F..%2Fetc -> 400 invalid id: a person id is letters, digits, '-' or '_' (at most 64)

@@ -44,6 +44,13 @@ async fn filters_narrow_by_source_birth_year_place_and_event() {
     assert_eq!(count(&latin_source), 1);
     let arrested = client.get(&project, "/api/search?q=Ezhov&event=arrest").await.json();
     assert_eq!(arrested["results"][0]["source"], "memorial", "{arrested}");
+    // Arrested in 1938: of the two Петры Ивановы, the one the book of memory dates 1938.
+    let arrested_1938 = client.get(&project, "/api/search?q=Ivanov&event=arrest&event_from=1938&event_to=1938").await.json();
+    assert_eq!(count(&arrested_1938), 1, "{arrested_1938}");
+    assert!(arrested_1938["results"][0]["name"].as_str().unwrap().contains("Сергеевич"), "{arrested_1938}");
+    let any_event_1937 = client.get(&project, "/api/search?q=Иванов&event_from=1937&event_to=1937").await.json();
+    assert_eq!(count(&any_event_1937), 1, "{any_event_1937}");
+    assert!(any_event_1937["results"][0]["name"].as_str().unwrap().contains("Семёнович"), "{any_event_1937}");
     let by_place = client.get(&project, "/api/search?q=Bukharin&place=moscow").await.json();
     assert_eq!(count(&by_place), 1, "{by_place}");
     assert_eq!(by_place["results"][0]["source"], "defectors");
