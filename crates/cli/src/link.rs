@@ -41,14 +41,8 @@ fn load_spec(path: Option<&Path>, records: &[model::StandardRecord], threshold: 
 
 /// A spec with the fields and blocking rules it leaves out inferred from the records, and the
 /// threshold (overridden by `threshold` when given) checked.
-pub fn complete_spec(mut spec: LinkSpec, records: &[model::StandardRecord], threshold: Option<f64>) -> Result<LinkSpec> {
-    let inferred = LinkSpec::infer(records);
-    if spec.fields.is_empty() {
-        spec.fields = inferred.fields;
-    }
-    if spec.blocking.is_empty() {
-        spec.blocking = inferred.blocking;
-    }
+pub fn complete_spec(spec: LinkSpec, records: &[model::StandardRecord], threshold: Option<f64>) -> Result<LinkSpec> {
+    let mut spec = spec.completed_for(records);
     if let Some(t) = threshold {
         spec.threshold = t;
     }

@@ -12,7 +12,7 @@ fn main() {
     let previous = BTreeMap::new();
     let names_crate = std::env::args().any(|a| a == "names");
     let matcher: &dyn link::NameMatcher = if names_crate { &link::namekey::NamesCrateMatcher } else { &FoldingMatcher };
-    let inputs = LinkInputs { spec: &spec, matcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.5 };
+    let inputs = LinkInputs { spec: &spec, matcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.001 };
     let t = std::time::Instant::now();
     let outcome = link::link(&reg.records, &inputs).expect("link");
     eprintln!("linked {} records in {:.2?}", reg.records.len(), t.elapsed());
@@ -26,6 +26,10 @@ fn main() {
     let person_of: Vec<u32> = reg.truth.iter().map(|(_, p)| { let n = person_index.len() as u32; *person_index.entry(p.as_str()).or_insert(n) }).collect();
     let (covered, total) = blocking_recall(&linker, &person_of);
     println!("blocking recall {covered}/{total} = {:.4}, candidates {}", covered as f64 / total as f64, outcome.candidate_pairs);
+    for r in &outcome.blocking {
+        println!("  rule {:60} blocks {:7} largest {:5} pairs {:9} oversized {:5} not compared {}", r.rule, r.blocks, r.largest_block, r.pairs, r.oversized_blocks, r.pairs_not_compared);
+    }
+    println!("clustering {:?}", outcome.clustering);
     let mut by_person: HashMap<u32, Vec<usize>> = HashMap::new();
     for (i, &p) in person_of.iter().enumerate() {
         by_person.entry(p).or_default().push(i);
@@ -33,6 +37,8 @@ fn main() {
     let mut persons: Vec<&Vec<usize>> = by_person.values().collect();
     persons.sort();
     let (mut uncovered, mut low, mut split) = (0, 0, 0);
+    let mut uncovered_linkable = 0;
+    let mut low_weights: BTreeMap<i64, usize> = BTreeMap::new();
     let mut shown = 0;
     for records in persons {
         for (x, &i) in records.iter().enumerate() {
@@ -42,8 +48,16 @@ fn main() {
                 }
                 let e = linker.explain(&reg.records[i].id, &reg.records[j].id).unwrap();
                 let covered = linker.blocker.covers(i, j);
-                if !covered { uncovered += 1 } else if e.match_probability < spec.threshold { low += 1 } else { split += 1 }
-                if shown < 14 && (shown % 2 == 0 || !covered) {
+                if !covered {
+                    uncovered += 1;
+                    uncovered_linkable += (e.match_probability >= spec.threshold) as usize;
+                } else if e.match_probability < spec.threshold {
+                    low += 1;
+                    *low_weights.entry((e.match_weight / 2.0).floor() as i64 * 2).or_insert(0) += 1;
+                } else {
+                    split += 1
+                }
+                if shown < 400 && shown % 20 == 0 && covered && e.match_weight > -4.0 && e.match_probability < spec.threshold {
                     println!("MISSED covered={} p={:.3} w={:.1}", covered, e.match_probability, e.match_weight);
                     for f in &e.fields {
                         println!("   {:12} {:?} | {:?}  {} {:.1}{}", f.column, f.value_l, f.value_r, f.level, f.weight, if f.tf_adjustment != 0.0 { format!(" tf {:.1}", f.tf_adjustment) } else { String::new() });
@@ -54,6 +68,17 @@ fn main() {
         }
     }
     println!("missed pairs: uncovered {uncovered}, scored below threshold {low}, split by clustering {split}");
+    println!("uncovered pairs that would score above the threshold: {uncovered_linkable}");
+    println!("weights of pairs scored below threshold (2-bit bins): {low_weights:?}");
+    // Calibration: per 2-bit weight bin, the candidate pairs and how many are true.
+    let mut bins: BTreeMap<(bool, i64), (usize, usize)> = BTreeMap::new();
+    for p in &outcome.pairs {
+        let same_list = reg.records[p.left as usize].source == reg.records[p.right as usize].source;
+        let bin = bins.entry((same_list, (p.match_weight / 2.0).floor() as i64 * 2)).or_insert((0, 0));
+        bin.0 += 1;
+        bin.1 += (person_of[p.left as usize] == person_of[p.right as usize]) as usize;
+    }
+    println!("lambda {:.3e}; pairs by (same list, weight bin): (pairs, true): {bins:?}", outcome.model.lambda);
     let m = &outcome.model;
     for f in &m.fields {
         println!("{} {}", f.column, f.levels.iter().skip(1).map(|l| format!("{}:{:.3}/{:.4}", &l.label.chars().take(10).collect::<String>(), l.m, l.u)).collect::<Vec<_>>().join(" "));

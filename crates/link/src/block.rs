@@ -40,7 +40,19 @@ struct Atom {
     how: How,
 }
 
-const ABSENT: u64 = 0;
+/// The key of a record that a rule does not block (an atom's value is missing).
+pub const ABSENT: u64 = 0;
+
+/// Whether two records' keys under one rule put them in one block.
+pub fn same_block(key_a: u64, key_b: u64) -> bool {
+    key_a != ABSENT && key_a == key_b
+}
+
+/// The rule that produces a pair: the first under which the records share a block, given each
+/// record's keys in rule order ([`Blocker::record_keys`]). Later rules skip the pair.
+pub fn producing_rule(keys_a: &[u64], keys_b: &[u64]) -> Option<usize> {
+    keys_a.iter().zip(keys_b).position(|(&a, &b)| same_block(a, b))
+}
 
 fn mix(h: u64, v: u64) -> u64 {
     // A SplitMix64 step over the running hash: cheap, well spread, deterministic everywhere.
@@ -222,7 +234,7 @@ impl Blocker {
                             if !Self::allowed(p, a, b) || !keep(a, b) {
                                 continue;
                             }
-                            if earlier.iter().any(|k| k[a] != ABSENT && k[a] == k[b]) {
+                            if earlier.iter().any(|k| same_block(k[a], k[b])) {
                                 continue;
                             }
                             produced += 1;
@@ -256,12 +268,28 @@ impl Blocker {
     /// Whether rule `rule` puts `a` and `b` in one block.
     pub fn covers_rule(&self, rule: usize, a: usize, b: usize) -> bool {
         let k = &self.keys[rule];
-        k[a] != ABSENT && k[a] == k[b]
+        same_block(k[a], k[b])
     }
 
     /// Whether some rule puts `a` and `b` in one block (the blocking recall of a true pair).
     pub fn covers(&self, a: usize, b: usize) -> bool {
-        self.keys.iter().any(|k| k[a] != ABSENT && k[a] == k[b])
+        self.keys.iter().any(|k| same_block(k[a], k[b]))
+    }
+
+    /// Record `i`'s effective (post-split) key under every rule, in rule order: what a pair
+    /// generator elsewhere (a cluster's join on keys) needs to produce the same candidates.
+    pub fn record_keys(&self, i: usize) -> Vec<u64> {
+        self.keys.iter().map(|k| k[i]).collect()
+    }
+
+    /// Per rule, the fields it does not read, one bit per field (see [`crate::pipeline::fields_not_read`]).
+    pub fn rule_masks(&self, fields: usize) -> Vec<u64> {
+        (0..self.rules.len())
+            .map(|r| {
+                let read = self.rule_fields(r).iter().fold(0u64, |m, &f| m | (1 << f));
+                !read & ((1u64 << fields) - 1)
+            })
+            .collect()
     }
 }
 

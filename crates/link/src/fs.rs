@@ -41,8 +41,14 @@ pub struct FieldParams {
 /// A trained Fellegi-Sunter model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FsModel {
-    /// Prior probability that a candidate pair is a match.
+    /// Prior probability that a pair of records is a match (a pair from two sources when
+    /// `lambda_within_source` is set).
     pub lambda: f64,
+    /// Prior probability that two records of one source are a match, when it differs from
+    /// `lambda`: a list repeats a person far more rarely than two lists share one, so namesakes
+    /// inside one list need more evidence to merge than across lists.
+    #[serde(default)]
+    pub lambda_within_source: Option<f64>,
     pub fields: Vec<FieldParams>,
     pub em_iterations: usize,
 }
@@ -75,11 +81,19 @@ impl FsModel {
                 }
             })
             .collect();
-        FsModel { lambda: 1e-4, fields, em_iterations: 0 }
+        FsModel { lambda: 1e-4, lambda_within_source: None, fields, em_iterations: 0 }
     }
 
     pub fn prior_weight(&self) -> f64 {
         (self.lambda / (1.0 - self.lambda)).log2()
+    }
+
+    /// The prior weight of a pair whose records come from one source or from two.
+    pub fn pair_prior_weight(&self, same_source: bool) -> f64 {
+        match self.lambda_within_source {
+            Some(l) if same_source => (l / (1.0 - l)).log2(),
+            _ => self.prior_weight(),
+        }
     }
 
     /// The match weight (log2 Bayes factor) of a level, before term-frequency adjustment.
@@ -410,8 +424,12 @@ impl<'a> Scorer<'a> {
         rules
     }
 
+    fn prior_weight(&self, a: usize, b: usize) -> f64 {
+        self.model.pair_prior_weight(self.data.source[a] == self.data.source[b])
+    }
+
     pub fn score_pattern(&self, pattern: Pattern, a: usize, b: usize) -> Score {
-        let mut w = self.model.prior_weight();
+        let mut w = self.prior_weight(a, b);
         for f in 0..self.model.fields.len() {
             let l = level_of(pattern, f);
             w += self.model.level_weight(f, l) + self.tf_adjustment(f, l, a);
@@ -450,7 +468,7 @@ impl<'a> Scorer<'a> {
         Explanation {
             record_l: self.data.record_ids[a].to_string(),
             record_r: self.data.record_ids[b].to_string(),
-            prior_weight: self.model.prior_weight(),
+            prior_weight: self.prior_weight(a, b),
             fields,
             rules: self.hard_rules(pattern, a, b),
             match_weight: score.weight,
@@ -504,7 +522,7 @@ mod tests {
                 })
                 .collect(),
         };
-        let start = FsModel { lambda: 0.5, fields: (0..3).map(field).collect(), em_iterations: 0 };
+        let start = FsModel { lambda: 0.5, lambda_within_source: None, fields: (0..3).map(field).collect(), em_iterations: 0 };
         let fitted = em(&counts, start, EmMode::Full, 500, 0.0);
         assert!((fitted.lambda - lambda).abs() < 0.01, "lambda {}", fitted.lambda);
         for f in 0..3 {

@@ -20,5 +20,5 @@ pub mod spec;
 
 pub use ids::{Decision, DecisionKind, IdEvent, assign_ids};
 pub use namekey::{FoldingMatcher, NameMatcher, NamePart};
-pub use pipeline::{LinkInputs, LinkOutcome, Linker, blocking_recall, link};
+pub use pipeline::{Blocked, LinkInputs, LinkOutcome, Linker, blocking_recall, link};
 pub use spec::{FieldKind, FieldSpec, LinkSpec, LinkType};

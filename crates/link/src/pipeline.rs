@@ -7,7 +7,7 @@
 use crate::block::{Blocker, BlockingError, RuleReport};
 use crate::cluster::{ClusterInput, ClusterReport, cluster};
 use crate::compare::{Pattern, compare};
-use crate::fs::{EmMode, Explanation, FsModel, Scorer, em, estimate_u, pattern_counts, refine_with_labels, train_by_anchors};
+use crate::fs::{EmMode, Explanation, FsModel, Score, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
 use crate::ids::{Decision, DecisionKind, IdEvent, assign_ids};
 use crate::namekey::NameMatcher;
 use crate::prepare::Prepared;
@@ -80,17 +80,41 @@ pub struct LinkInputs<'a> {
     pub pair_floor: f64,
 }
 
-/// A trained linker over one data set: can score and explain any pair.
-pub struct Linker {
+/// Candidates counted by agreement pattern and by the fields that no rule producing them reads:
+/// `(pattern, fields not read, pairs)`. EM trains on these counts, never on the pairs, so a
+/// cluster can count without sending pairs back.
+/// Pairs of records from one source have [`SAME_SOURCE`] set beside those field bits, for the
+/// separate prior of such pairs.
+pub type PatternCount = (Pattern, u64, u64);
+
+/// The bit of a [`PatternCount`]'s field mask that marks pairs from one source (fields use the
+/// low [`crate::compare::MAX_FIELDS`] bits).
+pub const SAME_SOURCE: u64 = 1 << 63;
+
+/// The fields that some rule putting a pair in one block does not read (one bit per field), from
+/// [`Blocker::rule_masks`] and which rules cover the pair: the fields whose levels the pair
+/// tells about independently of blocking (see `fs::train_by_anchors`).
+pub fn fields_not_read(rule_masks: &[u64], covers: impl Fn(usize) -> bool) -> u64 {
+    (0..rule_masks.len()).filter(|&r| covers(r)).fold(0u64, |m, r| m | rule_masks[r])
+}
+
+/// A candidate's mask in a [`PatternCount`]: the fields not read by a covering rule, plus
+/// [`SAME_SOURCE`] when both records come from one source. Workers of a cluster call it too.
+pub fn count_mask(data: &Prepared, rule_masks: &[u64], covers: impl Fn(usize) -> bool, a: usize, b: usize) -> u64 {
+    let same_source = if data.source[a] == data.source[b] { SAME_SOURCE } else { 0 };
+    fields_not_read(rule_masks, covers) | same_source
+}
+
+/// A data set prepared and blocked, before any pair is compared: what a run computes over the
+/// records alone, locally or on the client of a cluster that compares the pairs.
+pub struct Blocked {
     pub data: Prepared,
-    pub model: FsModel,
     pub blocker: Blocker,
     index: HashMap<RecordId, usize>,
 }
 
-impl Linker {
-    /// Prepares the records and trains the model (EM over candidate patterns, u from random pairs).
-    pub fn train(records: &[StandardRecord], inputs: &LinkInputs) -> Result<(Linker, Vec<(u32, u32, Pattern)>), LinkError> {
+impl Blocked {
+    pub fn new(records: &[StandardRecord], inputs: &LinkInputs) -> Result<Blocked, LinkError> {
         let spec = inputs.spec;
         if spec.fields.len() > crate::compare::MAX_FIELDS {
             return Err(LinkError::TooManyFields(spec.fields.len()));
@@ -102,47 +126,75 @@ impl Linker {
                 return Err(LinkError::DuplicateRecordId(id.to_string()));
             }
         }
-        let mut blocker = Blocker::new(&data, &spec.blocking, spec.max_block)?;
+        let blocker = Blocker::new(&data, &spec.blocking, spec.max_block)?;
+        Ok(Blocked { data, blocker, index })
+    }
+
+    /// The counts EM trains on, from the candidates themselves.
+    fn pattern_counts(&self, candidates: &[(u32, u32, Pattern)]) -> Vec<PatternCount> {
+        let rule_masks = self.blocker.rule_masks(self.data.fields.len());
+        let mut grouped: HashMap<(Pattern, u64), u64> = HashMap::new();
+        for c in candidates {
+            let (a, b) = (c.0 as usize, c.1 as usize);
+            let mask = count_mask(&self.data, &rule_masks, |r| self.blocker.covers_rule(r, a, b), a, b);
+            *grouped.entry((c.2, mask)).or_insert(0) += 1;
+        }
+        grouped.into_iter().map(|((p, m), c)| (p, m, c)).collect()
+    }
+
+    /// Trains the model (u from random pairs, m by anchors or one full EM, refined by reviewed
+    /// pairs) from the candidates' counts, or takes the model the inputs give.
+    pub fn train(self, inputs: &LinkInputs, counts: &[PatternCount]) -> Result<Linker, LinkError> {
+        let Blocked { data, blocker, index } = self;
+        if let Some(model) = &inputs.model {
+            return Ok(Linker { data, model: model.clone(), blocker, index });
+        }
+        let spec = inputs.spec;
+        // Ordered by (pattern, fields not read), whatever order the counts came in.
+        let mut grouped: BTreeMap<(Pattern, u64), u64> = BTreeMap::new();
+        for &(p, m, c) in counts {
+            *grouped.entry((p, m)).or_insert(0) += c;
+        }
+        let u = estimate_u(&data, spec.u_sample_pairs, spec.seed);
+        let start = FsModel::initial(&data, &u);
+        let trained = if spec.em_full {
+            let mut by_pattern: BTreeMap<Pattern, u64> = BTreeMap::new();
+            for (&(p, _), &c) in &grouped {
+                *by_pattern.entry(p).or_insert(0) += c;
+            }
+            let by_pattern: Vec<(Pattern, u64)> = by_pattern.into_iter().collect();
+            em(&by_pattern, start, EmMode::Full, 200, allowed_pairs(&data).total())
+        } else {
+            let grouped: Vec<PatternCount> = grouped.iter().map(|(&(p, m), &c)| (p, m, c)).collect();
+            train_by_anchors(&start, &grouped, allowed_pairs(&data).total())
+        };
+        let trained = source_priors(trained, &data, &grouped);
+        let linker = Linker { data, model: trained, blocker, index };
+        let labelled = linker.labelled(inputs.decisions)?;
+        let model = if labelled.is_empty() { linker.model.clone() } else { refine_with_labels(&linker.model, &labelled, 50.0) };
+        Ok(Linker { model, ..linker })
+    }
+}
+
+/// A trained linker over one data set: can score and explain any pair.
+pub struct Linker {
+    pub data: Prepared,
+    pub model: FsModel,
+    pub blocker: Blocker,
+    index: HashMap<RecordId, usize>,
+}
+
+impl Linker {
+    /// Prepares the records and trains the model (EM over candidate patterns, u from random pairs).
+    pub fn train(records: &[StandardRecord], inputs: &LinkInputs) -> Result<(Linker, Vec<(u32, u32, Pattern)>), LinkError> {
+        let mut blocked = Blocked::new(records, inputs)?;
         let new_from = inputs.new_from.unwrap_or(0);
         let keep = |a: usize, b: usize| a.max(b) >= new_from;
+        let data = &blocked.data;
         let candidates: Vec<(u32, u32, Pattern)> =
-            blocker.for_each_block(&data, &keep, &|a, b| Some((a as u32, b as u32, compare(&data, a, b))));
-        let model = match &inputs.model {
-            Some(m) => m.clone(),
-            None => {
-                let u = estimate_u(&data, spec.u_sample_pairs, spec.seed);
-                let counts = pattern_counts(candidates.iter().map(|c| c.2));
-                let start = FsModel::initial(&data, &u);
-                let trained = if spec.em_full {
-                    em(&counts, start, EmMode::Full, 200, allowed_pairs(&data))
-                } else {
-                    // Per distinct (pattern, which fields some covering rule does not read).
-                    let nf = data.fields.len();
-                    let rule_masks: Vec<u64> = (0..blocker.rule_count())
-                        .map(|r| {
-                            let read = blocker.rule_fields(r).iter().fold(0u64, |m, &f| m | (1 << f));
-                            !read & ((1u64 << nf) - 1)
-                        })
-                        .collect();
-                    let mut grouped: HashMap<(Pattern, u64), u64> = HashMap::new();
-                    for c in &candidates {
-                        let not_read = (0..rule_masks.len())
-                            .filter(|&r| blocker.covers_rule(r, c.0 as usize, c.1 as usize))
-                            .fold(0u64, |m, r| m | rule_masks[r]);
-                        *grouped.entry((c.2, not_read)).or_insert(0) += 1;
-                    }
-                    let mut grouped: Vec<(Pattern, u64, u64)> = grouped.into_iter().map(|((p, m), c)| (p, m, c)).collect();
-                    grouped.sort_unstable();
-                    train_by_anchors(&start, &grouped, allowed_pairs(&data))
-                };
-                let linker = Linker { data, model: trained, blocker, index };
-                let labelled = linker.labelled(inputs.decisions)?;
-                let model =
-                    if labelled.is_empty() { linker.model.clone() } else { refine_with_labels(&linker.model, &labelled, 50.0) };
-                return Ok((Linker { model, ..linker }, candidates));
-            }
-        };
-        Ok((Linker { data, model, blocker, index }, candidates))
+            blocked.blocker.for_each_block(data, &keep, &|a, b| Some((a as u32, b as u32, compare(data, a, b))));
+        let counts = if inputs.model.is_none() { blocked.pattern_counts(&candidates) } else { Vec::new() };
+        Ok((blocked.train(inputs, &counts)?, candidates))
     }
 
     /// Reviewed pairs as (pattern, is_match), for refining the model.
@@ -175,33 +227,53 @@ impl Linker {
 
 /// Links records into persons (see the module docs).
 pub fn link(records: &[StandardRecord], inputs: &LinkInputs) -> Result<LinkOutcome, LinkError> {
+    use rayon::prelude::*;
     let (linker, candidates) = Linker::train(records, inputs)?;
     let candidate_pairs = candidates.len() as u64;
-    Ok(finish(&linker, candidates, inputs, candidate_pairs))
-}
-
-fn finish(linker: &Linker, candidates: Vec<(u32, u32, Pattern)>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
-    use rayon::prelude::*;
-    let spec = inputs.spec;
-    let data = &linker.data;
-    let scorer = Scorer::new(&linker.model, data);
-    let threshold_weight = (spec.threshold / (1.0 - spec.threshold)).log2();
-    let component_weight = threshold_weight - COMPONENT_MARGIN_BITS;
-    let keep_from = inputs.pair_floor.min(crate::fs::probability(component_weight));
+    let scorer = Scorer::new(&linker.model, &linker.data);
+    let keep_from = keep_from(inputs);
     let scored: Vec<ScoredPair> = candidates
         .par_iter()
         .filter_map(|&(a, b, pattern)| {
-            let s = scorer.score_pattern(pattern, a as usize, b as usize);
-            let p = s.probability();
-            (p >= keep_from && !s.forbidden).then_some(ScoredPair {
+            kept_score(&scorer, pattern, a as usize, b as usize, keep_from).map(|s| ScoredPair {
                 left: a,
                 right: b,
                 match_weight: s.weight,
-                match_probability: p,
+                match_probability: s.probability(),
             })
         })
         .collect();
     drop(candidates);
+    Ok(finish(&linker, scored, inputs, candidate_pairs))
+}
+
+fn threshold_weight(spec: &LinkSpec) -> f64 {
+    (spec.threshold / (1.0 - spec.threshold)).log2()
+}
+
+/// The probability from which a scored candidate is kept: the lower of the output floor and
+/// the weakest link that may still join a component for clustering.
+pub fn keep_from(inputs: &LinkInputs) -> f64 {
+    let component_weight = threshold_weight(inputs.spec) - COMPONENT_MARGIN_BITS;
+    inputs.pair_floor.min(crate::fs::probability(component_weight))
+}
+
+/// A candidate's score when the run keeps it (see [`keep_from`]): the one rule for which pairs
+/// are scored, whether here or in a cluster's workers.
+pub fn kept_score(scorer: &Scorer, pattern: Pattern, a: usize, b: usize, keep_from: f64) -> Option<Score> {
+    let s = scorer.score_pattern(pattern, a, b);
+    (s.probability() >= keep_from && !s.forbidden).then_some(s)
+}
+
+/// Clusters the kept pairs of a trained linker into persons and assigns their ids: the end of a
+/// run, whichever way (here or on a cluster) the candidates were compared and scored.
+pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
+    use rayon::prelude::*;
+    let spec = inputs.spec;
+    let data = &linker.data;
+    let scorer = Scorer::new(&linker.model, data);
+    let threshold_weight = threshold_weight(spec);
+    let component_weight = threshold_weight - COMPONENT_MARGIN_BITS;
     // Components form over weaker links than the threshold; average linkage then decides with
     // all pairs of a component, so a weak direct link is carried by strong links through others.
     let edges: Vec<(u32, u32, f64)> =
@@ -281,17 +353,48 @@ fn finish(linker: &Linker, candidates: Vec<(u32, u32, Pattern)>, inputs: &LinkIn
     }
 }
 
-/// The number of pairs that may link at all (pairs inside a list that never repeats a person
-/// are excluded).
-fn allowed_pairs(data: &Prepared) -> f64 {
+/// The pairs that may link at all (pairs inside a list that never repeats a person are
+/// excluded), within one source and across two.
+struct AllowedPairs {
+    within: f64,
+    across: f64,
+}
+
+impl AllowedPairs {
+    fn total(&self) -> f64 {
+        self.within + self.across
+    }
+}
+
+fn allowed_pairs(data: &Prepared) -> AllowedPairs {
     let n = data.len() as f64;
     let mut per_source = vec![0f64; data.source_names.len()];
     for &s in &data.source {
         per_source[s as usize] += 1.0;
     }
-    let excluded: f64 =
-        per_source.iter().zip(&data.unique_source).filter(|(_, u)| **u).map(|(c, _)| c * (c - 1.0) / 2.0).sum();
-    n * (n - 1.0) / 2.0 - excluded
+    let pairs = |c: f64| c * (c - 1.0) / 2.0;
+    let within: f64 = per_source.iter().zip(&data.unique_source).filter(|(_, u)| !**u).map(|(c, _)| pairs(*c)).sum();
+    let across = pairs(n) - per_source.iter().map(|c| pairs(*c)).sum::<f64>();
+    AllowedPairs { within, across }
+}
+
+/// Separate priors for pairs inside one source and across two, each the match share of its
+/// own pairs (EM with m and u fixed), when both kinds of pair may link.
+fn source_priors(model: FsModel, data: &Prepared, counts: &BTreeMap<(Pattern, u64), u64>) -> FsModel {
+    let allowed = allowed_pairs(data);
+    if allowed.within == 0.0 || allowed.across == 0.0 {
+        return model;
+    }
+    let (mut within, mut across): (BTreeMap<Pattern, u64>, BTreeMap<Pattern, u64>) = Default::default();
+    for (&(pattern, mask), &count) in counts {
+        let side = if mask & SAME_SOURCE != 0 { &mut within } else { &mut across };
+        *side.entry(pattern).or_insert(0) += count;
+    }
+    let (within, across): (Vec<(Pattern, u64)>, Vec<(Pattern, u64)>) = (within.into_iter().collect(), across.into_iter().collect());
+    let lambda_within = em(&within, model.clone(), EmMode::LambdaOnly, 100, allowed.within).lambda;
+    let mut model = em(&across, model, EmMode::LambdaOnly, 100, allowed.across);
+    model.lambda_within_source = Some(lambda_within);
+    model
 }
 
 /// Blocking recall on labelled data: of the true pairs (records sharing a person label), how

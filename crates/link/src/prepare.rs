@@ -43,31 +43,45 @@ pub enum Column {
     Numbers(Vec<f64>),
 }
 
-/// Levels of value pairs, filled as pairs are compared (0 = not yet, else level + 1), for
-/// columns with at most [`LevelCache::MAX_VALUES`] distinct values. Given names, patronymics and
-/// places repeat endlessly, so most comparisons become one lookup. Racing threads compute the
-/// same level, so the result never depends on the order.
+/// Levels of value pairs, filled as pairs are compared (0 = not yet, else level + 1), for the
+/// [`LevelCache::MAX_VALUES`] most frequent values of a column. Given names, patronymics and
+/// places repeat endlessly, so most comparisons become one lookup even when OCR noise makes the
+/// distinct spellings run into the hundreds of thousands (those rare ones are computed each time).
+/// Racing threads compute the same level, so the result never depends on the order.
 #[derive(Debug)]
 pub struct LevelCache {
     width: usize,
+    /// Per value id, its row in the cache, or [`NULL`] when it is too rare to have one.
+    slot: Vec<u32>,
     cells: Vec<std::sync::atomic::AtomicU8>,
 }
 
 impl LevelCache {
-    pub const MAX_VALUES: usize = 6000;
+    pub const MAX_VALUES: usize = 4096;
 
-    fn new(values: usize) -> LevelCache {
-        let width = if values <= Self::MAX_VALUES { values } else { 0 };
-        LevelCache { width, cells: (0..width * width).map(|_| std::sync::atomic::AtomicU8::new(0)).collect() }
+    /// A cache for the most frequent of values whose record counts are `counts` (ties to the
+    /// earlier value, so the slots never depend on thread timing).
+    fn new(counts: &[u32]) -> LevelCache {
+        let mut order: Vec<u32> = (0..counts.len() as u32).collect();
+        order.sort_by_key(|&v| (std::cmp::Reverse(counts[v as usize]), v));
+        order.truncate(Self::MAX_VALUES);
+        let mut slot = vec![NULL; counts.len()];
+        for (s, &v) in order.iter().enumerate() {
+            slot[v as usize] = s as u32;
+        }
+        let width = order.len();
+        LevelCache { width, slot, cells: (0..width * width).map(|_| std::sync::atomic::AtomicU8::new(0)).collect() }
     }
 
-    /// The cached level of values `a` and `b`, or `compute` it and remember.
+    /// The cached level of values `a` and `b`, or `compute` it (and remember it when both values
+    /// have a slot).
     pub fn get_or(&self, a: u32, b: u32, compute: impl FnOnce() -> u8) -> u8 {
         use std::sync::atomic::Ordering::Relaxed;
-        if self.width == 0 {
+        let (sa, sb) = (self.slot[a as usize], self.slot[b as usize]);
+        if sa == NULL || sb == NULL {
             return compute();
         }
-        let cell = &self.cells[a as usize * self.width + b as usize];
+        let cell = &self.cells[sa.min(sb) as usize * self.width + sa.max(sb) as usize];
         match cell.load(Relaxed) {
             0 => {
                 let level = compute();
@@ -274,16 +288,18 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                 })
                 .collect();
             let mut key_freq = vec![0u32; key_names.len()];
+            let mut value_freq = vec![0u32; values.len()];
             let mut present = 0u32;
             for &id in &ids {
                 if id != NULL {
                     key_freq[values[id as usize].key as usize] += 1;
+                    value_freq[id as usize] += 1;
                     present += 1;
                 }
             }
             let p = present.max(1) as f64;
             let agree_chance = key_freq.iter().map(|&c| (c as f64 / p).powi(2)).sum();
-            let levels = LevelCache::new(values.len());
+            let levels = LevelCache::new(&value_freq);
             Column::Strings { ids, values, key_names, key_freq, agree_chance, present, levels }
         }
     }

@@ -169,6 +169,21 @@ pub fn column_text<'r>(record: &'r StandardRecord, column: &str) -> Option<std::
 }
 
 impl LinkSpec {
+    /// This spec with what it leaves out (compared fields, blocking rules) inferred from the
+    /// records as [`LinkSpec::infer`] would.
+    pub fn completed_for(mut self, records: &[StandardRecord]) -> LinkSpec {
+        if self.fields.is_empty() || self.blocking.is_empty() {
+            let inferred = LinkSpec::infer(records);
+            if self.fields.is_empty() {
+                self.fields = inferred.fields;
+            }
+            if self.blocking.is_empty() {
+                self.blocking = inferred.blocking;
+            }
+        }
+        self
+    }
+
     /// The zero-configuration spec: every filled standard column with its usual comparator, every
     /// other filled column as text; blocking on name keys with birth years, plus other columns
     /// distinctive enough to identify a record nearly alone.
@@ -236,8 +251,6 @@ impl LinkSpec {
                 &["given_name:key", "patronymic:initial", "birth_date:year", "surname:initial"],
                 &["surname:key", "given_name:initial"],
                 &["given_name:key", "patronymic:key", "surname:key3"],
-                &["given_name:initial", "surname:key3", "birth_date:year"],
-                &["surname:initial", "patronymic:key", "birth_date:year"],
             ] {
                 blocking.push(BlockingSpec { keys: keys.iter().map(|k| (*k).to_owned()).collect() });
             }

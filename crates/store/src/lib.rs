@@ -12,7 +12,10 @@ mod read;
 pub mod schema;
 
 pub use ingest::{FileOutcome, FileVersion, Policy, SourceEntry};
-pub use linkage::{Claim, DecisionRow, LinkRecord, LinkageRun, PairRow, PersonAssignment, linkage_inputs_sha256, standard_record};
+pub use linkage::{
+    Claim, DecisionRow, LinkRecord, LinkageRun, Linked, PairRow, PersonAssignment, declared_link_spec, decisions_sha256,
+    link_persons, linkage_inputs_sha256, standard_record,
+};
 pub use read::{AssertionRow, DiagnosticRow, FileRow, RecordRow, RejectRow, SourceRow};
 
 use model::Diagnostic;
@@ -32,6 +35,10 @@ pub enum StoreError {
     Migration { version: u32, name: &'static str, source: rusqlite::Error },
     #[error("register holds malformed JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("{place}: {message}")]
+    LinkSpec { place: String, message: String },
+    #[error(transparent)]
+    Link(#[from] link::pipeline::LinkError),
     /// The strict policy met bad rows: nothing of the source was written.
     #[error(
         "source {source_id:?}: {bad_rows} bad row(s), nothing of this source was written \

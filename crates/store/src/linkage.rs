@@ -5,10 +5,17 @@
 //! re-link move plain data between the two through these functions.
 
 use crate::{Register, StoreError};
-use model::{RecordId, Sex, SourceId, StandardRecord, UncertainDate, Value};
-use rusqlite::params;
+use link::{Decision, DecisionKind, FoldingMatcher, LinkInputs, LinkSpec, Linker};
+use model::{PersonId, RecordId, Sex, SourceId, StandardRecord, UncertainDate, Value};
+use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+/// Pairs below this probability are neither stored nor exported.
+const PAIR_FLOOR: f64 = 0.02;
+/// Pairs strictly inside this band are uncertain: their waterfall is stored for the review queue.
+const REVIEW_BAND: (f64, f64) = (0.02, 0.98);
 
 /// One claim of a record, as the mapping to a standard record needs it.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,6 +79,11 @@ pub struct LinkageRun<'a> {
     pub events_json: &'a str,
     /// [`linkage_inputs_sha256`] of what the run was given.
     pub inputs_sha256: Option<&'a str>,
+    /// What a later run with new records reuses: the trained model, the completed spec (both
+    /// JSON) and [`decisions_sha256`] of the decisions honoured.
+    pub model_json: Option<&'a str>,
+    pub spec_json: Option<&'a str>,
+    pub decisions_sha256: Option<&'a str>,
 }
 
 /// A fingerprint of everything a linkage run depends on: the records (standard form and raw
@@ -86,13 +98,24 @@ pub fn linkage_inputs_sha256(records: &[LinkRecord], spec_json: &str, decisions:
     }
     hasher.update(b"\x1d");
     hasher.update(spec_json.as_bytes());
+    hash_decisions(&mut hasher, decisions);
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// A fingerprint of the decisions in force (pairs and kinds, in order).
+pub fn decisions_sha256(decisions: &[DecisionRow]) -> String {
+    let mut hasher = Sha256::new();
+    hash_decisions(&mut hasher, decisions);
+    hex::encode(hasher.finalize())
+}
+
+fn hash_decisions(hasher: &mut Sha256, decisions: &[DecisionRow]) {
     for d in decisions {
         for part in [d.record_key_l.as_str(), d.record_key_r.as_str(), if d.must_link { "must_link" } else { "cannot_link" }] {
             hasher.update(part.as_bytes());
             hasher.update(b"\x1f");
         }
     }
-    Ok(hex::encode(hasher.finalize()))
 }
 
 /// Fields that describe the person besides the standard columns and so are compared by
@@ -171,165 +194,529 @@ fn content_sha256(source_id: &str, cells_json: &str) -> String {
 impl Register {
     /// Every record of a current file version as a standard record, by source, path, sheet, row.
     pub fn current_link_records(&self) -> Result<Vec<LinkRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT r.record_key, f.source_id, r.cells_json, a.field, a.value_text, a.raw, a.value_json
-             FROM records r JOIN current_files f USING (file_id) LEFT JOIN assertions a ON a.record_id = r.record_id
-             ORDER BY f.source_id, f.path, r.sheet, r.row, a.ordinal",
-        )?;
-        let mut rows = stmt.query([])?;
-        let mut out = Vec::new();
-        // (record key, source, cells) of the record being gathered, and its claims.
-        let mut open: Option<(String, String, String)> = None;
-        let mut claims: Vec<Claim> = Vec::new();
-        let mut close = |open: &mut Option<(String, String, String)>, claims: &mut Vec<Claim>| {
-            if let Some((key, source, cells)) = open.take() {
-                out.push(LinkRecord {
-                    record: standard_record(&key, &source, claims),
-                    content_sha256: content_sha256(&source, &cells),
-                });
-            }
-            claims.clear();
-        };
-        while let Some(row) = rows.next()? {
-            let key: String = row.get(0)?;
-            if open.as_ref().is_none_or(|(k, _, _)| *k != key) {
-                close(&mut open, &mut claims);
-                open = Some((key, row.get(1)?, row.get(2)?));
-            }
-            let Some(field) = row.get::<_, Option<String>>(3)? else { continue };
-            let text: String = row.get::<_, Option<String>>(4)?.map_or_else(|| row.get(5), Ok)?;
-            let value: Option<String> = row.get(6)?;
-            let date = match value {
-                Some(json) => serde_json::from_str::<Value>(&json)?.date().copied(),
-                None => None,
-            };
-            claims.push(Claim { field, text, date });
-        }
-        close(&mut open, &mut claims);
-        Ok(out)
+        current_link_records(&self.conn)
     }
 
     /// The persons the latest linkage run gave records (current or not), by record key.
     pub fn previous_persons(&self) -> Result<Vec<PersonAssignment>, StoreError> {
-        let mut stmt =
-            self.conn.prepare("SELECT record_key, content_sha256, person_id FROM person_records ORDER BY record_key")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(PersonAssignment { record_key: r.get(0)?, content_sha256: r.get(1)?, person_id: r.get(2)? })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        previous_persons(&self.conn)
     }
 
-    /// The person of every current record, by record key: what profiles, cohorts and analyses
-    /// group records by. Empty until linkage has run; a current record that the latest run did
-    /// not see (its source was ingested after it) is missing.
+    /// The person of every current record, by record key.
     pub fn persons_of_current_records(&self) -> Result<BTreeMap<String, String>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT p.record_key, p.person_id FROM person_records p
-             WHERE p.record_key IN (SELECT r.record_key FROM records r JOIN current_files USING (file_id))
-             ORDER BY p.record_key",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        persons_of_current_records(&self.conn)
     }
 
-    /// Reviewers' decisions in force, oldest first: undone decisions are dropped, and of several
-    /// decisions about one pair (in either order) only the latest counts.
+    /// Reviewers' decisions in force, oldest first.
     pub fn decisions_in_force(&self) -> Result<Vec<DecisionRow>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT record_key_l, record_key_r, kind, who, decided_at, why FROM decisions
-             WHERE decision_id NOT IN (SELECT decision_id FROM decision_undos) ORDER BY decision_id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(DecisionRow {
-                record_key_l: r.get(0)?,
-                record_key_r: r.get(1)?,
-                must_link: r.get::<_, String>(2)? == "must_link",
-                who: r.get(3)?,
-                decided_at: r.get(4)?,
-                why: r.get(5)?,
-            })
-        })?;
-        let mut latest: BTreeMap<(String, String), (usize, DecisionRow)> = BTreeMap::new();
-        for (order, row) in rows.enumerate() {
-            let row = row?;
-            let pair = if row.record_key_l <= row.record_key_r {
-                (row.record_key_l.clone(), row.record_key_r.clone())
-            } else {
-                (row.record_key_r.clone(), row.record_key_l.clone())
-            };
-            latest.insert(pair, (order, row));
-        }
-        let mut in_force: Vec<(usize, DecisionRow)> = latest.into_values().collect();
-        in_force.sort_by_key(|(order, _)| *order);
-        Ok(in_force.into_iter().map(|(_, row)| row).collect())
+        decisions_in_force(&self.conn)
     }
 
     /// The inputs fingerprint of the latest linkage run, if it recorded one.
     pub fn latest_linkage_inputs(&self) -> Result<Option<String>, StoreError> {
-        let latest = self.conn.query_row(
-            "SELECT inputs_sha256 FROM link_runs ORDER BY run_id DESC LIMIT 1",
-            [],
-            |r| r.get::<_, Option<String>>(0),
-        );
-        match latest {
-            Ok(sha) => Ok(sha),
-            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        latest_linkage_inputs(&self.conn)
     }
 
     /// The scored pairs of the latest run, by left then right record key.
     pub fn stored_pairs(&self) -> Result<Vec<PairRow>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT record_key_l, record_key_r, match_weight, match_probability, explanation_json FROM link_pairs
-             ORDER BY record_key_l, record_key_r",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(PairRow {
-                record_key_l: r.get(0)?,
-                record_key_r: r.get(1)?,
-                match_weight: r.get(2)?,
-                match_probability: r.get(3)?,
-                explanation_json: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        stored_pairs(&self.conn)
     }
 
-    /// Replaces the persons and scored pairs with one run's and appends the run to `link_runs`,
-    /// all in one transaction: readers see the previous run or this one, never a mixture.
+    /// Replaces the persons and scored pairs with one run's, all in one transaction.
     pub fn store_linkage(&mut self, run: &LinkageRun) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute_batch("DELETE FROM person_records; DELETE FROM link_pairs;")?;
-        {
-            let mut insert =
-                tx.prepare("INSERT INTO person_records (record_key, person_id, content_sha256) VALUES (?1, ?2, ?3)")?;
-            for p in run.persons {
-                insert.execute(params![p.record_key, p.person_id, p.content_sha256])?;
-            }
-            let mut insert = tx.prepare(
-                "INSERT OR REPLACE INTO link_pairs (record_key_l, record_key_r, match_weight, match_probability, explanation_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for p in run.pairs {
-                insert.execute(params![p.record_key_l, p.record_key_r, p.match_weight, p.match_probability, p.explanation_json])?;
-            }
+        store_linkage(&mut self.conn, run)
+    }
+
+    /// Links the current records into persons and stores them, honouring the decisions in force and
+    /// inheriting person ids; what `kartoteka build` and the web app's re-link both run.
+    pub fn link_persons(&mut self, declared: &LinkSpec, ran_at: &str) -> Result<Linked, StoreError> {
+        link_persons(&mut self.conn, declared, ran_at)
+    }
+}
+
+/// Every record of a current file version as a standard record, by source, path, sheet, row.
+pub(crate) fn current_link_records(conn: &Connection) -> Result<Vec<LinkRecord>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT r.record_key, f.source_id, r.cells_json, a.field, a.value_text, a.raw, a.value_json
+         FROM records r JOIN current_files f USING (file_id) LEFT JOIN assertions a ON a.record_id = r.record_id
+         ORDER BY f.source_id, f.path, r.sheet, r.row, a.ordinal",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    // (record key, source, cells) of the record being gathered, and its claims.
+    let mut open: Option<(String, String, String)> = None;
+    let mut claims: Vec<Claim> = Vec::new();
+    let mut close = |open: &mut Option<(String, String, String)>, claims: &mut Vec<Claim>| {
+        if let Some((key, source, cells)) = open.take() {
+            out.push(LinkRecord {
+                record: standard_record(&key, &source, claims),
+                content_sha256: content_sha256(&source, &cells),
+            });
         }
-        let persons = run.persons.iter().map(|p| p.person_id.as_str()).collect::<std::collections::BTreeSet<_>>().len();
-        tx.execute(
-            "INSERT INTO link_runs (ran_at, records, persons, pairs, decisions, events_json, inputs_sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                run.ran_at,
-                run.persons.len() as i64,
-                persons as i64,
-                run.pairs.len() as i64,
-                run.decisions as i64,
-                run.events_json,
-                run.inputs_sha256
-            ],
+        claims.clear();
+    };
+    while let Some(row) = rows.next()? {
+        let key: String = row.get(0)?;
+        if open.as_ref().is_none_or(|(k, _, _)| *k != key) {
+            close(&mut open, &mut claims);
+            open = Some((key, row.get(1)?, row.get(2)?));
+        }
+        let Some(field) = row.get::<_, Option<String>>(3)? else { continue };
+        let text: String = row.get::<_, Option<String>>(4)?.map_or_else(|| row.get(5), Ok)?;
+        let value: Option<String> = row.get(6)?;
+        let date = match value {
+            Some(json) => serde_json::from_str::<Value>(&json)?.date().copied(),
+            None => None,
+        };
+        claims.push(Claim { field, text, date });
+    }
+    close(&mut open, &mut claims);
+    Ok(out)
+}
+
+/// The persons the latest linkage run gave records (current or not), by record key.
+pub(crate) fn previous_persons(conn: &Connection) -> Result<Vec<PersonAssignment>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT record_key, content_sha256, person_id FROM person_records ORDER BY record_key")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(PersonAssignment { record_key: r.get(0)?, content_sha256: r.get(1)?, person_id: r.get(2)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The person of every current record, by record key: what profiles, cohorts and analyses
+/// group records by. Empty until linkage has run; a current record that the latest run did
+/// not see (its source was ingested after it) is missing.
+pub(crate) fn persons_of_current_records(conn: &Connection) -> Result<BTreeMap<String, String>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT p.record_key, p.person_id FROM person_records p
+         WHERE p.record_key IN (SELECT r.record_key FROM records r JOIN current_files USING (file_id))
+         ORDER BY p.record_key",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Reviewers' decisions in force, oldest first: undone decisions are dropped, and of several
+/// decisions about one pair (in either order) only the latest counts.
+pub(crate) fn decisions_in_force(conn: &Connection) -> Result<Vec<DecisionRow>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT record_key_l, record_key_r, kind, who, decided_at, why FROM decisions
+         WHERE decision_id NOT IN (SELECT decision_id FROM decision_undos) ORDER BY decision_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(DecisionRow {
+            record_key_l: r.get(0)?,
+            record_key_r: r.get(1)?,
+            must_link: r.get::<_, String>(2)? == "must_link",
+            who: r.get(3)?,
+            decided_at: r.get(4)?,
+            why: r.get(5)?,
+        })
+    })?;
+    let mut latest: BTreeMap<(String, String), (usize, DecisionRow)> = BTreeMap::new();
+    for (order, row) in rows.enumerate() {
+        let row = row?;
+        let pair = if row.record_key_l <= row.record_key_r {
+            (row.record_key_l.clone(), row.record_key_r.clone())
+        } else {
+            (row.record_key_r.clone(), row.record_key_l.clone())
+        };
+        latest.insert(pair, (order, row));
+    }
+    let mut in_force: Vec<(usize, DecisionRow)> = latest.into_values().collect();
+    in_force.sort_by_key(|(order, _)| *order);
+    Ok(in_force.into_iter().map(|(_, row)| row).collect())
+}
+
+/// The inputs fingerprint of the latest linkage run, if it recorded one.
+pub(crate) fn latest_linkage_inputs(conn: &Connection) -> Result<Option<String>, StoreError> {
+    let latest = conn.query_row(
+        "SELECT inputs_sha256 FROM link_runs ORDER BY run_id DESC LIMIT 1",
+        [],
+        |r| r.get::<_, Option<String>>(0),
+    );
+    match latest {
+        Ok(sha) => Ok(sha),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The scored pairs of the latest run, by left then right record key.
+pub(crate) fn stored_pairs(conn: &Connection) -> Result<Vec<PairRow>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT record_key_l, record_key_r, match_weight, match_probability, explanation_json FROM link_pairs
+         ORDER BY record_key_l, record_key_r",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(PairRow {
+            record_key_l: r.get(0)?,
+            record_key_r: r.get(1)?,
+            match_weight: r.get(2)?,
+            match_probability: r.get(3)?,
+            explanation_json: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Replaces the persons and scored pairs with one run's and appends the run to `link_runs`,
+/// all in one transaction: readers see the previous run or this one, never a mixture.
+pub(crate) fn store_linkage(conn: &mut Connection, run: &LinkageRun) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute_batch("DELETE FROM person_records; DELETE FROM link_pairs;")?;
+    {
+        let mut insert =
+            tx.prepare("INSERT INTO person_records (record_key, person_id, content_sha256) VALUES (?1, ?2, ?3)")?;
+        for p in run.persons {
+            insert.execute(params![p.record_key, p.person_id, p.content_sha256])?;
+        }
+        let mut insert = tx.prepare(
+            "INSERT OR REPLACE INTO link_pairs (record_key_l, record_key_r, match_weight, match_probability, explanation_json)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        tx.commit()?;
-        Ok(())
+        for p in run.pairs {
+            insert.execute(params![p.record_key_l, p.record_key_r, p.match_weight, p.match_probability, p.explanation_json])?;
+        }
+    }
+    let persons = run.persons.iter().map(|p| p.person_id.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+    tx.execute(
+        "INSERT INTO link_runs (ran_at, records, persons, pairs, decisions, events_json, inputs_sha256, model_json, spec_json,
+                                decisions_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            run.ran_at,
+            run.persons.len() as i64,
+            persons as i64,
+            run.pairs.len() as i64,
+            run.decisions as i64,
+            run.events_json,
+            run.inputs_sha256,
+            run.model_json,
+            run.spec_json,
+            run.decisions_sha256
+        ],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// What one linkage of the register did, and the persons and pairs it left there.
+#[derive(Debug)]
+pub struct Linked {
+    pub records: usize,
+    pub persons: usize,
+    pub decisions: usize,
+    /// Persons split or merged since the previous run.
+    pub changes: usize,
+    /// Whether linkage ran (otherwise nothing it depends on changed and the latest run stands).
+    pub rerun: bool,
+    /// Whether it linked only new records against the persons of the latest run (reusing its
+    /// model), because nothing else changed.
+    pub incremental: bool,
+    /// The person of every current record, in record order.
+    pub assignments: Vec<PersonAssignment>,
+    /// The stored pairs, by left then right record key.
+    pub pairs: Vec<PairRow>,
+}
+
+/// The link spec a project declares: the `[link]` section of its manifest or a `link.toml`
+/// beside it (not both); without either, the empty spec (everything inferred from the records).
+pub fn declared_link_spec(project_dir: &Path, manifest_section: Option<&toml::Value>) -> Result<LinkSpec, StoreError> {
+    let file = project_dir.join("link.toml");
+    let invalid = |place: String, message: String| StoreError::LinkSpec { place, message };
+    match (manifest_section, file.exists()) {
+        (Some(_), true) => Err(invalid(
+            project_dir.display().to_string(),
+            "the link spec is given twice, in kartoteka.toml's [link] section and in link.toml; keep one".to_owned(),
+        )),
+        (Some(section), false) => section
+            .clone()
+            .try_into()
+            .map_err(|e| invalid("kartoteka.toml: [link]".to_owned(), format!("not a link spec: {e}"))),
+        (None, true) => {
+            let text = std::fs::read_to_string(&file).map_err(|e| invalid(file.display().to_string(), format!("cannot read: {e}")))?;
+            toml::from_str(&text).map_err(|e| invalid(file.display().to_string(), format!("not a link spec: {e}")))
+        }
+        (None, false) => Ok(LinkSpec::default()),
+    }
+}
+
+/// Links the register's current records into persons with the declared spec (what it leaves
+/// out inferred from the records), every decision in force honoured and person ids inherited
+/// from the previous run, and stores persons, scored pairs (with waterfalls for the uncertain
+/// ones) and the split/merge history in one transaction. When the records, the spec and the
+/// decisions are those of the latest run, that run stands and nothing is linked.
+pub fn link_persons(conn: &mut Connection, declared: &LinkSpec, ran_at: &str) -> Result<Linked, StoreError> {
+    if !(declared.threshold > 0.0 && declared.threshold < 1.0) {
+        return Err(StoreError::LinkSpec {
+            place: "link spec".to_owned(),
+            message: format!("threshold {} is not a probability strictly between 0 and 1", declared.threshold),
+        });
+    }
+    let link_records = current_link_records(conn)?;
+    let records: Vec<StandardRecord> = link_records.iter().map(|r| r.record.clone()).collect();
+    let spec = declared.clone().completed_for(&records);
+    let previous = inherited_persons(&link_records, &previous_persons(conn)?);
+    let current: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    let decision_rows: Vec<DecisionRow> = decisions_in_force(conn)?
+        .into_iter()
+        .filter(|d| current.contains(d.record_key_l.as_str()) && current.contains(d.record_key_r.as_str()))
+        .collect();
+    let inputs_sha256 = linkage_inputs_sha256(&link_records, &serde_json::to_string(&spec)?, &decision_rows)?;
+    if latest_linkage_inputs(conn)?.as_deref() == Some(inputs_sha256.as_str())
+        && let Some(linked) = latest_run(conn, &link_records, decision_rows.len())?
+    {
+        return Ok(linked);
+    }
+    let spec_json = serde_json::to_string(&spec)?;
+    let decisions_sha = decisions_sha256(&decision_rows);
+    let previous_rows = previous_persons(conn)?;
+    let reusable = reusable_run(conn, &spec_json, &decisions_sha)?;
+    let decisions: Vec<Decision> = decision_rows.into_iter().map(decision).collect();
+    let inputs = LinkInputs {
+        spec: &spec,
+        matcher: &FoldingMatcher,
+        decisions: &decisions,
+        previous: &previous,
+        new_from: None,
+        model: None,
+        pair_floor: PAIR_FLOOR,
+    };
+    let mut incremental = false;
+    let (persons, events, pairs, model) = if records.is_empty() {
+        (Vec::new(), Vec::new(), Vec::new(), None)
+    } else if let Some((model, (order, old))) =
+        reusable.and_then(|model| incremental_order(&link_records, &previous_rows).map(|o| (model, o)))
+    {
+        // Old records first, then the new ones: only pairs touching a new record are compared.
+        incremental = true;
+        let ordered: Vec<StandardRecord> = order.iter().map(|&i| records[i].clone()).collect();
+        let inputs = LinkInputs { new_from: Some(old), model: Some(model), ..inputs };
+        let outcome = link::link(&ordered, &inputs)?;
+        let mut pairs = pair_rows(&ordered, &outcome, &inputs)?;
+        pairs.extend(stored_pairs(conn)?);
+        pairs.sort_by(|x, y| (&x.record_key_l, &x.record_key_r).cmp(&(&y.record_key_l, &y.record_key_r)));
+        let mut position = vec![0; records.len()];
+        for (p, &i) in order.iter().enumerate() {
+            position[i] = p;
+        }
+        let persons: Vec<PersonId> = position.iter().map(|&p| outcome.persons[p].clone()).collect();
+        (persons, outcome.events, pairs, Some(outcome.model))
+    } else {
+        let outcome = link::link(&records, &inputs)?;
+        let pairs = pair_rows(&records, &outcome, &inputs)?;
+        (outcome.persons, outcome.events, pairs, Some(outcome.model))
+    };
+    let assignments: Vec<PersonAssignment> = link_records
+        .iter()
+        .zip(&persons)
+        .map(|(r, p)| PersonAssignment {
+            record_key: r.record.id.to_string(),
+            content_sha256: Some(r.content_sha256.clone()),
+            person_id: p.to_string(),
+        })
+        .collect();
+    let events_json = serde_json::to_string(&events)?;
+    let model_json = model.map(|m| serde_json::to_string(&m)).transpose()?;
+    store_linkage(
+        conn,
+        &LinkageRun {
+            ran_at,
+            persons: &assignments,
+            pairs: &pairs,
+            decisions: decisions.len(),
+            events_json: &events_json,
+            inputs_sha256: Some(&inputs_sha256),
+            model_json: model_json.as_deref(),
+            spec_json: Some(&spec_json),
+            decisions_sha256: Some(&decisions_sha),
+        },
+    )?;
+    let changes = events.iter().filter(|e| matches!(e, link::IdEvent::Split { .. } | link::IdEvent::Merged { .. })).count();
+    Ok(Linked {
+        records: records.len(),
+        persons: persons.iter().collect::<BTreeSet<_>>().len(),
+        decisions: decisions.len(),
+        changes,
+        rerun: true,
+        incremental,
+        assignments,
+        pairs,
+    })
+}
+
+/// The model of the latest run, when that run used this spec and honoured these decisions.
+fn reusable_run(conn: &Connection, spec_json: &str, decisions_sha: &str) -> Result<Option<link::fs::FsModel>, StoreError> {
+    let latest = conn.query_row(
+        "SELECT model_json, spec_json, decisions_sha256 FROM link_runs ORDER BY run_id DESC LIMIT 1",
+        [],
+        |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?)),
+    );
+    let (model, spec, decisions) = match latest {
+        Ok(row) => row,
+        Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match model {
+        Some(model) if spec.as_deref() == Some(spec_json) && decisions.as_deref() == Some(decisions_sha) => {
+            Ok(Some(serde_json::from_str(&model)?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The order of an incremental run (indices into `current`, the previous run's records first)
+/// and how many of them the previous run saw, when every record the previous run assigned is still current and unchanged and some records
+/// are new; `None` when anything else changed (then everything is linked again).
+fn incremental_order(current: &[LinkRecord], previous: &[PersonAssignment]) -> Option<(Vec<usize>, usize)> {
+    let before: HashMap<&str, Option<&str>> =
+        previous.iter().map(|p| (p.record_key.as_str(), p.content_sha256.as_deref())).collect();
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    for (i, r) in current.iter().enumerate() {
+        match before.get(r.record.id.as_str()) {
+            Some(Some(content)) if *content == r.content_sha256 => old.push(i),
+            Some(_) => return None,
+            None => new.push(i),
+        }
+    }
+    if old.len() != previous.len() || old.is_empty() || new.is_empty() {
+        return None;
+    }
+    let seen = old.len();
+    old.extend(new);
+    Some((old, seen))
+}
+
+/// The run's pairs as stored: keys in order, waterfalls for the uncertain ones (from a linker
+/// holding the run's model, so nothing is trained twice).
+fn pair_rows(records: &[StandardRecord], outcome: &link::LinkOutcome, inputs: &LinkInputs) -> Result<Vec<PairRow>, StoreError> {
+    let uncertain = |p: f64| p > REVIEW_BAND.0 && p < REVIEW_BAND.1;
+    let explainer = if outcome.pairs.iter().any(|p| uncertain(p.match_probability)) {
+        let reuse = LinkInputs { model: Some(outcome.model.clone()), ..*inputs };
+        Some(Linker::train(records, &reuse)?.0)
+    } else {
+        None
+    };
+    let mut pairs = Vec::with_capacity(outcome.pairs.len());
+    for p in &outcome.pairs {
+        let (a, b) = (&records[p.left as usize].id, &records[p.right as usize].id);
+        let (l, r) = if a <= b { (a, b) } else { (b, a) };
+        let explanation_json = match &explainer {
+            Some(linker) if uncertain(p.match_probability) => Some(serde_json::to_string(&linker.explain(l, r)?)?),
+            _ => None,
+        };
+        pairs.push(PairRow {
+            record_key_l: l.to_string(),
+            record_key_r: r.to_string(),
+            match_weight: p.match_weight,
+            match_probability: p.match_probability,
+            explanation_json,
+        });
+    }
+    pairs.sort_by(|x, y| (&x.record_key_l, &x.record_key_r).cmp(&(&y.record_key_l, &y.record_key_r)));
+    Ok(pairs)
+}
+
+/// The latest run's persons and pairs: its inputs are exactly today's, so a new run would
+/// reproduce it. `None` when it does not cover every current record.
+fn latest_run(conn: &Connection, current: &[LinkRecord], decisions: usize) -> Result<Option<Linked>, StoreError> {
+    let stored: HashMap<String, PersonAssignment> =
+        previous_persons(conn)?.into_iter().map(|p| (p.record_key.clone(), p)).collect();
+    let Some(assignments) = current.iter().map(|r| stored.get(r.record.id.as_str()).cloned()).collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Linked {
+        records: assignments.len(),
+        persons: assignments.iter().map(|a| a.person_id.as_str()).collect::<BTreeSet<_>>().len(),
+        decisions,
+        changes: 0,
+        rerun: false,
+        incremental: false,
+        assignments,
+        pairs: stored_pairs(conn)?,
+    }))
+}
+
+fn decision(row: DecisionRow) -> Decision {
+    Decision {
+        left: RecordId::new(row.record_key_l),
+        right: RecordId::new(row.record_key_r),
+        kind: if row.must_link { DecisionKind::MustLink } else { DecisionKind::CannotLink },
+        who: row.who,
+        when: row.decided_at,
+        why: row.why,
+    }
+}
+
+/// The previous person of each current record, which the new clustering inherits ids from.
+/// A record whose content the previous run saw under another key (its row moved in a new file
+/// version) takes that record's person; otherwise a record keeps the person its key had, unless
+/// the record that had the key moved elsewhere (then the row is new).
+fn inherited_persons(current: &[LinkRecord], previous: &[PersonAssignment]) -> BTreeMap<RecordId, PersonId> {
+    let by_key: HashMap<&str, &PersonAssignment> = previous.iter().map(|p| (p.record_key.as_str(), p)).collect();
+    let present: HashSet<&str> = current.iter().map(|r| r.content_sha256.as_str()).collect();
+    // Identical rows of one source share a fingerprint; the smallest key's person stands for them.
+    let mut by_content: HashMap<&str, &str> = HashMap::new();
+    for p in previous {
+        if let Some(content) = &p.content_sha256 {
+            by_content.entry(content.as_str()).or_insert(p.person_id.as_str());
+        }
+    }
+    let mut inherited = BTreeMap::new();
+    for r in current {
+        let key = r.record.id.as_str();
+        let same = by_key.get(key).filter(|p| p.content_sha256.as_deref() == Some(r.content_sha256.as_str()));
+        let person = same
+            .map(|p| p.person_id.as_str())
+            .or_else(|| by_content.get(r.content_sha256.as_str()).copied())
+            .or_else(|| {
+                let edited_in_place = |p: &&&PersonAssignment| p.content_sha256.as_deref().is_none_or(|c| !present.contains(c));
+                by_key.get(key).filter(edited_in_place).map(|p| p.person_id.as_str())
+            });
+        if let Some(person) = person {
+            inherited.insert(r.record.id.clone(), PersonId::new(person));
+        }
+    }
+    inherited
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn current(key: &str, content: &str) -> LinkRecord {
+        LinkRecord {
+            record: model::StandardRecord { id: RecordId::new(key), ..Default::default() },
+            content_sha256: content.to_owned(),
+        }
+    }
+
+    fn before(key: &str, content: Option<&str>, person: &str) -> PersonAssignment {
+        PersonAssignment { record_key: key.to_owned(), content_sha256: content.map(str::to_owned), person_id: person.to_owned() }
+    }
+
+    #[test]
+    fn moved_rows_keep_their_person_and_edited_rows_keep_their_key_s_person() {
+        let previous = [
+            before("s:f:2", Some("c-ivanov"), "P1"),
+            before("s:f:3", Some("c-petrov"), "P2"),
+            before("s:f:4", None, "P3"),
+            before("s:f:6", Some("c-sidorov"), "P4"),
+        ];
+        // A row was inserted at the top: Ivanov moved to row 3, Petrov to row 4 (over a record
+        // without a fingerprint); row 2 is new; row 5 is unknown; row 6 was edited in place.
+        let now = [
+            current("s:f:2", "c-new"),
+            current("s:f:3", "c-ivanov"),
+            current("s:f:4", "c-petrov"),
+            current("s:f:5", "c-x"),
+            current("s:f:6", "c-sidorov-corrected"),
+        ];
+        let inherited = inherited_persons(&now, &previous);
+        let got: Vec<(&str, &str)> = inherited.iter().map(|(r, p)| (r.as_str(), p.as_str())).collect();
+        assert_eq!(got, vec![("s:f:3", "P1"), ("s:f:4", "P2"), ("s:f:6", "P4")]);
     }
 }

@@ -76,6 +76,9 @@ fn a_run_is_stored_whole_and_replaces_the_previous_one() {
             decisions: 0,
             events_json: "[]",
             inputs_sha256: Some(inputs),
+            model_json: None,
+            spec_json: None,
+            decisions_sha256: None,
         };
         register.store_linkage(&run).unwrap();
     }
@@ -87,4 +90,108 @@ fn a_run_is_stored_whole_and_replaces_the_previous_one() {
     assert!(register.persons_of_current_records().unwrap().is_empty());
     assert!(register.decisions_in_force().unwrap().is_empty());
     assert!(register.current_link_records().unwrap().is_empty());
+}
+
+/// A source of name records: (surname, given name, patronymic, birth year) per row.
+fn name_source(register: &mut Register, source: &str, rows: &[(&str, &str, &str, &str)]) {
+    use model::{Assertion, Cell, Field, IngestedRecord, RecordLocator, SourceId, Value};
+    let path = format!("{source}.csv");
+    let records: Vec<IngestedRecord> = rows
+        .iter()
+        .enumerate()
+        .map(|(row, &(surname, given, patronymic, born))| {
+            let text = |field: Field, column: &str, raw: &str| Assertion {
+                field,
+                column: column.into(),
+                raw: raw.into(),
+                value: Value::Text { text: raw.into() },
+            };
+            let date = UncertainDate::parse_standard(born).unwrap();
+            IngestedRecord {
+                locator: RecordLocator {
+                    source: SourceId::new(source),
+                    file: path.as_str().into(),
+                    file_sha256: source.into(),
+                    sheet: None,
+                    row: row as u64 + 2,
+                    installment: None,
+                    page: None,
+                },
+                cells: [surname, given, patronymic, born].iter().map(|c| Cell { column: "c".into(), raw: (*c).into() }).collect(),
+                assertions: vec![
+                    text(Field::Surname, "surname", surname),
+                    text(Field::GivenName, "given", given),
+                    text(Field::Patronymic, "patronymic", patronymic),
+                    Assertion { field: Field::BirthDate, column: "born".into(), raw: born.into(), value: Value::Date { date } },
+                ],
+            }
+        })
+        .collect();
+    let id = SourceId::new(source);
+    let entry = store::SourceEntry { id: &id, title: source, kind: "list", manifest_json: "{}" };
+    let file = store::FileVersion { path: &path, sha256: source, bytes: 1, records: &records, diagnostics: &[] };
+    register.ingest_source(&entry, &[file], store::Policy::Strict, "2026-01-01T00:00:00Z", &mut |_| {}).unwrap();
+}
+
+const PEOPLE: [(&str, &str, &str, &str); 6] = [
+    ("Гусев", "Григорий", "Сергеевич", "1939"),
+    ("Петраускас", "Йонас", "Антанович", "1921"),
+    ("Шевченко", "Тарас", "Григорьевич", "1914"),
+    ("Иванова", "Мария", "Петровна", "1930"),
+    ("Кузнецов", "Николай", "Иванович", "1905"),
+    ("Белов", "Андрей", "Павлович", "1911"),
+];
+const LATIN: [(&str, &str, &str, &str); 6] = [
+    ("Gusev", "Grigoriy", "Sergeevich", "1939"),
+    ("Petrauskas", "Jonas", "Antanovich", "1921"),
+    ("Shevchenko", "Taras", "Grigorevich", "1914"),
+    ("Ivanova", "Maria", "Petrovna", "1930"),
+    ("Kuznetsov", "Nikolai", "Ivanovich", "1905"),
+    ("Belov", "Andrei", "Pavlovich", "1911"),
+];
+
+#[test]
+fn a_new_source_links_against_the_persons_already_formed() {
+    let mut register = Register::open_in_memory().unwrap();
+    name_source(&mut register, "ru", &PEOPLE);
+    name_source(&mut register, "en", &LATIN);
+    let spec = link::LinkSpec::default();
+    let first = register.link_persons(&spec, "2026-01-01T00:00:00Z").unwrap();
+    assert!(first.rerun && !first.incremental);
+    assert_eq!((first.records, first.persons), (12, 6), "{:?}", first.assignments);
+    let person_of = |linked: &store::Linked, key: &str| {
+        linked.assignments.iter().find(|a| a.record_key == key).map(|a| a.person_id.clone()).unwrap()
+    };
+    // Nothing changed: the latest run stands.
+    assert!(!register.link_persons(&spec, "2026-01-02T00:00:00Z").unwrap().rerun);
+    name_source(&mut register, "de", &[("Gussew", "Grigori", "Sergejewitsch", "1939"), ("Zweig", "Stefan", "", "1881")]);
+    let second = register.link_persons(&spec, "2026-01-03T00:00:00Z").unwrap();
+    assert!(second.rerun && second.incremental);
+    assert_eq!((second.records, second.persons), (14, 7));
+    // Every earlier record keeps its person; Gussew joins Gusev's; the earlier pairs are kept.
+    for a in &first.assignments {
+        assert_eq!(person_of(&second, &a.record_key), a.person_id, "{}", a.record_key);
+    }
+    let gusev = person_of(&first, "ru:ru.csv:2");
+    assert_eq!(person_of(&second, "de:de.csv:2"), gusev);
+    assert!(first.pairs.iter().all(|p| second.pairs.contains(p)));
+    assert!(second.pairs.len() > first.pairs.len());
+    // A whole run over the same records groups them the same way (its ids come from the
+    // records alone, without the history).
+    let mut whole = Register::open_in_memory().unwrap();
+    name_source(&mut whole, "ru", &PEOPLE);
+    name_source(&mut whole, "en", &LATIN);
+    name_source(&mut whole, "de", &[("Gussew", "Grigori", "Sergejewitsch", "1939"), ("Zweig", "Stefan", "", "1881")]);
+    let at_once = whole.link_persons(&spec, "2026-01-03T00:00:00Z").unwrap();
+    assert!(!at_once.incremental);
+    let groups = |linked: &store::Linked| {
+        let mut by_person: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for a in &linked.assignments {
+            by_person.entry(a.person_id.clone()).or_default().push(a.record_key.clone());
+        }
+        let mut groups: Vec<Vec<String>> = by_person.into_values().collect();
+        groups.sort();
+        groups
+    };
+    assert_eq!(groups(&at_once), groups(&second));
 }
