@@ -33,7 +33,8 @@ pub struct LinkedRecord {
 pub enum Step {
     /// Keep the values asserted by the most preferred kind of source.
     Kind,
-    /// Keep the values asserted by the most distinct sources.
+    /// Keep the values asserted by the most distinct sources; among those, by the most records
+    /// (one source listing a person twice, as Memorial's extracts do, then still decides).
     Majority,
     /// Keep the narrowest dates (for other values this step changes nothing).
     Precise,
@@ -76,7 +77,7 @@ impl ConsensusRule {
             .iter()
             .map(|step| match step {
                 Step::Kind => format!("prefer sources of kind {}", self.kinds.join(" > ")),
-                Step::Majority => "the value most sources give".to_owned(),
+                Step::Majority => "the value most sources give (then most records)".to_owned(),
                 Step::Precise => "the most precise date".to_owned(),
                 Step::Earliest => "the value of the earliest source".to_owned(),
             })
@@ -128,7 +129,9 @@ pub struct AttributeProfile {
     /// Index into `values` of the consensus value.
     pub consensus: usize,
     pub decision: Decision,
-    /// Whether some values contradict each other (for dates: intervals that cannot overlap).
+    /// Whether some values contradict each other (for dates: intervals that cannot overlap);
+    /// never for the fields that describe the record rather than the person
+    /// (`source_record_id`, `note`, `other`).
     pub conflict: bool,
     /// Distinct sources whose value agrees with the consensus (dates agree when they overlap).
     pub corroboration: u64,
@@ -159,7 +162,11 @@ pub struct Profile {
     pub person: PersonId,
     /// The name as the consensus gives it (surname, given name, patronymic, or the whole name).
     pub label: String,
+    /// The person's records, sorted.
     pub records: Vec<RecordId>,
+    /// The source of each record, aligned with `records`.
+    pub record_sources: Vec<SourceId>,
+    /// Distinct sources, sorted.
     pub sources: Vec<SourceId>,
     /// Attributes in field order.
     pub attributes: Vec<AttributeProfile>,
@@ -189,6 +196,7 @@ impl Profile {
         }
     }
 
+    /// How many attributes hold values that contradict each other.
     pub fn conflicts(&self) -> usize {
         self.attributes.iter().filter(|a| a.conflict).count()
     }
@@ -230,12 +238,21 @@ pub fn build_profile(
             attribute(field, by_field.remove(&field).unwrap_or_default(), unparsed.remove(&field).unwrap_or_default(), sources, rule)
         })
         .collect();
-    let mut record_ids: Vec<RecordId> = records.iter().map(|r| r.record.clone()).collect();
+    let mut record_ids: Vec<(RecordId, SourceId)> = records.iter().map(|r| (r.record.clone(), r.source.clone())).collect();
     record_ids.sort();
     let mut source_ids: Vec<SourceId> = records.iter().map(|r| r.source.clone()).collect();
     source_ids.sort();
     source_ids.dedup();
-    let mut profile = Profile { person, label: String::new(), records: record_ids, sources: source_ids, attributes, posts: posts(post_parts) };
+    let (record_ids, record_sources) = record_ids.into_iter().unzip();
+    let mut profile = Profile {
+        person,
+        label: String::new(),
+        records: record_ids,
+        record_sources,
+        sources: source_ids,
+        attributes,
+        posts: posts(post_parts),
+    };
     profile.label = label(&profile);
     profile
 }
@@ -329,7 +346,7 @@ fn attribute(
         (Value::Date { date: x }, Value::Date { date: y }) => x.overlaps(y),
         _ => value_key(a) == value_key(b),
     };
-    let conflict = values.iter().enumerate().any(|(i, a)| values[i + 1..].iter().any(|b| !agrees(&a.value, &b.value)));
+    let conflict = describes_the_person(field) && values.iter().enumerate().any(|(i, a)| values[i + 1..].iter().any(|b| !agrees(&a.value, &b.value)));
     let corroboration = values
         .iter()
         .filter(|v| agrees(&v.value, &values[consensus].value))
@@ -337,6 +354,13 @@ fn attribute(
         .collect::<BTreeSet<_>>()
         .len() as u64;
     Some(AttributeProfile { field, values, consensus, decision, conflict, corroboration, unparsed })
+}
+
+/// Whether a field states a fact about the person, so that two values contradict each other.
+/// A record's id in its source, a note and other columns describe the record: two records of
+/// one person differ there by nature, which is no conflict.
+fn describes_the_person(field: Field) -> bool {
+    !matches!(field, Field::SourceRecordId | Field::Note | Field::Other)
 }
 
 /// Applies the rule's steps to the candidate values, narrowing until one remains.
@@ -355,7 +379,7 @@ fn decide(values: &[AssertedValue], sources: &BTreeMap<SourceId, SourceInfo>, ru
                     let best = v.support.iter().map(|s| sources.get(&s.source).map_or(rule.kinds.len() + 1, |i| rule.kind_rank(&i.kind))).min();
                     (best.unwrap_or(usize::MAX) as i64, 0)
                 }
-                Step::Majority => (-(v.sources as i64), 0),
+                Step::Majority => (-(v.sources as i64), -(v.support.len() as i64)),
                 Step::Precise => match &v.value {
                     Value::Date { date } => (i64::from(date.latest().days()) - i64::from(date.earliest().days()), 0),
                     _ => (0, 0),
@@ -490,8 +514,8 @@ mod tests {
     #[test]
     fn consensus_conflicts_and_corroboration() {
         let records = [
-            record("r1", "memorial", &[("surname", "Иванов"), ("nationality", "русский"), ("birth_date", "1901"), ("arrest", "1937-08-05"), ("execution.occurred", "true")]),
-            record("r2", "pravda", &[("surname", "Иванов"), ("nationality", "украинец"), ("birth_date", "1901-03-05"), ("arrest", "1937-09")]),
+            record("r1", "memorial", &[("surname", "Иванов"), ("source_record_id", "17"), ("nationality", "русский"), ("birth_date", "1901"), ("arrest", "1937-08-05"), ("execution.occurred", "true")]),
+            record("r2", "pravda", &[("surname", "Иванов"), ("source_record_id", "4"), ("nationality", "украинец"), ("birth_date", "1901-03-05"), ("arrest", "1937-09")]),
             record("r3", "izvestia", &[("surname", "ИВАНОВ "), ("nationality", "украинец"), ("birth_date", "19O1")]),
             record("r4", "fsb-archive", &[("given_name", "Пётр"), ("arrest", "1937-08")]),
             record("r5", "memorial", &[("given_name", "Петр"), ("post.role", "начальник"), ("post.unit", "РО НКВД"), ("post.from", "1935")]),
@@ -504,6 +528,7 @@ mod tests {
             given_name: Пётр(2) => Пётр by Unanimous corroborated 2
             birth_date: 1901(1) 1901-03-05(1) => 1901 by By(Kind) corroborated 2 unparsed ["19O1"]
             nationality: русский(1) украинец(2) => русский by By(Kind) CONFLICT corroborated 1
+            source_record_id: 17(1) 4(1) => 17 by By(Kind) corroborated 1
             arrest.date: 1937-08(1) 1937-08-05(1) 1937-09(1) => 1937-08 by By(Kind) CONFLICT corroborated 2
             execution.occurred: true(1) => true by Unanimous corroborated 1
             post Some("начальник") Some("РО НКВД") None Some("1935-04")..Some("1937") [RecordId("r5"), RecordId("r6")]"#]]
@@ -523,9 +548,16 @@ mod tests {
         let by_majority = build_profile(PersonId::new("p"), &records, &sources(), &majority_first);
         assert_eq!(by_majority.text(Field::Nationality), Some("украинец"));
         assert_eq!(by_majority.attribute(Field::Nationality).unwrap().decision, Decision::By(Step::Majority));
+        let one_source_twice = [
+            record("r1", "memorial", &[("nationality", "русский")]),
+            record("r2", "memorial", &[("nationality", "украинец")]),
+            record("r3", "memorial", &[("nationality", "Украинец")]),
+        ];
+        let twice = build_profile(PersonId::new("p"), &one_source_twice, &sources(), &ConsensusRule::default());
+        assert_eq!((twice.text(Field::Nationality), twice.attribute(Field::Nationality).unwrap().decision), (Some("украинец"), Decision::By(Step::Majority)));
         let earliest_only = ConsensusRule { order: vec![Step::Earliest], ..ConsensusRule::default() };
         assert_eq!(build_profile(PersonId::new("p"), &records, &sources(), &earliest_only).text(Field::Nationality), Some("украинец"));
-        expect!["prefer sources of kind archive > official > book_of_memory > testimony > samizdat > emigre_press > press > other; then the value most sources give; then the most precise date; then the value of the earliest source; last, the first value in alphabetical order"]
+        expect!["prefer sources of kind archive > official > book_of_memory > testimony > samizdat > emigre_press > press > other; then the value most sources give (then most records); then the most precise date; then the value of the earliest source; last, the first value in alphabetical order"]
             .assert_eq(&ConsensusRule::default().describe());
     }
 }

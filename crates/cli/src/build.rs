@@ -6,11 +6,11 @@
 //!    persons and scored pairs in the register, `out/clusters.csv`, `out/pairs.csv`), then read
 //!    the current register back (later steps get persons from `Register::persons_of_current_records`);
 //! 4. write the exports (`out/records.csv`, `assertions.csv`, `rejects.csv`, Parquet twins);
-//! 5. write the report (`out/index.html`);
-//! 6. profile persons, select the declared cohorts, run the declared analyses
-//!    (`out/analyses/`, `out/persons/`, `out/profiles.csv`; see `build/analyse.rs`).
+//! 5. profile the linked persons (one profile per person, combining their records), select the
+//!    declared cohorts, run the declared analyses over persons (`out/analyses/`, `out/persons/`,
+//!    `out/profiles.csv|parquet|json`; see `build/analyse.rs`);
+//! 6. write the report (`out/index.html`), linking the persons and the analyses.
 //!
-//! Step 6 runs after linkage and the report; it does not yet use the linked persons.
 //! Everything under `out/` is deterministic: same inputs, byte-identical files.
 
 mod analyse;
@@ -71,11 +71,19 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let contents = export::Contents::read(&register, &project)?;
     export::write(&contents, &out)?;
-    page::write(&contents, &project, &out)?;
     // Profiles, cohorts and the declared analyses (their pages, JSON and person pages).
     let title = project.manifest.title.as_deref().unwrap_or("kartoteka");
     let analysed = analyse::run(&contents, &project, &out, title)?;
-    println!("{} persons profiled, {} analyses: {}", analysed.persons, analysed.results.len(), out.join("analyses/index.html").display());
+    println!(
+        "{} persons profiled from {} records ({} with conflicting values, {} fields in all, kept as alternatives), {} analyses: {}",
+        analysed.persons,
+        analysed.records,
+        analysed.conflicted,
+        analysed.conflicts,
+        analysed.results.len(),
+        out.join("analyses/index.html").display()
+    );
+    page::write(&contents, &project, &analysed, &out)?;
     println!("report: {}", out.join("index.html").display());
     Ok(())
 }

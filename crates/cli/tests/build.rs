@@ -37,6 +37,8 @@ fn the_readme_example_builds_and_says_where_the_report_is() {
             "pairs.csv",
             "persons/1.html",
             "profiles.csv",
+            "profiles.json",
+            "profiles.parquet",
             "records.csv",
             "records.parquet",
             "rejects.csv"
@@ -45,8 +47,20 @@ fn the_readme_example_builds_and_says_where_the_report_is() {
     let records = std::fs::read_to_string(dir.path().join("out/records.csv")).unwrap();
     // 60 persons on the KGB list, 28 in the press list, one header line.
     assert_eq!(records.lines().count(), 60 + 28 + 1);
+    // One profile per linked person: as many as `clusters.csv` has distinct persons.
+    let clusters = std::fs::read_to_string(dir.path().join("out/clusters.csv")).unwrap();
+    let persons: std::collections::BTreeSet<&str> = clusters.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert!(persons.len() < 88, "the press reports are linked to the list: {} persons", persons.len());
+    assert!(stdout(&output).contains(&format!("{} persons profiled from 88 records", persons.len())), "{}", stdout(&output));
+    let profiles = std::fs::read_to_string(dir.path().join("out/profiles.csv")).unwrap();
+    assert_eq!(profiles.lines().count(), persons.len() + 1);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/profiles.json")).unwrap()).unwrap();
+    let linked: Vec<&serde_json::Value> = json.as_array().unwrap().iter().filter(|p| p["records"].as_array().unwrap().len() > 1).collect();
+    assert_eq!(json.as_array().unwrap().len(), persons.len());
+    assert!(linked.iter().any(|p| p["records"].as_array().unwrap().iter().any(|r| r["source"] == "western-press")), "a person combines a list entry and a press report");
     let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
     assert!(html.contains("SIMULATED"));
+    assert!(html.contains("<a href=\"analyses/index.html\">Analyses</a>"), "the report links the analyses");
     assert!(html.contains("encoding detected as cp1251"), "the CP1251 installment is reported");
 }
 

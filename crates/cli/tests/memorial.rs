@@ -2,6 +2,11 @@
 //! build` runs, and its analyses agree with figures computed here straight from the workbooks
 //! with calamine, without any of kartoteka's parsing: executions per region, arrests per month
 //! in 1937-38, and days from arrest to trial.
+//!
+//! Analyses count linked persons, not rows. The test takes the persons from `out/clusters.csv`
+//! (linkage is not what is tested here) and combines each person's rows itself by the documented
+//! consensus rule as it applies to one source: the value most rows give; on a tie a date given to
+//! the day before a vaguer one; then the first value in alphabetical order.
 
 use calamine::{Data, Reader, open_workbook_auto};
 use serde_json::Value;
@@ -21,9 +26,18 @@ struct Row {
     /// The 1-based row number a spreadsheet shows.
     row: u64,
     region: String,
-    executed: bool,
-    arrest: Option<i64>,
-    trial: Option<i64>,
+    /// The execution cell read as a flag; `None` when empty.
+    executed: Option<bool>,
+    arrest: DateCell,
+    trial: DateCell,
+}
+
+/// A date cell: given to the day (days since 1970), given otherwise (the text), or empty.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum DateCell {
+    Day(i64),
+    Vaguer(String),
+    Empty,
 }
 
 /// Days since 1970-01-01 of a civil date.
@@ -60,6 +74,14 @@ fn text(cell: &Data) -> String {
     }
 }
 
+fn date_cell(cell: &Data) -> DateCell {
+    match (exact_day(cell), text(cell)) {
+        (Some(day), _) => DateCell::Day(day),
+        (None, t) if t.is_empty() => DateCell::Empty,
+        (None, t) => DateCell::Vaguer(t.to_lowercase()),
+    }
+}
+
 fn read_rows() -> Vec<Row> {
     let mut rows = Vec::new();
     for file in FILES {
@@ -75,13 +97,51 @@ fn read_rows() -> Vec<Row> {
                 file,
                 row: first_row + i as u64,
                 region: text(&cells[region]),
-                executed: matches!(text(&cells[execution]).to_lowercase().as_str(), "t" | "true"),
-                arrest: exact_day(&cells[arrest]),
-                trial: exact_day(&cells[trial]),
+                executed: match text(&cells[execution]).to_lowercase().as_str() {
+                    "t" | "true" => Some(true),
+                    "f" | "false" | "falce" => Some(false),
+                    _ => None,
+                },
+                arrest: date_cell(&cells[arrest]),
+                trial: date_cell(&cells[trial]),
             });
         }
     }
     rows
+}
+
+/// The value most of a person's rows give (empty cells give none); on a tie the smallest by
+/// `Ord`, which the callers order as the rule does.
+fn consensus<T: Ord + Clone>(values: impl IntoIterator<Item = T>) -> Option<T> {
+    let mut counts: BTreeMap<T, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    let most = *counts.values().max()?;
+    counts.into_iter().find(|(_, n)| *n == most).map(|(v, _)| v)
+}
+
+/// A person's date: the most frequent, a day before a vaguer date, earlier days first.
+fn consensus_day(cells: impl IntoIterator<Item = DateCell>) -> Option<i64> {
+    match consensus(cells.into_iter().filter(|c| *c != DateCell::Empty))? {
+        DateCell::Day(day) => Some(day),
+        _ => None,
+    }
+}
+
+/// The persons of `out/clusters.csv`, each with the (file name, row) of their records.
+fn persons(out: &Path) -> BTreeMap<String, Vec<(String, u64)>> {
+    let mut reader = csv::Reader::from_path(out.join("clusters.csv")).unwrap();
+    let mut persons: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
+    for r in reader.records() {
+        let r = r.unwrap();
+        // `source:path#sheet:row`
+        let (path_sheet, row) = r[0].rsplit_once(':').unwrap();
+        let path = path_sheet.rsplit_once('#').map_or(path_sheet, |(p, _)| p);
+        let name = Path::new(path).file_name().unwrap().to_string_lossy().into_owned();
+        persons.entry(r[1].to_owned()).or_default().push((name, row.parse().unwrap()));
+    }
+    persons
 }
 
 /// Builds the example in a temporary folder whose manifest points at the data by absolute path.
@@ -121,13 +181,25 @@ fn memorial_analyses_agree_with_a_direct_reading_of_the_workbooks() {
     let (dir, log) = build_example();
     let out = dir.path().join("out");
     let rejected = rejected(&out);
-    let rows: Vec<Row> = read_rows().into_iter().filter(|r| !rejected.contains(&(r.file.to_owned(), r.row))).collect();
+    let rows: BTreeMap<(String, u64), Row> =
+        read_rows().into_iter().filter(|r| !rejected.contains(&(r.file.to_owned(), r.row))).map(|r| ((r.file.to_owned(), r.row), r)).collect();
     assert!(rows.len() > 35_000, "most of the 41,348 rows are kept: {} ({} rejected)\n{log}", rows.len(), rejected.len());
+    let persons: Vec<Vec<&Row>> = persons(&out).into_values().map(|keys| keys.iter().map(|k| &rows[k]).collect()).collect();
+    assert_eq!(persons.iter().map(Vec::len).sum::<usize>(), rows.len(), "every kept row is one person's record");
+    let linked = persons.iter().filter(|p| p.len() > 1).count();
+    assert!(persons.len() < rows.len() && linked > 0, "near-duplicates are linked: {} persons, {linked} of several rows", persons.len());
+    assert!(log.contains(&format!("{} persons profiled from {} records", persons.len(), rows.len())), "{log}");
+    let profiles = std::fs::read_to_string(out.join("profiles.csv")).unwrap();
+    assert_eq!(profiles.lines().count(), persons.len() + 1, "one profile per person");
 
-    // Executions per region.
+    // Executions per region, counting persons: executed and region by the rule, missing region
+    // as its own category.
     let mut executed: BTreeMap<String, u64> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.executed) {
-        *executed.entry(r.region.clone()).or_default() += 1;
+    for p in &persons {
+        if consensus(p.iter().filter_map(|r| r.executed)) == Some(true) {
+            let region = consensus(p.iter().map(|r| r.region.clone()).filter(|r| !r.is_empty())).unwrap_or_else(|| "(missing)".into());
+            *executed.entry(region).or_default() += 1;
+        }
     }
     let by_region = analysis(&out, "executed-per-region");
     let figures = &by_region["figures"];
@@ -140,9 +212,10 @@ fn memorial_analyses_agree_with_a_direct_reading_of_the_workbooks() {
     assert_eq!(computed, executed);
     assert!(executed.values().sum::<u64>() > 1000);
 
-    // Arrests per month, 1937-38: the dates given to the day are exactly the `certain` counts.
+    // Arrests per month, 1937-38: the persons whose date is given to the day are exactly the
+    // `certain` counts.
     let mut per_month: BTreeMap<String, u64> = BTreeMap::new();
-    for day in rows.iter().filter_map(|r| r.arrest) {
+    for day in persons.iter().filter_map(|p| consensus_day(p.iter().map(|r| r.arrest.clone()))) {
         let (start, end) = (days(1937, 1, 1), days(1939, 1, 1));
         if (start..end).contains(&day) {
             let (y, m) = (1937..=1938).flat_map(|y| (1..=12).map(move |m| (y, m))).filter(|&(y, m)| days(y, m, 1) <= day).last().unwrap();
@@ -161,8 +234,12 @@ fn memorial_analyses_agree_with_a_direct_reading_of_the_workbooks() {
     let peak = bins.iter().max_by_key(|b| b["certain"].as_u64().unwrap()).unwrap();
     assert!(peak["label"].as_str().unwrap().starts_with("1937"), "the mass operations peak in 1937: {peak}");
 
-    // Days from arrest to trial where both dates are given to the day.
-    let mut exact: Vec<i64> = rows.iter().filter_map(|r| Some(r.trial? - r.arrest?)).filter(|d| *d >= 0).collect();
+    // Days from arrest to trial for the persons whose two dates are given to the day.
+    let mut exact: Vec<i64> = persons
+        .iter()
+        .filter_map(|p| Some(consensus_day(p.iter().map(|r| r.trial.clone()))? - consensus_day(p.iter().map(|r| r.arrest.clone()))?))
+        .filter(|d| *d >= 0)
+        .collect();
     exact.sort_unstable();
     let durations = analysis(&out, "days-arrest-to-trial");
     let mut reported: Vec<i64> = durations["figures"]["durations"]

@@ -225,21 +225,29 @@ pub fn analyses_index(results: &[AnalysisResult], report_title: &str) -> String 
     let mut html = String::new();
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Analyses · {t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<p><a href=\"../index.html\">← {t}</a></p>\n<h1>Analyses</h1>\n<ul>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Analyses · {t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<p><a href=\"../index.html\">← {t}</a></p>\n<h1>Analyses</h1>\n",
         t = escape(report_title)
     );
+    html.push_str(&analysis_list(results, ""));
+    html.push_str("</body>\n</html>\n");
+    html
+}
+
+/// The analyses as a list of links; `prefix` is the path from the linking page to `out/analyses/`.
+pub(crate) fn analysis_list(results: &[AnalysisResult], prefix: &str) -> String {
+    let mut html = String::from("<ul>\n");
     for r in results {
         let kind = serde_json::to_value(&r.analysis.kind).ok().and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned)).unwrap_or_default();
         let _ = writeln!(
             html,
-            "<li><a href=\"{n}.html\">{n}</a> <small>{} over cohort {} ({} persons)</small></li>",
+            "<li><a href=\"{prefix}{n}.html\">{n}</a> <small>{} over cohort {} ({} persons)</small></li>",
             escape(&kind),
             escape(&r.cohort.cohort),
             r.cohort.analysed().len(),
             n = escape(&r.name)
         );
     }
-    html.push_str("</ul>\n</body>\n</html>\n");
+    html.push_str("</ul>\n");
     html
 }
 
@@ -265,21 +273,31 @@ pub fn persons_page(profiles: &[&Profile], anchor: &dyn Fn(&PersonId) -> String,
             if p.conflicts() > 0 { format!(", <span class=\"bad\">{} conflicts</span>", p.conflicts()) } else { String::new() }
         );
         html.push_str("<p>Records: ");
-        for (i, r) in p.records.iter().enumerate() {
-            let _ = write!(html, "[{}] <code>{}</code> ", i + 1, escape(r.as_str()));
+        for (i, (r, source)) in p.records.iter().zip(&p.record_sources).enumerate() {
+            let kind = sources.get(source).map_or("", |i| i.kind.as_str());
+            let _ = write!(html, "[{}] <code>{}</code> <small>({}, {kind})</small> ", i + 1, escape(r.as_str()), escape(source.as_str()));
         }
-        html.push_str("</p>\n<table>\n<tr><th>attribute</th><th>consensus</th><th>decided by</th><th>sources agreeing</th><th>every assertion: cell (source, kind, [record])</th></tr>\n");
+        html.push_str("</p>\n<table>\n<tr><th>attribute</th><th>consensus</th><th>decided by</th><th>sources agreeing</th><th>every value: [records] and the cell where it reads otherwise</th></tr>\n");
         let number = |r: &model::RecordId| p.records.iter().position(|x| x == r).map_or(0, |i| i + 1);
         for a in &p.attributes {
             let mut asserted = String::new();
             for v in &a.values {
-                for s in &v.support {
-                    let kind = sources.get(&s.source).map_or("", |i| i.kind.as_str());
-                    let _ = write!(asserted, "{} <small>({}, {kind}, [{}])</small><br>", escape(&s.raw), escape(s.source.as_str()), number(&s.record));
+                // The consensus column shows a lone value already: only its records follow.
+                if a.values.len() > 1 {
+                    let _ = write!(asserted, "{} ", escape(&v.display));
                 }
+                asserted.push_str("<small>");
+                for s in &v.support {
+                    let _ = write!(asserted, "[{}]", number(&s.record));
+                    if s.raw.trim() != v.display {
+                        let _ = write!(asserted, " {}", escape(&s.raw));
+                    }
+                    asserted.push(' ');
+                }
+                asserted.push_str("</small><br>");
             }
             for s in &a.unparsed {
-                let _ = write!(asserted, "<span class=\"bad\">{}</span> <small>({}, [{}], not understood)</small><br>", escape(&s.raw), escape(s.source.as_str()), number(&s.record));
+                let _ = write!(asserted, "<span class=\"bad\">{}</span> <small>[{}] not understood</small><br>", escape(&s.raw), number(&s.record));
             }
             let decided = match a.decision {
                 analysis::person::Decision::Unanimous => "unanimous".to_owned(),
@@ -343,7 +361,20 @@ mod tests {
         assert!(html.contains("<details id=\"m1\"><summary>русский: 2 persons</summary><p><a href=\"../persons/1.html#a\">name of a</a>; <a href=\"../persons/1.html#b\">name of b</a>; </p></details>"), "{html}");
         assert!(html.contains("&lt;латыш&gt;") && !html.contains("<латыш>"));
         assert_eq!(html.matches("http").count(), html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(), "no external references");
+        let index = analyses_index(std::slice::from_ref(&result), "Test");
+        assert!(index.contains("<li><a href=\"by-nationality.html\">by-nationality</a> <small>breakdown over cohort all (3 persons)</small></li>"), "{index}");
+        assert!(analysis_list(std::slice::from_ref(&result), "analyses/").contains("<a href=\"analyses/by-nationality.html\">"));
+        let records: Vec<LinkedRecord> = [("s1", "русский"), ("s2", "Русский"), ("s3", "украинец")]
+            .iter()
+            .map(|(source, raw)| {
+                let assertion = Assertion { field: Field::Nationality, column: Arc::from("n"), raw: (*raw).to_owned(), value: Value::Text { text: (*raw).to_owned() } };
+                LinkedRecord { record: RecordId::new(format!("{source}:d")), source: SourceId::new(*source), assertions: vec![assertion] }
+            })
+            .collect();
+        let linked = build_profile(PersonId::new("d"), &records, &BTreeMap::new(), &ConsensusRule::default());
+        let page = persons_page(&[&linked], &|p| p.to_string(), &BTreeMap::new(), "rule", "Test");
+        assert!(page.contains("<td class=\"bad\">русский</td><td>majority</td><td class=\"n\">2</td><td>русский <small>[1] [2] Русский </small><br>украинец <small>[3] </small><br></td>"), "{page}");
         let page = persons_page(&profiles.values().collect::<Vec<_>>(), &|p| p.to_string(), &BTreeMap::new(), "rule", "Test");
-        assert!(page.contains("<section id=\"c\">") && page.contains("&lt;латыш&gt; <small>(s1, , [1])</small>") && page.contains("[1] <code>s1:c</code>"), "{page}");
+        assert!(page.contains("<section id=\"c\">") && page.contains("<td>&lt;латыш&gt;</td><td>unanimous</td><td class=\"n\">1</td><td><small>[1] </small><br>") && page.contains("[1] <code>s1:c</code> <small>(s1, )</small>"), "{page}");
     }
 }

@@ -7,6 +7,8 @@
 pub mod analyses;
 mod svg;
 
+use analysis::analyses::AnalysisResult;
+use analysis::breakdown::OneWay;
 use analysis::profile::{Distribution, SourceProfile};
 use std::fmt::Write;
 
@@ -16,6 +18,21 @@ pub struct Report<'a> {
     pub sources: Vec<SourceSection<'a>>,
     /// Per field, over all sources.
     pub distributions: &'a [Distribution],
+    /// The linked persons and the analyses over them, when the build profiled them.
+    pub persons: Option<PersonsSection<'a>>,
+}
+
+/// The persons the records were linked into, and the analyses that count them.
+pub struct PersonsSection<'a> {
+    pub persons: usize,
+    pub records: usize,
+    /// Persons with at least one field whose sources contradict each other.
+    pub conflicted: usize,
+    /// Contradicting fields over all persons.
+    pub conflicts: usize,
+    /// Persons by how many records they were linked from.
+    pub by_records: &'a OneWay,
+    pub analyses: &'a [AnalysisResult],
 }
 
 /// One source's part of the report.
@@ -64,13 +81,38 @@ pub fn render(report: &Report) -> String {
     for source in &report.sources {
         let _ = writeln!(html, "<li><a href=\"#source-{}\">{}</a></li>", escape(source.id), escape(source.title));
     }
+    if report.persons.is_some() {
+        html.push_str("<li><a href=\"#persons\">Persons and analyses</a></li>\n");
+    }
     html.push_str("<li><a href=\"#fields\">Value distributions</a></li>\n</ul></nav>\n");
+    if let Some(persons) = &report.persons {
+        render_persons(&mut html, persons);
+    }
     for source in &report.sources {
         render_source(&mut html, source);
     }
     render_distributions(&mut html, report.distributions);
     html.push_str("</body>\n</html>\n");
     html
+}
+
+fn render_persons(html: &mut String, section: &PersonsSection) {
+    let _ = writeln!(
+        html,
+        "<section id=\"persons\">\n<h2>Persons and analyses</h2>\n<p><b id=\"persons-count\">{}</b> persons linked from {} records. \
+         {} persons have fields their records contradict ({} fields in all); every value is kept with its records on the \
+         <a href=\"persons/1.html\">person pages</a>.</p>",
+        section.persons, section.records, section.conflicted, section.conflicts
+    );
+    let bars: Vec<(String, f64, String)> = section.by_records.cells.iter().map(|c| (c.category.label().to_owned(), c.count as f64, c.count.to_string())).collect();
+    let _ = writeln!(html, "<h3>Persons by number of records</h3>\n{}", svg::bars(&bars));
+    let _ = writeln!(html, "<h3><a href=\"analyses/index.html\">Analyses</a></h3>");
+    if section.analyses.is_empty() {
+        html.push_str("<p>None declared (<code>[[analyses]]</code> in <code>kartoteka.toml</code>).</p>\n");
+    } else {
+        html.push_str(&analyses::analysis_list(section.analyses, "analyses/"));
+    }
+    html.push_str("</section>\n");
 }
 
 fn render_source(html: &mut String, source: &SourceSection) {
@@ -228,6 +270,7 @@ mod tests {
                 diagnostics_total: total,
             }],
             distributions: &distributions,
+            persons: None,
         })
     }
 
@@ -253,6 +296,27 @@ mod tests {
         assert!(html.contains("<li><code>first</code></li>"));
         assert!(html.contains("… and 4 more"));
         assert!(report_html("t", vec![], 0).contains("<h3>Parse diagnostics</h3>\n<p>None.</p>"));
+    }
+
+    #[test]
+    fn the_persons_section_counts_persons_draws_them_and_links_the_analyses() {
+        let profile = profile();
+        let by_records = analysis::breakdown::one_way(
+            &[("P1", "1 record"), ("P2", "2 records"), ("P3", "1 record")]
+                .map(|(id, c)| (model::PersonId::new(id), analysis::breakdown::Category::Value(c.into()))),
+            analysis::proportion::Confidence::default(),
+        );
+        let html = render(&Report {
+            title: "t",
+            sources: vec![SourceSection { id: "kgb", title: "K", kind: "press", notes: None, files: vec![], profile: &profile, diagnostics: vec![], diagnostics_total: 0 }],
+            distributions: &[],
+            persons: Some(PersonsSection { persons: 3, records: 4, conflicted: 1, conflicts: 2, by_records: &by_records, analyses: &[] }),
+        });
+        assert!(html.contains("<li><a href=\"#persons\">Persons and analyses</a></li>"), "{html}");
+        assert!(html.contains("<b id=\"persons-count\">3</b> persons linked from 4 records. 1 persons have fields their records contradict (2 fields in all)"), "{html}");
+        assert!(html.contains("<h3><a href=\"analyses/index.html\">Analyses</a></h3>\n<p>None declared"), "{html}");
+        assert_eq!(html.matches("<rect ").count(), 2, "one bar per number of records: {html}");
+        assert!(html.contains(">1 record</text>") && html.contains(">2 records</text>"));
     }
 
     #[test]

@@ -1,21 +1,41 @@
-//! The profiles-and-analyses step of `build`: person profiles from the register, the cohorts and
+//! The profiles-and-analyses step of `build`: one profile per linked person, the cohorts and
 //! analyses the manifest declares (`[consensus]`, `[[cohorts]]`, `[[analyses]]`), and their
 //! outputs: `out/analyses/NAME.json` (+ `NAME.gexf` for networks), the analysis pages, the person
-//! pages (`out/persons/N.html`, a few hundred persons each) and the profile exports
-//! (`out/profiles.csv`, one row per person, the consensus of each field).
+//! pages (`out/persons/N.html`, a few hundred persons each) and the profile exports.
 //!
-//! Profiles here are still one per record (its id is the record's key): the persons that `build`'s
-//! linkage step stores (`Register::persons_of_current_records`) are not yet grouped here.
+//! A person is the set of records the linkage step assigned to one person id
+//! (`Register::persons_of_current_records`); their profile combines every claim of those records.
+//! Where the records disagree nothing is dropped: each distinct value stays in the profile with
+//! the records and sources asserting it, and the consensus is picked by the manifest's
+//! `[consensus]` rule (`analysis::person::ConsensusRule`; by default: the most trusted kind of
+//! source, then the value most sources give, then most records, then the most precise date, then
+//! the earliest source, last the first value in alphabetical order). A field whose values
+//! contradict each other is a conflict; the console, `profiles.*` and the person pages count them.
+//! Analyses then count persons, never records.
+//!
+//! Profile exports, one row or object per person, ordered by person id:
+//! - `profiles.csv` and `profiles.parquet`: `person_id`, `label`, `records`, `sources`,
+//!   `conflicts`, then the consensus of every field any person has (in field order);
+//! - `profiles.json`: an array with, per person (one line each): `person_id`, `label`, `records`
+//!   (`record_id`, `source`), `conflicts`, `values` (the consensus of every field), `alternatives`
+//!   (each field whose records give more than one value: `decided_by`, `conflict`,
+//!   `corroboration`, and `values` mapping each value to the indexes of the records giving it),
+//!   `unparsed` (`field`, `record`, `raw`) and `posts` (`organisation`, `unit`, `role`, `from`,
+//!   `to`, `records`). Record indexes point into the person's `records`, so each long record id
+//!   is written once; the raw cells behind every value are in `assertions.csv`.
 
 use super::Project;
 use super::export::Contents;
-use super::table::spreadsheet_safe;
+use super::table::{Cell, Table};
 use analysis::analyses::{self, AnalysisResult, AnalysisSpec, Figures};
+use analysis::breakdown::{self, Category, OneWay};
 use analysis::cohort::CohortSpec;
-use analysis::person::{ConsensusRule, LinkedRecord, Profile, SourceInfo, build_profile};
+use analysis::person::{ConsensusRule, Decision, LinkedRecord, Profile, SourceInfo, build_profile};
 use anyhow::{Context, Result, anyhow};
 use model::{Assertion, Day, Field, PersonId, Precision, RecordId, Sex, SourceId, UncertainDate, Value, ValueKind};
-use std::collections::BTreeMap;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use store::AssertionRow;
@@ -26,6 +46,13 @@ const PERSONS_PER_PAGE: usize = 250;
 /// What the step produced, for the main page and the console.
 pub struct Analysed {
     pub persons: usize,
+    pub records: usize,
+    /// Persons with at least one conflicting field.
+    pub conflicted: usize,
+    /// Conflicting fields over all persons.
+    pub conflicts: usize,
+    /// Persons by how many records they were linked from.
+    pub by_records: OneWay,
     pub results: Vec<AnalysisResult>,
 }
 
@@ -67,7 +94,7 @@ pub fn run(contents: &Contents, project: &Project, out: &Path, report_title: &st
         .iter()
         .map(|s| (s.id.clone(), SourceInfo { id: s.id.clone(), kind: s.kind.as_str().to_owned(), date: s.date }))
         .collect();
-    let profiles = profiles(&contents.assertions, &sources, &declared.rule);
+    let profiles = profiles(contents, &sources, &declared.rule)?;
     let results = analyses::run_all(&declared.cohorts, &declared.analyses, &profiles);
 
     let pages: BTreeMap<&PersonId, usize> = profiles.keys().enumerate().map(|(i, id)| (id, i / PERSONS_PER_PAGE + 1)).collect();
@@ -89,37 +116,57 @@ pub fn run(contents: &Contents, project: &Project, out: &Path, report_title: &st
     write(&dir.join("index.html"), &report::analyses::analyses_index(&results, report_title))?;
     write_person_pages(&profiles, &sources, &declared.rule, out, report_title)?;
     export_profiles(&profiles, out)?;
-    Ok(Analysed { persons: profiles.len(), results })
+    let with_records: Vec<(PersonId, Category)> = profiles
+        .values()
+        .map(|p| (p.person.clone(), Category::Value(if p.records.len() == 1 { "1 record".to_owned() } else { format!("{} records", p.records.len()) })))
+        .collect();
+    Ok(Analysed {
+        persons: profiles.len(),
+        records: profiles.values().map(|p| p.records.len()).sum(),
+        conflicted: profiles.values().filter(|p| p.conflicts() > 0).count(),
+        conflicts: profiles.values().map(Profile::conflicts).sum(),
+        by_records: breakdown::one_way(&with_records, analysis::proportion::Confidence::default()),
+        results,
+    })
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// An HTML anchor for a person id: ids hold `:` and `/`, which are fine in an id attribute but
-/// not in every URL fragment, so everything but letters and digits becomes `_` plus its code.
+/// An HTML anchor for a person id: everything but letters and digits becomes `_` plus its code
+/// (linkage's ids are letters and digits already, so they are their own anchors).
 fn anchor(id: &PersonId) -> String {
     id.as_str().chars().map(|c| if c.is_alphanumeric() { c.to_string() } else { format!("_{:x}", c as u32) }).collect()
 }
 
-/// One profile per record, which stands for its person until linked persons are grouped here.
-fn profiles(rows: &[AssertionRow], sources: &BTreeMap<SourceId, SourceInfo>, rule: &ConsensusRule) -> BTreeMap<PersonId, Profile> {
-    let mut records: BTreeMap<&str, LinkedRecord> = BTreeMap::new();
-    for row in rows {
-        let Some(assertion) = assertion(row) else { continue };
-        records
-            .entry(row.record_key.as_str())
-            .or_insert_with(|| LinkedRecord { record: RecordId::new(row.record_key.as_str()), source: SourceId::new(row.source_id.as_str()), assertions: Vec::new() })
-            .assertions
-            .push(assertion);
+/// One profile per linked person, from the claims of all their current records. A record the
+/// linkage step left without a person is an error: linkage assigns every current record.
+fn profiles(contents: &Contents, sources: &BTreeMap<SourceId, SourceInfo>, rule: &ConsensusRule) -> Result<BTreeMap<PersonId, Profile>> {
+    let person_of = |key: &str| contents.persons.get(key).map(String::as_str).ok_or_else(|| anyhow!("record {key} has no person: the linkage step did not assign it"));
+    let mut by_person: BTreeMap<&str, BTreeMap<&str, LinkedRecord>> = BTreeMap::new();
+    for record in &contents.records {
+        let key = record.record_key.as_str();
+        by_person.entry(person_of(key)?).or_default().insert(
+            key,
+            LinkedRecord { record: RecordId::new(key), source: SourceId::new(record.source_id.as_str()), assertions: Vec::new() },
+        );
     }
-    records
+    for row in &contents.assertions {
+        let Some(assertion) = assertion(row) else { continue };
+        let person = person_of(&row.record_key)?;
+        if let Some(record) = by_person.get_mut(person).and_then(|records| records.get_mut(row.record_key.as_str())) {
+            record.assertions.push(assertion);
+        }
+    }
+    Ok(by_person
         .into_iter()
-        .map(|(key, record)| {
-            let person = PersonId::new(key);
-            (person.clone(), build_profile(person, std::slice::from_ref(&record), sources, rule))
+        .map(|(person, records)| {
+            let person = PersonId::new(person);
+            let records: Vec<LinkedRecord> = records.into_values().collect();
+            (person.clone(), build_profile(person, &records, sources, rule))
         })
-        .collect()
+        .collect())
 }
 
 /// The assertion a register row holds, rebuilt from its typed columns after the kind of value
@@ -172,22 +219,82 @@ fn write_person_pages(profiles: &BTreeMap<PersonId, Profile>, sources: &BTreeMap
     Ok(())
 }
 
-/// `profiles.csv`: one row per person, the consensus of every field any profile has (in field
-/// order), with the person's record and conflict counts. Text is made spreadsheet-safe.
+/// `profiles.csv`, `profiles.parquet` and `profiles.json` (see the module note).
 fn export_profiles(profiles: &BTreeMap<PersonId, Profile>, out: &Path) -> Result<()> {
-    let fields: Vec<Field> = {
-        let present: std::collections::BTreeSet<Field> = profiles.values().flat_map(|p| p.attributes.iter().map(|a| a.field)).collect();
-        present.into_iter().collect()
-    };
-    let path = out.join("profiles.csv");
-    let mut writer = csv::Writer::from_path(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut header = vec!["person_id".to_owned(), "label".to_owned(), "records".to_owned(), "conflicts".to_owned()];
-    header.extend(fields.iter().map(|f| f.name()));
-    writer.write_record(&header)?;
+    let fields: Vec<Field> = profiles.values().flat_map(|p| p.attributes.iter().map(|a| a.field)).collect::<BTreeSet<_>>().into_iter().collect();
+    let names: Vec<String> = fields.iter().map(|f| f.name()).collect();
+    let mut schema: Vec<(&str, bool)> = vec![("person_id", false), ("label", false), ("records", true), ("sources", true), ("conflicts", true)];
+    schema.extend(names.iter().map(|n| (n.as_str(), false)));
+    let mut table = Table::new(&schema);
     for p in profiles.values() {
-        let mut row = vec![spreadsheet_safe(p.person.as_str()), spreadsheet_safe(&p.label), p.records.len().to_string(), p.conflicts().to_string()];
-        row.extend(fields.iter().map(|f| p.text(*f).map(spreadsheet_safe).unwrap_or_default()));
-        writer.write_record(&row)?;
+        let mut row = vec![
+            Cell::Text(Some(p.person.to_string())),
+            Cell::Text(Some(p.label.clone())),
+            Cell::Int(p.records.len() as i64),
+            Cell::Int(p.sources.len() as i64),
+            Cell::Int(p.conflicts() as i64),
+        ];
+        row.extend(fields.iter().map(|f| Cell::Text(p.text(*f).map(str::to_owned))));
+        table.push_row(row);
     }
-    writer.flush().with_context(|| format!("cannot write {}", path.display()))
+    table.write_csv(&out.join("profiles.csv"))?;
+    table.write_parquet(&out.join("profiles.parquet"), "profiles")?;
+
+    let path = out.join("profiles.json");
+    let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut json = std::io::BufWriter::new(file);
+    json.write_all(b"[")?;
+    for (i, p) in profiles.values().enumerate() {
+        json.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        json.write_all(profile_json(p)?.as_bytes())?;
+    }
+    json.write_all(b"\n]\n")?;
+    json.flush().with_context(|| format!("cannot write {}", path.display()))
 }
+
+/// One person of `profiles.json` on one line, its keys in the documented order: records once,
+/// everything else citing them by index.
+fn profile_json(p: &Profile) -> Result<String> {
+    let records: Vec<serde_json::Value> =
+        p.records.iter().zip(&p.record_sources).map(|(r, s)| json!({ "record_id": r.as_str(), "source": s.as_str() })).collect();
+    let index = |r: &RecordId| p.records.iter().position(|x| x == r);
+    let values: serde_json::Map<String, serde_json::Value> = p.attributes.iter().map(|a| (a.field.name(), json!(a.consensus_value().display))).collect();
+    let alternatives: serde_json::Map<String, serde_json::Value> = p
+        .attributes
+        .iter()
+        .filter(|a| a.values.len() > 1)
+        .map(|a| {
+            let decided_by = match a.decision {
+                Decision::Unanimous => "unanimous".to_owned(),
+                Decision::By(step) => serde_json::to_value(step).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                Decision::Alphabetical => "alphabetical".to_owned(),
+            };
+            let values: serde_json::Map<String, serde_json::Value> =
+                a.values.iter().map(|v| (v.display.clone(), json!(v.support.iter().map(|s| index(&s.record)).collect::<Vec<_>>()))).collect();
+            (a.field.name(), json!({ "decided_by": decided_by, "conflict": a.conflict, "corroboration": a.corroboration, "values": values }))
+        })
+        .collect();
+    let unparsed: Vec<serde_json::Value> =
+        p.attributes.iter().flat_map(|a| a.unparsed.iter().map(move |s| json!({ "field": a.field.name(), "record": index(&s.record), "raw": s.raw }))).collect();
+    let date = |d: Option<UncertainDate>| d.map(|d| d.to_string());
+    let posts: Vec<serde_json::Value> = p
+        .posts
+        .iter()
+        .map(|post| {
+            json!({ "organisation": post.organisation, "unit": post.unit, "role": post.role, "from": date(post.from), "to": date(post.to),
+                    "records": post.records.iter().map(index).collect::<Vec<_>>() })
+        })
+        .collect();
+    Ok(format!(
+        "{{\"person_id\":{},\"label\":{},\"records\":{},\"conflicts\":{},\"values\":{},\"alternatives\":{},\"unparsed\":{},\"posts\":{}}}",
+        serde_json::to_string(p.person.as_str())?,
+        serde_json::to_string(&p.label)?,
+        serde_json::to_string(&records)?,
+        p.conflicts(),
+        serde_json::to_string(&values)?,
+        serde_json::to_string(&alternatives)?,
+        serde_json::to_string(&unparsed)?,
+        serde_json::to_string(&posts)?
+    ))
+}
+

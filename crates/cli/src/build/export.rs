@@ -1,4 +1,5 @@
-//! Steps 3 and 4 of `build`: read the current register back, then write the exports.
+//! Steps 3 and 4 of `build`: read the current register back (records, assertions and the
+//! persons linkage assigned them), then write the exports.
 //!
 //! Exports hold the current version of every file: `records` (one row per record, raw cells as
 //! JSON), `assertions` (one row per claim, raw text beside the parsed value) and `rejects`.
@@ -7,6 +8,7 @@
 use super::Project;
 use super::table::{Cell, Table};
 use anyhow::Result;
+use std::collections::BTreeMap;
 use std::path::Path;
 use store::{AssertionRow, DiagnosticRow, FileRow, RecordRow, Register, RejectRow};
 
@@ -17,6 +19,8 @@ pub struct Contents {
     pub assertions: Vec<AssertionRow>,
     pub rejects: Vec<RejectRow>,
     pub diagnostics: Vec<DiagnosticRow>,
+    /// Each current record's person, by record key, as the linkage step stored them.
+    pub persons: BTreeMap<String, String>,
 }
 
 impl Contents {
@@ -43,6 +47,7 @@ impl Contents {
             assertions,
             rejects,
             diagnostics: register.current_diagnostics()?,
+            persons: register.persons_of_current_records()?,
         })
     }
 }

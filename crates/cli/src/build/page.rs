@@ -1,12 +1,14 @@
-//! Step 5 of `build`: hand the register's contents to `analysis::profile` for the numbers and
-//! to `report` for the page, and write `out/index.html`.
+//! The last step of `build`: hand the register's contents to `analysis::profile` for the numbers
+//! and to `report` for the page, with the persons and analyses of the step before, and write
+//! `out/index.html`.
 
 use super::Project;
+use super::analyse::Analysed;
 use super::export::Contents;
 use analysis::profile::{self, Fact, FactValue, SourceCounts};
 use anyhow::{Context, Result};
 use model::{Diagnostic, Severity};
-use report::{FileLine, Report, SourceSection};
+use report::{FileLine, PersonsSection, Report, SourceSection};
 use std::collections::BTreeMap;
 use std::path::Path;
 use store::{AssertionRow, DiagnosticRow};
@@ -16,7 +18,7 @@ const DIAGNOSTICS_SHOWN: usize = 50;
 /// How many of a field's most frequent values the report shows.
 const TOP_VALUES: usize = 12;
 
-pub fn write(contents: &Contents, project: &Project, out: &Path) -> Result<()> {
+pub fn write(contents: &Contents, project: &Project, analysed: &Analysed, out: &Path) -> Result<()> {
     let mut counts: BTreeMap<&str, SourceCounts> = project
         .manifest
         .sources
@@ -82,7 +84,15 @@ pub fn write(contents: &Contents, project: &Project, out: &Path) -> Result<()> {
         })
         .collect();
     let title = project.manifest.title.as_deref().unwrap_or("kartoteka report");
-    let html = report::render(&Report { title, sources, distributions: &distributions });
+    let persons = PersonsSection {
+        persons: analysed.persons,
+        records: analysed.records,
+        conflicted: analysed.conflicted,
+        conflicts: analysed.conflicts,
+        by_records: &analysed.by_records,
+        analyses: &analysed.results,
+    };
+    let html = report::render(&Report { title, sources, distributions: &distributions, persons: Some(persons) });
     let path = out.join("index.html");
     std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))
 }

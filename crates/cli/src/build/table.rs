@@ -24,7 +24,7 @@ pub enum Column {
 
 /// A table of named, equally long columns.
 pub struct Table {
-    names: Vec<&'static str>,
+    names: Vec<String>,
     columns: Vec<Column>,
 }
 
@@ -38,9 +38,9 @@ const ROW_GROUP: usize = 65_536;
 
 impl Table {
     /// A table whose columns are given as (name, is_int).
-    pub fn new(schema: &[(&'static str, bool)]) -> Table {
+    pub fn new(schema: &[(&str, bool)]) -> Table {
         Table {
-            names: schema.iter().map(|(name, _)| *name).collect(),
+            names: schema.iter().map(|(name, _)| (*name).to_owned()).collect(),
             columns: schema
                 .iter()
                 .map(|(_, is_int)| if *is_int { Column::Int(Vec::new()) } else { Column::Text(Vec::new()) })
