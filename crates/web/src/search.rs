@@ -265,10 +265,10 @@ impl Query {
         let (born_from, born_to) = (year("born_from")?, year("born_to")?);
         let (event_from, event_to) = (year("event_from")?, year("event_to")?);
         for (from, to, name) in [(born_from, born_to, "born"), (event_from, event_to, "event")] {
-            if let (Some(from), Some(to)) = (from, to) {
-                if from > to {
-                    return Err(WebError::bad(&format!("{name}_to"), format!("{to} is before {name}_from {from}")));
-                }
+            if let (Some(from), Some(to)) = (from, to)
+                && from > to
+            {
+                return Err(WebError::bad(&format!("{name}_to"), format!("{to} is before {name}_from {from}")));
             }
         }
         let limit = match get("limit") {
@@ -288,17 +288,17 @@ impl Query {
                 .ok_or_else(|| WebError::bad("offset", format!("expected a number from 0 to {}, found {v:?}; narrow the search with filters to see further", WINDOW - limit)))?,
         };
         let event = get("event").map(str::to_owned);
-        if let Some(e) = &event {
-            if !model::EventKind::ALL.iter().any(|k| k.as_str() == e) {
-                let known: Vec<&str> = model::EventKind::ALL.iter().map(|k| k.as_str()).collect();
-                return Err(WebError::bad("event", format!("unknown event {e:?}; expected one of {}", known.join(", "))));
-            }
+        if let Some(e) = &event
+            && !model::EventKind::ALL.iter().any(|k| k.as_str() == e)
+        {
+            let known: Vec<&str> = model::EventKind::ALL.iter().map(|k| k.as_str()).collect();
+            return Err(WebError::bad("event", format!("unknown event {e:?}; expected one of {}", known.join(", "))));
         }
         let cohort = get("cohort").map(str::to_owned);
-        if let Some(name) = &cohort {
-            if name.chars().count() > 100 || name.chars().any(char::is_control) {
-                return Err(WebError::bad("cohort", "a cohort name from the manifest (at most 100 characters)"));
-            }
+        if let Some(name) = &cohort
+            && (name.chars().count() > 100 || name.chars().any(char::is_control))
+        {
+            return Err(WebError::bad("cohort", "a cohort name from the manifest (at most 100 characters)"));
         }
         Ok(Query {
             text,
@@ -598,10 +598,10 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
                         (None, _) => 0.0,
                     };
                     let person: Option<String> = r.get(8)?;
-                    if let Some(cohort) = &query.persons_in {
-                        if !person.as_ref().is_some_and(|p| cohort.contains(p)) {
-                            continue;
-                        }
+                    if let Some(cohort) = &query.persons_in
+                        && !person.as_ref().is_some_and(|p| cohort.contains(p))
+                    {
+                        continue;
                     }
                     persons.insert(person.clone().unwrap_or_else(|| format!("record:{record_id}")));
                     candidates.push(Candidate {
