@@ -71,7 +71,7 @@ pub fn open(config: Config) -> Result<AppState, WebError> {
     let cohorts = cohorts::declared(&config.project_dir)?;
     db.write_blocking(|conn| {
         if !linking::has_run(conn)? {
-            linking::relink(conn, &clock::now())?;
+            linking::relink(conn, &config.project_dir, &clock::now())?;
         }
         search::ensure_index(conn)?;
         Ok(())

@@ -932,10 +932,11 @@ async fn disagreements_page(State(state): State<AppState>, User(user): User) -> 
 async fn relink(State(state): State<AppState>, User(user): User, Form(form): FormPairs) -> Result<Html<String>, WebError> {
     user.check_csrf(field(&form, "csrf"))?;
     user.require(Role::Admin)?;
+    let project_dir = state.config.project_dir.clone();
     let summary = state
         .db
-        .write(|conn| {
-            let summary = linking::relink(conn, &clock::now())?;
+        .write(move |conn| {
+            let summary = linking::relink(conn, &project_dir, &clock::now())?;
             crate::search::ensure_index(conn)?;
             Ok(summary)
         })
