@@ -26,7 +26,16 @@ pub fn keys(text: &str) -> Vec<String> {
         .map(|(k, _)| k)
         .collect();
     let mut out = vec![resolved_key(&encoded, 0, true)];
-    // Vary one ambiguous symbol at a time: a name rarely mixes two conventions.
+    // First the whole word read in the other conventions (every French j as ж: Jorjoliani),
+    // then one ambiguous symbol at a time, for a name that mixes two.
+    if !ambiguous.is_empty() {
+        for choice in 1..3 {
+            let alternative = resolved_key(&encoded, choice, true);
+            if !out.contains(&alternative) {
+                out.push(alternative);
+            }
+        }
+    }
     'outer: for &position in &ambiguous {
         for choice in 1..phonetic::reading_count(encoded.symbols[position]) {
             let mut symbols = encoded.symbols.clone();
@@ -86,5 +95,6 @@ mod tests {
         // German ch without other German marks reads as English ch = ч first, х second.
         assert!(keys("Bucharin").contains(&key("Бухарин")), "{:?}", keys("Bucharin"));
         assert_eq!(keys("Ежов"), vec![key("Ежов")]);
+        assert!(keys("Jorjoliani").contains(&key("Жоржолиани")), "{:?}", keys("Jorjoliani"));
     }
 }
