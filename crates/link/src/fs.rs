@@ -2,7 +2,7 @@
 //! over agreement-pattern counts (u starting from random pairs), optionally refined from reviewed
 //! pairs, with term-frequency adjustment and a per-pair explanation that sums to the score.
 
-use crate::compare::{Pattern, compare, level_labels, level_of, level_rank, tf_level};
+use crate::compare::{Pattern, compare, level_labels, level_of, level_rank, prior_m, tf_level};
 use crate::prepare::{Column, NULL, Prepared};
 use crate::spec::FieldKind;
 use rand::{Rng, SeedableRng};
@@ -54,7 +54,7 @@ pub struct FsModel {
 }
 
 impl FsModel {
-    /// A starting model: u as given, m favouring the stronger levels.
+    /// A starting model: u as given, m from [`prior_m`].
     pub fn initial(p: &Prepared, u: &[Vec<f64>]) -> FsModel {
         let fields = p
             .fields
@@ -62,8 +62,7 @@ impl FsModel {
             .enumerate()
             .map(|(f, spec)| {
                 let labels = level_labels(spec.kind);
-                let raw: Vec<f64> =
-                    (0..labels.len()).map(|l| if l == 0 { 0.0 } else { 0.5f64.powi(2 * level_rank(spec.kind, l as u8) as i32) }).collect();
+                let raw = prior_m(spec.kind);
                 let total: f64 = raw.iter().sum();
                 FieldParams {
                     column: spec.column.clone(),

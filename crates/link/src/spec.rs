@@ -171,15 +171,13 @@ pub fn column_text<'r>(record: &'r StandardRecord, column: &str) -> Option<std::
 impl LinkSpec {
     /// This spec with what it leaves out (compared fields, blocking rules) inferred from the
     /// records as [`LinkSpec::infer`] would.
+    /// Inferred blocking reads only the compared fields, each as its kind allows.
     pub fn completed_for(mut self, records: &[StandardRecord]) -> LinkSpec {
-        if self.fields.is_empty() || self.blocking.is_empty() {
-            let inferred = LinkSpec::infer(records);
-            if self.fields.is_empty() {
-                self.fields = inferred.fields;
-            }
-            if self.blocking.is_empty() {
-                self.blocking = inferred.blocking;
-            }
+        if self.fields.is_empty() {
+            self.fields = LinkSpec::infer(records).fields;
+        }
+        if self.blocking.is_empty() {
+            self.blocking = LinkSpec::infer_for(records, Some(&self.fields)).blocking;
         }
         self
     }
@@ -188,6 +186,11 @@ impl LinkSpec {
     /// other filled column as text; blocking on name keys with birth years, plus other columns
     /// distinctive enough to identify a record nearly alone.
     pub fn infer(records: &[StandardRecord]) -> LinkSpec {
+        LinkSpec::infer_for(records, None)
+    }
+
+    /// [`LinkSpec::infer`], with blocking over `declared` fields only when given.
+    fn infer_for(records: &[StandardRecord], declared: Option<&[FieldSpec]>) -> LinkSpec {
         let mut filled: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
         for (col, _) in STANDARD_FIELDS {
@@ -209,27 +212,38 @@ impl LinkSpec {
                 }
             }
         }
-        let kind_of = |col: &str| {
-            STANDARD_FIELDS.iter().find(|(c, _)| *c == col).map(|(_, k)| *k).unwrap_or(FieldKind::Text)
+        // Other columns are dates when nearly all their values read as dates, text otherwise.
+        let reads_as_dates = |col: &str| {
+            filled.get(col).is_some_and(|values| {
+                let dates = values.iter().filter(|v| crate::prepare::parse_date(v).is_some()).count();
+                !values.is_empty() && dates * 10 >= values.len() * 9
+            })
+        };
+        let usual_kind = |col: &str| match STANDARD_FIELDS.iter().find(|(c, _)| *c == col) {
+            Some((_, kind)) => *kind,
+            None if reads_as_dates(col) => FieldKind::Date,
+            None => FieldKind::Text,
         };
         let fields: Vec<FieldSpec> = order
             .iter()
             .filter(|c| filled.contains_key(*c))
-            .map(|c| FieldSpec::new(c, kind_of(c)))
+            .map(|c| FieldSpec::new(c, usual_kind(c)))
             .collect();
-        let has = |c: &str| filled.contains_key(c);
+        let compared = declared.unwrap_or(&fields);
+        let kind_of = |col: &str| compared.iter().find(|f| f.column == col).map(|f| f.kind);
+        let has = |c: &str| filled.contains_key(c) && kind_of(c).is_some();
         let mut atoms: Vec<String> = Vec::new();
         for c in ["surname", "given_name", "patronymic", "name"] {
             if has(c) {
                 atoms.push(format!("{c}:key"));
             }
         }
-        if has("birth_date") {
+        if has("birth_date") && kind_of("birth_date") == Some(FieldKind::Date) {
             atoms.push("birth_date:year".to_owned());
         }
         let n = records.len().max(1) as f64;
         let mut distinctive: Vec<String> = Vec::new();
-        for c in order.iter().filter(|c| kind_of(c) == FieldKind::Text && !STANDARD_FIELDS.iter().any(|(s, _)| s == *c)) {
+        for c in order.iter().filter(|c| kind_of(c) == Some(FieldKind::Text) && !STANDARD_FIELDS.iter().any(|(s, _)| s == *c)) {
             let distinct = filled.get(c).map_or(0, |s| s.len()) as f64;
             if distinct / n >= 0.3 {
                 atoms.push(format!("{c}:value"));
@@ -274,5 +288,53 @@ impl LinkSpec {
             blocking.extend(atoms.into_iter().map(|a| BlockingSpec { keys: vec![a] }));
         }
         LinkSpec { fields, blocking, ..LinkSpec::default() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{Expect, expect};
+
+    fn check_blocking(spec: LinkSpec, records: &[StandardRecord], expect: Expect) {
+        let rules: Vec<String> = spec.completed_for(records).blocking.iter().map(|b| b.keys.join(" + ")).collect();
+        expect.assert_eq(&rules.join("\n"));
+    }
+
+    #[test]
+    fn inferred_blocking_reads_compared_fields_as_their_kind_allows() {
+        let record = |id: &str, surname: &str, fled: &str, place: &str| StandardRecord {
+            id: id.into(),
+            surname: Some(surname.to_owned()),
+            other: [("defection.date".to_owned(), fled.to_owned()), ("defection.place".to_owned(), place.to_owned())].into(),
+            ..StandardRecord::default()
+        };
+        let records = [record("1", "Гусев", "1977", "Токио"), record("2", "Gusev", "1977-03", "Tokyo")];
+        // Undeclared, a column of dates is compared as dates (and never blocks as text).
+        let inferred = LinkSpec::default().completed_for(&records);
+        let kinds: Vec<String> = inferred.fields.iter().map(|f| format!("{} {:?}", f.column, f.kind)).collect();
+        expect![[r#"surname Surname, defection.date Date, defection.place Text"#]].assert_eq(&kinds.join(", "));
+        check_blocking(
+            LinkSpec::default(),
+            &records,
+            expect![[r#"
+                surname:key + defection.place:value
+                defection.place:value"#]],
+        );
+        // Declared text, the same column blocks by its value.
+        let declared = LinkSpec {
+            fields: vec![
+                FieldSpec::new("surname", FieldKind::Surname),
+                FieldSpec::new("defection.date", FieldKind::Text),
+                FieldSpec::new("defection.place", FieldKind::Text),
+            ],
+            ..LinkSpec::default()
+        };
+        check_blocking(declared, &records, expect![[r#"
+            surname:key + defection.date:value
+            surname:key + defection.place:value
+            defection.date:value + defection.place:value
+            defection.date:value
+            defection.place:value"#]]);
     }
 }
