@@ -277,8 +277,29 @@ pub fn persons_page(profiles: &[&Profile], anchor: &dyn Fn(&PersonId) -> String,
             let kind = sources.get(source).map_or("", |i| i.kind.as_str());
             let _ = write!(html, "[{}] <code>{}</code> <small>({}, {kind})</small> ", i + 1, escape(r.as_str()), escape(source.as_str()));
         }
-        html.push_str("</p>\n<table>\n<tr><th>attribute</th><th>consensus</th><th>decided by</th><th>sources agreeing</th><th>every value: [records] and the cell where it reads otherwise</th></tr>\n");
+        html.push_str("</p>\n");
         let number = |r: &model::RecordId| p.records.iter().position(|x| x == r).map_or(0, |i| i + 1);
+        // Every field given once, by one record (most persons of a large source): nothing to
+        // decide, so the table shows each value and the cell where it reads otherwise.
+        if p.attributes.iter().all(|a| a.values.len() == 1 && a.values[0].support.len() == 1) {
+            html.push_str("<table>\n<tr><th>attribute</th><th>value <small>and the cell where it reads otherwise</small></th></tr>\n");
+            for a in &p.attributes {
+                let v = a.consensus_value();
+                let raw = &v.support[0].raw;
+                let _ = write!(html, "<tr><td>{}</td><td>{}", escape(&a.field.name()), escape(&v.display));
+                if raw.trim() != v.display {
+                    let _ = write!(html, " <small>{}</small>", escape(raw));
+                }
+                for s in &a.unparsed {
+                    let _ = write!(html, " <span class=\"bad\">{}</span> <small>not understood</small>", escape(&s.raw));
+                }
+                html.push_str("</td></tr>\n");
+            }
+            html.push_str("</table>\n");
+            persons_posts(&mut html, p);
+            continue;
+        }
+        html.push_str("<table>\n<tr><th>attribute</th><th>consensus</th><th>decided by</th><th>sources agreeing</th><th>every value: [records] and the cell where it reads otherwise</th></tr>\n");
         for a in &p.attributes {
             let mut asserted = String::new();
             for v in &a.values {
@@ -314,19 +335,24 @@ pub fn persons_page(profiles: &[&Profile], anchor: &dyn Fn(&PersonId) -> String,
             );
         }
         html.push_str("</table>\n");
-        if !p.posts.is_empty() {
-            html.push_str("<h3>Posts</h3>\n<ul>\n");
-            for post in &p.posts {
-                let parts: Vec<&str> = [&post.role, &post.unit, &post.organisation].into_iter().flatten().map(String::as_str).collect();
-                let date = |d: Option<model::UncertainDate>| d.map_or("?".to_owned(), |d| d.to_string());
-                let _ = writeln!(html, "<li>{} {} – {}</li>", escape(&parts.join(", ")), date(post.from), date(post.to));
-            }
-            html.push_str("</ul>\n");
-        }
-        html.push_str("</section>\n");
+        persons_posts(&mut html, p);
     }
     html.push_str("</body>\n</html>\n");
     html
+}
+
+/// The posts a person held, then the end of their section.
+fn persons_posts(html: &mut String, p: &Profile) {
+    if !p.posts.is_empty() {
+        html.push_str("<h3>Posts</h3>\n<ul>\n");
+        for post in &p.posts {
+            let parts: Vec<&str> = [&post.role, &post.unit, &post.organisation].into_iter().flatten().map(String::as_str).collect();
+            let date = |d: Option<model::UncertainDate>| d.map_or("?".to_owned(), |d| d.to_string());
+            let _ = writeln!(html, "<li>{} {} – {}</li>", escape(&parts.join(", ")), date(post.from), date(post.to));
+        }
+        html.push_str("</ul>\n");
+    }
+    html.push_str("</section>\n");
 }
 
 #[cfg(test)]
@@ -375,6 +401,6 @@ mod tests {
         let page = persons_page(&[&linked], &|p| p.to_string(), &BTreeMap::new(), "rule", "Test");
         assert!(page.contains("<td class=\"bad\">русский</td><td>majority</td><td class=\"n\">2</td><td>русский <small>[1] [2] Русский </small><br>украинец <small>[3] </small><br></td>"), "{page}");
         let page = persons_page(&profiles.values().collect::<Vec<_>>(), &|p| p.to_string(), &BTreeMap::new(), "rule", "Test");
-        assert!(page.contains("<section id=\"c\">") && page.contains("<td>&lt;латыш&gt;</td><td>unanimous</td><td class=\"n\">1</td><td><small>[1] </small><br>") && page.contains("[1] <code>s1:c</code> <small>(s1, )</small>"), "{page}");
+        assert!(page.contains("<section id=\"c\">") && page.contains("<tr><td>nationality</td><td>&lt;латыш&gt;</td></tr>") && page.contains("[1] <code>s1:c</code> <small>(s1, )</small>"), "{page}");
     }
 }
