@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "linkage inputs fingerprint", sql: include_str!("../migrations/0004_link_inputs.sql") },
     Migration { name: "search ranked inside the index", sql: include_str!("../migrations/0005_search_names.sql") },
     Migration { name: "linkage model for incremental runs", sql: include_str!("../migrations/0006_link_model.sql") },
+    Migration { name: "persons in the search index", sql: include_str!("../migrations/0007_search_persons.sql") },
 ];
 
 /// The schema version this build of kartoteka writes.

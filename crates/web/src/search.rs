@@ -4,7 +4,8 @@
 //! year, so the best candidates of a query are the first rows of a few range scans: a search
 //! reads a window of at most [`WINDOW`] persons, ranks them with the `names` crate's similarity,
 //! and pages are slices of that window. The index lives in the register and is rebuilt at
-//! startup whenever the current records change.
+//! startup whenever the current records change; it holds each record's person, copied again
+//! whenever a linkage run changed the persons (until then, searches look persons up).
 
 use crate::WebError;
 use crate::sensitivity::Sensitivity;
@@ -30,6 +31,7 @@ fn fingerprint(conn: &Connection) -> Result<String, WebError> {
 struct Indexed {
     record_key: String,
     source_id: String,
+    person_id: Option<String>,
     surname: Option<String>,
     given: Option<String>,
     patronymic: Option<String>,
@@ -66,6 +68,7 @@ struct NameRow {
     source_id: String,
     record_key: String,
     display: String,
+    person_id: Option<String>,
 }
 
 impl Indexed {
@@ -118,6 +121,7 @@ impl Indexed {
                 source_id: self.source_id.clone(),
                 record_key: self.record_key.clone(),
                 display: display.clone(),
+                person_id: self.person_id.clone(),
             })
             .collect())
     }
@@ -127,13 +131,58 @@ impl Indexed {
 /// filter (years are 1 to 9999) lets it through.
 const UNKNOWN_YEAR: i64 = 0;
 
-/// Rebuilds the index when the current records changed since it was built; returns whether it did.
-pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
+/// The latest linkage run, whose persons `person_records` holds (`None` before any run).
+fn latest_run(conn: &Connection) -> Result<Option<i64>, WebError> {
+    Ok(conn.prepare_cached("SELECT max(run_id) FROM link_runs")?.query_row([], |r| r.get(0))?)
+}
+
+/// Whether the index holds the persons of the latest linkage run, so searches can read persons
+/// from it instead of looking each candidate up in `person_records`.
+fn persons_current(conn: &Connection) -> Result<bool, WebError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM search_state WHERE id = 1 AND persons_run IS (SELECT max(run_id) FROM link_runs))")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Copies the latest run's persons into the index, writing only the rows whose person changed
+/// (a re-link moves few records).
+fn refresh_persons(tx: &rusqlite::Transaction) -> Result<(), WebError> {
+    tx.execute_batch(
+        "UPDATE search_names AS n SET person_id = p.person_id FROM person_records p
+         WHERE p.record_key = n.record_key AND n.person_id IS NOT p.person_id;
+         UPDATE search_names SET person_id = NULL
+         WHERE person_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM person_records p WHERE p.record_key = search_names.record_key);",
+    )?;
+    Ok(())
+}
+
+/// What `ensure_index` had to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexUpdate {
+    /// The index was up to date.
+    None,
+    /// A linkage run changed the persons: they were copied into the index.
+    Persons,
+    /// The current records changed: the index was rebuilt.
+    Rebuilt,
+}
+
+/// Rebuilds the index when the current records changed since it was built, or copies the persons
+/// of the latest linkage run into it when only they changed; says which it did.
+pub fn ensure_index(conn: &mut Connection) -> Result<IndexUpdate, WebError> {
     let now = fingerprint(conn)?;
+    let run = latest_run(conn)?;
     let built: Option<String> =
         rusqlite::OptionalExtension::optional(conn.query_row("SELECT fingerprint FROM search_state WHERE id = 1", [], |r| r.get(0)))?;
     if built.as_deref() == Some(now.as_str()) {
-        return Ok(false);
+        if persons_current(conn)? {
+            return Ok(IndexUpdate::None);
+        }
+        let tx = conn.transaction()?;
+        refresh_persons(&tx)?;
+        tx.execute("UPDATE search_state SET persons_run = ?1 WHERE id = 1", [run])?;
+        tx.commit()?;
+        return Ok(IndexUpdate::Persons);
     }
     let tx = conn.transaction()?;
     tx.execute_batch("DELETE FROM search_names; DELETE FROM search_records;")?;
@@ -144,7 +193,8 @@ pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let mut select = tx.prepare(
-            "SELECT r.record_id, r.record_key, f.source_id, a.field, a.value_text, a.raw, a.date_earliest, a.date_latest, a.event_kind
+            "SELECT r.record_id, r.record_key, f.source_id, a.field, a.value_text, a.raw, a.date_earliest, a.date_latest, a.event_kind,
+                    (SELECT p.person_id FROM person_records p WHERE p.record_key = r.record_key)
              FROM records r JOIN current_files f USING (file_id) LEFT JOIN assertions a ON a.record_id = r.record_id
              ORDER BY r.record_id, a.ordinal",
         )?;
@@ -156,7 +206,7 @@ pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
                 if let Some((id, done)) = current.take() {
                     name_rows.extend(done.write(id, &mut insert_record)?);
                 }
-                current = Some((record_id, Indexed { record_key: row.get(1)?, source_id: row.get(2)?, ..Indexed::default() }));
+                current = Some((record_id, Indexed { record_key: row.get(1)?, source_id: row.get(2)?, person_id: row.get(9)?, ..Indexed::default() }));
             }
             let Some((_, record)) = current.as_mut() else { continue };
             let Some(field) = row.get::<_, Option<String>>(3)? else { continue };
@@ -192,8 +242,8 @@ pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
     });
     {
         let mut insert_name = tx.prepare(
-            "INSERT OR IGNORE INTO search_names (surname_key, given_key, patronymic_initial, birth_year, record_id, birth_to, patronymic_key, source_id, record_key, display)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT OR IGNORE INTO search_names (surname_key, given_key, patronymic_initial, birth_year, record_id, birth_to, patronymic_key, source_id, record_key, display, person_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for n in &name_rows {
             insert_name.execute(params![
@@ -206,13 +256,14 @@ pub fn ensure_index(conn: &mut Connection) -> Result<bool, WebError> {
                 n.patronymic_key,
                 n.source_id,
                 n.record_key,
-                n.display
+                n.display,
+                n.person_id
             ])?;
         }
     }
-    tx.execute("INSERT OR REPLACE INTO search_state (id, fingerprint) VALUES (1, ?1)", [now])?;
+    tx.execute("INSERT OR REPLACE INTO search_state (id, fingerprint, persons_run) VALUES (1, ?1, ?2)", params![now, run])?;
     tx.commit()?;
-    Ok(true)
+    Ok(IndexUpdate::Rebuilt)
 }
 
 /// A validated search.
@@ -557,6 +608,12 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
     slices.sort_by(|a, b| b.best_fit.total_cmp(&a.best_fit));
     let (filter_sql, filter_args, joins_records) = filters(query, sensitivity, sees_sensitive);
     let join = if joins_records { "JOIN search_records s ON s.record_id = n.record_id" } else { "" };
+    // Right after a linkage run, until the index has its persons, they are looked up.
+    let (person, join_persons) = if persons_current(conn)? {
+        ("n.person_id", "")
+    } else {
+        ("p.person_id", "LEFT JOIN person_records p ON p.record_key = n.record_key")
+    };
     let mut candidates: Vec<Candidate> = Vec::new();
     let (mut seen_records, mut persons) = (HashSet::new(), HashSet::new());
     let mut rows_read = 0usize;
@@ -571,8 +628,8 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
             for key in &keys {
                 let condition = if slice.condition.is_empty() { String::new() } else { format!(" AND {}", slice.condition) };
                 let sql = format!(
-                    "SELECT n.record_id, n.record_key, n.source_id, n.display, n.given_key, n.patronymic_key, n.birth_year, n.birth_to, p.person_id
-                     FROM search_names n {join} LEFT JOIN person_records p ON p.record_key = n.record_key
+                    "SELECT n.record_id, n.record_key, n.source_id, n.display, n.given_key, n.patronymic_key, n.birth_year, n.birth_to, {person}
+                     FROM search_names n {join} {join_persons}
                      WHERE n.surname_key = ?{condition}{filter_sql}
                      ORDER BY n.given_key, n.patronymic_initial, n.birth_year, n.record_id"
                 );

@@ -196,3 +196,53 @@ where = { "sentence.detail" = "ВМН" }
     assert!(page.body.contains("<option value=\"shot\" selected>shot</option>"), "{}", page.body);
     assert!(page.body.contains("Иванов Пётр") && !page.body.contains("Иванов Михаил"), "{}", page.body);
 }
+
+/// Stands in for a linkage run (as `store_linkage` writes one): persons replaced whole, with a
+/// `link_runs` row. `person_of` is SQL over `records` giving a record's person id, or NULL.
+fn link_run(conn: &mut rusqlite::Connection, person_of: &str) {
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch(&format!(
+        "DELETE FROM person_records;
+         INSERT INTO person_records (record_key, person_id) SELECT record_key, {person_of} FROM records WHERE {person_of} IS NOT NULL;
+         INSERT INTO link_runs (ran_at, records, persons, pairs, decisions, events_json) VALUES ('test', 0, 0, 0, 0, '[]');"
+    ))
+    .unwrap();
+    tx.commit().unwrap();
+}
+
+/// Rows of the index whose person is not the one `person_records` gives.
+fn stale_persons(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row(
+        "SELECT count(*) FROM search_names n WHERE n.person_id IS NOT (SELECT p.person_id FROM person_records p WHERE p.record_key = n.record_key)",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_index_follows_the_persons_of_every_linkage_run() {
+    let (_dir, mut conn) = crowd();
+    let shown = |found: web::search::Found| format!("{:?}", found.hits);
+    // Each record its own person, then pairs of records as one person (ids change), then the
+    // records with an odd id left without a person.
+    for person_of in ["'A' || record_id", "'B' || (record_id / 2)", "CASE WHEN record_id % 2 = 0 THEN 'C' || record_id END"] {
+        link_run(&mut conn, person_of);
+        assert!(stale_persons(&conn) > 0, "{person_of}: the run changed persons the index holds");
+        // Until the index has the run's persons, a search looks them up.
+        let looked_up = shown(find(&conn, "Ежов Н. И.", 0, 40));
+        assert_eq!(web::search::ensure_index(&mut conn).unwrap(), web::search::IndexUpdate::Persons, "{person_of}");
+        assert_eq!(stale_persons(&conn), 0, "{person_of}");
+        assert_eq!(shown(find(&conn, "Ежов Н. И.", 0, 40)), looked_up, "{person_of}: same results from the index");
+        assert_eq!(web::search::ensure_index(&mut conn).unwrap(), web::search::IndexUpdate::None, "{person_of}");
+    }
+    for hit in find(&conn, "Ежов", 0, 40).hits {
+        let id = hit.best.record_id;
+        assert_eq!(hit.person_id, (id % 2 == 0).then(|| format!("C{id}")), "{hit:?}");
+    }
+    link_run(&mut conn, "'B' || (record_id / 2)");
+    web::search::ensure_index(&mut conn).unwrap();
+    for hit in find(&conn, "Ежов", 0, 40).hits {
+        assert_eq!(hit.person_id, Some(format!("B{}", hit.best.record_id / 2)), "{hit:?}");
+    }
+}
