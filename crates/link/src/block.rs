@@ -85,7 +85,7 @@ impl Atom {
         let fits = matches!(
             (&p.columns[field], how),
             (Column::Strings { .. }, How::Key | How::KeyPrefix(_) | How::Initial | How::Value | How::Prefix(_))
-                | (Column::Dates { .. }, How::Year | How::Decade)
+                | (Column::Dates { .. }, How::Year | How::Decade | How::Value)
                 | (Column::Sexes(_) | Column::Numbers(_), How::Value)
         );
         if !fits {
@@ -113,6 +113,13 @@ impl Atom {
                     How::Prefix(n) => hash_chars(v.normalized.chars().take(n)),
                     _ => mix(3, id as u64),
                 }
+            }
+            // The value of a date is its interval: records agreeing on it exactly share a block.
+            Column::Dates { lo, hi } if self.how == How::Value => {
+                if lo[i] > hi[i] {
+                    return ABSENT;
+                }
+                mix(mix(7, lo[i] as u64), hi[i] as u64)
             }
             Column::Dates { .. } => match p.years(self.field, i) {
                 // Only dates known to the year block; a wider interval is compared via other rules.

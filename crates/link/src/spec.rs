@@ -63,7 +63,8 @@ impl FieldSpec {
 
 /// One blocking rule: records whose atoms all agree (and are all present) are compared.
 /// Atoms are written `column:how` with `how` one of `key` (name key), `key3` (first 3 letters of
-/// the key), `initial`, `value` (normalized text), `year` (birth year), `decade`, `prefix3`.
+/// the key), `initial`, `value` (normalized text; a date's exact interval), `year` (birth year),
+/// `decade`, `prefix3`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockingSpec {
     pub keys: Vec<String>,
@@ -243,7 +244,8 @@ impl LinkSpec {
         }
         let n = records.len().max(1) as f64;
         let mut distinctive: Vec<String> = Vec::new();
-        for c in order.iter().filter(|c| kind_of(c) == Some(FieldKind::Text) && !STANDARD_FIELDS.iter().any(|(s, _)| s == *c)) {
+        let by_value = |c: &str| matches!(kind_of(c), Some(FieldKind::Text | FieldKind::Date));
+        for c in order.iter().filter(|c| by_value(c) && !STANDARD_FIELDS.iter().any(|(s, _)| s == *c)) {
             let distinct = filled.get(c).map_or(0, |s| s.len()) as f64;
             if distinct / n >= 0.3 {
                 atoms.push(format!("{c}:value"));
@@ -310,7 +312,7 @@ mod tests {
             ..StandardRecord::default()
         };
         let records = [record("1", "Гусев", "1977", "Токио"), record("2", "Gusev", "1977-03", "Tokyo")];
-        // Undeclared, a column of dates is compared as dates (and never blocks as text).
+        // Undeclared, a column of dates is compared as dates (blocking on the exact date).
         let inferred = LinkSpec::default().completed_for(&records);
         let kinds: Vec<String> = inferred.fields.iter().map(|f| format!("{} {:?}", f.column, f.kind)).collect();
         expect![[r#"surname Surname, defection.date Date, defection.place Text"#]].assert_eq(&kinds.join(", "));
@@ -318,10 +320,13 @@ mod tests {
             LinkSpec::default(),
             &records,
             expect![[r#"
+                surname:key + defection.date:value
                 surname:key + defection.place:value
+                defection.date:value + defection.place:value
+                defection.date:value
                 defection.place:value"#]],
         );
-        // Declared text, the same column blocks by its value.
+        // Declared text, the same column blocks by its text.
         let declared = LinkSpec {
             fields: vec![
                 FieldSpec::new("surname", FieldKind::Surname),
