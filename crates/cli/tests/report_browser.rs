@@ -1,8 +1,9 @@
 //! The report in headless Chromium (Debian's `chromium`; `.ci/run` installs it): the defectors
-//! example's `out/index.html` and an analysis page are rendered offline from `file://`; the DOM
-//! Chromium built holds the persons count, the links to the analyses and the SVG charts, and the
-//! screenshots are drawn: the main page is not blank, the analysis page shows its chart's columns
-//! (pixels of their colour).
+//! example's `out/index.html` and an analysis page are rendered offline from `file://` with no
+//! console messages and no requests to the network (Chromium's net log); the DOM Chromium built
+//! holds the persons count, the links to the analyses and the SVG charts; and the screenshots are
+//! drawn: the main page is not blank, the analysis page shows its chart's columns (pixels of
+//! their colour).
 
 mod common;
 
@@ -39,10 +40,27 @@ fn chromium(page: &Path, extra: &[&str]) -> Output {
         .expect("chromium runs")
 }
 
-/// The DOM of a page after Chromium parsed and laid it out.
+/// Hosts Chromium itself calls (updates, accounts, time) whatever the page: not the report's.
+const BROWSER_OWN_HOSTS: [&str; 3] = ["clients2.google.com", "update.googleapis.com", "accounts.google.com"];
+
+/// The DOM of a page after Chromium parsed and laid it out, checking on the way that the page
+/// wrote nothing to the console and requested nothing from the network.
 fn dom(page: &Path) -> String {
-    let output = chromium(page, &["--dump-dom"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let log = tempfile::tempdir().unwrap();
+    let net_log = log.path().join("net.json");
+    let output = chromium(page, &["--dump-dom", "--enable-logging=stderr", "--v=0", &format!("--log-net-log={}", net_log.display())]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let console: Vec<&str> = stderr.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "{} wrote to the console: {console:?}", page.display());
+    let net = std::fs::read_to_string(&net_log).unwrap();
+    let requested: std::collections::BTreeSet<&str> = net
+        .split("\"url\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|url| url.starts_with("http") && !BROWSER_OWN_HOSTS.iter().any(|host| url.split('/').nth(2) == Some(host)))
+        .collect();
+    assert!(requested.is_empty(), "{} made external requests: {requested:?}", page.display());
     String::from_utf8(output.stdout).unwrap()
 }
 
