@@ -54,6 +54,13 @@ fn the_readme_example_builds_and_says_where_the_report_is() {
     assert!(stdout(&output).contains(&format!("{} persons profiled from 88 records", persons.len())), "{}", stdout(&output));
     let profiles = std::fs::read_to_string(dir.path().join("out/profiles.csv")).unwrap();
     assert_eq!(profiles.lines().count(), persons.len() + 1);
+    let parquet = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(dir.path().join("out/profiles.parquet")).unwrap()).unwrap();
+    let first_ids: Vec<String> = parquet::file::reader::FileReader::get_row_iter(&parquet, None)
+        .unwrap()
+        .map(|row| parquet::record::RowAccessor::get_string(&row.unwrap(), 0).unwrap().clone())
+        .collect();
+    let csv_ids: Vec<&str> = profiles.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(first_ids, csv_ids, "the Parquet twin has the CSV's persons in the same order");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/profiles.json")).unwrap()).unwrap();
     let linked: Vec<&serde_json::Value> = json.as_array().unwrap().iter().filter(|p| p["records"].as_array().unwrap().len() > 1).collect();
     assert_eq!(json.as_array().unwrap().len(), persons.len());

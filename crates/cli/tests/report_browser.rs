@@ -1,5 +1,5 @@
 //! The report in headless Chromium (Debian's `chromium`; `.ci/run` installs it): the defectors
-//! example's `out/index.html` and an analysis page are rendered offline from `file://` with no
+//! example's `out/index.html`, its person page and an analysis page are rendered offline from `file://` with no
 //! console messages and no requests to the network (Chromium's net log); the DOM Chromium built
 //! holds the persons count, the links to the analyses and the SVG charts; and the screenshots are
 //! drawn: the main page is not blank, the analysis page shows its chart's columns (pixels of
@@ -133,6 +133,8 @@ fn the_report_renders_in_chromium_with_its_numbers_and_charts() {
     assert!(index.contains(&format!("<b id=\"persons-count\">{}</b> persons linked from 88 records", persons.len())), "{index}");
     assert!(index.contains("<a href=\"analyses/index.html\">Analyses</a>") && index.contains("<a href=\"analyses/defections-per-year.html\">"), "{index}");
     assert!(index.contains("<svg") && index.contains("<rect "), "the persons chart is in the DOM");
+    let people = dom(&out.join("persons/1.html"));
+    assert_eq!(people.matches("<section id=\"P").count(), persons.len(), "every person has a section on the first page");
     let series = dom(&out.join("analyses/defections-per-year.html"));
     assert!(series.contains("<svg") && series.contains(">Khrushchev</td>"), "{series}");
 
