@@ -25,11 +25,15 @@ fn the_readme_example_builds_and_says_where_the_report_is() {
     assert_eq!(
         names,
         [
+            "analyses/defections-per-year.csv",
             "analyses/defections-per-year.html",
             "analyses/defections-per-year.json",
+            "analyses/defections-per-year.parquet",
             "analyses/index.html",
+            "analyses/sentences.csv",
             "analyses/sentences.html",
             "analyses/sentences.json",
+            "analyses/sentences.parquet",
             "assertions.csv",
             "assertions.parquet",
             "clusters.csv",
@@ -61,6 +65,11 @@ fn the_readme_example_builds_and_says_where_the_report_is() {
         .collect();
     let csv_ids: Vec<&str> = profiles.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(first_ids, csv_ids, "the Parquet twin has the CSV's persons in the same order");
+    // The sentences breakdown as CSV: one row per category, the persons adding up to everyone.
+    let sentences = std::fs::read_to_string(dir.path().join("out/analyses/sentences.csv")).unwrap();
+    assert!(sentences.starts_with("category,persons,share,wilson_lower,wilson_upper,exact_lower,exact_upper\n"), "{sentences}");
+    let counted: usize = sentences.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse::<usize>().unwrap()).sum();
+    assert_eq!(counted, persons.len(), "{sentences}");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/profiles.json")).unwrap()).unwrap();
     let linked: Vec<&serde_json::Value> = json.as_array().unwrap().iter().filter(|p| p["records"].as_array().unwrap().len() > 1).collect();
     assert_eq!(json.as_array().unwrap().len(), persons.len());

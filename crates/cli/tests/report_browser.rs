@@ -1,9 +1,9 @@
 //! The report in headless Chromium (Debian's `chromium`; `.ci/run` installs it): the defectors
-//! example's `out/index.html`, its person page and an analysis page are rendered offline from `file://` with no
-//! console messages and no requests to the network (Chromium's net log); the DOM Chromium built
-//! holds the persons count, the links to the analyses and the SVG charts; and the screenshots are
-//! drawn: the main page is not blank, the analysis page shows its chart's columns (pixels of
-//! their colour).
+//! example's `out/index.html`, its person page and an analysis page are rendered offline from
+//! `file://` with no console messages and no requests to the network (Chromium's net log); the
+//! DOM Chromium built holds the persons count, the links to the analyses and the SVG charts; and
+//! the screenshots are drawn: the main page is not blank, the analysis page shows its chart's
+//! columns (pixels of their colour).
 
 mod common;
 

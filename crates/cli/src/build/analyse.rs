@@ -1,6 +1,7 @@
 //! The profiles-and-analyses step of `build`: one profile per linked person, the cohorts and
 //! analyses the manifest declares (`[consensus]`, `[[cohorts]]`, `[[analyses]]`), and their
-//! outputs: `out/analyses/NAME.json` (+ `NAME.gexf` for networks), the analysis pages, the person
+//! outputs: `out/analyses/NAME.json` (+ `NAME.gexf` for networks), the analysis's main table as
+//! `NAME.csv` and `NAME.parquet` (see [`figures_table`]), the analysis pages, the person
 //! pages (`out/persons/N.html`, a few hundred persons each) and the profile exports.
 //!
 //! A person is the set of records the linkage step assigned to one person id
@@ -28,6 +29,7 @@ use super::Project;
 use super::export::Contents;
 use super::table::{Cell, Table};
 use analysis::analyses::{self, AnalysisResult, AnalysisSpec, Figures};
+use analysis::proportion::Proportion;
 use analysis::breakdown::{self, Category, OneWay};
 use analysis::cohort::CohortSpec;
 use analysis::person::{ConsensusRule, Decision, LinkedRecord, Profile, SourceInfo, build_profile};
@@ -112,6 +114,9 @@ pub fn run(contents: &Contents, project: &Project, out: &Path, report_title: &st
             write(&dir.join(format!("{}.gexf", result.name)), &analysis::network::to_gexf(network))?;
         }
         write(&dir.join(format!("{}.html", result.name)), &report::analyses::analysis_page(result, report_title, &link))?;
+        let table = figures_table(&result.figures);
+        table.write_csv(&dir.join(format!("{}.csv", result.name)))?;
+        table.write_parquet(&dir.join(format!("{}.parquet", result.name)), "figures")?;
     }
     write(&dir.join("index.html"), &report::analyses::analyses_index(&results, report_title))?;
     write_person_pages(&profiles, &sources, &declared.rule, out, report_title)?;
@@ -298,3 +303,131 @@ fn profile_json(p: &Profile) -> Result<String> {
     ))
 }
 
+
+/// An analysis's main table, one row per number, for a spreadsheet or a data frame: breakdowns
+/// one row per cell (`row`, `column` for two-way; the share is of the row), time series one row
+/// per bin and era, durations one per person, survival one per step of each curve, status one
+/// per person, successions one per tenure, purges one per year, networks one per tie. Shares and
+/// interval bounds are decimal text (empty where undefined); the member lists are in the JSON.
+fn figures_table(figures: &Figures) -> Table {
+    let text = |t: &str| Cell::Text(Some(t.to_owned()));
+    let number = |x: Option<f64>| Cell::Text(x.map(|x| x.to_string()));
+    let int = |n: u64| Cell::Int(n as i64);
+    let date = |d: Option<UncertainDate>| Cell::Text(d.map(|d| d.to_string()));
+    let shares = |p: &Proportion| {
+        let bound = |i: Option<analysis::proportion::Interval>, upper: bool| number(i.map(|i| if upper { i.upper } else { i.lower }));
+        vec![number(p.share), bound(p.wilson, false), bound(p.wilson, true), bound(p.exact, false), bound(p.exact, true)]
+    };
+    const SHARES: [(&str, bool); 5] = [("share", false), ("wilson_lower", false), ("wilson_upper", false), ("exact_lower", false), ("exact_upper", false)];
+    let with_shares = |head: &[(&'static str, bool)]| -> Vec<(&'static str, bool)> { head.iter().chain(&SHARES).copied().collect() };
+    match figures {
+        Figures::OneWay(t) => {
+            let mut table = Table::new(&with_shares(&[("category", false), ("persons", true)]));
+            for c in &t.cells {
+                table.push_row([vec![text(c.category.label()), int(c.count)], shares(&c.proportion)].into_iter().flatten().collect());
+            }
+            table
+        }
+        Figures::TwoWay(t) => {
+            let mut table = Table::new(&with_shares(&[("row", false), ("column", false), ("persons", true)]));
+            for r in &t.rows {
+                for c in &r.cells {
+                    table.push_row([vec![text(r.category.label()), text(c.category.label()), int(c.count)], shares(&c.proportion)].into_iter().flatten().collect());
+                }
+            }
+            table
+        }
+        Figures::TimeSeries(series) => {
+            let mut table = Table::new(&[
+                ("span", false),
+                ("label", false),
+                ("from", false),
+                ("to", false),
+                ("persons", true),
+                ("uncertain", true),
+                ("certain", true),
+                ("possible", true),
+            ]);
+            for (span, counts) in [("era", &series.eras), ("bin", &series.bins)] {
+                for c in counts {
+                    table.push_row(vec![
+                        text(span),
+                        text(&c.label),
+                        text(&c.from.to_string()),
+                        text(&c.to.to_string()),
+                        int(c.count),
+                        int(c.uncertain),
+                        int(c.certain),
+                        int(c.possible),
+                    ]);
+                }
+            }
+            table
+        }
+        Figures::Duration(d) => {
+            let mut table = Table::new(&[("person_id", false), ("shortest_days", true), ("point_days", true), ("longest_days", true)]);
+            for p in &d.durations {
+                table.push_row(vec![text(p.person.as_str()), Cell::Int(p.shortest), Cell::Int(p.point), Cell::Int(p.longest)]);
+            }
+            table
+        }
+        Figures::Survival(band) => {
+            let mut table = Table::new(&[
+                ("curve", false),
+                ("day", true),
+                ("at_risk", true),
+                ("events", true),
+                ("censored", true),
+                ("survival", false),
+                ("standard_error", false),
+            ]);
+            for (curve, steps) in [("events_at_earliest", &band.earliest), ("midpoints", &band.point), ("events_at_latest", &band.latest)] {
+                for s in &steps.steps {
+                    table.push_row(vec![
+                        text(curve),
+                        Cell::Int(s.time),
+                        int(s.at_risk),
+                        int(s.events),
+                        int(s.censored),
+                        number(Some(s.survival)),
+                        number(Some(s.standard_error)),
+                    ]);
+                }
+            }
+            table
+        }
+        Figures::StatusAt(status) => {
+            let mut table = Table::new(&[("person_id", false), ("status", false)]);
+            for (label, members) in [("still", &status.still), ("ended", &status.ended), ("uncertain", &status.uncertain), ("unknown", &status.unknown)] {
+                for p in members {
+                    table.push_row(vec![text(p.as_str()), text(label)]);
+                }
+            }
+            table
+        }
+        Figures::Succession { posts } => {
+            let mut table = Table::new(&[("post", false), ("holder", true), ("person_id", false), ("from", false), ("to", false)]);
+            for post in posts {
+                for (i, t) in post.holders.iter().enumerate() {
+                    table.push_row(vec![text(&post.post.label()), Cell::Int(i as i64 + 1), text(t.person.as_str()), date(t.from), date(t.to)]);
+                }
+            }
+            table
+        }
+        Figures::Purge(series) => {
+            let mut table = Table::new(&with_shares(&[("year", true), ("at_start", true), ("purged", true), ("uncertain", true)]));
+            for y in &series.years {
+                table.push_row([vec![Cell::Int(y.year.into()), int(y.at_start), int(y.purged.len() as u64), int(y.uncertain)], shares(&y.share)].into_iter().flatten().collect());
+            }
+            table
+        }
+        Figures::Network(network) => {
+            let mut table = Table::new(&[("source", false), ("target", false), ("tie", false), ("unit", false), ("certain", false), ("overlap_days", true)]);
+            for e in &network.edges {
+                let tie = serde_json::to_value(e.tie).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                table.push_row(vec![text(e.source.as_str()), text(e.target.as_str()), text(&tie), text(&e.unit), text(&e.certain.to_string()), Cell::Int(e.overlap_days)]);
+            }
+            table
+        }
+    }
+}
