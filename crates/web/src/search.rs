@@ -614,6 +614,19 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
     } else {
         ("p.person_id", "LEFT JOIN person_records p ON p.record_key = n.record_key")
     };
+    // One statement per slice, written once per search and prepared once per connection.
+    let statements: Vec<String> = slices
+        .iter()
+        .map(|slice| {
+            let condition = if slice.condition.is_empty() { String::new() } else { format!(" AND {}", slice.condition) };
+            format!(
+                "SELECT n.record_id, n.record_key, n.source_id, n.display, n.given_key, n.patronymic_key, n.birth_year, n.birth_to, {person}
+                 FROM search_names n {join} {join_persons}
+                 WHERE n.surname_key = ?{condition}{filter_sql}
+                 ORDER BY n.given_key, n.patronymic_initial, n.birth_year, n.record_id"
+            )
+        })
+        .collect();
     let mut candidates: Vec<Candidate> = Vec::new();
     let (mut seen_records, mut persons) = (HashSet::new(), HashSet::new());
     let mut rows_read = 0usize;
@@ -624,17 +637,10 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
         keys.dedup();
         // A surname found only as a later word of the query ranks a little lower.
         let surname_fit = if rank == 0 { 1.0 } else { 0.9 };
-        for slice in &slices {
+        for (slice, sql) in slices.iter().zip(&statements) {
             for key in &keys {
-                let condition = if slice.condition.is_empty() { String::new() } else { format!(" AND {}", slice.condition) };
-                let sql = format!(
-                    "SELECT n.record_id, n.record_key, n.source_id, n.display, n.given_key, n.patronymic_key, n.birth_year, n.birth_to, {person}
-                     FROM search_names n {join} {join_persons}
-                     WHERE n.surname_key = ?{condition}{filter_sql}
-                     ORDER BY n.given_key, n.patronymic_initial, n.birth_year, n.record_id"
-                );
                 let args = std::iter::once(SqlValue::from(key.clone())).chain(slice.args.iter().cloned()).chain(filter_args.iter().cloned());
-                let mut stmt = conn.prepare_cached(&sql)?;
+                let mut stmt = conn.prepare_cached(sql)?;
                 let mut rows = stmt.query(params_from_iter(args))?;
                 while let Some(r) = rows.next()? {
                     if rows_read == MAX_ROWS_READ {
@@ -759,10 +765,11 @@ fn prepared_names<'a>(displays: impl Iterator<Item = &'a str>) -> HashMap<String
     let fresh: Vec<(String, Arc<PreparedName>)> = missing.into_iter().map(|d| (d.to_owned(), Arc::new(PreparedName::new(d, Part::Full)))).collect();
     if !fresh.is_empty() {
         let mut cache = PREPARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cache.len() + fresh.len() > PREPARED_CAPACITY {
-            cache.clear();
-        }
+        // The full cache is freed after the lock is released: other searches need not wait.
+        let full = if cache.len() + fresh.len() > PREPARED_CAPACITY { std::mem::take(&mut *cache) } else { HashMap::new() };
         cache.extend(fresh.iter().cloned());
+        drop(cache);
+        drop(full);
     }
     found.extend(fresh);
     found
