@@ -4,7 +4,51 @@
 
 use crate::WebError;
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// When and how large a file or folder was last written (`None` when it does not exist).
+type Stamp = Option<(SystemTime, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// The cohort names of the manifest, read again when the manifest or the last build's analyses
+/// changed: a request costs two `stat` calls, and editing the manifest or rebuilding needs no
+/// restart of the server.
+pub struct Declared {
+    project_dir: PathBuf,
+    /// The stamps of the manifest and of `out/analyses` the names were read at, and the names.
+    read: Mutex<((Stamp, Stamp), Arc<Vec<String>>)>,
+}
+
+impl Declared {
+    pub fn load(project_dir: &Path) -> Result<Declared, WebError> {
+        let stamps = Declared::stamps(project_dir);
+        let names = Arc::new(declared(project_dir)?);
+        Ok(Declared { project_dir: project_dir.to_owned(), read: Mutex::new((stamps, names)) })
+    }
+
+    fn stamps(project_dir: &Path) -> (Stamp, Stamp) {
+        (stamp(&project_dir.join("kartoteka.toml")), stamp(&project_dir.join("out").join("analyses")))
+    }
+
+    /// The names as the manifest declares them now. A manifest that no longer reads (an edit in
+    /// progress) keeps the names it last gave, and is read again on the next call.
+    pub fn current(&self) -> Arc<Vec<String>> {
+        let now = Declared::stamps(&self.project_dir);
+        let mut read = self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if read.0 != now
+            && let Ok(names) = declared(&self.project_dir)
+        {
+            *read = (now, Arc::new(names));
+        }
+        read.1.clone()
+    }
+}
 
 /// The names of the cohorts the manifest in `project_dir` declares, in its order.
 pub fn declared(project_dir: &Path) -> Result<Vec<String>, WebError> {
@@ -44,8 +88,9 @@ pub fn members(out_dir: &Path, name: &str) -> Result<Option<BTreeSet<String>>, W
 /// or one no analysis of the last build covers, is a 400 naming the `cohort` parameter.
 pub async fn resolve(state: &crate::AppState, mut query: crate::search::Query) -> Result<crate::search::Query, WebError> {
     let Some(name) = query.cohort.clone() else { return Ok(query) };
-    if !state.cohorts.contains(&name) {
-        let known = if state.cohorts.is_empty() { "none".to_owned() } else { state.cohorts.join(", ") };
+    let cohorts = state.cohorts.current();
+    if !cohorts.contains(&name) {
+        let known = if cohorts.is_empty() { "none".to_owned() } else { cohorts.join(", ") };
         return Err(WebError::bad("cohort", format!("unknown cohort {name:?}; the manifest declares: {known}")));
     }
     let out = state.config.project_dir.join("out");

@@ -58,7 +58,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub sensitivity: Arc<Sensitivity>,
     /// The cohorts the manifest declares (search can filter by them).
-    pub cohorts: Arc<Vec<String>>,
+    pub cohorts: Arc<cohorts::Declared>,
     /// Verified HTTP Basic credentials (by SHA-256 of the header), so argon2 runs once per client.
     pub basic_cache: Arc<Mutex<HashMap<String, auth::SessionUser>>>,
 }
@@ -68,7 +68,7 @@ pub struct AppState {
 pub fn open(config: Config) -> Result<AppState, WebError> {
     let db = Db::open(&config.project_dir.join(store::REGISTER_FILE))?;
     let sensitivity = Sensitivity::load(&config.project_dir)?;
-    let cohorts = cohorts::declared(&config.project_dir)?;
+    let cohorts = cohorts::Declared::load(&config.project_dir)?;
     db.write_blocking(|conn| {
         if !linking::has_run(conn)? {
             linking::relink(conn, &config.project_dir, &clock::now())?;

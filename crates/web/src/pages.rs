@@ -164,9 +164,10 @@ async fn search_page(State(state): State<AppState>, User(user): User, QueryParam
         value("event_to"),
         value("sentence")
     );
-    if !state.cohorts.is_empty() {
+    let cohorts = state.cohorts.current();
+    if !cohorts.is_empty() {
         body.push_str(" Cohort <select name=\"cohort\"><option value=\"\">any</option>");
-        for name in state.cohorts.iter() {
+        for name in cohorts.iter() {
             let selected = if params.get("cohort") == Some(name) { " selected" } else { "" };
             let _ = write!(body, "<option value=\"{}\"{selected}>{}</option>", esc(name), esc(name));
         }

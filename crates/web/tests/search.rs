@@ -195,6 +195,18 @@ where = { "sentence.detail" = "ВМН" }
     let page = client.get(&project, "/?q=Ivanov&cohort=shot").await;
     assert!(page.body.contains("<option value=\"shot\" selected>shot</option>"), "{}", page.body);
     assert!(page.body.contains("Иванов Пётр") && !page.body.contains("Иванов Михаил"), "{}", page.body);
+
+    // A cohort added to the manifest while the server runs, then built: no restart needed.
+    let message = |reply: common::Reply| reply.json()["error"]["message"].as_str().unwrap_or_else(|| panic!("{}", reply.body)).to_owned();
+    assert!(message(client.get(&project, "/api/search?q=Ivanov&cohort=again").await).contains("unknown cohort"));
+    let manifest = std::fs::read_to_string(project.dir.path().join("kartoteka.toml")).unwrap();
+    std::fs::write(project.dir.path().join("kartoteka.toml"), manifest + "\n[[cohorts]]\nname = \"again\"\nwhere = { \"sentence.detail\" = \"ВМН\" }\n").unwrap();
+    assert!(message(client.get(&project, "/api/search?q=Ivanov&cohort=again").await).contains("no analysis of the last `kartoteka build` covers"));
+    assert!(client.get(&project, "/?q=Ivanov").await.body.contains("<option value=\"again\">again</option>"));
+    let sergei = client.get(&project, &format!("/api/search?q=Ivanov&sentence={}", common::enc("10 лет"))).await.json()["results"][0]["person_id"].clone();
+    let analysis = serde_json::json!({"name": "again-by-year", "cohort": {"cohort": "again", "members": [sergei], "possible": [], "uncertain": "include"}});
+    std::fs::write(project.dir.path().join("out/analyses/again-by-year.json"), analysis.to_string()).unwrap();
+    assert_eq!(names(client.get(&project, "/api/search?q=Ivanov&cohort=again").await.json()), ["Иванов Сергей"]);
 }
 
 /// Stands in for a linkage run (as `store_linkage` writes one): persons replaced whole, with a
