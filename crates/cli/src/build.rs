@@ -54,6 +54,7 @@ pub struct Project {
 pub fn run(args: &Args) -> Result<()> {
     let project = load_project(&args.dir)?;
     analyse::check(&project)?;
+    crate::estimate::Declared::from_section(project.manifest.sections.get("estimate"))?;
     let mut register = Register::open_in(&args.dir)
         .with_context(|| format!("cannot open the register in {}", args.dir.display()))?;
     let policy = if args.lenient { Policy::Lenient } else { Policy::Strict };
@@ -84,6 +85,10 @@ pub fn run(args: &Args) -> Result<()> {
         out.join("analyses/index.html").display()
     );
     page::write(&contents, &project, &analysed, &out)?;
+    // Multiple systems estimation over several linkages, when the manifest has `[estimate]`.
+    if let Some(line) = crate::estimate::build_step(&project.dir, project.manifest.sections.get("estimate"), &out)? {
+        println!("{line}");
+    }
     println!("report: {}", out.join("index.html").display());
     Ok(())
 }

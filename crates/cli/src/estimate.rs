@@ -1,11 +1,17 @@
 //! `kartoteka estimate TABLE.csv`: multiple systems estimation from a `pattern,count` overlap
 //! table, every method side by side (or JSON), with the model each chose and why, and warnings.
+//! `kartoteka estimate PROJECT` estimates from the built register instead: the lists are the
+//! manifest's sources, the persons those linkage made, and the estimate is repeated over the
+//! linkages at several match-probability thresholds (and drawn ones) to show how far linkage
+//! uncertainty moves it. `kartoteka build` runs the same when the manifest has `[estimate]`.
 
+use analysis::estimate::linkage::{Linkable, ScoredPair, Spread, estimate_each, spread_of};
 use analysis::estimate::{
     self, Estimate, Family, HierarchicalModel, Options, OverlapTable, plot, thousands,
 };
 use anyhow::{Context, bail};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MethodArg {
@@ -20,8 +26,15 @@ pub enum MethodArg {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Overlap table: `pattern,count` with one 0/1 character per list (leftmost = list 1).
+    /// Overlap table: `pattern,count` with one 0/1 character per list (leftmost = list 1); or
+    /// a project folder whose register `kartoteka build` has linked.
     table: PathBuf,
+    /// Project folder: the match-probability thresholds at which to re-link the records.
+    #[arg(long, value_delimiter = ',', default_value = "0.5,0.8,0.9,0.95,0.99")]
+    thresholds: Vec<f64>,
+    /// Project folder: also this many linkages drawn from the match probabilities (seeded).
+    #[arg(long, default_value_t = 0)]
+    linkage_samples: usize,
     /// Estimator family, or all of them.
     #[arg(long, value_enum, default_value = "all")]
     method: MethodArg,
@@ -60,6 +73,9 @@ fn parse_pair(text: &str) -> Result<(usize, usize), String> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    if args.table.is_dir() {
+        return run_project(args);
+    }
     let file = args.table.display();
     let text = std::fs::read_to_string(&args.table)
         .with_context(|| format!("{file}: cannot read the table"))?;
@@ -67,27 +83,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Err(reason) = estimate::table_check(&table) {
         bail!("{file}: no estimate of the total exists for this table: {reason}");
     }
-    let mut options = Options {
-        pair: args.pair,
-        ..Options::default()
-    };
-    options.lcmcr.seed = args.seed;
-    options.loglinear.bootstrap = args.bootstrap.map(|n| (n, args.seed));
-    if let Some(text) = &args.model {
-        options.loglinear.model = Some(
-            HierarchicalModel::parse(table.lists(), text)
-                .map_err(|e| anyhow::anyhow!("--model: {e}"))?,
-        );
-    }
-    let families: Vec<Family> = match args.method {
-        MethodArg::All => Family::ALL.to_vec(),
-        MethodArg::Chapman => vec![Family::Chapman],
-        MethodArg::Loglinear => vec![Family::Loglinear],
-        MethodArg::Bhs => vec![Family::Bhs],
-        MethodArg::Sparsemse => vec![Family::SparseMse],
-        MethodArg::Lcmcr => vec![Family::Lcmcr],
-        MethodArg::Dga => vec![Family::Dga],
-    };
+    let options = options(args, table.lists())?;
+    let families = families(args.method);
     let rows = estimate::estimate(&table, &families, &options);
     if let Some(path) = &args.svg {
         let title = format!(
@@ -102,7 +99,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
-        print!("{}", render(&file.to_string(), &table, &rows));
+        print!("{}", render_rows(&file.to_string(), table.lists(), table.observed(), &rows));
     }
     if rows.iter().all(|r| r.estimate.is_none()) {
         let reasons: Vec<String> = rows
@@ -117,13 +114,186 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn options(args: &Args, lists: usize) -> anyhow::Result<Options> {
+    let mut options = Options {
+        pair: args.pair,
+        ..Options::default()
+    };
+    options.lcmcr.seed = args.seed;
+    options.loglinear.bootstrap = args.bootstrap.map(|n| (n, args.seed));
+    if let Some(text) = &args.model {
+        options.loglinear.model = Some(
+            HierarchicalModel::parse(lists, text).map_err(|e| anyhow::anyhow!("--model: {e}"))?,
+        );
+    }
+    Ok(options)
+}
+
+fn families(method: MethodArg) -> Vec<Family> {
+    match method {
+        MethodArg::All => Family::ALL.to_vec(),
+        MethodArg::Chapman => vec![Family::Chapman],
+        MethodArg::Loglinear => vec![Family::Loglinear],
+        MethodArg::Bhs => vec![Family::Bhs],
+        MethodArg::Sparsemse => vec![Family::SparseMse],
+        MethodArg::Lcmcr => vec![Family::Lcmcr],
+        MethodArg::Dga => vec![Family::Dga],
+    }
+}
+
+/// The register's records as [`Linkable`] over the manifest's sources, and the persons the
+/// latest linkage run made of them.
+pub struct Register {
+    pub lists: Vec<String>,
+    pub records: Linkable,
+    pub as_linked: Vec<u32>,
+}
+
+pub fn read_register(dir: &Path) -> anyhow::Result<Register> {
+    let manifest = ingest::Manifest::load(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let lists: Vec<String> = manifest.sources.iter().map(|s| s.id.as_str().to_owned()).collect();
+    if lists.len() > estimate::table::MAX_LISTS {
+        bail!(
+            "{}: {} sources; estimation takes at most {} lists",
+            dir.display(),
+            lists.len(),
+            estimate::table::MAX_LISTS
+        );
+    }
+    let path = dir.join(store::REGISTER_FILE);
+    if !path.exists() {
+        bail!("{}: no register yet: run `kartoteka build {}` first", path.display(), dir.display());
+    }
+    let register = store::Register::open(&path).with_context(|| format!("{}: cannot open the register", path.display()))?;
+    let list_index: BTreeMap<&str, usize> = lists.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+    let persons = register.persons_of_current_records()?;
+    if persons.is_empty() {
+        bail!("{}: the register has no linked persons: run `kartoteka build {}` first", path.display(), dir.display());
+    }
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut records = Linkable::default();
+    let mut person_of = Vec::new();
+    for linked in register.current_link_records()? {
+        let key = linked.record.id.as_str();
+        let (Some(list), Some(person)) = (
+            linked.record.source.as_ref().and_then(|s| list_index.get(s.as_str())),
+            persons.get(key),
+        ) else {
+            continue;
+        };
+        index.insert(key.to_owned(), records.list_of.len());
+        records.list_of.push(*list);
+        person_of.push(person.clone());
+    }
+    let pair_of = |l: &str, r: &str| Some((*index.get(l)?, *index.get(r)?));
+    records.pairs = register
+        .stored_pairs()?
+        .iter()
+        .filter_map(|p| {
+            let (left, right) = pair_of(&p.record_key_l, &p.record_key_r)?;
+            Some(ScoredPair { left, right, match_probability: p.match_probability })
+        })
+        .collect();
+    for decision in register.decisions_in_force()? {
+        if let Some(pair) = pair_of(&decision.record_key_l, &decision.record_key_r) {
+            if decision.must_link { records.must_link.push(pair) } else { records.cannot_link.push(pair) }
+        }
+    }
+    let as_linked = records.histories_of(&person_of);
+    Ok(Register { lists, records, as_linked })
+}
+
+/// The linkages an estimate is repeated over: as linked, one per threshold, then the drawn ones.
+pub fn linkages(register: &Register, thresholds: &[f64], samples: usize, seed: u64) -> Vec<(String, Vec<u32>)> {
+    let mut out = vec![("as linked".to_owned(), register.as_linked.clone())];
+    for &t in thresholds {
+        out.push((format!("p >= {t}"), register.records.histories_at_threshold(t)));
+    }
+    for (i, drawn) in register.records.sampled_linkages(samples, seed).into_iter().enumerate() {
+        out.push((format!("drawn {}", i + 1), drawn));
+    }
+    out
+}
+
+/// The estimate from a register, as linked, and its spread over the linkages.
+pub struct ProjectEstimate {
+    pub lists: Vec<String>,
+    pub linkages: Vec<(String, u64)>,
+    pub rows: Vec<Estimate>,
+    pub spreads: Vec<Spread>,
+}
+
+pub fn estimate_project(dir: &Path, families: &[Family], options: &Options, thresholds: &[f64], samples: usize) -> anyhow::Result<ProjectEstimate> {
+    let register = read_register(dir)?;
+    let lists = register.lists.len();
+    let linkages = linkages(&register, thresholds, samples, options.lcmcr.seed);
+    let histories: Vec<Vec<u32>> = linkages.iter().map(|(_, h)| h.clone()).collect();
+    let runs = estimate_each(lists, &histories, families, options)?;
+    Ok(ProjectEstimate {
+        lists: register.lists,
+        linkages: linkages.into_iter().map(|(name, h)| (name, h.len() as u64)).collect(),
+        rows: runs.first().cloned().unwrap_or_default(),
+        spreads: spread_of(&runs),
+    })
+}
+
+fn run_project(args: &Args) -> anyhow::Result<()> {
+    let dir = &args.table;
+    let lists = ingest::Manifest::load(dir).map_or(0, |m| m.sources.len());
+    let options = options(args, lists.max(1))?;
+    let result = estimate_project(dir, &families(args.method), &options, &args.thresholds, args.linkage_samples)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&project_json(&result))?);
+    } else {
+        print!("{}", render_project(&dir.display().to_string(), &result));
+    }
+    Ok(())
+}
+
+/// `{lists, linkages: [{linkage, persons}], estimates: [...], linkage_spread: [...]}`.
+pub fn project_json(result: &ProjectEstimate) -> serde_json::Value {
+    serde_json::json!({
+        "lists": result.lists,
+        "linkages": result.linkages.iter().map(|(name, persons)| serde_json::json!({"linkage": name, "persons": persons})).collect::<Vec<_>>(),
+        "estimates": result.rows,
+        "linkage_spread": result.spreads,
+    })
+}
+
+/// The estimate as linked (the table report), then how each method's estimate moves with the
+/// linkage.
+pub fn render_project(dir: &str, result: &ProjectEstimate) -> String {
+    let table_lists: Vec<String> = result.lists.iter().enumerate().map(|(i, l)| format!("{} = {l}", i + 1)).collect();
+    let mut out = format!("Lists (sources of the manifest): {}\n", table_lists.join(", "));
+    let persons = result.linkages.first().map_or(0, |l| l.1);
+    out.push_str(&render_rows(&format!("{dir} (register, as linked)"), result.lists.len(), persons, &result.rows));
+    out.push_str("\nLinkage uncertainty: the same methods over other linkages of the same records\n");
+    for (name, persons) in &result.linkages {
+        out.push_str(&format!("  {name}: {} persons\n", thousands(*persons as f64)));
+    }
+    let width = result.spreads.iter().map(|s| s.method.len()).max().unwrap_or(6).max(6);
+    out.push_str(&format!("\n{:<width$}  {:>10}  {:>10}  {:>10}  {}\n", "method", "lowest", "median", "highest", "interval over all linkages"));
+    let number = |v: Option<f64>| v.map_or("none".to_string(), |v| thousands(v.round()));
+    for s in &result.spreads {
+        let interval = match (s.lower, s.upper) {
+            (Some(lo), Some(hi)) => format!("{} - {}", thousands(lo.round()), thousands(hi.round())),
+            _ => "-".to_string(),
+        };
+        out.push_str(&format!("{:<width$}  {:>10}  {:>10}  {:>10}  {interval}\n", s.method, number(s.min), number(s.median), number(s.max)));
+    }
+    out.push_str(
+        "\nA stricter threshold splits more records into separate persons, which usually raises the estimate; \
+         the interval over all linkages joins each linkage's own interval, so it carries both uncertainties.\n",
+    );
+    out
+}
+
 /// The plain-text report: one aligned row per method, then each method's model and reason, then
 /// the warnings, so that no number stands without its assumptions.
-fn render(file: &str, table: &OverlapTable, rows: &[Estimate]) -> String {
+fn render_rows(file: &str, lists: usize, observed: u64, rows: &[Estimate]) -> String {
     let mut out = format!(
-        "Multiple systems estimation: {file}, {} lists, {} persons on at least one list\n\n",
-        table.lists(),
-        thousands(table.observed() as f64)
+        "Multiple systems estimation: {file}, {lists} lists, {} persons on at least one list\n\n",
+        thousands(observed as f64)
     );
     let width = rows
         .iter()
@@ -170,4 +340,112 @@ fn render(file: &str, table: &OverlapTable, rows: &[Estimate]) -> String {
          sparsemse Wald on the log of the unseen; lcmcr and dga 2.5%-97.5% posterior quantiles.\n",
     );
     out
+}
+
+/// `[estimate]` in `kartoteka.toml`: `kartoteka build` then writes `out/estimate.json` (as
+/// `kartoteka estimate PROJECT --json`), `out/estimate.txt` and `out/estimate.svg`.
+///
+/// ```toml
+/// [estimate]
+/// methods = ["chapman", "loglinear", "lcmcr"]   # default: every family
+/// thresholds = [0.5, 0.8, 0.9, 0.95, 0.99]      # match probabilities to re-link at
+/// linkage_samples = 20                          # linkages drawn from the match probabilities
+/// seed = 12345
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Declared {
+    families: Vec<Family>,
+    thresholds: Vec<f64>,
+    linkage_samples: usize,
+    seed: u64,
+}
+
+impl Declared {
+    /// Reads and checks the `[estimate]` section; `None` when the manifest has none. Errors name
+    /// the key, as the manifest's own do.
+    pub fn from_section(section: Option<&toml::Value>) -> anyhow::Result<Option<Declared>> {
+        let Some(section) = section else {
+            return Ok(None);
+        };
+        let fail = |key: &str, message: String| anyhow::anyhow!("kartoteka.toml: estimate.{key}: {message}");
+        let table = section.as_table().ok_or_else(|| anyhow::anyhow!("kartoteka.toml: estimate: expected a table"))?;
+        let mut declared = Declared {
+            families: Family::ALL.to_vec(),
+            thresholds: vec![0.5, 0.8, 0.9, 0.95, 0.99],
+            linkage_samples: 0,
+            seed: 12345,
+        };
+        for (key, value) in table {
+            match key.as_str() {
+                "methods" => {
+                    let names = value.as_array().ok_or_else(|| fail(key, "expected a list of method names".into()))?;
+                    declared.families = names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, name)| {
+                            name.as_str().and_then(Family::parse).ok_or_else(|| {
+                                let known: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+                                fail(&format!("{key}[{i}]"), format!("unknown method {name} (one of {})", known.join(", ")))
+                            })
+                        })
+                        .collect::<anyhow::Result<_>>()?;
+                }
+                "thresholds" => {
+                    let values = value.as_array().ok_or_else(|| fail(key, "expected a list of probabilities".into()))?;
+                    declared.thresholds = values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            v.as_float()
+                                .or_else(|| v.as_integer().map(|n| n as f64))
+                                .filter(|t| (0.0..=1.0).contains(t))
+                                .ok_or_else(|| fail(&format!("{key}[{i}]"), format!("{v} is not a probability")))
+                        })
+                        .collect::<anyhow::Result<_>>()?;
+                }
+                "linkage_samples" | "seed" => {
+                    let n = value
+                        .as_integer()
+                        .filter(|n| *n >= 0)
+                        .ok_or_else(|| fail(key, format!("{value} is not a whole number")))?;
+                    if key == "seed" {
+                        declared.seed = n as u64;
+                    } else {
+                        declared.linkage_samples = n as usize;
+                    }
+                }
+                _ => return Err(fail(key, "unknown key (methods, thresholds, linkage_samples, seed)".into())),
+            }
+        }
+        Ok(Some(declared))
+    }
+}
+
+/// The build's estimation step; returns the console line, or `None` without `[estimate]`.
+pub fn build_step(project_dir: &Path, section: Option<&toml::Value>, out: &Path) -> anyhow::Result<Option<String>> {
+    let Some(declared) = Declared::from_section(section)? else {
+        return Ok(None);
+    };
+    let mut options = Options::default();
+    options.lcmcr.seed = declared.seed;
+    let result = estimate_project(project_dir, &declared.families, &options, &declared.thresholds, declared.linkage_samples)?;
+    let write = |name: &str, text: &str| {
+        let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    };
+    write("estimate.json", &serde_json::to_string_pretty(&project_json(&result))?)?;
+    write("estimate.txt", &render_project(&project_dir.display().to_string(), &result))?;
+    write("estimate.svg", &plot::svg("Estimated total, as linked, with 95% intervals", &result.rows))?;
+    let known: Vec<&Spread> = result.spreads.iter().filter(|s| s.min.is_some()).collect();
+    let range = match (known.iter().filter_map(|s| s.min).reduce(f64::min), known.iter().filter_map(|s| s.max).reduce(f64::max)) {
+        (Some(lo), Some(hi)) => format!("estimates {} to {}", thousands(lo.round()), thousands(hi.round())),
+        _ => "no method could estimate".to_string(),
+    };
+    Ok(Some(format!(
+        "estimate: {} lists, {} methods over {} linkages, {range}: {}",
+        result.lists.len(),
+        result.spreads.len(),
+        result.linkages.len(),
+        out.join("estimate.txt").display()
+    )))
 }

@@ -93,3 +93,77 @@ fn bad_input_names_file_line_and_field_and_bad_usage_exits_2() {
     let (code, _, _) = kartoteka(&["estimate", path.to_str().unwrap(), "--method", "nonsense"]);
     assert_eq!(code, 2);
 }
+
+mod common;
+
+/// The shipped two-list example, with `[estimate]` appended to its manifest.
+fn example_with_estimate(section: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_project(&common::example_dir(), dir.path());
+    let manifest = dir.path().join("kartoteka.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}\n[estimate]\n{section}\n")).unwrap();
+    dir
+}
+
+#[test]
+fn build_and_project_estimate_show_the_spread_over_linkages() {
+    let dir = example_with_estimate(
+        "methods = [\"chapman\"]\nthresholds = [0.5, 0.99]\nlinkage_samples = 3\nseed = 7",
+    );
+    let built = common::build(dir.path(), &[]);
+    let stdout = String::from_utf8_lossy(&built.stdout);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(stdout.contains("estimate: 2 lists, 1 methods over 6 linkages"), "{stdout}");
+    let written = std::fs::read_to_string(dir.path().join("out/estimate.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(json["lists"], serde_json::json!(["kgb-list", "western-press"]));
+    let names: Vec<&str> = json["linkages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["linkage"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["as linked", "p >= 0.5", "p >= 0.99", "drawn 1", "drawn 2", "drawn 3"]);
+    // A stricter threshold joins fewer records: at least as many persons.
+    let persons = |i: usize| json["linkages"][i]["persons"].as_u64().unwrap();
+    assert!(persons(2) >= persons(1), "{json}");
+    let spread = &json["linkage_spread"][0];
+    assert_eq!(spread["method"], "chapman:1x2");
+    assert_eq!(spread["estimates"].as_array().unwrap().len(), 6);
+    assert_eq!(json["estimates"][0]["estimate"], spread["estimates"][0]);
+    assert!(spread["min"].as_f64().unwrap() <= spread["max"].as_f64().unwrap());
+    assert!(dir.path().join("out/estimate.svg").exists());
+    // The command gives the same answer from the same register and settings.
+    let (code, stdout, stderr) = kartoteka(&[
+        "estimate",
+        dir.path().to_str().unwrap(),
+        "--method",
+        "chapman",
+        "--thresholds",
+        "0.5,0.99",
+        "--linkage-samples",
+        "3",
+        "--seed",
+        "7",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim_end(), written.trim_end());
+    let (code, text, _) = kartoteka(&["estimate", dir.path().to_str().unwrap(), "--method", "chapman"]);
+    assert_eq!(code, 0);
+    assert!(text.contains("Lists (sources of the manifest): 1 = kgb-list, 2 = western-press"), "{text}");
+    assert!(text.contains("Linkage uncertainty"), "{text}");
+}
+
+#[test]
+fn project_estimate_needs_a_built_register_and_a_valid_section() {
+    let dir = example_with_estimate("methods = [\"chapmann\"]");
+    let (code, _, stderr) = kartoteka(&["estimate", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no register yet"), "{stderr}");
+    let built = common::build(dir.path(), &[]);
+    assert_eq!(built.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert!(stderr.contains("estimate.methods[0]: unknown method \"chapmann\""), "{stderr}");
+}

@@ -4,6 +4,93 @@
 
 use super::table::{OverlapTable, TableError};
 use super::{Estimate, Family, Options, estimate};
+use rand::Rng;
+
+/// A scored candidate pair of records (indexes into [`Linkable::list_of`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredPair {
+    pub left: usize,
+    pub right: usize,
+    pub match_probability: f64,
+}
+
+/// The records behind an estimate: the list each is on, the scored pairs between them, and the
+/// reviewers' decisions. From it come the capture histories of any linkage of those records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Linkable {
+    /// The list (numbered from 0) of each record.
+    pub list_of: Vec<usize>,
+    pub pairs: Vec<ScoredPair>,
+    /// Pairs a reviewer said are the same person: joined in every linkage.
+    pub must_link: Vec<(usize, usize)>,
+    /// Pairs a reviewer said are different persons: never joined directly (a chain of other
+    /// links may still bring them together, as in threshold clustering generally).
+    pub cannot_link: Vec<(usize, usize)>,
+}
+
+impl Linkable {
+    /// The capture histories (one bit per list) of the persons a partition gives, `person_of`
+    /// holding any person key per record.
+    pub fn histories_of<K: Ord>(&self, person_of: &[K]) -> Vec<u32> {
+        let mut masks: std::collections::BTreeMap<&K, u32> = Default::default();
+        for (person, &list) in person_of.iter().zip(&self.list_of) {
+            *masks.entry(person).or_default() |= 1 << list;
+        }
+        masks.into_values().collect()
+    }
+
+    /// Persons as the connected components of the pairs scoring at least `threshold`.
+    pub fn histories_at_threshold(&self, threshold: f64) -> Vec<u32> {
+        self.histories_joining(|pair| pair.match_probability >= threshold)
+    }
+
+    /// One linkage drawn from the match probabilities: each pair joined independently with its
+    /// probability, persons as the connected components.
+    pub fn sampled_histories<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<u32> {
+        self.histories_joining(|pair| rng.random::<f64>() < pair.match_probability)
+    }
+
+    /// `count` linkages drawn from the match probabilities with a seeded stream.
+    pub fn sampled_linkages(&self, count: usize, seed: u64) -> Vec<Vec<u32>> {
+        let mut rng = super::sampling::SweepRng::from_chacha(seed, 0);
+        (0..count).map(|_| self.sampled_histories(&mut rng)).collect()
+    }
+
+    fn histories_joining(&self, mut join: impl FnMut(&ScoredPair) -> bool) -> Vec<u32> {
+        let mut parent: Vec<usize> = (0..self.list_of.len()).collect();
+        let forbidden: std::collections::BTreeSet<(usize, usize)> = self
+            .cannot_link
+            .iter()
+            .map(|&(a, b)| (a.min(b), a.max(b)))
+            .collect();
+        for pair in &self.pairs {
+            let key = (pair.left.min(pair.right), pair.left.max(pair.right));
+            if join(pair) && !forbidden.contains(&key) {
+                union(&mut parent, pair.left, pair.right);
+            }
+        }
+        for &(a, b) in &self.must_link {
+            union(&mut parent, a, b);
+        }
+        let roots: Vec<usize> = (0..parent.len()).map(|r| find(&mut parent, r)).collect();
+        self.histories_of(&roots)
+    }
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb)] = ra.min(rb);
+    }
+}
 
 /// How one method's answer varies over the linkages.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -29,17 +116,31 @@ pub fn spread(
     families: &[Family],
     options: &Options,
 ) -> Result<Vec<Spread>, TableError> {
-    let runs: Vec<Vec<Estimate>> = linkages
+    Ok(spread_of(&estimate_each(lists, linkages, families, options)?))
+}
+
+/// The estimates under each linkage, in the order given.
+pub fn estimate_each(
+    lists: usize,
+    linkages: &[Vec<u32>],
+    families: &[Family],
+    options: &Options,
+) -> Result<Vec<Vec<Estimate>>, TableError> {
+    linkages
         .iter()
         .map(|histories| {
             OverlapTable::from_histories(lists, histories.iter().copied())
                 .map(|t| estimate(&t, families, options))
         })
-        .collect::<Result<_, _>>()?;
+        .collect()
+}
+
+/// How each method of the first linkage's rows varies over all the linkages' rows.
+pub fn spread_of(runs: &[Vec<Estimate>]) -> Vec<Spread> {
     let Some(first) = runs.first() else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    Ok(first
+    first
         .iter()
         .map(|row| {
             let per: Vec<Option<&Estimate>> = runs
@@ -77,7 +178,7 @@ pub fn spread(
                 estimates,
             }
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -105,6 +206,40 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn thresholds_and_decisions_shape_the_persons() {
+        // Records 0-1 (lists 0, 1) score 0.9, 1-2 (lists 1, 2) 0.6, 3-4 (lists 0, 2) 0.3.
+        let records = Linkable {
+            list_of: vec![0, 1, 2, 0, 2],
+            pairs: vec![
+                ScoredPair { left: 0, right: 1, match_probability: 0.9 },
+                ScoredPair { left: 1, right: 2, match_probability: 0.6 },
+                ScoredPair { left: 3, right: 4, match_probability: 0.3 },
+            ],
+            ..Linkable::default()
+        };
+        let sorted = |mut h: Vec<u32>| {
+            h.sort();
+            h
+        };
+        assert_eq!(sorted(records.histories_at_threshold(0.5)), vec![0b001, 0b100, 0b111]);
+        assert_eq!(sorted(records.histories_at_threshold(0.95)), vec![0b001, 0b001, 0b010, 0b100, 0b100]);
+        assert_eq!(sorted(records.histories_at_threshold(0.2)), vec![0b101, 0b111]);
+        let decided = Linkable {
+            must_link: vec![(3, 4)],
+            cannot_link: vec![(2, 1)],
+            ..records.clone()
+        };
+        assert_eq!(sorted(decided.histories_at_threshold(0.5)), vec![0b011, 0b100, 0b101]);
+        assert_eq!(sorted(records.histories_of(&["a", "a", "b", "c", "b"])), vec![0b001, 0b011, 0b100]);
+        // Sampling joins each pair at about its probability.
+        let mut rng = crate::estimate::sampling::SweepRng::from_chacha(1, 0);
+        let joined = (0..2000)
+            .filter(|_| records.sampled_histories(&mut rng).contains(&0b101))
+            .count();
+        assert!((500..700).contains(&joined), "{joined}");
     }
 
     #[test]
