@@ -229,10 +229,10 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<MaybeUser, WebError> {
-        if let Some(token) = cookie(parts, SESSION_COOKIE).map(str::to_owned) {
-            if let Some(user) = state.db.read(move |conn| session_user(conn, &token)).await? {
-                return Ok(MaybeUser(Some(user)));
-            }
+        if let Some(token) = cookie(parts, SESSION_COOKIE).map(str::to_owned)
+            && let Some(user) = state.db.read(move |conn| session_user(conn, &token)).await?
+        {
+            return Ok(MaybeUser(Some(user)));
         }
         let basic = parts
             .headers

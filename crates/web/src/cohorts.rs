@@ -21,15 +21,20 @@ fn stamp(path: &Path) -> Stamp {
 /// restart of the server.
 pub struct Declared {
     project_dir: PathBuf,
-    /// The stamps of the manifest and of `out/analyses` the names were read at, and the names.
-    read: Mutex<((Stamp, Stamp), Arc<Vec<String>>)>,
+    read: Mutex<Read>,
+}
+
+/// The names, and the stamps of the manifest and of `out/analyses` they were read at.
+struct Read {
+    stamps: (Stamp, Stamp),
+    names: Arc<Vec<String>>,
 }
 
 impl Declared {
     pub fn load(project_dir: &Path) -> Result<Declared, WebError> {
         let stamps = Declared::stamps(project_dir);
         let names = Arc::new(declared(project_dir)?);
-        Ok(Declared { project_dir: project_dir.to_owned(), read: Mutex::new((stamps, names)) })
+        Ok(Declared { project_dir: project_dir.to_owned(), read: Mutex::new(Read { stamps, names }) })
     }
 
     fn stamps(project_dir: &Path) -> (Stamp, Stamp) {
@@ -41,12 +46,12 @@ impl Declared {
     pub fn current(&self) -> Arc<Vec<String>> {
         let now = Declared::stamps(&self.project_dir);
         let mut read = self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if read.0 != now
+        if read.stamps != now
             && let Ok(names) = declared(&self.project_dir)
         {
-            *read = (now, Arc::new(names));
+            *read = Read { stamps: now, names: Arc::new(names) };
         }
-        read.1.clone()
+        read.names.clone()
     }
 }
 

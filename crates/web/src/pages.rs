@@ -912,7 +912,7 @@ async fn log_page(State(state): State<AppState>, User(user): User) -> Result<Htm
 
 async fn disagreements_page(State(state): State<AppState>, User(user): User) -> Result<Html<String>, WebError> {
     user.require(Role::Admin)?;
-    let rows = state.db.read(|conn| review::disagreements(conn)).await?;
+    let rows = state.db.read(review::disagreements).await?;
     let mut body = String::from("<p>Pairs whose two blind reviews disagree. Deciding here settles them.</p><table><tr><th>Pair</th><th>Votes</th></tr>");
     for d in &rows {
         let votes: Vec<String> = d.votes.iter().map(|(who, action, why)| format!("{}: {} ({})", esc(who), esc(action), esc(why))).collect();

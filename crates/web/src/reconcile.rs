@@ -92,10 +92,10 @@ fn parse_query(key: &str, value: &Value) -> Result<Reconcile, WebError> {
 /// that disagrees.
 fn score(hit: &PersonHit, query: &Reconcile) -> f64 {
     let mut score = hit.score * 100.0;
-    if let Some(place) = &query.place {
-        if !hit.best.place.contains(place.as_str()) {
-            score -= 10.0;
-        }
+    if let Some(place) = &query.place
+        && !hit.best.place.contains(place.as_str())
+    {
+        score -= 10.0;
     }
     score.clamp(0.0, 100.0)
 }
