@@ -29,6 +29,12 @@ pub enum LinkError {
     UnknownRecord(String),
 }
 
+/// How far below the threshold (in bits) the mean weight between two groups of records may be
+/// and still merge them: a group's records each carry part of the evidence (one has the birth
+/// year, another the patronymic), so their mean pair weight understates the group. Measured on
+/// the simulated register (100k, seed 7): 0 bits gives B-cubed F1 0.898, 1 bit 0.903, 2 bits 0.901.
+const AVERAGE_LINKAGE_MARGIN_BITS: f64 = 1.0;
+
 /// How far below the threshold (in bits) a link may be and still join records into one
 /// component for average linkage to consider.
 const COMPONENT_MARGIN_BITS: f64 = 4.0;
@@ -307,7 +313,7 @@ pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, can
         edges: &edges,
         must_link: &must,
         cannot_link: &cannot,
-        threshold_weight,
+        threshold_weight: threshold_weight - AVERAGE_LINKAGE_MARGIN_BITS,
         component_weight,
         max_component: 300,
     };
