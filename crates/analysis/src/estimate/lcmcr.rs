@@ -243,7 +243,7 @@ fn sort_heaviest_first(order: &mut [usize], weights: &[f64]) {
 /// as a gamma-Poisson mixture.
 fn draw_negative_binomial<R: Rng>(rng: &mut R, successes: u64, missed: f64) -> u64 {
     let rate = gamma(rng, successes as f64) * missed / (1.0 - missed);
-    if !(rate > 0.0) {
+    if rate.is_nan() || rate <= 0.0 {
         0
     } else {
         Poisson::new(rate).map_or(0, |p| p.sample(rng) as u64)

@@ -113,7 +113,7 @@ pub fn multinomial<R: Rng + ?Sized>(rng: &mut R, count: u64, weights: &[f64], ou
 /// A binomial draw: inversion when the smaller tail's mean is below 10 (cheap, no set-up),
 /// Hörmann's transformed rejection ([`btrs`]) otherwise.
 pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
-    if !(p > 0.0) {
+    if p.is_nan() || p <= 0.0 {
         return 0;
     }
     if p >= 1.0 {
@@ -242,7 +242,7 @@ fn cheng_bb<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
     let w = loop {
         let u1: f64 = rng.random();
         let u2: f64 = rng.random();
-        if !(u1 > 0.0) {
+        if u1 <= 0.0 {
             continue;
         }
         let v = spread * (u1 / (1.0 - u1)).ln();
@@ -264,7 +264,7 @@ fn cheng_bb<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
 /// A Gamma(shape, 1) draw by Marsaglia and Tsang's squeeze (2000), boosted by `U^(1/shape)` below
 /// shape 1: no set-up object, which matters when every draw has a new shape.
 pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
-    if !(shape > 0.0) {
+    if shape.is_nan() || shape <= 0.0 {
         return 0.0;
     }
     if shape < 1.0 {
