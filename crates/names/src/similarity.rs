@@ -100,12 +100,14 @@ impl Symbols {
 /// One name part, prepared for repeated comparison.
 #[derive(Clone, Debug, Default)]
 struct PreparedPart {
-    normalized: String,
+    /// A hash of the normalised text: tells an exact match from a spelling variant in
+    /// explanations, without keeping the text in every prepared record.
+    normalized_hash: u64,
     /// Cost-table indices of the phonetic symbols, gender forms folded to the masculine.
     symbols: Symbols,
-    /// For an initial: the Cyrillic letters it may stand for (bit set, see `translit::origins`).
-    initial: Option<u64>,
-    /// Cyrillic letters the first letter of a full (non-initial) part may stand for.
+    /// The part is an initial (`first_origins` then says all it can tell).
+    is_initial: bool,
+    /// Cyrillic letters the part's first letter may stand for (bit set, see `translit::origins`).
     first_origins: u64,
     feminine: bool,
     masculine: bool,
@@ -125,7 +127,12 @@ impl PreparedPart {
         let is_initial = letters == 1 || (text.trim_end().ends_with('.') && letters <= 2 && !normalized.contains(' '));
         let origins = crate::translit::origins(&normalized);
         if is_initial {
-            return Some(PreparedPart { normalized, initial: Some(origins), first_origins: origins, ..Default::default() });
+            return Some(PreparedPart {
+                normalized_hash: hash_text(&normalized),
+                is_initial: true,
+                first_origins: origins,
+                ..Default::default()
+            });
         }
         let mut symbols = phonetic::encode_text(text).symbols;
         let (mut feminine, mut masculine) = (false, false);
@@ -149,9 +156,9 @@ impl PreparedPart {
         let given_count = memberships.len().min(given.len());
         given[..given_count].copy_from_slice(&memberships[..given_count]);
         Some(PreparedPart {
-            normalized,
+            normalized_hash: hash_text(&normalized),
             symbols: Symbols::new(&edit::to_indices(&symbols)),
-            initial: None,
+            is_initial: false,
             first_origins: origins,
             feminine,
             masculine,
@@ -160,6 +167,11 @@ impl PreparedPart {
             sex,
         })
     }
+}
+
+/// FNV-1a: stable across runs and platforms, so explanations are deterministic.
+fn hash_text(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Folds a feminine patronymic onto the masculine one: -овна/-ovna → -ович/-ovich.
@@ -197,9 +209,8 @@ fn compare_parts(
             rules.push(format!("{part}: {rule}"));
         }
     }
-    if a.initial.is_some() || b.initial.is_some() {
-        let (x, y) = (a.initial.unwrap_or(a.first_origins), b.initial.unwrap_or(b.first_origins));
-        return if x & y != 0 {
+    if a.is_initial || b.is_initial {
+        return if a.first_origins & b.first_origins != 0 {
             note(&mut rules, part, "initial agrees");
             (0.85, false)
         } else {
@@ -213,7 +224,7 @@ fn compare_parts(
     let (a_symbols, b_symbols) = (a.symbols.as_slice(), b.symbols.as_slice());
     let mut score = if a_symbols == b_symbols {
         if let Some(rules) = rules.as_deref_mut() {
-            let rule = if a.normalized == b.normalized { "exact" } else { "spelling variant" };
+            let rule = if a.normalized_hash == b.normalized_hash { "exact" } else { "spelling variant" };
             rules.push(format!("{part}: {rule}"));
         }
         1.0
@@ -347,7 +358,7 @@ impl PreparedName {
             (Some(&p), Some(&q)) => {
                 COSTS.substitution_cost(p, q) < 0.5 && x.symbols.len.abs_diff(y.symbols.len) <= 3
             }
-            _ => x.initial.is_some() || y.initial.is_some(),
+            _ => x.is_initial || y.is_initial,
         };
         if !plausible(s1, g2) || !plausible(g1, s2) {
             return None;
@@ -378,6 +389,12 @@ pub fn similarity(a: &str, b: &str, part: Part) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prepared_name_fits_in_few_cache_lines() {
+        // Linkage and search compare names they fetch from all over memory: size is speed.
+        assert!(std::mem::size_of::<PreparedName>() <= 256, "{}", std::mem::size_of::<PreparedName>());
+    }
 
     #[test]
     fn variants_are_same_and_confusables_are_not() {
