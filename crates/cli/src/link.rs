@@ -25,6 +25,20 @@ pub struct Args {
     /// Print the waterfall of one pair as JSON instead of linking.
     #[arg(long, num_args = 2, value_names = ["ID1", "ID2"])]
     explain: Option<Vec<String>>,
+    /// Compare and score the pairs on a cluster (`kartoteka scheduler`) instead of here; the
+    /// persons are the same (needs the `distributed` feature; see docs/distributed.md).
+    #[arg(long, value_name = "df://HOST:PORT")]
+    cluster: Option<String>,
+    /// Folder for the cluster's Parquet inputs, readable by every executor at the same path
+    /// (default: a folder inside --out, removed afterwards).
+    #[arg(long, requires = "cluster")]
+    cluster_dir: Option<PathBuf>,
+    /// Partitions of each shuffle on the cluster.
+    #[arg(long, default_value_t = 8, requires = "cluster")]
+    cluster_partitions: usize,
+    /// Seconds to wait for the cluster's first executor.
+    #[arg(long, default_value_t = 60, requires = "cluster")]
+    cluster_wait: u64,
 }
 
 /// The spec from a file (missing fields and rules inferred) or inferred entirely.
@@ -80,7 +94,13 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let out = args.out.as_ref().expect("clap requires --out without --explain");
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
-    let outcome = link::link(&records, &inputs)?;
+    let (outcome, cluster_report) = match &args.cluster {
+        None => (link::link(&records, &inputs)?, None),
+        Some(url) => {
+            let (outcome, report) = link_on_cluster(args, url, out, &records, &inputs)?;
+            (outcome, Some(report))
+        }
+    };
     write_clusters(&out.join("clusters.csv"), records.iter().zip(&outcome.persons).map(|(r, p)| (r.id.as_str(), p.as_str())))?;
     write_pairs(
         &out.join("pairs.csv"),
@@ -97,6 +117,7 @@ pub fn run(args: &Args) -> Result<()> {
         "internal_duplicates": outcome.internal_duplicates,
         "model": outcome.model,
         "spec": spec,
+        "cluster": cluster_report,
     });
     std::fs::write(out.join("link_report.json"), serde_json::to_string_pretty(&report)?)?;
     eprintln!(
@@ -108,6 +129,42 @@ pub fn run(args: &Args) -> Result<()> {
         out.display()
     );
     Ok(())
+}
+
+#[cfg(feature = "distributed")]
+fn link_on_cluster(
+    args: &Args,
+    url: &str,
+    out: &Path,
+    records: &[model::StandardRecord],
+    inputs: &LinkInputs,
+) -> Result<(link::LinkOutcome, serde_json::Value)> {
+    let work_dir = args.cluster_dir.clone().unwrap_or_else(|| out.join(".cluster-input"));
+    let run = distributed::ClusterRun {
+        url,
+        work_dir: &work_dir,
+        partitions: args.cluster_partitions,
+        wait_for_executors: std::time::Duration::from_secs(args.cluster_wait),
+        progress: &|line| eprintln!("{line}"),
+    };
+    let result = distributed::link_on_cluster(records, inputs, distributed::MatcherKind::Folding, &run);
+    if args.cluster_dir.is_none() {
+        // Our own scratch folder: gone whether the run succeeded or not.
+        let _ignored = std::fs::remove_dir_all(&work_dir);
+    }
+    let (outcome, report) = result?;
+    Ok((outcome, serde_json::to_value(report)?))
+}
+
+#[cfg(not(feature = "distributed"))]
+fn link_on_cluster(
+    _args: &Args,
+    _url: &str,
+    _out: &Path,
+    _records: &[model::StandardRecord],
+    _inputs: &LinkInputs,
+) -> Result<(link::LinkOutcome, serde_json::Value)> {
+    bail!("--cluster needs kartoteka built with the `distributed` feature (cargo build --features distributed)")
 }
 
 /// Writes `clusters.csv` (the contract: `record_id,person_id`, one row per record).

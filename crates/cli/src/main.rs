@@ -7,8 +7,12 @@
 mod build;
 mod estimate;
 mod eval;
+#[cfg(feature = "distributed")]
+mod executor;
 mod link;
 mod names;
+#[cfg(feature = "distributed")]
+mod scheduler;
 mod serve;
 mod simulate;
 mod standard_csv;
@@ -42,6 +46,12 @@ enum Command {
     Serve(serve::Args),
     /// Manage the web app's local accounts.
     User(user::Args),
+    /// Run the scheduler of a linkage cluster (see docs/distributed.md).
+    #[cfg(feature = "distributed")]
+    Scheduler(scheduler::Args),
+    /// Run an executor of a linkage cluster, registered with a scheduler.
+    #[cfg(feature = "distributed")]
+    Executor(executor::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +65,10 @@ fn main() -> ExitCode {
         Command::Build(args) => build::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::User(args) => user::run(&args),
+        #[cfg(feature = "distributed")]
+        Command::Scheduler(args) => scheduler::run(&args),
+        #[cfg(feature = "distributed")]
+        Command::Executor(args) => executor::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -319,6 +319,10 @@ impl Engine<'_> {
             }
             Engine::InProcess { .. } => SessionContext::new_with_state(state),
         };
+        // Ballista's upgrade of a state to a remote one resets its scalar functions: ours again.
+        for f in crate::udf::functions() {
+            ctx.register_udf(f.as_ref().clone());
+        }
         for (name, path) in [("records", &tables.records), ("blocks", &tables.blocks)] {
             ctx.register_parquet(name, path_text(path)?, ParquetReadOptions::default()).await.map_err(|e| job_error(job_name, e))?;
         }
