@@ -109,6 +109,22 @@ impl Browser {
         self.command("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    /// Clicks something that loads a new page and waits until that page has loaded: a `goto`
+    /// straight after a form's click would otherwise abort the form's request (the sign-in
+    /// cookie never set), and a `find` could answer from the page being left.
+    fn click_and_load(&self, css: &str) {
+        self.command("POST", "/execute/sync", Some(json!({"script": "window.kartotekaPageLeft = true;", "args": []})));
+        self.click(css);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let loaded = json!({"script": "return !window.kartotekaPageLeft && document.readyState === 'complete';", "args": []});
+        // A script sent mid-navigation may fail ("context destroyed"): that is "not yet".
+        let path = format!("/session/{}/execute/sync", self.session);
+        while http(self.port, "POST", &path, Some(&loaded)).map(|reply| reply["value"] != Value::Bool(true)).unwrap_or(true) {
+            assert!(Instant::now() < deadline, "clicking {css} loaded no new page within 60 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.command("POST", &format!("/element/{id}/value"), Some(json!({ "text": text })));
@@ -163,12 +179,12 @@ fn sign_in_search_open_a_person_review_a_pair_and_see_it_honoured() {
     browser.goto(&format!("{base}/login"));
     browser.type_into("#name", "ada");
     browser.type_into("#password", common::PASSWORD);
-    browser.click("#signin");
+    browser.click_and_load("#signin");
 
     // Cyrillic and Latin spellings find the same person.
     browser.goto(&format!("{base}/"));
     browser.type_into("#q", "Ежов");
-    browser.click("#go");
+    browser.click_and_load("#go");
     let cyrillic = browser.attribute("#results a.person", "href");
     browser.goto(&format!("{base}/?q=Yezhov"));
     let latin = browser.attribute("#results a.person", "href");
@@ -176,24 +192,24 @@ fn sign_in_search_open_a_person_review_a_pair_and_see_it_honoured() {
     assert_eq!(cyrillic, latin);
 
     // The person's page shows the profile and the assertions with their sources.
-    browser.click("#results a.person");
+    browser.click_and_load("#results a.person");
     assert!(browser.text("h1").contains("Ежов") || browser.text("h1").contains("Yezhov"));
     assert!(browser.text("#profile").contains("birth_date"));
 
     // Review the most informative pair.
     browser.goto(&format!("{base}/review"));
-    browser.click("#queue a.pair");
+    browser.click_and_load("#queue a.pair");
     let l = browser.attribute("input[name=l]", "value");
     let r = browser.attribute("input[name=r]", "value");
     let linked_before = person_of(&project, &l) == person_of(&project, &r);
     browser.click(if linked_before { "#reject" } else { "#accept" });
     browser.type_into("#why", "checked in the browser");
-    browser.click("#submit");
+    browser.click_and_load("#submit");
     assert!(browser.text("#decisions").contains("checked in the browser"));
 
     // Re-link: the decision is honoured.
     browser.goto(&format!("{base}/review"));
-    browser.click("#relink");
+    browser.click_and_load("#relink");
     assert!(browser.text("#relinked").contains("1 decisions honoured"), "{}", browser.text("#relinked"));
     assert_eq!(person_of(&project, &l) == person_of(&project, &r), !linked_before);
 }
