@@ -7,13 +7,14 @@
 //! by the conventions the word shows (German/Polish/Czech marks, French marks).
 //!
 //! Alphabet: vowels `a o u e i`; glide `j`; consonants `b v g d p t f k x l m n r`; `s` for
-//! з/с/ц (z, s, ts, tz, c); `z` for ж (zh, ž, ż); `w` for ш (sh, š, sz); `q` for щ; `c` for ч;
-//! ambiguous `J` (Latin j: й or ж), `C` (Latin ch: ч, х or ш), `H` (Latin h: х or г), `Y`
-//! (German sch: ж or ш), `O` (an o after a glide or an ambiguous hushing letter, where ё is
-//! written o or e); `E` a French final e that may vanish.
+//! с/ц (ss, ts, tz, c); `Z` for з (Cyrillic, Polish ź); `z` for ж (zh, ž, ż); `w`
+//! for ш (sh, š, sz); `q` for щ; `c` for ч; ambiguous `J` (Latin j: й or ж), `C` (Latin ch: ч, х
+//! or ш), `H` (Latin h: х or г), `Y` (German sch: ж or ш), `S` (a single Latin s or z: з, с or
+//! ц), `O` (an o after a glide or an ambiguous hushing letter, where ё is written
+//! o or e); `E` a French final e that may vanish.
 
 /// Every symbol the encoder emits, in a fixed order that indexes the cost tables.
-pub(crate) const ALPHABET: &[u8; 30] = b"aoueijJEObvgdzwqcskxlmnprtfHCY";
+pub(crate) const ALPHABET: &[u8; 32] = b"aoueijJEObvgdzwqcskxlmnprtfHCYZS";
 
 /// Spelling conventions visible in a Latin word, used to resolve its ambiguous symbols.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -103,7 +104,8 @@ fn encode_cyrillic(chars: &[char], i: usize, out: &mut Vec<u8>) {
         'є' => b"je",
         'ж' => b"z",
         'ш' => b"w",
-        'з' | 'с' | 'ц' => b"s",
+        'з' => b"Z",
+        'с' | 'ц' => b"s",
         'и' | 'ы' | 'і' | 'ѵ' => b"i",
         'ї' => b"ji",
         'й' => b"j",
@@ -214,7 +216,14 @@ fn encode_latin(chars: &[char], i: usize, out: &mut Vec<u8>, style: &mut Style) 
         // Polish rz is ж (Krzyżanowski, Dzierżyński).
         'r' if style.central && next == Some('z') => (b"rz", 2),
         'r' | 'ř' => (b"r", 1),
-        's' | 'z' | 'ś' | 'ź' | 'ß' | 'ç' => (b"s", 1),
+        // A single Latin s or z may be з, с or ц: German writes з and с alike (Sacharow,
+        // Kusnezow) and its z is ц (Jelzin), where English and Polish z is з. A double s is с.
+        's' if at(chars, i, "ss") => (b"s", 2),
+        // The -sk- of -ский/-ская is с in every convention.
+        's' if next == Some('k') => (b"s", 1),
+        's' | 'z' => (b"S", 1),
+        'ź' => (b"Z", 1),
+        'ś' | 'ß' | 'ç' => (b"s", 1),
         't' | 'ť' => (b"t", 1),
         'f' => (b"f", 1),
         'v' => (b"v", 1),
@@ -302,6 +311,8 @@ pub(crate) fn resolve(symbol: u8, style: Style, choice: usize) -> u8 {
         b'J' => b"jz",
         b'H' => b"xg",
         b'Y' => b"zw",
+        // Keys keep з and с together: a transliteration may not tell them apart.
+        b'Z' | b'S' => b"s",
         other => return other,
     };
     readings[choice.min(readings.len() - 1)]

@@ -409,6 +409,20 @@ mod tests {
     }
 
     #[test]
+    fn cyrillic_z_and_s_differ_while_a_latin_s_may_be_either() {
+        // Захаров and Сахаров are different families; German writes both as Sacharow.
+        let cyrillic = similarity("Захаров", "Сахаров", Part::Surname);
+        assert!(cyrillic < 0.95 && !compare("Захаров", "Сахаров", Part::Surname).same, "{cyrillic}");
+        for one in ["Захаров", "Сахаров"] {
+            let c = compare(one, "Sacharow", Part::Surname);
+            assert!(c.same && c.score > cyrillic, "{one} {c:?}");
+        }
+        for (a, b) in [("Кузнецов", "Kusnezow"), ("Ельцин", "Jelzin"), ("Морозов", "Morozov"), ("Васильев", "Wassiljew")] {
+            assert!(compare(a, b, Part::Surname).same, "{a} {b}");
+        }
+    }
+
+    #[test]
     fn gender_forms_are_same_family_name_with_sex_flag() {
         let c = compare("Иванова", "Ivanov", Part::Surname);
         assert!(c.same && c.sex_differs, "{c:?}");
