@@ -152,6 +152,8 @@ fn encode_latin(chars: &[char], i: usize, out: &mut Vec<u8>, style: &mut Style) 
     // Longest patterns first: щ, then ч, then ж/ш, then the rest.
     for (pattern, symbols, central, french) in MULTI_LETTER {
         if at(chars, i, pattern) {
+            // A German-style word writes ж as sch or sh (Shdanow), where English sh is ш.
+            let symbols: &[u8] = if *pattern == "sh" && style.central { b"Y" } else { symbols };
             out.extend_from_slice(symbols);
             style.central |= *central;
             style.french |= *french;

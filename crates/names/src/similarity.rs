@@ -423,6 +423,14 @@ mod tests {
     }
 
     #[test]
+    fn a_german_sh_may_be_zh_where_cyrillic_zh_and_sh_differ() {
+        assert!(compare("Жданов", "Shdanow", Part::Surname).same);
+        assert!(compare("Шаров", "Sharov", Part::Surname).same);
+        assert!(!compare("Жаров", "Шаров", Part::Surname).same);
+        assert!(!compare("Zharov", "Sharov", Part::Surname).same);
+    }
+
+    #[test]
     fn gender_forms_are_same_family_name_with_sex_flag() {
         let c = compare("Иванова", "Ivanov", Part::Surname);
         assert!(c.same && c.sex_differs, "{c:?}");
