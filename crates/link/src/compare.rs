@@ -35,6 +35,12 @@ pub fn level_labels(kind: FieldKind) -> &'static [&'static str] {
         ],
         FieldKind::Sex => &["null", "same", "different"],
         FieldKind::Text => &["null", "exact", "one edit", "similarity >= 0.90", "similarity >= 0.75", "different"],
+        FieldKind::Place => {
+            &["null", "exact", "same place (gazetteer or transliteration)", "similarity >= 0.90", "similarity >= 0.75", "different"]
+        }
+        FieldKind::Occupation => {
+            &["null", "exact", "same occupation (vocabulary or transliteration)", "similarity >= 0.90", "same occupational group", "different"]
+        }
         FieldKind::Numeric => &["null", "exact", "within 1", "within 3", "different"],
     }
 }
@@ -52,6 +58,8 @@ pub fn prior_m(kind: FieldKind) -> &'static [f64] {
         FieldKind::Date => &[0.0, 0.45, 0.35, 0.04, 0.1, 0.03, 0.03],
         FieldKind::Sex => &[0.0, 0.98, 0.02],
         FieldKind::Text => &[0.0, 0.45, 0.15, 0.1, 0.1, 0.2],
+        FieldKind::Place => &[0.0, 0.4, 0.3, 0.1, 0.05, 0.15],
+        FieldKind::Occupation => &[0.0, 0.4, 0.3, 0.05, 0.1, 0.15],
         FieldKind::Numeric => &[0.0, 0.7, 0.15, 0.08, 0.07],
     }
 }
@@ -71,6 +79,7 @@ pub fn tf_level(kind: FieldKind, level: u8) -> bool {
     match kind {
         FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname => level == 1 || level == 2,
         FieldKind::Text => level == 1,
+        FieldKind::Place | FieldKind::Occupation => level == 1 || level == 2,
         _ => false,
     }
 }
@@ -133,6 +142,9 @@ pub fn compare_field(p: &Prepared, f: usize, a: usize, b: usize) -> u8 {
 
 /// The level of two different values of a name or text column.
 fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
+    if matches!(kind, FieldKind::Place | FieldKind::Occupation) {
+        return concept_level(kind, va, vb);
+    }
     if kind == FieldKind::Text {
         if va.normalized == vb.normalized {
             return 1;
@@ -171,6 +183,30 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
         5
     } else {
         6
+    }
+}
+
+/// Places and occupations: one concept (the vocabulary's, or the same folded spelling) is the
+/// second level. Two different concepts the vocabulary knows are different, however alike they are
+/// spelled (Минск, Пинск), unless they share an occupational group; otherwise spelling decides.
+fn concept_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
+    if va.normalized == vb.normalized {
+        return 1;
+    }
+    if va.key == vb.key {
+        return 2;
+    }
+    let different = level_labels(kind).len() as u8 - 1;
+    if va.concept != NULL && vb.concept != NULL {
+        return if kind == FieldKind::Occupation && va.group != NULL && va.group == vb.group { 4 } else { different };
+    }
+    let s = jaro_winkler(&va.chars, &vb.chars);
+    if s >= 0.90 {
+        3
+    } else if kind == FieldKind::Place && s >= 0.75 {
+        4
+    } else {
+        different
     }
 }
 
@@ -336,6 +372,59 @@ mod tests {
             .map(|(f, spec)| format!("{}: {}", spec.column, level_labels(spec.kind)[level_of(pattern, f) as usize]))
             .collect();
         expect.assert_eq(&shown.join("\n"));
+    }
+
+    /// Levels of places and occupations written by two lists in their own languages.
+    fn check_texts(pairs: &[(&str, &str, &str, &str)], expect: Expect) {
+        let spec = LinkSpec {
+            fields: vec![FieldSpec::new("birth_place", FieldKind::Place), FieldSpec::new("occupation", FieldKind::Occupation)],
+            ..LinkSpec::default()
+        };
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let shown: Vec<String> = pairs
+            .iter()
+            .map(|(place_a, place_b, occupation_a, occupation_b)| {
+                let records = [(place_a, occupation_a), (place_b, occupation_b)].map(|(place, occupation)| StandardRecord {
+                    birth_place: opt(place),
+                    occupation: opt(occupation),
+                    ..StandardRecord::default()
+                });
+                let p = Prepared::new(&records, &spec, &FoldingMatcher);
+                let pattern = compare(&p, 0, 1);
+                let label = |f: usize| level_labels(p.fields[f].kind)[level_of(pattern, f) as usize];
+                format!("{place_a} / {place_b}: {}; {occupation_a} / {occupation_b}: {}", label(0), label(1))
+            })
+            .collect();
+        expect.assert_eq(&shown.join("\n"));
+    }
+
+    #[test]
+    fn places_and_occupations_agree_across_languages() {
+        check_texts(
+            &[
+                ("Ковно", "Kaunas", "колхозник", "collective farmer"),
+                ("Вильно", "Wilno", "колгоспник", "kolūkietis"),
+                ("Екатеринослав", "Dnipropetrovsk", "рабочий", "Arbeiter"),
+                ("Москва", "Moskva", "рабочий", "worker"),
+                ("Ракитно", "Rakitno", "сапожник", "shoemaker"),
+                ("Ракитно", "Rakitne", "колхозник", "крестьянин"),
+                ("Минск", "Пинск", "счетовод", "accountant"),
+                ("Ковно", "Тула", "учитель", "priest"),
+                ("Тула", "Тула", "астроном", "astronom"),
+                ("Kalinovka", "Kalinowka", "", "врач"),
+            ],
+            expect![[r#"
+                Ковно / Kaunas: same place (gazetteer or transliteration); колхозник / collective farmer: same occupation (vocabulary or transliteration)
+                Вильно / Wilno: same place (gazetteer or transliteration); колгоспник / kolūkietis: same occupation (vocabulary or transliteration)
+                Екатеринослав / Dnipropetrovsk: same place (gazetteer or transliteration); рабочий / Arbeiter: same occupation (vocabulary or transliteration)
+                Москва / Moskva: same place (gazetteer or transliteration); рабочий / worker: same occupation (vocabulary or transliteration)
+                Ракитно / Rakitno: same place (gazetteer or transliteration); сапожник / shoemaker: same occupation (vocabulary or transliteration)
+                Ракитно / Rakitne: similarity >= 0.90; колхозник / крестьянин: same occupational group
+                Минск / Пинск: different; счетовод / accountant: same occupational group
+                Ковно / Тула: different; учитель / priest: different
+                Тула / Тула: exact; астроном / astronom: same occupation (vocabulary or transliteration)
+                Kalinovka / Kalinowka: same place (gazetteer or transliteration);  / врач: null"#]],
+        );
     }
 
     #[test]

@@ -236,7 +236,9 @@ fn strong(kind: FieldKind, level: u8) -> bool {
 /// candidates (as a share of all pairs) with m and u fixed.
 pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pairs_total: f64) -> FsModel {
     let nf = start.fields.len();
-    let name_or_date = |k: FieldKind| !matches!(k, FieldKind::Sex | FieldKind::Text | FieldKind::Numeric);
+    let name_or_date = |k: FieldKind| {
+        !matches!(k, FieldKind::Sex | FieldKind::Text | FieldKind::Place | FieldKind::Occupation | FieldKind::Numeric)
+    };
     let core_count = start.fields.iter().filter(|f| name_or_date(f.kind)).count();
     let core: Vec<bool> =
         start.fields.iter().map(|f| if core_count >= 3 { name_or_date(f.kind) } else { f.kind != FieldKind::Sex }).collect();
@@ -282,7 +284,45 @@ pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pai
         }
     }
     let all = pattern_counts_weighted(candidates.iter().map(|&(p, _, c)| (p, c)));
-    em(&all, model, EmMode::LambdaOnly, 100, pairs_total)
+    let mut model = em(&all, model, EmMode::LambdaOnly, 100, pairs_total);
+    // Anchors of a field outside the core are pairs agreeing on names alone (a date may be
+    // missing), so namesakes crowd them: their birthplaces made m of "different" 0.69 on the
+    // simulated register where 0.1% of true pairs differ. Those fields' m instead come from EM
+    // over all candidates with the core fields' m and every u fixed.
+    for _ in 0..NON_CORE_ROUNDS {
+        for f in (0..nf).filter(|&f| !core[f]) {
+            if let Some(m) = posterior_m(&model, candidates, f) {
+                for (level, m) in model.fields[f].levels.iter_mut().zip(m).skip(1) {
+                    level.m = m;
+                }
+            }
+        }
+        model = em(&all, model, EmMode::LambdaOnly, 100, pairs_total);
+    }
+    model
+}
+
+/// EM rounds for the m of fields outside the core.
+const NON_CORE_ROUNDS: usize = 10;
+
+/// m of field `f` from candidates whose blocking did not read it, each counted by its match
+/// probability (an EM step); `None` when too little weight falls on matches to say.
+fn posterior_m(model: &FsModel, candidates: &[(Pattern, u64, u64)], f: usize) -> Option<Vec<f64>> {
+    let mut acc = vec![0f64; model.fields[f].levels.len()];
+    for &(pattern, rules_not_reading, count) in candidates {
+        if rules_not_reading & (1 << f) == 0 {
+            continue;
+        }
+        let w = model.pattern_weight(pattern);
+        acc[level_of(pattern, f) as usize] += count as f64 / (1.0 + (-w).exp2());
+    }
+    let n: f64 = acc[1..].iter().sum();
+    if n < 20.0 {
+        return None;
+    }
+    let raw: Vec<f64> = acc.iter().map(|a| (a / n).max(M_FLOOR)).collect();
+    let total: f64 = raw[1..].iter().sum();
+    Some(raw.iter().map(|m| m / total).collect())
 }
 
 fn pattern_counts_weighted(items: impl Iterator<Item = (Pattern, u64)>) -> Vec<(Pattern, u64)> {

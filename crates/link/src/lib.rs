@@ -4,7 +4,8 @@
 //! columns), [`block`] (candidate pairs), [`compare`] (agreement levels), [`fs`] (m/u, EM,
 //! scores, explanations), [`cluster`] (persons without chaining), [`ids`] (stable person ids,
 //! decisions), [`pipeline`] (the run), [`metrics`] (evaluation) and [`simulate`] (a register with
-//! known truth). Name matching enters through the [`namekey::NameMatcher`] seam.
+//! known truth); [`vocab`] resolves places and occupations across languages. Name matching
+//! enters through the [`namekey::NameMatcher`] seam.
 
 pub mod block;
 pub mod cluster;
@@ -17,6 +18,7 @@ pub mod pipeline;
 pub mod prepare;
 pub mod simulate;
 pub mod spec;
+pub mod vocab;
 
 pub use ids::{Decision, DecisionKind, IdEvent, assign_ids};
 pub use namekey::{FoldingMatcher, NameMatcher, NamePart};

@@ -16,8 +16,12 @@ pub struct Value {
     pub normalized: String,
     /// The characters similarity works on: phonetic Latin for names, normalized text otherwise.
     pub chars: Vec<char>,
-    /// The interned key (names: the matching key; text: the value itself).
+    /// The interned key (names: the matching key; places and occupations: the concept, else the
+    /// folded spelling; text: the value itself).
     pub key: u32,
+    /// Places and occupations: the vocabulary's concept and group, or [`NULL`].
+    pub concept: u32,
+    pub group: u32,
 }
 
 /// A field's values for every record.
@@ -253,25 +257,40 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                 })
                 .collect();
             let part = kind.name_part();
-            let forms: Vec<(String, Vec<char>, String)> = raw_values
+            let vocabulary = match kind {
+                FieldKind::Place => Some(crate::vocab::places()),
+                FieldKind::Occupation => Some(crate::vocab::occupations()),
+                _ => None,
+            };
+            let forms: Vec<(String, Vec<char>, String, Option<crate::vocab::Resolved>)> = raw_values
                 .par_iter()
-                .map(|t| match part {
-                    Some(p) => {
+                .map(|t| match (part, vocabulary) {
+                    (Some(p), _) => {
                         let f = matcher.forms(t, p);
                         let chars = f.phonetic.chars().collect();
-                        (f.normalized, chars, f.key)
+                        (f.normalized, chars, f.key, None)
+                    }
+                    // A known place or occupation keys by its concept, any other by its folded
+                    // spelling (Москва and Moskva are one key even when no table lists them).
+                    (None, Some(v)) => {
+                        let resolved = v.resolve(t);
+                        let key = match resolved {
+                            Some(r) => format!("@{}", v.id(r.concept)),
+                            None => crate::vocab::folded(t),
+                        };
+                        (normalize(t), crate::vocab::folded(t).chars().collect(), key, resolved)
                     }
                     // Text is compared on its phonetic Latin form too, so that a place written in
                     // Cyrillic and in transliteration (Москва, Moskwa) still comes out similar.
                     // Values with digits (codes, numbers, dates) are compared as written.
-                    None => {
+                    (None, None) => {
                         let n = normalize(t);
                         let chars = if n.chars().any(|c| c.is_ascii_digit()) {
                             n.chars().collect()
                         } else {
                             matcher.forms(t, crate::namekey::NamePart::Full).phonetic.chars().collect()
                         };
-                        (n.clone(), chars, n)
+                        (n.clone(), chars, n, None)
                     }
                 })
                 .collect();
@@ -279,12 +298,14 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
             let mut key_names = Vec::new();
             let values: Vec<Value> = forms
                 .into_iter()
-                .map(|(normalized, chars, key)| {
+                .map(|(normalized, chars, key, resolved)| {
                     let key = *key_index.entry(key.clone()).or_insert_with(|| {
                         key_names.push(key);
                         key_names.len() as u32 - 1
                     });
-                    Value { normalized, chars, key }
+                    let concept = resolved.map_or(NULL, |r| r.concept);
+                    let group = resolved.and_then(|r| r.group).unwrap_or(NULL);
+                    Value { normalized, chars, key, concept, group }
                 })
                 .collect();
             let mut key_freq = vec![0u32; key_names.len()];

@@ -22,6 +22,10 @@ pub enum FieldKind {
     Sex,
     /// Free text: exact, one edit, Jaro-Winkler bands.
     Text,
+    /// A place name: the gazetteer's equivalents across languages and renamings, then spelling.
+    Place,
+    /// An occupation: the vocabulary's equivalents across languages, then its occupational group.
+    Occupation,
     /// A number: exact, within 1, within 3.
     Numeric,
 }
@@ -56,7 +60,13 @@ impl FieldSpec {
     pub fn tf_enabled(&self) -> bool {
         self.tf.unwrap_or(matches!(
             self.kind,
-            FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname | FieldKind::Text
+            FieldKind::Surname
+                | FieldKind::Given
+                | FieldKind::Patronymic
+                | FieldKind::Fullname
+                | FieldKind::Text
+                | FieldKind::Place
+                | FieldKind::Occupation
         ))
     }
 }
@@ -146,9 +156,9 @@ pub const STANDARD_FIELDS: &[(&str, FieldKind)] = &[
     ("name", FieldKind::Fullname),
     ("birth_date", FieldKind::Date),
     ("sex", FieldKind::Sex),
-    ("birth_place", FieldKind::Text),
+    ("birth_place", FieldKind::Place),
     ("nationality", FieldKind::Text),
-    ("occupation", FieldKind::Text),
+    ("occupation", FieldKind::Occupation),
 ];
 
 /// The text of a column of a record, standard or other; `None` when empty.
