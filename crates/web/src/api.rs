@@ -1,7 +1,7 @@
 //! The JSON API (search, persons, records, sources, decisions) and its OpenAPI document. Input is
 //! validated; every error is `{"error": {"code", "message", "field"?}}` with a 4xx status.
 
-use crate::auth::{MaybeUser, Role, SessionUser};
+use crate::auth::{self, MaybeUser, Role, SessionUser};
 use crate::review::{self, Action, NewDecision};
 use crate::search::{self, Query};
 use crate::{ApiError, AppState, WebError, clock, register};
@@ -72,11 +72,43 @@ struct SearchResult<'a> {
     source: &'a str,
 }
 
-async fn search_api(State(state): State<AppState>, ApiUser(user): ApiUser, QueryParams(params): QueryParams<BTreeMap<String, String>>) -> Result<Response, ApiError> {
+async fn search_api(State(state): State<AppState>, headers: HeaderMap, QueryParams(params): QueryParams<BTreeMap<String, String>>) -> Result<Response, ApiError> {
+    // The common case, a session cookie and a query without a cohort: the session check and the
+    // search in one trip to the blocking pool. A query that does not parse, or names a cohort,
+    // takes the path below, so a client that is not signed in gets 401 before any 400.
+    if let Some(token) = auth::cookie_in(&headers, auth::SESSION_COOKIE)
+        && let Ok(query) = Query::parse(&params)
+        && query.cohort.is_none()
+    {
+        let (token, sensitivity) = (token.to_owned(), state.sensitivity.clone());
+        let found = state
+            .db
+            .read(move |conn| {
+                let Some(user) = auth::session_user(conn, &token)? else { return Ok(None) };
+                let hits = search::search(conn, &query, &sensitivity, user.sees_sensitive())?.hits;
+                Ok(Some((user, query, hits)))
+            })
+            .await?;
+        if let Some((user, query, hits)) = found {
+            return Ok(search_reply(&state, &user, &query, &hits));
+        }
+    }
+    let user = auth::user_of(&headers, &state).await?.ok_or(WebError::NotSignedIn)?;
     let query = crate::cohorts::resolve(&state, Query::parse(&params)?).await?;
     let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
-    let q = query.clone();
-    let hits = state.db.read(move |conn| search::search(conn, &q, &sensitivity, sees)).await?.hits;
+    let (query, hits) = state
+        .db
+        .read(move |conn| {
+            let hits = search::search(conn, &query, &sensitivity, sees)?.hits;
+            Ok((query, hits))
+        })
+        .await?;
+    Ok(search_reply(&state, &user, &query, &hits))
+}
+
+/// The JSON answer to a search, with the fields `user` may not see left out.
+fn search_reply(state: &AppState, user: &SessionUser, query: &Query, hits: &[search::PersonHit]) -> Response {
+    let sees = user.sees_sensitive();
     let hide = |source: &str, field: &str| !sees && state.sensitivity.field(source, field);
     let results: Vec<SearchResult> = hits
         .iter()
@@ -96,7 +128,7 @@ async fn search_api(State(state): State<AppState>, ApiUser(user): ApiUser, Query
             }
         })
         .collect();
-    Ok(Json(SearchReply { offset: query.offset, query: &query.text, results }).into_response())
+    Json(SearchReply { offset: query.offset, query: &query.text, results }).into_response()
 }
 
 async fn person_api(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {

@@ -6,6 +6,7 @@ use crate::{AppState, WebError, clock};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -165,7 +166,8 @@ pub fn close_session(conn: &Connection, token: &str) -> Result<(), WebError> {
     Ok(())
 }
 
-fn session_user(conn: &Connection, token: &str) -> Result<Option<SessionUser>, WebError> {
+/// The user of a session token, when the session exists and has not expired.
+pub(crate) fn session_user(conn: &Connection, token: &str) -> Result<Option<SessionUser>, WebError> {
     let row: Option<(String, String, String)> = conn
         .query_row(
             "SELECT u.name, u.role, s.csrf_token FROM sessions s JOIN users u USING (user_id)
@@ -180,8 +182,12 @@ fn session_user(conn: &Connection, token: &str) -> Result<Option<SessionUser>, W
 
 /// The value of cookie `name` in a request.
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name)
+}
+
+/// The value of cookie `name` in a request's headers.
+pub fn cookie_in<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -229,36 +235,41 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<MaybeUser, WebError> {
-        if let Some(token) = cookie(parts, SESSION_COOKIE).map(str::to_owned)
-            && let Some(user) = state.db.read(move |conn| session_user(conn, &token)).await?
-        {
-            return Ok(MaybeUser(Some(user)));
-        }
-        let basic = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Basic "))
-            .map(str::to_owned);
-        if let Some(encoded) = basic {
-            let cache_key = sha256_hex(&encoded);
-            if let Some(user) = state.basic_cache.lock().expect("cache poisoned").get(&cache_key) {
-                return Ok(MaybeUser(Some(user.clone())));
-            }
-            // Wrong credentials are no user: the handler answers 401 (API) or sends to sign in.
-            let decoded = base64_decode(encoded.trim()).and_then(|b| String::from_utf8(b).ok());
-            let Some((name, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else { return Ok(MaybeUser(None)) };
-            let (name, password) = (name.to_owned(), password.to_owned());
-            let checked_name = name.clone();
-            let Some(role) = state.db.read(move |conn| check_credentials(conn, &checked_name, &password)).await? else {
-                return Ok(MaybeUser(None));
-            };
-            let user = SessionUser { name, role, csrf: String::new(), via_cookie: false };
-            state.basic_cache.lock().expect("cache poisoned").insert(cache_key, user.clone());
-            return Ok(MaybeUser(Some(user)));
-        }
-        Ok(MaybeUser(None))
+        Ok(MaybeUser(user_of(&parts.headers, state).await?))
     }
+}
+
+/// The signed-in user of a request with these headers: a valid session cookie, or else HTTP
+/// Basic credentials (checked once per client, then cached).
+pub async fn user_of(headers: &HeaderMap, state: &AppState) -> Result<Option<SessionUser>, WebError> {
+    if let Some(token) = cookie_in(headers, SESSION_COOKIE).map(str::to_owned)
+        && let Some(user) = state.db.read(move |conn| session_user(conn, &token)).await?
+    {
+        return Ok(Some(user));
+    }
+    let basic = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .map(str::to_owned);
+    if let Some(encoded) = basic {
+        let cache_key = sha256_hex(&encoded);
+        if let Some(user) = state.basic_cache.lock().expect("cache poisoned").get(&cache_key) {
+            return Ok(Some(user.clone()));
+        }
+        // Wrong credentials are no user: the handler answers 401 (API) or sends to sign in.
+        let decoded = base64_decode(encoded.trim()).and_then(|b| String::from_utf8(b).ok());
+        let Some((name, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else { return Ok(None) };
+        let (name, password) = (name.to_owned(), password.to_owned());
+        let checked_name = name.clone();
+        let Some(role) = state.db.read(move |conn| check_credentials(conn, &checked_name, &password)).await? else {
+            return Ok(None);
+        };
+        let user = SessionUser { name, role, csrf: String::new(), via_cookie: false };
+        state.basic_cache.lock().expect("cache poisoned").insert(cache_key, user.clone());
+        return Ok(Some(user));
+    }
+    Ok(None)
 }
 
 /// A signed-in user; requests without one are sent to sign in (pages) or get 401 (API).

@@ -859,7 +859,7 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
                     }
                     let back = format!("/review/pair?l={}&r={}", url(&l), url(&r));
                     if double {
-                        review::vote(conn, &item, &l, &r, action, &who, &why, &at)?;
+                        review::vote(conn, &review::NewVote { item: &item, left: &l, right: &r, action, who: &who, why: &why, at: &at })?;
                     } else {
                         let constraints = vec![(l, r, action == Action::Accept)];
                         review::decide(conn, &NewDecision { item, version, action, constraints, who, why, at })?;

@@ -241,9 +241,22 @@ pub fn undo(conn: &mut Connection, decision_id: i64, seen: i64, who: &str, why: 
     Ok(item)
 }
 
+/// One reviewer's blind vote on a pair (double review).
+pub struct NewVote<'a> {
+    pub item: &'a str,
+    /// The pair's records, as [`pair_item`] orders them.
+    pub left: &'a str,
+    pub right: &'a str,
+    pub action: Action,
+    pub who: &'a str,
+    pub why: &'a str,
+    pub at: &'a str,
+}
+
 /// Records a blind vote; when it is the second vote and agrees with the first, the decision is
 /// made (by both reviewers). Returns whether a decision was made.
-pub fn vote(conn: &mut Connection, item: &str, l: &str, r: &str, action: Action, who: &str, why: &str, at: &str) -> Result<bool, WebError> {
+pub fn vote(conn: &mut Connection, vote: &NewVote) -> Result<bool, WebError> {
+    let NewVote { item, left: l, right: r, action, who, why, at } = *vote;
     if !matches!(action, Action::Accept | Action::Reject) {
         return Err(WebError::bad("action", "double review votes accept or reject"));
     }

@@ -40,6 +40,11 @@ async fn pages_and_api_need_a_session() {
     // A forged or expired cookie is no session.
     anonymous.cookies.push(("kartoteka_session".to_owned(), "0".repeat(64)));
     assert_eq!(anonymous.get(&project, "/api/sources").await.status, StatusCode::UNAUTHORIZED);
+    // The search checks the session in the same trip as it searches: no results without one,
+    // and a query that does not parse is still a 401 first.
+    for path in ["/api/search?q=Ezhov", "/api/search?q=Ezhov&limit=0", "/api/search?q=Ezhov&cohort=none"] {
+        assert_eq!(anonymous.get(&project, path).await.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
     // A wrong password opens nothing.
     let mut client = Client::default();
     client.get(&project, "/login").await;
@@ -64,6 +69,7 @@ async fn session_cookie_is_httponly_and_strict_and_signing_out_ends_it() {
     assert_eq!(client.post(&project, "/logout", &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
     let mut replay = stolen;
     assert_eq!(replay.get(&project, "/api/sources").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(replay.get(&project, "/api/search?q=Ezhov").await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
