@@ -187,35 +187,41 @@ const PLACES: &[(&str, &str, &str)] = &[
     ("Минск", "Мінськ", "Minskas"),
     ("Гомель", "Гомель", "Gomelis"),
 ];
-const OCCUPATIONS: &[(&str, &str)] = &[
-    ("колхозник", "collective farmer"),
-    ("рабочий", "worker"),
-    ("учитель", "teacher"),
-    ("инженер", "engineer"),
-    ("счетовод", "bookkeeper"),
-    ("крестьянин", "peasant"),
-    ("священник", "priest"),
-    ("врач", "physician"),
-    ("агроном", "agronomist"),
-    ("слесарь", "fitter"),
-    ("бухгалтер", "accountant"),
-    ("военнослужащий", "serviceman"),
-    ("студент", "student"),
-    ("домохозяйка", "housewife"),
-    ("сторож", "watchman"),
-    ("кузнец", "blacksmith"),
-    ("шофёр", "driver"),
-    ("портной", "tailor"),
-    ("машинист", "engine driver"),
-    ("директор школы", "school principal"),
+/// Occupations as Russian, Ukrainian, Lithuanian and English lists write them.
+const OCCUPATIONS: &[(&str, &str, &str, &str)] = &[
+    ("колхозник", "колгоспник", "kolūkietis", "collective farmer"),
+    ("рабочий", "робітник", "darbininkas", "worker"),
+    ("учитель", "вчитель", "mokytojas", "teacher"),
+    ("инженер", "інженер", "inžinierius", "engineer"),
+    ("счетовод", "рахівник", "sąskaitininkas", "bookkeeper"),
+    ("крестьянин", "селянин", "valstietis", "peasant"),
+    ("священник", "священик", "kunigas", "priest"),
+    ("врач", "лікар", "gydytojas", "physician"),
+    ("агроном", "агроном", "agronomas", "agronomist"),
+    ("слесарь", "слюсар", "šaltkalvis", "fitter"),
+    ("бухгалтер", "бухгалтер", "buhalteris", "accountant"),
+    ("военнослужащий", "військовослужбовець", "kariškis", "serviceman"),
+    ("студент", "студент", "studentas", "student"),
+    ("домохозяйка", "домогосподарка", "namų šeimininkė", "housewife"),
+    ("сторож", "сторож", "sargas", "watchman"),
+    ("кузнец", "коваль", "kalvis", "blacksmith"),
+    ("шофёр", "шофер", "šoferis", "driver"),
+    ("портной", "кравець", "siuvėjas", "tailor"),
+    ("машинист", "машиніст", "mašinistas", "engine driver"),
+    ("директор школы", "директор школи", "mokyklos direktorius", "school principal"),
 ];
 
 /// A Zipf-like draw over `n` items: a few are common, most are rare.
 fn zipf(rng: &mut ChaCha8Rng, n: usize, s: f64) -> usize {
     // Inverse of the continuous power law's CDF, good enough for name frequencies.
     let u: f64 = rng.random();
-    let x = ((n as f64).powf(1.0 - s) - 1.0) * u + 1.0;
-    ((x.powf(1.0 / (1.0 - s)) - 1.0) as usize).min(n - 1)
+    // At s = 1 the general formula divides by zero (and gave every draw the first item).
+    let x = if (s - 1.0).abs() < 1e-9 {
+        (n as f64).powf(u)
+    } else {
+        (((n as f64).powf(1.0 - s) - 1.0) * u + 1.0).powf(1.0 / (1.0 - s))
+    };
+    ((x - 1.0) as usize).min(n - 1)
 }
 
 fn russian_translit(text: &str, system: System) -> String {
@@ -564,14 +570,14 @@ fn render(p: &Person, script: Script, rng: &mut ChaCha8Rng) -> Rendered {
     let ru_surname = russian_surname(p);
     let ru_patronymic = patronymic_ru(p);
     let (place_ru, place_ua, place_lt) = PLACES[p.place];
-    let (occ_ru, occ_en) = OCCUPATIONS[p.occupation];
+    let occupation = occupation_in(p.occupation, script);
     match script {
         Script::Russian => Rendered {
             surname: ru_surname,
             given: ru_given,
             patronymic: Some(ru_patronymic),
             place: place_ru.to_owned(),
-            occupation: occ_ru.to_owned(),
+            occupation,
         },
         Script::Ukrainian => {
             let native = p.ethnicity == Ethnicity::Ukrainian;
@@ -580,7 +586,7 @@ fn render(p: &Person, script: Script, rng: &mut ChaCha8Rng) -> Rendered {
                 given: if lithuanian { ukrainianize(&ru_given) } else { given_forms.1.to_owned() },
                 patronymic: Some(ukrainianize(&ru_patronymic)),
                 place: place_ua.to_owned(),
-                occupation: occ_ru.to_owned(),
+                occupation,
             }
         }
         Script::Lithuanian => {
@@ -595,7 +601,7 @@ fn render(p: &Person, script: Script, rng: &mut ChaCha8Rng) -> Rendered {
                 // Lithuanian lists rarely give patronymics; when they do, as the father's name.
                 patronymic: (rng.random::<f64>() < 0.3).then(|| lithuanize(ru_patronymic.as_str(), female)),
                 place: place_lt.to_owned(),
-                occupation: occ_en.to_owned(),
+                occupation,
             }
         }
         Script::Latin(system) => {
@@ -615,11 +621,27 @@ fn render(p: &Person, script: Script, rng: &mut ChaCha8Rng) -> Rendered {
                 given,
                 patronymic: Some(russian_translit(&ru_patronymic, system)),
                 place: russian_translit(place_ru, system),
-                occupation: occ_en.to_owned(),
+                occupation,
             }
         }
     }
 }
+
+/// An occupation in the language of a list (Latin-script lists write English).
+fn occupation_in(occupation: usize, script: Script) -> String {
+    let (ru, ua, lt, en) = OCCUPATIONS[occupation];
+    match script {
+        Script::Russian => ru,
+        Script::Ukrainian => ua,
+        Script::Lithuanian => lt,
+        Script::Latin(_) => en,
+    }
+    .to_owned()
+}
+
+/// The share of records whose list gives another occupation than the person's usual one (a job
+/// before the arrest, another at rehabilitation).
+const OCCUPATION_CHANGE: f64 = 0.1;
 
 fn birth_text(birth: Day, style: &ListStyle, rng: &mut ChaCha8Rng) -> Option<String> {
     if rng.random::<f64>() < style.missing_birth {
@@ -658,6 +680,9 @@ pub fn simulate(persons: usize, lists: usize, seed: u64) -> Register {
     }
     let mut records = Vec::new();
     let mut truth = Vec::new();
+    // Changed occupations draw from their own stream, so the rest of a register stays as it was
+    // before they were simulated.
+    let mut occupation_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6f63_6375_7061_7469);
     for style in &styles {
         let mut n = 0usize;
         for (pi, p) in people.iter().enumerate() {
@@ -691,7 +716,13 @@ pub fn simulate(persons: usize, lists: usize, seed: u64) -> Register {
                     sex: style.has_sex.then_some(p.sex),
                     birth_date: birth,
                     birth_place: (rng.random::<f64>() < style.has_place).then(|| noisy(&mut rng, &r.place)),
-                    occupation: (rng.random::<f64>() < style.has_occupation).then_some(r.occupation),
+                    occupation: (rng.random::<f64>() < style.has_occupation).then(|| {
+                        if occupation_rng.random::<f64>() < OCCUPATION_CHANGE {
+                            occupation_in(zipf(&mut occupation_rng, OCCUPATIONS.len(), 1.0), style.script)
+                        } else {
+                            r.occupation
+                        }
+                    }),
                     ..StandardRecord::default()
                 };
                 records.push(record);
