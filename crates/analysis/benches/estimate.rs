@@ -1,7 +1,9 @@
 //! Times every estimator on the shared MSE tables (`cargo bench -p analysis --bench estimate`),
 //! for the "Estimation" section of BENCHMARKS.md. Prints one line per method and table.
 //! Arguments narrow the run: table name fragments (`kosovo`) and family names (`lcmcr`);
-//! `lcmcr-chain` adds one LCMCR chain of the R reference length (110,000 sweeps).
+//! `lcmcr-chain` adds one LCMCR chain of the R reference length (110,500 sweeps; alone, without a
+//! family name, it runs only that chain); `seed=N` sets the LCMCR seed, `burn-in=N` and
+//! `samples=N` the chain's length (short runs for `valgrind --tool=callgrind`).
 
 use analysis::estimate::{Family, Options, OverlapTable, estimate, lcmcr};
 use std::time::Instant;
@@ -30,15 +32,30 @@ fn main() {
     if let Some(seed) = args.iter().find_map(|a| a.strip_prefix("seed=")) {
         options.lcmcr.seed = seed.parse().expect("seed=N with a whole number");
     }
+    if let Some(burn_in) = args.iter().find_map(|a| a.strip_prefix("burn-in=")) {
+        options.lcmcr.burn_in = burn_in.parse().expect("burn-in=N with a whole number");
+    }
+    if let Some(samples) = args.iter().find_map(|a| a.strip_prefix("samples=")) {
+        options.lcmcr.samples = samples.parse().expect("samples=N with a whole number");
+    }
+    let chain_only = args.iter().any(|a| a == "lcmcr-chain");
     let families: Vec<Family> = args.iter().filter_map(|a| Family::parse(a)).collect();
-    let families = if families.is_empty() {
+    let families = if families.is_empty() && chain_only {
+        Vec::new()
+    } else if families.is_empty() {
         Family::ALL.to_vec()
     } else {
         families
     };
     let tables: Vec<&String> = args
         .iter()
-        .filter(|a| Family::parse(a).is_none() && *a != "lcmcr-chain" && !a.starts_with("seed="))
+        .filter(|a| {
+            Family::parse(a).is_none()
+                && *a != "lcmcr-chain"
+                && !a.starts_with("seed=")
+                && !a.starts_with("burn-in=")
+                && !a.starts_with("samples=")
+        })
         .collect();
     for name in ["kosovo_1999_4list", "uk_2013_5list", "new_orleans_5list"] {
         if !tables.is_empty() && !tables.iter().any(|f| name.contains(f.as_str())) {
@@ -65,10 +82,10 @@ fn main() {
                 }
             }
         }
-        if !args.iter().any(|a| a == "lcmcr-chain") {
+        if !chain_only {
             continue;
         }
-        // One LCMCR chain of 110,000 sweeps: the R package's reference run.
+        // One LCMCR chain of 110,500 sweeps: the R package's reference run.
         let one_chain = lcmcr::LcmcrOptions {
             chains: 1,
             ..options.lcmcr.clone()
@@ -76,7 +93,7 @@ fn main() {
         let (started, cpu) = (Instant::now(), process_cpu_seconds());
         let run = lcmcr::run(&table, &one_chain);
         println!(
-            "{name}\tlcmcr one chain 110,000 sweeps\twall {:.3}s\tcpu {:.2}s\tmedian {:.0}, mean {:.0}, [{:.0}, {:.0}]",
+            "{name}\tlcmcr one chain\twall {:.3}s\tcpu {:.2}s\tmedian {:.0}, mean {:.0}, [{:.0}, {:.0}]",
             started.elapsed().as_secs_f64(),
             process_cpu_seconds() - cpu,
             run.median,

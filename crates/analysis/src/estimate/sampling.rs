@@ -47,14 +47,25 @@ impl rand::RngCore for SweepRng {
     }
 }
 
-/// Below this many items left, the rest are placed one at a time (a uniform draw and a short scan
-/// each), which costs less than one binomial draw per remaining category.
+/// Below this many items left, the rest are placed one at a time (a uniform draw compared with
+/// the running totals of the weights each), which costs less than one binomial draw per
+/// remaining category.
 const ONE_AT_A_TIME_BELOW: u64 = 16;
 
-/// Splits `count` items among categories with the given (unnormalised, non-negative) weights,
-/// visiting the categories in the given order (the draw is exact in any order; heaviest first
-/// lets the remaining count fall fast): a binomial draw per category while many items remain,
-/// then the last few items one at a time among the categories not yet visited.
+/// Among fewer than [`ONE_AT_A_TIME_BELOW`] items, the next category still takes its binomial
+/// draw when at most this many items are expected to fall outside it: one cheap inversion then
+/// usually places them all.
+const BINOMIAL_IF_LEFT_OVER_AT_MOST: f64 = 1.0;
+
+/// Items are placed one at a time among at most this many categories (their running totals are
+/// kept on the stack); with more categories left, binomial draws go on to the end.
+const ONE_AT_A_TIME_CATEGORIES: usize = 64;
+
+/// Splits `count` items among categories with the given (unnormalised, non-negative) weights and
+/// adds each category's share to `out`, visiting the categories in the given order (the draw is
+/// exact in any order; heaviest first lets the remaining count fall fast): a binomial draw per
+/// category while many items remain or the category takes nearly all of them, then the last few
+/// items one at a time among the categories not yet visited.
 pub fn multinomial_ordered<R: Rng + ?Sized>(
     rng: &mut R,
     count: u64,
@@ -62,56 +73,87 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
     order: &[usize],
     out: &mut [u64],
 ) {
-    out.iter_mut().for_each(|o| *o = 0);
     let mut remaining = count;
     let mut mass: f64 = weights.iter().sum();
     let mut rank = 0;
-    while remaining >= ONE_AT_A_TIME_BELOW {
+    while remaining > 0 {
         let k = order[rank];
         let w = weights[k];
         if rank + 1 == order.len() || w >= mass {
-            out[k] = remaining;
+            out[k] += remaining;
             return;
         }
-        let drawn = binomial(rng, remaining, w / mass);
-        out[k] = drawn;
+        let p = w / mass;
+        if remaining < ONE_AT_A_TIME_BELOW
+            && order.len() - rank <= ONE_AT_A_TIME_CATEGORIES
+            && remaining as f64 * (1.0 - p) > BINOMIAL_IF_LEFT_OVER_AT_MOST
+        {
+            place_one_at_a_time(rng, remaining, weights, &order[rank..], out);
+            return;
+        }
+        let drawn = binomial(rng, remaining, p);
+        out[k] += drawn;
         remaining -= drawn;
         mass -= w;
         rank += 1;
     }
-    if remaining == 0 {
-        return;
+}
+
+/// Places `count` items one at a time among the categories `rest` (at most
+/// [`ONE_AT_A_TIME_CATEGORIES`]): each item's category is the number of running weight totals at
+/// or below a uniform draw, counted without branches, so that no scan mispredicts.
+fn place_one_at_a_time<R: Rng + ?Sized>(
+    rng: &mut R,
+    count: u64,
+    weights: &[f64],
+    rest: &[usize],
+    out: &mut [u64],
+) {
+    let mut running = [0.0; ONE_AT_A_TIME_CATEGORIES];
+    let running = &mut running[..rest.len()];
+    let mut mass = 0.0;
+    for (total, &k) in running.iter_mut().zip(rest) {
+        mass += weights[k];
+        *total = mass;
     }
-    let rest = &order[rank..];
-    // Summed afresh: the running difference above may have drifted by rounding.
-    let mass: f64 = rest.iter().map(|&k| weights[k]).sum();
-    let Some(&last_weighted) = rest.iter().rev().find(|&&k| weights[k] > 0.0) else {
-        out[rest[0]] = remaining;
+    // Rounding can put a draw at the very top: it goes to the last category with weight.
+    let Some(last_weighted) = rest.iter().rposition(|&k| weights[k] > 0.0) else {
+        out[rest[0]] += count;
         return;
     };
-    for _ in 0..remaining {
-        let mut u = rng.random::<f64>() * mass;
-        let mut chosen = last_weighted;
-        for &k in rest {
-            let w = weights[k];
-            if u < w {
-                chosen = k;
-                break;
-            }
-            u -= w;
-        }
-        out[chosen] += 1;
+    for _ in 0..count {
+        let u = rng.random::<f64>() * mass;
+        let below: usize = running.iter().map(|&total| usize::from(total <= u)).sum();
+        out[rest[below.min(last_weighted)]] += 1;
     }
 }
 
-/// [`multinomial_ordered`] visiting the categories in index order.
+/// [`multinomial_ordered`] visiting the categories in index order, into a zeroed `out`.
 pub fn multinomial<R: Rng + ?Sized>(rng: &mut R, count: u64, weights: &[f64], out: &mut [u64]) {
+    out.iter_mut().for_each(|o| *o = 0);
     let order: Vec<usize> = (0..weights.len()).collect();
     multinomial_ordered(rng, count, weights, &order, out);
 }
 
-/// A binomial draw: inversion when the smaller tail's mean is below 10 (cheap, no set-up),
-/// Hörmann's transformed rejection ([`btrs`]) otherwise.
+/// Below this mean of the smaller tail a binomial is drawn by inversion, above it by [`btrs`]:
+/// where the two cost the same on this machine kind (inversion's cost grows with the mean,
+/// transformed rejection's acceptance rate with it).
+const INVERSION_BELOW_MEAN: f64 = 16.0;
+
+/// `1 / i` for `i < 64`: the inversion loop multiplies by these instead of dividing, which keeps
+/// a division's latency off each step.
+static RECIPROCALS: [f64; 64] = {
+    let mut table = [0.0; 64];
+    let mut i = 1;
+    while i < 64 {
+        table[i] = 1.0 / i as f64;
+        i += 1;
+    }
+    table
+};
+
+/// A binomial draw: inversion when the smaller tail's mean is small (no set-up), Hörmann's
+/// transformed rejection ([`btrs`]) otherwise.
 pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     if p.is_nan() || p <= 0.0 {
         return 0;
@@ -121,32 +163,43 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     }
     let (q, flipped) = if p > 0.5 { (1.0 - p, true) } else { (p, false) };
     // Through i64: the u64 conversion costs several instructions on x86-64.
-    let x = if (n as i64 as f64) * q < 10.0 {
-        let odds = q / (1.0 - q);
-        let a = (n + 1) as f64 * odds;
-        let mut r = if n < 1 << 30 {
-            (1.0 - q).powi(n as i32)
-        } else {
-            (n as f64 * (-q).ln_1p()).exp()
-        };
-        let mut u: f64 = rng.random();
-        let mut x = 0;
-        while u > r && x < n {
-            u -= r;
-            x += 1;
-            r *= a / x as f64 - odds;
-        }
-        x
+    let x = if (n as i64 as f64) * q < INVERSION_BELOW_MEAN {
+        binomial_by_inversion(rng, n, q)
     } else {
         btrs(rng, n as i64 as f64, q) as u64
     };
     if flipped { n - x } else { x }
 }
 
+/// Binomial(n, q) by sequential search from 0: one uniform, and a step per unit of the result.
+fn binomial_by_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, q: f64) -> u64 {
+    let odds = q / (1.0 - q);
+    let a = (n + 1) as f64 * odds;
+    // `P(0)`: by multiplication for small `n`; otherwise `powi`'s chain of squarings is slower
+    // than a logarithm and an exponential.
+    let mut r = if n < 16 {
+        (1.0 - q).powi(n as i32)
+    } else {
+        (n as i64 as f64 * (-q).ln_1p()).exp()
+    };
+    let mut u: f64 = rng.random();
+    let mut x = 0;
+    while u > r && x < n {
+        u -= r;
+        x += 1;
+        let reciprocal = match RECIPROCALS.get(x as usize) {
+            Some(&table) => table,
+            None => 1.0 / x as f64,
+        };
+        r *= a * reciprocal - odds;
+    }
+    x
+}
+
 /// Binomial(n, p) for `p <= 0.5` and `n p >= 10` by transformed rejection with squeeze (BTRS,
 /// Hörmann 1993, "The generation of binomial random variates", J. Stat. Comput. Simul. 46): about
 /// two uniforms per draw and no set-up tables. Most draws are accepted inside the squeeze box;
-/// the others compare with the exact probability ratio to the mode, by a product of at most 15
+/// the others compare with the exact probability ratio to the mode, by products of at most 15
 /// factors near the mode and by Stirling's series (tabulated below 10) further out.
 fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> f64 {
     let spq = (n * p * (1.0 - p)).sqrt();
@@ -154,10 +207,6 @@ fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> f64 {
     let a = -0.0873 + 0.0248 * b + 0.01 * p;
     let c = n * p + 0.5;
     let v_r = 0.92 - 4.2 / b;
-    let odds = p / (1.0 - p);
-    let alpha = (2.83 + 5.1 / b) * spq;
-    // Truncation is the floor here: the operand is not negative.
-    let mode = (((n + 1.0) * p) as i64) as f64;
     loop {
         let u = rng.random::<f64>() - 0.5;
         let v: f64 = rng.random();
@@ -171,40 +220,42 @@ fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> f64 {
         if us >= 0.07 && v <= v_r {
             return k;
         }
-        let v = v * alpha / (a / (us * us) + b);
-        if (k - mode).abs() <= 15.0 {
-            // f(i) / f(i - 1) = (n - i + 1) p / (i q) = ((n + 1) / i - 1) odds.
-            let (mut hat, mut ratio) = (v, 1.0);
-            let factor = |i: f64| ((n + 1.0) / i - 1.0) * odds;
-            if k > mode {
-                let mut i = mode + 1.0;
-                while i <= k {
-                    ratio *= factor(i);
-                    i += 1.0;
-                }
-            } else {
-                let mut i = k + 1.0;
-                while i <= mode {
-                    hat *= factor(i);
-                    i += 1.0;
-                }
-            }
-            if hat <= ratio {
-                return k;
-            }
-            continue;
-        }
-        if v.ln() <= log_ratio_to_mode(n, mode, odds, k) {
+        let hat = v * (2.83 + 5.1 / b) * spq / (a / (us * us) + b);
+        if below_probability_ratio(n, p, k, hat) {
             return k;
         }
     }
 }
 
-/// `ln f(k) / f(mode)` for Binomial(n, p) with `odds = p / (1 - p)`, by Stirling's series: the
-/// rare far-tail test of [`btrs`], kept out of line so that its logarithms are not computed ahead
-/// for every draw.
-#[cold]
+/// The exact test of [`btrs`] for a point outside its squeeze: `hat <= f(k) / f(mode)`. Out of
+/// line, since few draws need it, so that the squeeze's loop stays small.
 #[inline(never)]
+fn below_probability_ratio(n: f64, p: f64, k: f64, hat: f64) -> bool {
+    let odds = p / (1.0 - p);
+    // Truncation is the floor here: the operand is not negative.
+    let mode = (((n + 1.0) * p) as i64) as f64;
+    if (k - mode).abs() > 15.0 {
+        return hat.ln() <= log_ratio_to_mode(n, mode, odds, k);
+    }
+    // f(i) / f(i - 1) = (n - i + 1) odds / i: the ratio f(k) / f(mode) as a quotient of two
+    // products over the steps between them, compared without dividing.
+    let (from, to) = if k > mode { (mode, k) } else { (k, mode) };
+    let (mut rising, mut steps) = (1.0, 1.0);
+    let mut i = from + 1.0;
+    while i <= to {
+        rising *= (n - i + 1.0) * odds;
+        steps *= i;
+        i += 1.0;
+    }
+    if k > mode {
+        hat * steps <= rising
+    } else {
+        hat * rising <= steps
+    }
+}
+
+/// `ln f(k) / f(mode)` for Binomial(n, p) with `odds = p / (1 - p)`, by Stirling's series: the
+/// rare far-tail test of [`btrs`].
 fn log_ratio_to_mode(n: f64, mode: f64, odds: f64, k: f64) -> f64 {
     (mode + 0.5) * ((mode + 1.0) / (odds * (n - mode + 1.0))).ln()
         + (n + 1.0) * ((n - mode + 1.0) / (n - k + 1.0)).ln()
@@ -215,50 +266,17 @@ fn log_ratio_to_mode(n: f64, mode: f64, odds: f64, k: f64) -> f64 {
         - stirling_tail(n - k)
 }
 
-/// A Beta(a, b) draw: closed forms when `a` is 1 (an empty latent class), Cheng's algorithm BB
-/// (1978, as in R's `rbeta`) when both exceed 1, a ratio of gamma draws otherwise.
+/// A Beta(a, b) draw: a closed form when `a` is 1 (an empty latent class), else a ratio of two
+/// gamma draws. Marsaglia and Tsang's gamma almost never needs a logarithm, so the pair costs
+/// less than Cheng's BB (`rbeta`'s), whose every try takes a logarithm and an exponential.
 pub fn beta<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
     if a == 1.0 {
         let u: f64 = rng.random();
         return if b == 1.0 { u } else { 1.0 - u.powf(1.0 / b) };
     }
-    if a > 1.0 && b > 1.0 {
-        return cheng_bb(rng, a, b);
-    }
     let x = gamma(rng, a);
     let y = gamma(rng, b);
     if x + y > 0.0 { x / (x + y) } else { 0.5 }
-}
-
-/// Cheng's BB rejection sampler for Beta(a, b) with both parameters above 1: two uniforms, a
-/// logarithm and an exponential per try, and nearly every try accepted by the first squeeze.
-fn cheng_bb<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
-    const LN_4: f64 = 1.386_294_361_119_890_6;
-    const ONE_PLUS_LN_5: f64 = 2.609_437_912_434_100_4;
-    let (small, large) = if a <= b { (a, b) } else { (b, a) };
-    let sum = small + large;
-    let spread = ((sum - 2.0) / (2.0 * small * large - sum)).sqrt();
-    let shift = small + 1.0 / spread;
-    let w = loop {
-        let u1: f64 = rng.random();
-        let u2: f64 = rng.random();
-        if u1 <= 0.0 {
-            continue;
-        }
-        let v = spread * (u1 / (1.0 - u1)).ln();
-        let w = (small * v.exp()).min(f64::MAX);
-        let z = u1 * u1 * u2;
-        let r = shift * v - LN_4;
-        let s = small + r - w;
-        if s + ONE_PLUS_LN_5 >= 5.0 * z {
-            break w;
-        }
-        let t = z.ln();
-        if s > t || r + sum * (sum / (large + w)).ln() >= t {
-            break w;
-        }
-    };
-    if a <= b { w / (large + w) } else { large / (large + w) }
 }
 
 /// A Gamma(shape, 1) draw by Marsaglia and Tsang's squeeze (2000), boosted by `U^(1/shape)` below
@@ -343,8 +361,20 @@ mod tests {
     #[test]
     fn binomial_draws_follow_the_exact_distribution_on_both_paths() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        // Inversion (n p < 10), rejection (n p >= 10), and both mirrored with p > 1/2.
-        for (n, p) in [(40, 0.1), (300, 0.02), (60, 0.5), (1000, 0.3), (20_000, 0.004), (500, 0.93)] {
+        // Inversion (n p < 16; `n` below 16 and above), rejection (n p >= 16), both mirrored
+        // with p > 1/2, and either side of the switch.
+        for (n, p) in [
+            (12, 0.3),
+            (40, 0.1),
+            (300, 0.02),
+            (200, 0.075),
+            (200, 0.085),
+            (60, 0.5),
+            (1000, 0.3),
+            (20_000, 0.004),
+            (500, 0.93),
+            (15, 0.8),
+        ] {
             let draws = 100_000;
             let mut counts = vec![0u64; n as usize + 1];
             for _ in 0..draws {
@@ -385,7 +415,7 @@ mod tests {
         let draws = 20_000;
         // 1.95 / sqrt(n) is the 0.1% critical value of the Kolmogorov-Smirnov distance.
         let bound = 1.95 / (draws as f64).sqrt();
-        // Cheng's BB (both ways round), the closed forms, and the gamma ratio.
+        // The gamma ratio (large and small, both ways round) and the closed forms.
         for (a, b) in [(2.0, 3.0), (40.0, 7.5), (1200.0, 300.0), (1.0, 1.0), (1.0, 4.5), (0.6, 2.0)] {
             let sample: Vec<f64> = (0..draws).map(|_| beta(&mut rng, a, b)).collect();
             let law = Beta::new(a, b).unwrap();
@@ -422,16 +452,54 @@ mod tests {
     }
 
     #[test]
+    fn multinomial_counts_follow_the_exact_joint_law_on_every_path() {
+        // Binomials only (many items), a dominant category taking few items by one binomial
+        // with the rest placed one at a time, and one at a time from the start.
+        let cases: [(u64, [f64; 3], [usize; 3]); 3] = [
+            (40, [6.0, 3.0, 1.0], [0, 1, 2]),
+            (9, [0.93, 0.05, 0.02], [0, 1, 2]),
+            (6, [0.2, 0.5, 0.3], [1, 2, 0]),
+        ];
+        let mut rng = SweepRng::from_chacha(17, 0);
+        for (count, weights, order) in cases {
+            let rounds = 60_000;
+            let index = |a: u64, b: u64| (a * (count + 1) + b) as usize;
+            let mut observed = vec![0u64; ((count + 1) * (count + 1)) as usize];
+            for _ in 0..rounds {
+                let mut out = [0u64; 3];
+                multinomial_ordered(&mut rng, count, &weights, &order, &mut out);
+                assert_eq!(out.iter().sum::<u64>(), count);
+                observed[index(out[0], out[1])] += 1;
+            }
+            let total: f64 = weights.iter().sum();
+            let ln_p = weights.map(|w| (w / total).ln());
+            let mut expected = vec![0.0; observed.len()];
+            for a in 0..=count {
+                for b in 0..=count - a {
+                    let c = count - a - b;
+                    let ln_pmf = ln_binomial(count, a) + ln_binomial(count - a, b)
+                        + a as f64 * ln_p[0]
+                        + b as f64 * ln_p[1]
+                        + c as f64 * ln_p[2];
+                    expected[index(a, b)] = rounds as f64 * ln_pmf.exp();
+                }
+            }
+            let (statistic, bound) = pearson(&observed, &expected);
+            assert!(statistic < bound, "{count} items, {weights:?}: chi-square {statistic:.1} >= {bound:.1}");
+        }
+    }
+
+    #[test]
     fn items_placed_one_at_a_time_follow_the_weights_in_any_order() {
         // 20 items: the first visited category by a binomial, the last few one at a time.
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let weights = [0.5, 3.0, 0.0, 1.5, 5.0];
         let order = [4, 1, 3, 0, 2];
         let (count, rounds) = (20u64, 20_000);
-        let mut out = [0u64; 5];
         let mut first_category = vec![0u64; count as usize + 1];
         let mut totals = [0u64; 5];
         for _ in 0..rounds {
+            let mut out = [0u64; 5];
             multinomial_ordered(&mut rng, count, &weights, &order, &mut out);
             assert_eq!(out.iter().sum::<u64>(), count);
             assert_eq!(out[2], 0, "a weightless category got items");
