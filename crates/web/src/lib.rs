@@ -64,7 +64,7 @@ pub struct AppState {
 }
 
 /// Opens the project: migrates the register, reads the manifest's sensitivity marks, links the
-/// records if linkage never ran, and brings the search index up to date.
+/// records if linkage never ran, brings the search index up to date and prepares its names.
 pub fn open(config: Config) -> Result<AppState, WebError> {
     let db = Db::open(&config.project_dir.join(store::REGISTER_FILE))?;
     let sensitivity = Sensitivity::load(&config.project_dir)?;
@@ -74,6 +74,7 @@ pub fn open(config: Config) -> Result<AppState, WebError> {
             linking::relink(conn, &config.project_dir, &clock::now())?;
         }
         search::ensure_index(conn)?;
+        search::prepare_names(conn)?;
         Ok(())
     })?;
     Ok(AppState { db, config: Arc::new(config), sensitivity: Arc::new(sensitivity), cohorts: Arc::new(cohorts), basic_cache: Arc::default() })

@@ -693,12 +693,14 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
 /// similarity of their best record's name to the query, and cuts the requested page.
 fn rank(conn: &Connection, query: &Query, candidates: Vec<Candidate>) -> Result<Vec<PersonHit>, WebError> {
     let asked = PreparedName::new(&query.text, Part::Full);
-    let prepared = prepared_names(candidates.iter().map(|c| c.display.as_str()));
+    let likes = similarities(&asked, candidates.iter().map(|c| c.display.as_str()));
     // One entry per person, with its best record; ties broken by similarity and record id.
-    let mut by_person: BTreeMap<String, (f64, f64, usize, Candidate)> = BTreeMap::new();
-    for c in candidates {
-        let like = prepared.get(&c.display).map_or(0.0, |name| asked.similarity(name));
-        let group = c.person.clone().unwrap_or_else(|| format!("record:{}", c.record_id));
+    let mut by_person: HashMap<String, (f64, f64, usize, Candidate)> = HashMap::with_capacity(candidates.len());
+    for (c, like) in candidates.into_iter().zip(likes) {
+        let group = match &c.person {
+            Some(person) => person.clone(),
+            None => format!("record:{}", c.record_id),
+        };
         match by_person.get_mut(&group) {
             None => {
                 by_person.insert(group, (c.score, like, 1, c));
@@ -712,11 +714,14 @@ fn rank(conn: &Connection, query: &Query, candidates: Vec<Candidate>) -> Result<
             }
         }
     }
+    // The record id, unique among the persons' best records, makes the order total.
     let mut ranked: Vec<(f64, f64, usize, Candidate)> = by_person.into_values().collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.3.record_id.cmp(&b.3.record_id)));
-    let page: Vec<(f64, f64, usize, Candidate)> = ranked.into_iter().skip(query.offset).take(query.limit).collect();
     let mut place = conn.prepare_cached("SELECT place FROM search_records WHERE record_id = ?1")?;
-    page.into_iter()
+    ranked
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
         .map(|(score, _, matching_records, c)| {
             let known = |year: i64| (c.born.0 != UNKNOWN_YEAR).then_some(year);
             Ok(PersonHit {
@@ -737,42 +742,44 @@ fn rank(conn: &Connection, query: &Query, candidates: Vec<Candidate>) -> Result<
         .collect()
 }
 
-/// Names of records prepared for comparison, kept across searches: the records a common surname
-/// shows first are shown again and again, and preparing a name costs more than comparing it.
-static PREPARED: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Arc<PreparedName>>>> = std::sync::LazyLock::new(Default::default);
+/// The names of the indexed records, prepared for comparison once when the web app opens the
+/// register (see [`prepare_names`]): preparing a name costs far more than comparing it, and a
+/// search compares the query with up to [`WINDOW`] names and more. Keyed by the name's text, so
+/// registers opened in one process share it.
+static PREPARED: std::sync::LazyLock<std::sync::RwLock<HashMap<Box<str>, PreparedName>>> = std::sync::LazyLock::new(Default::default);
 
-/// Beyond this many names the cache starts over, so memory stays bounded.
-const PREPARED_CAPACITY: usize = 200_000;
-
-/// The prepared names of `displays`, from the cache or prepared now (outside the lock).
-fn prepared_names<'a>(displays: impl Iterator<Item = &'a str>) -> HashMap<String, Arc<PreparedName>> {
-    let mut found: HashMap<String, Arc<PreparedName>> = HashMap::new();
-    let mut missing: Vec<&str> = Vec::new();
+/// Prepares the name of every record in the search index that is not prepared yet; returns
+/// how many it prepared. Call after [`ensure_index`]: a search prepares a name it does not
+/// find here on the spot, every time.
+pub fn prepare_names(conn: &Connection) -> Result<usize, WebError> {
+    let mut fresh: HashMap<Box<str>, PreparedName> = HashMap::new();
     {
-        let cache = PREPARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for display in displays {
-            match cache.get(display) {
-                Some(name) => {
-                    found.insert(display.to_owned(), name.clone());
-                }
-                None if !found.contains_key(display) => missing.push(display),
-                None => {}
+        let known = PREPARED.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Read in index order and deduplicated here: cheaper than SQLite sorting for DISTINCT.
+        let mut select = conn.prepare("SELECT display FROM search_names")?;
+        let mut rows = select.query([])?;
+        while let Some(row) = rows.next()? {
+            let display: String = row.get(0)?;
+            if !known.contains_key(display.as_str()) && !fresh.contains_key(display.as_str()) {
+                let name = PreparedName::new(&display, Part::Full);
+                fresh.insert(display.into_boxed_str(), name);
             }
         }
     }
-    missing.sort_unstable();
-    missing.dedup();
-    let fresh: Vec<(String, Arc<PreparedName>)> = missing.into_iter().map(|d| (d.to_owned(), Arc::new(PreparedName::new(d, Part::Full)))).collect();
-    if !fresh.is_empty() {
-        let mut cache = PREPARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // The full cache is freed after the lock is released: other searches need not wait.
-        let full = if cache.len() + fresh.len() > PREPARED_CAPACITY { std::mem::take(&mut *cache) } else { HashMap::new() };
-        cache.extend(fresh.iter().cloned());
-        drop(cache);
-        drop(full);
-    }
-    found.extend(fresh);
-    found
+    let prepared = fresh.len();
+    PREPARED.write().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);
+    Ok(prepared)
+}
+
+/// The similarity of `asked` to each of `displays`, in order.
+fn similarities<'a>(asked: &PreparedName, displays: impl Iterator<Item = &'a str>) -> Vec<f64> {
+    let known = PREPARED.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    displays
+        .map(|display| match known.get(display) {
+            Some(name) => asked.similarity(name),
+            None => asked.similarity(&PreparedName::new(display, Part::Full)),
+        })
+        .collect()
 }
 
 /// Persons whose indexed name starts like `prefix` (for reconciliation's suggest), by name.

@@ -103,6 +103,19 @@ fn find(conn: &rusqlite::Connection, text: &str, offset: usize, limit: usize) ->
 }
 
 #[test]
+fn names_prepared_when_the_app_opens_rank_as_names_prepared_on_the_spot() {
+    let (_dir, conn) = crowd();
+    let queries = ["Ежов Николай", "Yezhov Nikolai", "ezhov n i", "Иванов Пётр Сергеевич", "Jeschow"];
+    let ranking = |conn: &rusqlite::Connection| -> Vec<Vec<(String, u64)>> {
+        queries.iter().map(|q| find(conn, q, 0, web::search::WINDOW).hits.iter().map(|h| (h.best.record_key.clone(), h.score.to_bits())).collect()).collect()
+    };
+    let on_the_spot = ranking(&conn);
+    web::search::prepare_names(&conn).unwrap();
+    assert_eq!(web::search::prepare_names(&conn).unwrap(), 0, "a name is prepared once");
+    assert_eq!(ranking(&conn), on_the_spot);
+}
+
+#[test]
 fn a_name_in_a_crowd_of_namesakes_is_found_first_in_every_script_reading_one_window() {
     let (_dir, conn) = crowd();
     for text in ["Ежов Николай", "Yezhov Nikolai", "Jeschow Nikolai", "Iejov Nikolai"] {
