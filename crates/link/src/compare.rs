@@ -15,7 +15,7 @@ pub const MAX_FIELDS: usize = 16;
 /// The levels of a field kind, by index; index 0 is always `null`.
 pub fn level_labels(kind: FieldKind) -> &'static [&'static str] {
     match kind {
-        FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname => &[
+        FieldKind::Surname | FieldKind::Patronymic | FieldKind::Fullname => &[
             "null",
             "exact",
             "same key or equivalent form",
@@ -23,6 +23,16 @@ pub fn level_labels(kind: FieldKind) -> &'static [&'static str] {
             "phonetic similarity >= 0.80",
             "initial agrees",
             "different",
+        ],
+        FieldKind::Given => &[
+            "null",
+            "exact",
+            "same key or equivalent form",
+            "phonetic similarity >= 0.92",
+            "phonetic similarity >= 0.80",
+            "initial agrees",
+            "different",
+            "two different names (given-name table)",
         ],
         FieldKind::Date => &[
             "null",
@@ -52,9 +62,8 @@ pub fn level_labels(kind: FieldKind) -> &'static [&'static str] {
 /// in another language) often differs.
 pub fn prior_m(kind: FieldKind) -> &'static [f64] {
     match kind {
-        FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname => {
-            &[0.0, 0.55, 0.25, 0.07, 0.04, 0.07, 0.02]
-        }
+        FieldKind::Surname | FieldKind::Patronymic | FieldKind::Fullname => &[0.0, 0.55, 0.25, 0.07, 0.04, 0.07, 0.02],
+        FieldKind::Given => &[0.0, 0.55, 0.25, 0.07, 0.04, 0.07, 0.02, 0.0001],
         FieldKind::Date => &[0.0, 0.45, 0.35, 0.04, 0.1, 0.03, 0.03],
         FieldKind::Sex => &[0.0, 0.98, 0.02],
         FieldKind::Text => &[0.0, 0.45, 0.15, 0.1, 0.1, 0.2],
@@ -70,8 +79,19 @@ pub fn level_rank(kind: FieldKind, level: u8) -> u8 {
         (FieldKind::Sex, 2) => 4,
         (FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname, 5) => 3,
         (FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname, 6) => 5,
+        (FieldKind::Given, 7) => 6,
         (_, l) => l.saturating_sub(1),
     }
+}
+
+/// The smallest m of a level that says "certainly not one person" more strongly than EM's
+/// general floor lets any level say it: two given names the table knows and does not relate
+/// (Александр, Алексей). Family members in one list share surname, patronymic, birthplace and
+/// often the day of death; their given names are what tells them apart, so this level may weigh
+/// about -13 bits (no true pair of the simulated register lands on it; the floor allows one in
+/// 10,000 for a name changed between documents, Моисей / Михаил).
+pub fn decisive_m_floor(kind: FieldKind, level: u8) -> Option<f64> {
+    (kind == FieldKind::Given && level == 7).then_some(1e-4)
 }
 
 /// Levels whose weight is adjusted by the frequency of the agreed value.
@@ -169,10 +189,14 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
     }
     // Given names have national forms and diminutives no spelling rule reaches (Параска for
     // Прасковья, Mykola for Николай): the names crate's table makes them the variant level.
-    if kind == FieldKind::Given
-        && names::given_name_equivalence(&va.normalized, &vb.normalized) == Some(names::GivenNameMatch::Equivalent)
-    {
-        return 2;
+    if kind == FieldKind::Given {
+        match names::given_name_equivalence(&va.normalized, &vb.normalized) {
+            Some(names::GivenNameMatch::Equivalent) => return 2,
+            // Two names the table knows and does not relate are two names, however alike they
+            // are spelled (Александр, Алексей): brothers, not one man in two spellings.
+            None if va.concept != NULL && vb.concept != NULL => return 7,
+            _ => {}
+        }
     }
     let s = jaro_winkler(&va.chars, &vb.chars);
     if s >= 0.92 {

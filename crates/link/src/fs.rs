@@ -2,7 +2,7 @@
 //! over agreement-pattern counts (u starting from random pairs), optionally refined from reviewed
 //! pairs, with term-frequency adjustment and a per-pair explanation that sums to the score.
 
-use crate::compare::{Pattern, compare, level_labels, level_of, level_rank, prior_m, tf_level};
+use crate::compare::{Pattern, compare, decisive_m_floor, level_labels, level_of, level_rank, prior_m, tf_level};
 use crate::prepare::{Column, NULL, Prepared};
 use crate::spec::FieldKind;
 use rand::{Rng, SeedableRng};
@@ -203,7 +203,8 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
             let u_sum: f64 = u_acc[f][1..].iter().sum();
             for l in 1..field.levels.len() {
                 if m_sum > 0.0 && mode != EmMode::LambdaOnly {
-                    let m = (m_acc[f][l] / m_sum).max(m_floor);
+                    let floor = if pairs_total > 0.0 { decisive_m_floor(field.kind, l as u8).unwrap_or(m_floor) } else { m_floor };
+                    let m = (m_acc[f][l] / m_sum).max(floor);
                     change = change.max((m - field.levels[l].m).abs());
                     field.levels[l].m = m;
                 }
@@ -270,14 +271,16 @@ pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pai
         let observed: Vec<f64> = counts.iter().map(|c| c / n).collect();
         let last = levels - 1;
         let u_diff = field.levels[last].u;
-        // Share of matches among the anchors, read off the "different" level.
+        // Share of matches among the anchors, read off the "different" level, where 1% of
+        // matches are assumed to land (fewer on a decisive level).
+        let on_last = decisive_m_floor(field.kind, last as u8).unwrap_or(0.01);
         let alpha = if core[f] && u_diff > 0.05 {
-            (1.0 - (observed[last] - 0.01).max(0.0) / (u_diff - 0.01)).clamp(0.01, 1.0)
+            (1.0 - (observed[last] - on_last).max(0.0) / (u_diff - on_last)).clamp(0.01, 1.0)
         } else {
             1.0
         };
         let raw: Vec<f64> =
-            (1..levels).map(|l| ((observed[l] - (1.0 - alpha) * field.levels[l].u) / alpha).max(M_FLOOR)).collect();
+            (1..levels).map(|l| ((observed[l] - (1.0 - alpha) * field.levels[l].u) / alpha).max(level_floor(field.kind, l))).collect();
         let total: f64 = raw.iter().sum();
         for (l, m) in raw.into_iter().enumerate() {
             field.levels[l + 1].m = m / total;
@@ -302,6 +305,11 @@ pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pai
     model
 }
 
+/// The floor of m for a level estimated on real data.
+fn level_floor(kind: FieldKind, level: usize) -> f64 {
+    decisive_m_floor(kind, level as u8).unwrap_or(M_FLOOR)
+}
+
 /// EM rounds for the m of fields outside the core.
 const NON_CORE_ROUNDS: usize = 10;
 
@@ -320,7 +328,8 @@ fn posterior_m(model: &FsModel, candidates: &[(Pattern, u64, u64)], f: usize) ->
     if n < 20.0 {
         return None;
     }
-    let raw: Vec<f64> = acc.iter().map(|a| (a / n).max(M_FLOOR)).collect();
+    let kind = model.fields[f].kind;
+    let raw: Vec<f64> = acc.iter().enumerate().map(|(l, a)| (a / n).max(level_floor(kind, l))).collect();
     let total: f64 = raw[1..].iter().sum();
     Some(raw.iter().map(|m| m / total).collect())
 }

@@ -19,7 +19,8 @@ pub struct Value {
     /// The interned key (names: the matching key; places and occupations: the concept, else the
     /// folded spelling; text: the value itself).
     pub key: u32,
-    /// Places and occupations: the vocabulary's concept and group, or [`NULL`].
+    /// Places and occupations: the vocabulary's concept and group, or [`NULL`]. Given names: 0
+    /// when the names crate's table of given names knows the name.
     pub concept: u32,
     pub group: u32,
 }
@@ -268,7 +269,9 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                     (Some(p), _) => {
                         let f = matcher.forms(t, p);
                         let chars = f.phonetic.chars().collect();
-                        (f.normalized, chars, f.key, None)
+                        // A name the table relates to itself is one the table knows.
+                        let known = p == crate::namekey::NamePart::Given && names::given_name_equivalence(t, t).is_some();
+                        (f.normalized, chars, f.key, known.then_some(crate::vocab::Resolved { concept: 0, group: None }))
                     }
                     // A known place or occupation keys by its concept, any other by its folded
                     // spelling (Москва and Moskva are one key even when no table lists them).

@@ -280,6 +280,12 @@ impl LinkSpec {
             ] {
                 blocking.push(BlockingSpec { keys: keys.iter().map(|k| (*k).to_owned()).collect() });
             }
+            // A birthplace the gazetteer knows stands in for a surname that transliteration or
+            // a Lithuanian ending changed (Иванский, Ivanskijus) when the patronymic is missing.
+            if kind_of("birth_place") == Some(FieldKind::Place) && has("birth_place") {
+                let keys = ["given_name:key", "birth_place:key", "birth_date:year"];
+                blocking.push(BlockingSpec { keys: keys.iter().map(|k| (*k).to_owned()).collect() });
+            }
             atoms.retain(|a| !a.ends_with(":key") && a != "birth_date:year");
             for a in &atoms {
                 for name in ["surname:key", "given_name:key"] {

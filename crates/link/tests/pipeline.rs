@@ -106,3 +106,38 @@ fn an_explanation_adds_up_to_its_score() {
         assert_eq!(json["fields"].as_array().unwrap().len(), spec.fields.len());
     }
 }
+
+/// Memorial's lists name family members shot on one day: one surname, patronymic, birthplace,
+/// different given names. A given name the table knows and does not relate to the other is
+/// strong evidence against (not a spelling that similarity half forgives): brothers stay apart,
+/// while the same record with one name in two languages links.
+#[test]
+fn brothers_stay_apart_and_one_man_in_two_languages_links() {
+    let (mut records, _) = register();
+    let person = |id: &str, given: &str, place: &str| StandardRecord {
+        id: RecordId::new(id),
+        source: Some(model::SourceId::new(if id.ends_with('a') { "list01" } else { "list02" })),
+        surname: Some(if id.ends_with('a') { "Вайнштокас" } else { "Vainshtokas" }.to_owned()),
+        given_name: Some(given.to_owned()),
+        patronymic: Some(if id.ends_with('a') { "Иосифович" } else { "Iosifovich" }.to_owned()),
+        birth_place: Some(place.to_owned()),
+        occupation: Some(if id.ends_with('a') { "колхозник" } else { "collective farmer" }.to_owned()),
+        ..StandardRecord::default()
+    };
+    records.extend([
+        person("brother-a", "Александр", "Ковно"),
+        person("brother-b", "Aleksey", "Kaunas"),
+        person("same-a", "Александр", "Ковно"),
+        person("same-b", "Oleksandr", "Kaunas"),
+    ]);
+    let spec = spec_for(&records);
+    let previous = BTreeMap::new();
+    let inputs = LinkInputs { spec: &spec, matcher: &FoldingMatcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.5 };
+    let (linker, _) = Linker::train(&records, &inputs).expect("trains");
+    let explain = |a: &str, b: &str| linker.explain(&RecordId::new(a), &RecordId::new(b)).unwrap();
+    let (brothers, same) = (explain("brother-a", "brother-b"), explain("same-a", "same-b"));
+    let given = |e: &link::fs::Explanation| e.fields.iter().find(|f| f.column == "given_name").unwrap().clone();
+    assert_eq!(given(&brothers).level, "two different names (given-name table)");
+    assert!(given(&brothers).weight < -10.0, "{:?}", given(&brothers));
+    assert!(brothers.match_probability < 0.5 && same.match_probability > 0.5, "{} {}", brothers.match_probability, same.match_probability);
+}
