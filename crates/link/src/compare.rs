@@ -12,28 +12,23 @@ pub type Pattern = u64;
 
 pub const MAX_FIELDS: usize = 16;
 
+/// The levels of a given name; other names have all but the last (no table of their forms).
+const GIVEN_LEVELS: &[&str] = &[
+    "null",
+    "exact",
+    "same key or equivalent form",
+    "phonetic similarity >= 0.92",
+    "phonetic similarity >= 0.80",
+    "initial agrees",
+    "different",
+    "two different names (given-name table)",
+];
+
 /// The levels of a field kind, by index; index 0 is always `null`.
 pub fn level_labels(kind: FieldKind) -> &'static [&'static str] {
     match kind {
-        FieldKind::Surname | FieldKind::Patronymic | FieldKind::Fullname => &[
-            "null",
-            "exact",
-            "same key or equivalent form",
-            "phonetic similarity >= 0.92",
-            "phonetic similarity >= 0.80",
-            "initial agrees",
-            "different",
-        ],
-        FieldKind::Given => &[
-            "null",
-            "exact",
-            "same key or equivalent form",
-            "phonetic similarity >= 0.92",
-            "phonetic similarity >= 0.80",
-            "initial agrees",
-            "different",
-            "two different names (given-name table)",
-        ],
+        FieldKind::Surname | FieldKind::Patronymic | FieldKind::Fullname => GIVEN_LEVELS.split_at(7).0,
+        FieldKind::Given => GIVEN_LEVELS,
         FieldKind::Date => &[
             "null",
             "same date",
