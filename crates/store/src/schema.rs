@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "search ranked inside the index", sql: include_str!("../migrations/0005_search_names.sql") },
     Migration { name: "linkage model for incremental runs", sql: include_str!("../migrations/0006_link_model.sql") },
     Migration { name: "persons in the search index", sql: include_str!("../migrations/0007_search_persons.sql") },
+    Migration { name: "places in the search index", sql: include_str!("../migrations/0008_search_places.sql") },
 ];
 
 /// The schema version this build of kartoteka writes.

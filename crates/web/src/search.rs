@@ -69,6 +69,7 @@ struct NameRow {
     record_key: String,
     display: String,
     person_id: Option<String>,
+    place: String,
 }
 
 impl Indexed {
@@ -90,6 +91,7 @@ impl Indexed {
         };
         let events: String = self.events.iter().map(|e| format!(" {e}")).collect::<String>() + " ";
         let (given_key, patronymic_key) = (part_key(given.as_deref()), part_key(patronymic.as_deref()));
+        let place = self.places.join(" | ").to_lowercase();
         insert_record.execute(params![
             record_id,
             self.record_key,
@@ -99,7 +101,7 @@ impl Indexed {
             patronymic_key,
             self.birth.map(|b| b.0),
             self.birth.map(|b| b.1),
-            self.places.join(" | ").to_lowercase(),
+            place,
             events,
             self.sentences.join(" | ").to_lowercase(),
         ])?;
@@ -122,6 +124,7 @@ impl Indexed {
                 record_key: self.record_key.clone(),
                 display: display.clone(),
                 person_id: self.person_id.clone(),
+                place: place.clone(),
             })
             .collect())
     }
@@ -242,8 +245,8 @@ pub fn ensure_index(conn: &mut Connection) -> Result<IndexUpdate, WebError> {
     });
     {
         let mut insert_name = tx.prepare(
-            "INSERT OR IGNORE INTO search_names (surname_key, given_key, patronymic_initial, birth_year, record_id, birth_to, patronymic_key, source_id, record_key, display, person_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT OR IGNORE INTO search_names (surname_key, given_key, patronymic_initial, birth_year, record_id, birth_to, patronymic_key, source_id, record_key, display, person_id, place)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         for n in &name_rows {
             insert_name.execute(params![
@@ -257,7 +260,8 @@ pub fn ensure_index(conn: &mut Connection) -> Result<IndexUpdate, WebError> {
                 n.source_id,
                 n.record_key,
                 n.display,
-                n.person_id
+                n.person_id,
+                n.place
             ])?;
         }
     }
@@ -585,6 +589,7 @@ struct Candidate {
     display: String,
     born: (i64, i64),
     person: Option<String>,
+    place: String,
 }
 
 /// Runs a search. Sources marked sensitive are left out unless `sees_sensitive`.
@@ -620,7 +625,7 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
         .map(|slice| {
             let condition = if slice.condition.is_empty() { String::new() } else { format!(" AND {}", slice.condition) };
             format!(
-                "SELECT n.record_id, n.record_key, n.source_id, n.display, n.given_key, n.patronymic_key, n.birth_year, n.birth_to, {person}
+                "SELECT n.record_id, n.record_key, n.source_id, n.display, n.given_key, n.patronymic_key, n.birth_year, n.birth_to, {person}, n.place
                  FROM search_names n {join} {join_persons}
                  WHERE n.surname_key = ?{condition}{filter_sql}
                  ORDER BY n.given_key, n.patronymic_initial, n.birth_year, n.record_id"
@@ -675,6 +680,7 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
                         display: r.get(3)?,
                         born,
                         person,
+                        place: r.get(9)?,
                     });
                     if persons.len() >= WINDOW {
                         break 'surnames;
@@ -686,12 +692,12 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
             break;
         }
     }
-    Ok(Found { hits: rank(conn, query, candidates)?, rows_read })
+    Ok(Found { hits: rank(query, candidates), rows_read })
 }
 
 /// Groups the window's records by person, ranks the persons by score, then by the `names`
 /// similarity of their best record's name to the query, and cuts the requested page.
-fn rank(conn: &Connection, query: &Query, candidates: Vec<Candidate>) -> Result<Vec<PersonHit>, WebError> {
+fn rank(query: &Query, candidates: Vec<Candidate>) -> Vec<PersonHit> {
     let asked = PreparedName::new(&query.text, Part::Full);
     let likes = similarities(&asked, candidates.iter().map(|c| c.display.as_str()));
     // One entry per person, with its best record; ties broken by similarity and record id.
@@ -717,27 +723,26 @@ fn rank(conn: &Connection, query: &Query, candidates: Vec<Candidate>) -> Result<
     // The record id, unique among the persons' best records, makes the order total.
     let mut ranked: Vec<(f64, f64, usize, Candidate)> = by_person.into_values().collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.3.record_id.cmp(&b.3.record_id)));
-    let mut place = conn.prepare_cached("SELECT place FROM search_records WHERE record_id = ?1")?;
     ranked
         .into_iter()
         .skip(query.offset)
         .take(query.limit)
         .map(|(score, _, matching_records, c)| {
             let known = |year: i64| (c.born.0 != UNKNOWN_YEAR).then_some(year);
-            Ok(PersonHit {
+            PersonHit {
                 person_id: c.person,
                 score,
                 matching_records,
                 best: RecordHit {
                     record_id: c.record_id,
-                    place: place.query_row([c.record_id], |r| r.get(0))?,
+                    place: c.place,
                     record_key: c.record_key,
                     source: c.source,
                     name: c.display,
                     born_from: known(c.born.0),
                     born_to: known(c.born.1),
                 },
-            })
+            }
         })
         .collect()
 }
@@ -748,27 +753,36 @@ fn rank(conn: &Connection, query: &Query, candidates: Vec<Candidate>) -> Result<
 /// registers opened in one process share it.
 static PREPARED: std::sync::LazyLock<std::sync::RwLock<HashMap<Box<str>, PreparedName>>> = std::sync::LazyLock::new(Default::default);
 
-/// Prepares the name of every record in the search index that is not prepared yet; returns
-/// how many it prepared. Call after [`ensure_index`]: a search prepares a name it does not
-/// find here on the spot, every time.
+/// Prepares the name of every record in the search index that is not prepared yet, on every
+/// core; returns how many it prepared. Call after [`ensure_index`]: a search prepares a name it
+/// does not find here on the spot, every time.
 pub fn prepare_names(conn: &Connection) -> Result<usize, WebError> {
-    let mut fresh: HashMap<Box<str>, PreparedName> = HashMap::new();
+    let mut missing: Vec<String> = Vec::new();
     {
         let known = PREPARED.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Read in index order and deduplicated here: cheaper than SQLite sorting for DISTINCT.
         let mut select = conn.prepare("SELECT display FROM search_names")?;
         let mut rows = select.query([])?;
         while let Some(row) = rows.next()? {
-            let display: String = row.get(0)?;
-            if !known.contains_key(display.as_str()) && !fresh.contains_key(display.as_str()) {
-                let name = PreparedName::new(&display, Part::Full);
-                fresh.insert(display.into_boxed_str(), name);
+            let display = row.get_ref(0)?.as_str().map_err(|e| WebError::Internal(e.to_string()))?;
+            if !known.contains_key(display) {
+                missing.push(display.to_owned());
             }
         }
     }
-    let prepared = fresh.len();
-    PREPARED.write().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);
-    Ok(prepared)
+    missing.sort_unstable();
+    missing.dedup();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = missing.len().div_ceil(threads).max(1);
+    let prepared: Vec<Vec<(Box<str>, PreparedName)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = missing
+            .chunks(chunk)
+            .map(|names| scope.spawn(move || names.iter().map(|n| (Box::from(n.as_str()), PreparedName::new(n, Part::Full))).collect::<Vec<_>>()))
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("preparing names panicked")).collect()
+    });
+    let mut table = PREPARED.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    prepared.into_iter().for_each(|names| table.extend(names));
+    Ok(missing.len())
 }
 
 /// The similarity of `asked` to each of `displays`, in order.
