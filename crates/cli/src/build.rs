@@ -84,10 +84,12 @@ pub fn run(args: &Args) -> Result<()> {
         analysed.results.len(),
         out.join("analyses/index.html").display()
     );
-    page::write(&contents, &project, &analysed, &out)?;
-    // Multiple systems estimation over several linkages, when the manifest has `[estimate]`.
-    if let Some(line) = crate::estimate::build_step(&project.dir, project.manifest.sections.get("estimate"), &out)? {
-        println!("{line}");
+    // Multiple systems estimation over several linkages, when the manifest has `[estimate]`;
+    // before the page, which shows it.
+    let estimated = crate::estimate::build_step(&project.dir, project.manifest.sections.get("estimate"), &out)?;
+    page::write(&contents, &project, &analysed, estimated.as_ref().map(|e| &e.result), &out)?;
+    if let Some(estimated) = &estimated {
+        println!("{}", estimated.line);
     }
     println!("report: {}", out.join("index.html").display());
     Ok(())

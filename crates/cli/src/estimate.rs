@@ -421,8 +421,14 @@ impl Declared {
     }
 }
 
-/// The build's estimation step; returns the console line, or `None` without `[estimate]`.
-pub fn build_step(project_dir: &Path, section: Option<&toml::Value>, out: &Path) -> anyhow::Result<Option<String>> {
+/// What the build's estimation step made: the estimate for the report page, and its console line.
+pub struct Built {
+    pub result: ProjectEstimate,
+    pub line: String,
+}
+
+/// The build's estimation step: writes `out/estimate.*`; `None` without `[estimate]`.
+pub fn build_step(project_dir: &Path, section: Option<&toml::Value>, out: &Path) -> anyhow::Result<Option<Built>> {
     let Some(declared) = Declared::from_section(section)? else {
         return Ok(None);
     };
@@ -441,11 +447,12 @@ pub fn build_step(project_dir: &Path, section: Option<&toml::Value>, out: &Path)
         (Some(lo), Some(hi)) => format!("estimates {} to {}", thousands(lo.round()), thousands(hi.round())),
         _ => "no method could estimate".to_string(),
     };
-    Ok(Some(format!(
+    let line = format!(
         "estimate: {} lists, {} methods over {} linkages, {range}: {}",
         result.lists.len(),
         result.spreads.len(),
         result.linkages.len(),
         out.join("estimate.txt").display()
-    )))
+    );
+    Ok(Some(Built { result, line }))
 }

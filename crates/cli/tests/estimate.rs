@@ -154,6 +154,21 @@ fn build_and_project_estimate_show_the_spread_over_linkages() {
     assert_eq!(code, 0);
     assert!(text.contains("Lists (sources of the manifest): 1 = kgb-list, 2 = western-press"), "{text}");
     assert!(text.contains("Linkage uncertainty"), "{text}");
+    // The report page shows the estimate as written to estimate.json, and links the files.
+    let page = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
+    let shown = analysis::estimate::thousands(json["estimates"][0]["estimate"].as_f64().unwrap());
+    assert!(page.contains("<li><a href=\"#estimate\">"), "{page}");
+    assert!(page.contains(&format!("<tr><td>chapman:1x2</td><td class=\"n\">{shown}</td>")), "{shown} in {page}");
+    assert!(page.contains("(1 = kgb-list, 2 = western-press)") && page.contains("<a href=\"estimate.json\">"), "{page}");
+    assert_eq!(page.matches("<circle").count(), 1, "the plot, inline: {page}");
+    // Without `[estimate]` the page has no such section.
+    let manifest = dir.path().join("kartoteka.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, &text[..text.find("[estimate]").unwrap()]).unwrap();
+    let built = common::build(dir.path(), &[]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let page = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
+    assert!(!page.contains("id=\"estimate\"") && !page.contains("estimate.json"), "{page}");
 }
 
 #[test]

@@ -9,6 +9,8 @@ mod svg;
 
 use analysis::analyses::AnalysisResult;
 use analysis::breakdown::OneWay;
+use analysis::estimate::linkage::Spread;
+use analysis::estimate::{Estimate, plot, thousands};
 use analysis::profile::{Distribution, SourceProfile};
 use std::fmt::Write;
 
@@ -20,6 +22,22 @@ pub struct Report<'a> {
     pub distributions: &'a [Distribution],
     /// The linked persons and the analyses over them, when the build profiled them.
     pub persons: Option<PersonsSection<'a>>,
+    /// How many persons no source recorded, when the manifest asks for it (`[estimate]`).
+    pub estimate: Option<EstimateSection<'a>>,
+}
+
+/// Multiple systems estimation from the build's `[estimate]` step, which also wrote
+/// `estimate.txt`, `estimate.json` and `estimate.svg` beside the page.
+pub struct EstimateSection<'a> {
+    /// The lists, in order: the manifest's sources.
+    pub lists: &'a [String],
+    /// The linkages the estimate was repeated over and their persons; the first is the linkage
+    /// the build made.
+    pub linkages: &'a [(String, u64)],
+    /// Every method's estimate from the linkage the build made.
+    pub rows: &'a [Estimate],
+    /// Every method's estimates over all the linkages.
+    pub spreads: &'a [Spread],
 }
 
 /// The persons the records were linked into, and the analyses that count them.
@@ -84,9 +102,15 @@ pub fn render(report: &Report) -> String {
     if report.persons.is_some() {
         html.push_str("<li><a href=\"#persons\">Persons and analyses</a></li>\n");
     }
+    if report.estimate.is_some() {
+        html.push_str("<li><a href=\"#estimate\">Persons no source recorded</a></li>\n");
+    }
     html.push_str("<li><a href=\"#fields\">Value distributions</a></li>\n</ul></nav>\n");
     if let Some(persons) = &report.persons {
         render_persons(&mut html, persons);
+    }
+    if let Some(estimate) = &report.estimate {
+        render_estimate(&mut html, estimate);
     }
     for source in &report.sources {
         render_source(&mut html, source);
@@ -113,6 +137,71 @@ fn render_persons(html: &mut String, section: &PersonsSection) {
         html.push_str(&analyses::analysis_list(section.analyses, "analyses/"));
     }
     html.push_str("</section>\n");
+}
+
+fn render_estimate(html: &mut String, section: &EstimateSection) {
+    let lists: Vec<String> = section.lists.iter().enumerate().map(|(i, l)| format!("{} = {}", i + 1, escape(l))).collect();
+    let persons = section.linkages.first().map_or(0, |l| l.1);
+    let _ = writeln!(
+        html,
+        "<section id=\"estimate\">\n<h2>Persons no source recorded</h2>\n<p>Multiple systems estimation from how the {} lists \
+         overlap ({}), over the {} persons as linked: each method's estimate of the total, recorded or not, with its 95% interval. \
+         In full: <a href=\"estimate.txt\">estimate.txt</a>, <a href=\"estimate.json\">estimate.json</a>, \
+         <a href=\"estimate.svg\">estimate.svg</a>.</p>",
+        section.lists.len(),
+        lists.join(", "),
+        thousands(persons as f64)
+    );
+    html.push_str("<table>\n<tr><th>method</th><th>estimate</th><th>95% interval</th><th>model chosen and why</th></tr>\n");
+    let number = |v: Option<f64>| v.map_or("none".to_owned(), |v| thousands(v.round()));
+    for row in section.rows {
+        let interval = match (row.lower, row.upper) {
+            (Some(lo), Some(hi)) => format!("{} - {}", number(Some(lo)), number(Some(hi))),
+            (Some(lo), None) => format!("{} - no upper limit", number(Some(lo))),
+            _ => "-".to_owned(),
+        };
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{interval}</td><td>{}</td></tr>",
+            escape(&row.method),
+            row.estimate.map_or("none".to_owned(), thousands),
+            escape(&row.model)
+        );
+    }
+    html.push_str("</table>\n");
+    let warnings: Vec<String> = section
+        .rows
+        .iter()
+        .flat_map(|r| r.warnings.iter().map(move |w| format!("<li>{}: {}</li>", escape(&r.method), escape(w))))
+        .collect();
+    if !warnings.is_empty() {
+        let _ = writeln!(html, "<h3>Warnings</h3>\n<ul class=\"bad\">\n{}\n</ul>", warnings.join("\n"));
+    }
+    html.push_str(&plot::inline_svg("Estimated total, as linked, with 95% intervals", section.rows));
+    let linkages: Vec<String> =
+        section.linkages.iter().map(|(name, persons)| format!("{} ({} persons)", escape(name), thousands(*persons as f64))).collect();
+    let _ = writeln!(
+        html,
+        "<h3>Linkage uncertainty</h3>\n<p>The same methods over other linkages of the same records: {}. The interval over all \
+         linkages joins each linkage's own interval, so it carries both uncertainties.</p>",
+        linkages.join(", ")
+    );
+    html.push_str("<table>\n<tr><th>method</th><th>lowest</th><th>median</th><th>highest</th><th>interval over all linkages</th></tr>\n");
+    for spread in section.spreads {
+        let interval = match (spread.lower, spread.upper) {
+            (Some(lo), Some(hi)) => format!("{} - {}", number(Some(lo)), number(Some(hi))),
+            _ => "-".to_owned(),
+        };
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{interval}</td></tr>",
+            escape(&spread.method),
+            number(spread.min),
+            number(spread.median),
+            number(spread.max)
+        );
+    }
+    html.push_str("</table>\n</section>\n");
 }
 
 fn render_source(html: &mut String, source: &SourceSection) {
@@ -271,6 +360,7 @@ mod tests {
             }],
             distributions: &distributions,
             persons: None,
+            estimate: None,
         })
     }
 
@@ -311,12 +401,74 @@ mod tests {
             sources: vec![SourceSection { id: "kgb", title: "K", kind: "press", notes: None, files: vec![], profile: &profile, diagnostics: vec![], diagnostics_total: 0 }],
             distributions: &[],
             persons: Some(PersonsSection { persons: 3, records: 4, conflicted: 1, conflicts: 2, by_records: &by_records, analyses: &[] }),
+            estimate: None,
         });
         assert!(html.contains("<li><a href=\"#persons\">Persons and analyses</a></li>"), "{html}");
         assert!(html.contains("<b id=\"persons-count\">3</b> persons linked from 4 records. 1 persons have fields their records contradict (2 fields in all)"), "{html}");
         assert!(html.contains("<h3><a href=\"analyses/index.html\">Analyses</a></h3>\n<p>None declared"), "{html}");
         assert_eq!(html.matches("<rect ").count(), 2, "one bar per number of records: {html}");
         assert!(html.contains(">1 record</text>") && html.contains(">2 records</text>"));
+    }
+
+    #[test]
+    fn the_estimate_section_shows_each_method_its_interval_the_plot_and_the_spread_only_when_estimated() {
+        let rows = [
+            Estimate {
+                method: "chapman:1x2".into(),
+                estimate: Some(7231.54),
+                lower: Some(6694.9),
+                upper: Some(7768.1),
+                observed: 4400,
+                model: "lists 1 and 2 <only>".into(),
+                warnings: vec![],
+            },
+            Estimate::refused("dga", 4400, "", "needs 3 to 5 lists".into()),
+        ];
+        let spreads = [Spread {
+            method: "chapman:1x2".into(),
+            estimates: vec![Some(7231.54), Some(7900.0)],
+            min: Some(7231.54),
+            median: Some(7565.77),
+            max: Some(7900.0),
+            lower: Some(6694.9),
+            upper: Some(8500.2),
+            observed: vec![4400, 4500],
+        }];
+        let lists = ["kgb".to_owned(), "press & émigrés".to_owned()];
+        let linkages = [("as linked".to_owned(), 4400), ("p >= 0.99".to_owned(), 4500)];
+        let profile = profile();
+        let page = |estimate: Option<EstimateSection>| {
+            render(&Report {
+                title: "t",
+                sources: vec![SourceSection { id: "kgb", title: "K", kind: "press", notes: None, files: vec![], profile: &profile, diagnostics: vec![], diagnostics_total: 0 }],
+                distributions: &[],
+                persons: None,
+                estimate,
+            })
+        };
+        let section = || EstimateSection { lists: &lists, linkages: &linkages, rows: &rows, spreads: &spreads };
+        let html = page(Some(section()));
+        assert_eq!(html, page(Some(section())), "the same estimate gives the same page");
+        assert!(html.contains("<li><a href=\"#estimate\">Persons no source recorded</a></li>"), "{html}");
+        assert!(html.contains("from how the 2 lists overlap (1 = kgb, 2 = press &amp; émigrés), over the 4,400 persons as linked"), "{html}");
+        assert!(html.contains("<a href=\"estimate.txt\">estimate.txt</a>, <a href=\"estimate.json\">estimate.json</a>"), "{html}");
+        assert!(
+            html.contains("<tr><td>chapman:1x2</td><td class=\"n\">7,231.5</td><td class=\"n\">6,695 - 7,768</td><td>lists 1 and 2 &lt;only&gt;</td></tr>"),
+            "{html}"
+        );
+        assert!(html.contains("<tr><td>dga</td><td class=\"n\">none</td><td class=\"n\">-</td>"), "{html}");
+        assert!(html.contains("<li>dga: needs 3 to 5 lists</li>"), "{html}");
+        assert!(html.contains("<svg width=") && html.contains("observed 4,400"), "the plot is inline: {html}");
+        assert!(html.contains("as linked (4,400 persons), p &gt;= 0.99 (4,500 persons)"), "{html}");
+        assert!(
+            html.contains("<tr><td>chapman:1x2</td><td class=\"n\">7,232</td><td class=\"n\">7,566</td><td class=\"n\">7,900</td><td class=\"n\">6,695 - 8,500</td></tr>"),
+            "{html}"
+        );
+        for external in ["http://", "https://", "<script", "src="] {
+            assert!(!html.contains(external), "{external} in {html}");
+        }
+        let without = page(None);
+        assert!(!without.contains("#estimate") && !without.contains("id=\"estimate\"") && !without.contains("estimate.txt"), "{without}");
     }
 
     #[test]

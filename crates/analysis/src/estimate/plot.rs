@@ -26,8 +26,18 @@ fn tick_step(span: f64) -> f64 {
         .unwrap_or(10.0 * power)
 }
 
-/// Renders the estimates; methods without an estimate are listed with the word "none".
+/// Renders the estimates as an SVG file; methods without an estimate are listed with the word
+/// "none".
 pub fn svg(title: &str, estimates: &[Estimate]) -> String {
+    render(title, estimates, " xmlns=\"http://www.w3.org/2000/svg\"")
+}
+
+/// The same picture to place inside an HTML page, which needs no namespace on its `<svg>`.
+pub fn inline_svg(title: &str, estimates: &[Estimate]) -> String {
+    render(title, estimates, "")
+}
+
+fn render(title: &str, estimates: &[Estimate], namespace: &str) -> String {
     let observed = estimates.iter().map(|e| e.observed).max().unwrap_or(0) as f64;
     let high = estimates
         .iter()
@@ -41,7 +51,7 @@ pub fn svg(title: &str, estimates: &[Estimate]) -> String {
     let x = |v: f64| LABEL + (v - low) / (high - low) * (WIDTH - LABEL - 20.0);
     let height = TOP + ROW * estimates.len() as f64 + 40.0;
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n<text x=\"10\" y=\"18\" font-weight=\"bold\">{}</text>\n",
+        "<svg{namespace} width=\"{WIDTH}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n<text x=\"10\" y=\"18\" font-weight=\"bold\">{}</text>\n",
         escape(title)
     );
     let axis_y = TOP + ROW * estimates.len() as f64 + 5.0;
@@ -116,5 +126,9 @@ mod tests {
         assert!(svg.contains("observed 2,744"));
         assert!(svg.contains("none: needs 3 to 5 lists &amp; &lt;more&gt;"));
         assert_eq!(tick_step(10_000.0), 2000.0);
+        // The file names its namespace; the copy for an HTML page is the same picture without.
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" "));
+        let inline = inline_svg("UK 2013", &rows);
+        assert_eq!(inline, svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1));
     }
 }

@@ -1,6 +1,6 @@
 //! The last step of `build`: hand the register's contents to `analysis::profile` for the numbers
-//! and to `report` for the page, with the persons and analyses of the step before, and write
-//! `out/index.html`.
+//! and to `report` for the page, with the persons and analyses of the step before (and the
+//! estimate of `[estimate]`), and write `out/index.html`.
 
 use super::Project;
 use super::analyse::Analysed;
@@ -8,7 +8,8 @@ use super::export::Contents;
 use analysis::profile::{self, Fact, FactValue, SourceCounts};
 use anyhow::{Context, Result};
 use model::{Diagnostic, Severity};
-use report::{FileLine, PersonsSection, Report, SourceSection};
+use crate::estimate::ProjectEstimate;
+use report::{EstimateSection, FileLine, PersonsSection, Report, SourceSection};
 use std::collections::BTreeMap;
 use std::path::Path;
 use store::{AssertionRow, DiagnosticRow};
@@ -18,7 +19,7 @@ const DIAGNOSTICS_SHOWN: usize = 50;
 /// How many of a field's most frequent values the report shows.
 const TOP_VALUES: usize = 12;
 
-pub fn write(contents: &Contents, project: &Project, analysed: &Analysed, out: &Path) -> Result<()> {
+pub fn write(contents: &Contents, project: &Project, analysed: &Analysed, estimated: Option<&ProjectEstimate>, out: &Path) -> Result<()> {
     let mut counts: BTreeMap<&str, SourceCounts> = project
         .manifest
         .sources
@@ -92,7 +93,8 @@ pub fn write(contents: &Contents, project: &Project, analysed: &Analysed, out: &
         by_records: &analysed.by_records,
         analyses: &analysed.results,
     };
-    let html = report::render(&Report { title, sources, distributions: &distributions, persons: Some(persons) });
+    let estimate = estimated.map(|e| EstimateSection { lists: &e.lists, linkages: &e.linkages, rows: &e.rows, spreads: &e.spreads });
+    let html = report::render(&Report { title, sources, distributions: &distributions, persons: Some(persons), estimate });
     let path = out.join("index.html");
     std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))
 }
