@@ -1,6 +1,11 @@
 //! Linkage uncertainty: the same estimators re-run over several linkages of the same records
 //! (sampled from the match probabilities, or one per threshold), reporting how far each
 //! estimator's answer moves. No R package carries this uncertainty into the estimate.
+//!
+//! Persons here are connected components of the joined pairs (single linkage), and a drawn
+//! linkage joins each pair independently with its (marginal) probability: both merge chains that
+//! the build's average linkage cuts, so these linkages lean towards fewer persons than the build's
+//! (docs/manifest.md, `[estimate]`).
 
 use super::table::{OverlapTable, TableError};
 use super::{Estimate, Family, Options, estimate};
