@@ -141,19 +141,10 @@ impl Vocabulary {
 
     /// The concept a value stands for, if the vocabulary knows it.
     pub fn resolve(&self, text: &str) -> Option<Resolved> {
-        if let Some(&c) = self.index.get(&folded(text)) {
+        if let Some(c) = self.resolve_exact(text) {
             return Some(self.resolved(c));
         }
-        let cleaned: String = text.chars().filter(|c| !matches!(c, '\'' | '’' | 'ʼ' | 'ʹ' | '`')).collect();
-        let words: Vec<String> =
-            normalize(&cleaned).split(' ').filter(|w| !w.is_empty() && !self.generic.contains(*w)).map(str::to_owned).collect();
-        if words.is_empty() {
-            return None;
-        }
-        let whole = folded(&words.join(" "));
-        if let Some(&c) = self.index.get(&whole) {
-            return Some(self.resolved(c));
-        }
+        let words = self.words(text);
         if self.match_parts {
             for len in (1..words.len()).rev() {
                 for start in 0..=words.len() - len {
@@ -162,8 +153,42 @@ impl Vocabulary {
                     }
                 }
             }
+        } else if let Some(c) = self.settlement_of_parts(text) {
+            return Some(self.resolved(c));
         }
-        self.within_one_edit(&whole).map(|c| self.resolved(c))
+        (!words.is_empty()).then(|| self.within_one_edit(&folded(&words.join(" ")))).flatten().map(|c| self.resolved(c))
+    }
+
+    /// The value's words without the generic ones.
+    fn words(&self, text: &str) -> Vec<String> {
+        let cleaned: String = text.chars().filter(|c| !matches!(c, '\'' | '’' | 'ʼ' | 'ʹ' | '`')).collect();
+        normalize(&cleaned).split(' ').filter(|w| !w.is_empty() && !self.generic.contains(*w)).map(str::to_owned).collect()
+    }
+
+    /// A form as written, or without its generic words ("г. Вильнюс", "Kyiv oblast").
+    fn resolve_exact(&self, text: &str) -> Option<u32> {
+        if let Some(&c) = self.index.get(&folded(text)) {
+            return Some(c);
+        }
+        let words = self.words(text);
+        (!words.is_empty()).then(|| self.index.get(&folded(&words.join(" "))).copied()).flatten()
+    }
+
+    /// An address of several parts ("Киевская обл., г. Белая Церковь"; "Вильно, Антоколь") is the
+    /// one settlement (not region, ids `region_*`) its parts name exactly, if they name one: a
+    /// village of a known region is not that region, so regions alone resolve nothing.
+    fn settlement_of_parts(&self, text: &str) -> Option<u32> {
+        let mut found: Option<u32> = None;
+        for part in text.split([',', ';']).filter(|p| !p.trim().is_empty()) {
+            match self.resolve_exact(part) {
+                Some(c) if !self.ids[c as usize].starts_with("region_") => match found {
+                    Some(f) if f != c => return None,
+                    _ => found = Some(c),
+                },
+                _ => {}
+            }
+        }
+        found
     }
 
     /// The one concept with a form within one edit of `form`, if exactly one has.
@@ -219,7 +244,8 @@ mod tests {
                 "Ковно", "Kaunas", "Kowno", "Kauen", "Вильно", "Vil'no", "Wilna", "Vilnius", "Львів", "Lwów", "Lemberg",
                 "Харьков", "Kharkiv", "Charkow", "Charkovas", "Екатеринослав", "Днепропетровск", "Jekaterinoslaw",
                 "Schitomir", "Oryol", "Орёл", "Tverė", "г. Вильнюс", "Киевская обл.", "Kyiv oblast", "Kaunass",
-                "Тула", "Тулы", "Ракитно",
+                "Тула", "Тулы", "Ракитно", "Киевская обл., г. Белая Церковь", "Ракитно, Kyiv oblast",
+                "Вильно, Антоколь", "УССР, Киевская обл., г. Киев", "Минская обл., Минский р-н, д. Вишневка",
             ],
             expect![[r#"
                 Ковно: kaunas
@@ -250,7 +276,12 @@ mod tests {
                 Kaunass: kaunas
                 Тула: tula
                 Тулы: -
-                Ракитно: -"#]],
+                Ракитно: -
+                Киевская обл., г. Белая Церковь: -
+                Ракитно, Kyiv oblast: -
+                Вильно, Антоколь: vilnius
+                УССР, Киевская обл., г. Киев: kyiv
+                Минская обл., Минский р-н, д. Вишневка: -"#]],
         );
     }
 
