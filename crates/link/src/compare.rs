@@ -46,6 +46,7 @@ pub fn level_labels(kind: FieldKind) -> &'static [&'static str] {
         FieldKind::Occupation => {
             &["null", "exact", "same occupation (vocabulary or transliteration)", "similarity >= 0.90", "same occupational group", "different"]
         }
+        FieldKind::Nationality => &["null", "exact", "same nationality (vocabulary or transliteration)", "similarity >= 0.90", "different"],
         FieldKind::Numeric => &["null", "exact", "within 1", "within 3", "different"],
     }
 }
@@ -64,6 +65,7 @@ pub fn prior_m(kind: FieldKind) -> &'static [f64] {
         FieldKind::Text => &[0.0, 0.45, 0.15, 0.1, 0.1, 0.2],
         FieldKind::Place => &[0.0, 0.4, 0.3, 0.1, 0.05, 0.15],
         FieldKind::Occupation => &[0.0, 0.4, 0.3, 0.05, 0.1, 0.15],
+        FieldKind::Nationality => &[0.0, 0.5, 0.4, 0.05, 0.05],
         FieldKind::Numeric => &[0.0, 0.7, 0.15, 0.08, 0.07],
     }
 }
@@ -94,7 +96,7 @@ pub fn tf_level(kind: FieldKind, level: u8) -> bool {
     match kind {
         FieldKind::Surname | FieldKind::Given | FieldKind::Patronymic | FieldKind::Fullname => level == 1 || level == 2,
         FieldKind::Text => level == 1,
-        FieldKind::Place | FieldKind::Occupation => level == 1 || level == 2,
+        FieldKind::Place | FieldKind::Occupation | FieldKind::Nationality => level == 1 || level == 2,
         _ => false,
     }
 }
@@ -157,7 +159,7 @@ pub fn compare_field(p: &Prepared, f: usize, a: usize, b: usize) -> u8 {
 
 /// The level of two different values of a name or text column.
 fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
-    if matches!(kind, FieldKind::Place | FieldKind::Occupation) {
+    if matches!(kind, FieldKind::Place | FieldKind::Occupation | FieldKind::Nationality) {
         return concept_level(kind, va, vb);
     }
     if kind == FieldKind::Text {
@@ -205,7 +207,7 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
     }
 }
 
-/// Places and occupations: one concept (the vocabulary's, or the same folded spelling) is the
+/// Places, occupations and nationalities: one concept (the vocabulary's, or the same folded spelling) is the
 /// second level. Two different concepts the vocabulary knows are different, however alike they are
 /// spelled (Минск, Пинск), unless they share an occupational group; otherwise spelling decides.
 fn concept_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {

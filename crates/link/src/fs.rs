@@ -238,7 +238,15 @@ fn strong(kind: FieldKind, level: u8) -> bool {
 pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pairs_total: f64) -> FsModel {
     let nf = start.fields.len();
     let name_or_date = |k: FieldKind| {
-        !matches!(k, FieldKind::Sex | FieldKind::Text | FieldKind::Place | FieldKind::Occupation | FieldKind::Numeric)
+        !matches!(
+            k,
+            FieldKind::Sex
+                | FieldKind::Text
+                | FieldKind::Place
+                | FieldKind::Occupation
+                | FieldKind::Nationality
+                | FieldKind::Numeric
+        )
     };
     let core_count = start.fields.iter().filter(|f| name_or_date(f.kind)).count();
     let core: Vec<bool> =

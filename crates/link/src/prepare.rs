@@ -261,6 +261,7 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
             let vocabulary = match kind {
                 FieldKind::Place => Some(crate::vocab::places()),
                 FieldKind::Occupation => Some(crate::vocab::occupations()),
+                FieldKind::Nationality => Some(crate::vocab::nationalities()),
                 _ => None,
             };
             let forms: Vec<(String, Vec<char>, String, Option<crate::vocab::Resolved>)> = raw_values

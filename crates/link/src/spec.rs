@@ -26,6 +26,8 @@ pub enum FieldKind {
     Place,
     /// An occupation: the vocabulary's equivalents across languages, then its occupational group.
     Occupation,
+    /// A nationality: the vocabulary's equivalents across languages (литовец, lietuvis, Lithuanian).
+    Nationality,
     /// A number: exact, within 1, within 3.
     Numeric,
 }
@@ -67,6 +69,7 @@ impl FieldSpec {
                 | FieldKind::Text
                 | FieldKind::Place
                 | FieldKind::Occupation
+                | FieldKind::Nationality
         ))
     }
 }
@@ -157,7 +160,7 @@ pub const STANDARD_FIELDS: &[(&str, FieldKind)] = &[
     ("birth_date", FieldKind::Date),
     ("sex", FieldKind::Sex),
     ("birth_place", FieldKind::Place),
-    ("nationality", FieldKind::Text),
+    ("nationality", FieldKind::Nationality),
     ("occupation", FieldKind::Occupation),
 ];
 

@@ -1,5 +1,5 @@
-//! Cross-language vocabularies for free-text fields: a gazetteer of historical place names and a
-//! table of occupations, each resolving a value written in any language or script to a concept.
+//! Cross-language vocabularies for free-text fields: a gazetteer of historical place names, tables
+//! of occupations and nationalities, each resolving a value in any language or script to a concept.
 //!
 //! Lists of one person write his birthplace in the language of the list (Ковно, Kaunas, Kowno) and
 //! his occupation too (колхозник, collective farmer); spelling similarity sees nothing in common.
@@ -41,6 +41,13 @@ pub fn places() -> &'static Vocabulary {
     static PLACES: LazyLock<Vocabulary> =
         LazyLock::new(|| Vocabulary::parse(include_str!("../data/places.tsv"), false, false));
     &PLACES
+}
+
+/// The nationality vocabulary.
+pub fn nationalities() -> &'static Vocabulary {
+    static NATIONALITIES: LazyLock<Vocabulary> =
+        LazyLock::new(|| Vocabulary::parse(include_str!("../data/nationalities.tsv"), false, false));
+    &NATIONALITIES
 }
 
 /// The occupation vocabulary.
@@ -234,6 +241,7 @@ mod tests {
     fn no_form_folds_onto_two_concepts() {
         assert_eq!(places().ambiguous, Vec::<String>::new());
         assert_eq!(occupations().ambiguous, Vec::<String>::new());
+        assert_eq!(nationalities().ambiguous, Vec::<String>::new());
     }
 
     #[test]
@@ -282,6 +290,29 @@ mod tests {
                 Вильно, Антоколь: vilnius
                 УССР, Киевская обл., г. Киев: kyiv
                 Минская обл., Минский р-н, д. Вишневка: -"#]],
+        );
+    }
+
+    #[test]
+    fn nationalities_resolve_across_languages() {
+        check(
+            nationalities(),
+            &["литовец", "литовка", "lietuvis", "Lithuanian", "латыш", "Latvian", "украинка", "українець", "еврей", "žydas", "Jewish", "русский", "rusas", "эскимос"],
+            expect![[r#"
+                литовец: lithuanian
+                литовка: lithuanian
+                lietuvis: lithuanian
+                Lithuanian: lithuanian
+                латыш: latvian
+                Latvian: latvian
+                украинка: ukrainian
+                українець: ukrainian
+                еврей: jewish
+                žydas: jewish
+                Jewish: jewish
+                русский: russian
+                rusas: russian
+                эскимос: -"#]],
         );
     }
 
