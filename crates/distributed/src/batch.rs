@@ -1,4 +1,4 @@
-//! A worker's view of one batch of pairs: the distinct records of the batch prepared by `link`'s
+//! A worker's view of one batch of blocks: the distinct records of the batch prepared by `link`'s
 //! own code, with the global statistics the client computed put back, so that `link::compare`
 //! and `link`'s scorer give every pair exactly what the local run gives it.
 

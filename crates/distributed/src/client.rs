@@ -1,13 +1,13 @@
 //! A linkage run whose pair work happens on a Ballista cluster.
 //!
 //! The client prepares and blocks the records with `link` (one pass over the records), writes
-//! them as Parquet, and sends two jobs: the self-join on block keys counting agreement patterns
-//! (EM trains on the counts, here), then the same join scoring every candidate with the trained
-//! model and returning only the pairs the run keeps. `link` clusters those here, so the same
+//! them as Parquet, and sends two jobs: the records grouped into their blocks, each block's pairs
+//! compared and their agreement patterns counted (EM trains on the counts, here), then the same
+//! blocks with every candidate scored by the trained model, returning only the pairs the run keeps. `link` clusters those here, so the same
 //! input, spec and seed give the same persons, pairs and weights as a local run.
 
 use crate::ClusterError;
-use crate::udf::{CANDIDATE, KEPT_WEIGHT, PATTERN};
+use crate::udf::{BLOCK_KEPT, BLOCK_PATTERNS};
 use crate::wire::{JobParams, MatcherKind, RecordPayload};
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::arrow::array::{Array, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
@@ -359,13 +359,13 @@ fn job_error(job: &str, e: impl std::fmt::Display) -> ClusterError {
     ClusterError::JobFailed { job: job.to_owned(), reason: e.to_string() }
 }
 
-/// Candidate pairs with both payloads: the self-join of block keys, one row per (rule, pair).
-const PAIRS: &str = "WITH pairs AS (
-    SELECT a.rule AS rule, a.rec AS l, b.rec AS r
-    FROM blocks a JOIN blocks b ON a.rule = b.rule AND a.key = b.key AND a.rec < b.rec
-), payloads AS (
-    SELECT p.rule, p.l, p.r, x.payload AS pl, y.payload AS pr
-    FROM pairs p JOIN records x ON p.l = x.rec JOIN records y ON p.r = y.rec
+/// Every block with at least two records: its rule and its records' payloads. A record's payload
+/// travels once per block it is in; the pairs exist only inside the functions that take a block.
+const BLOCKS: &str = "WITH members AS (
+    SELECT b.rule AS rule, b.key AS key, x.payload AS payload
+    FROM blocks b JOIN records x ON b.rec = x.rec
+), groups AS (
+    SELECT rule, array_agg(payload) AS payloads FROM members GROUP BY rule, key HAVING COUNT(*) > 1
 )";
 
 fn sql_literal(text: &str) -> String {
@@ -380,10 +380,11 @@ fn column<'b, T: 'static>(batch: &'b RecordBatch, i: usize, job: &str) -> Result
 async fn count_patterns(engine: &Engine<'_>, tables: &Tables, params: &JobParams) -> Result<Vec<(u32, u64, u64, u64)>, ClusterError> {
     let p = sql_literal(&params.to_json());
     let sql = format!(
-        "{PAIRS}
-        SELECT rule, {PATTERN}({p}, pl, pr) AS pattern, mask, COUNT(*) AS n
-        FROM (SELECT rule, pl, pr, {CANDIDATE}({p}, rule, pl, pr) AS mask FROM payloads) c
-        WHERE mask IS NOT NULL
+        "{BLOCKS}
+        SELECT rule, pattern, mask, SUM(n) AS n FROM (
+            SELECT rule, c['pattern'] AS pattern, c['mask'] AS mask, c['n'] AS n
+            FROM (SELECT rule, unnest({BLOCK_PATTERNS}({p}, rule, payloads)) AS c FROM groups) u
+        ) v
         GROUP BY rule, pattern, mask"
     );
     let job = "kartoteka-link-patterns";
@@ -406,8 +407,9 @@ async fn count_patterns(engine: &Engine<'_>, tables: &Tables, params: &JobParams
 async fn score_pairs(engine: &Engine<'_>, tables: &Tables, params: &JobParams) -> Result<Vec<ScoredPair>, ClusterError> {
     let p = sql_literal(&params.to_json());
     let sql = format!(
-        "{PAIRS}
-        SELECT l, r, w FROM (SELECT l, r, {KEPT_WEIGHT}({p}, rule, pl, pr) AS w FROM payloads) s WHERE w IS NOT NULL"
+        "{BLOCKS}
+        SELECT s['l'] AS l, s['r'] AS r, s['w'] AS w
+        FROM (SELECT unnest({BLOCK_KEPT}({p}, rule, payloads)) AS s FROM groups) u"
     );
     let job = "kartoteka-link-scores";
     let batches = engine.run(job, &sql, tables).await?;
