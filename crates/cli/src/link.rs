@@ -4,7 +4,6 @@ use crate::standard_csv;
 use anyhow::{Context, Result, bail};
 use link::{FoldingMatcher, LinkInputs, LinkSpec, Linker};
 use model::RecordId;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -76,16 +75,7 @@ pub fn run(args: &Args) -> Result<()> {
         eprintln!("warning: ... and {} more", warnings.len() - 20);
     }
     let spec = load_spec(args.spec.as_deref(), &records, args.threshold)?;
-    let previous = BTreeMap::new();
-    let inputs = LinkInputs {
-        spec: &spec,
-        matcher: &FoldingMatcher,
-        decisions: &[],
-        previous: &previous,
-        new_from: None,
-        model: None,
-        pair_floor: 0.5,
-    };
+    let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
     if let Some(ids) = &args.explain {
         let (linker, _) = Linker::train(&records, &inputs)?;
         let explanation = linker.explain(&RecordId::new(ids[0].as_str()), &RecordId::new(ids[1].as_str()))?;

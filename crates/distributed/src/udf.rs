@@ -237,16 +237,7 @@ mod tests {
     fn register_blocks() -> (String, Vec<u32>, Vec<Vec<String>>, u64) {
         let register = link::simulate::simulate(300, 3, 5);
         let spec = LinkSpec::infer(&register.records);
-        let previous = BTreeMap::new();
-        let inputs = LinkInputs {
-            spec: &spec,
-            matcher: &FoldingMatcher,
-            decisions: &[],
-            previous: &previous,
-            new_from: None,
-            model: None,
-            pair_floor: 0.5,
-        };
+            let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
         let blocked = link::Blocked::new(&register.records, &inputs).expect("blocks");
         let mut blocks: BTreeMap<(u32, u64), Vec<String>> = BTreeMap::new();
         for (i, record) in register.records.iter().enumerate() {

@@ -4,22 +4,12 @@
 
 use distributed::{MatcherKind, link_in_process};
 use link::{FoldingMatcher, LinkInputs, LinkSpec};
-use std::collections::BTreeMap;
 
 fn check(persons: usize, lists: usize, seed: u64, adjust: impl Fn(&mut LinkSpec)) {
     let register = link::simulate::simulate(persons, lists, seed);
     let mut spec = LinkSpec::infer(&register.records);
     adjust(&mut spec);
-    let previous = BTreeMap::new();
-    let inputs = LinkInputs {
-        spec: &spec,
-        matcher: &FoldingMatcher,
-        decisions: &[],
-        previous: &previous,
-        new_from: None,
-        model: None,
-        pair_floor: 0.5,
-    };
+    let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
     let local = link::link(&register.records, &inputs).expect("links locally");
     let dir = tempfile::tempdir().expect("temp dir");
     let (jobs, report) = link_in_process(&register.records, &inputs, MatcherKind::Folding, dir.path(), 3).expect("links in process");

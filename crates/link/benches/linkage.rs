@@ -4,7 +4,6 @@
 
 use link::{FoldingMatcher, LinkInputs, LinkSpec, LinkType};
 use model::{RecordId, SourceId, StandardRecord};
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 const FEBRL4: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/febrl/febrl4");
@@ -43,10 +42,9 @@ fn read_truth(path: &str) -> Vec<(String, String)> {
 }
 
 fn run(name: &str, records: &[StandardRecord], truth: &[(String, String)], spec: LinkSpec) {
-    let previous = BTreeMap::new();
     let start = Instant::now();
     let spec = LinkSpec { fields: LinkSpec::infer(records).fields, blocking: LinkSpec::infer(records).blocking, ..spec };
-    let inputs = LinkInputs { spec: &spec, matcher: &FoldingMatcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.5 };
+    let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
     let outcome = link::link(records, &inputs).expect("links");
     let seconds = start.elapsed().as_secs_f64();
     let clusters: Vec<(String, String)> =

@@ -86,6 +86,24 @@ pub struct LinkInputs<'a> {
     pub pair_floor: f64,
 }
 
+/// No earlier persons: what a first run links against.
+static NO_PREVIOUS_PERSONS: BTreeMap<RecordId, PersonId> = BTreeMap::new();
+
+impl<'a> LinkInputs<'a> {
+    /// A first run: no decisions, no earlier persons or model, pairs kept from probability 0.5.
+    pub fn first_run(spec: &'a LinkSpec, matcher: &'a dyn NameMatcher) -> LinkInputs<'a> {
+        LinkInputs {
+            spec,
+            matcher,
+            decisions: &[],
+            previous: &NO_PREVIOUS_PERSONS,
+            new_from: None,
+            model: None,
+            pair_floor: 0.5,
+        }
+    }
+}
+
 /// Candidates counted by agreement pattern and by the fields that no rule producing them reads:
 /// `(pattern, fields not read, pairs)`. EM trains on these counts, never on the pairs, so a
 /// cluster can count without sending pairs back.

@@ -94,9 +94,7 @@ fn ids_survive_a_rerun_and_a_new_source_and_incremental_linking_agrees() {
 #[test]
 fn an_explanation_adds_up_to_its_score() {
     let (records, _) = register();
-    let spec = spec_for(&records);
-    let previous = BTreeMap::new();
-    let inputs = LinkInputs { spec: &spec, matcher: &FoldingMatcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.5 };
+    let spec = spec_for(&records);    let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
     let (linker, _) = Linker::train(&records, &inputs).expect("trains");
     for (a, b) in [(0, 1), (3, 500), (10, records.len() - 1)] {
         let e = linker.explain(&records[a].id, &records[b].id).unwrap();
@@ -130,9 +128,7 @@ fn brothers_stay_apart_and_one_man_in_two_languages_links() {
         person("same-a", "Александр", "Ковно"),
         person("same-b", "Oleksandr", "Kaunas"),
     ]);
-    let spec = spec_for(&records);
-    let previous = BTreeMap::new();
-    let inputs = LinkInputs { spec: &spec, matcher: &FoldingMatcher, decisions: &[], previous: &previous, new_from: None, model: None, pair_floor: 0.5 };
+    let spec = spec_for(&records);    let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
     let (linker, _) = Linker::train(&records, &inputs).expect("trains");
     let explain = |a: &str, b: &str| linker.explain(&RecordId::new(a), &RecordId::new(b)).unwrap();
     let (brothers, same) = (explain("brother-a", "brother-b"), explain("same-a", "same-b"));
