@@ -57,13 +57,15 @@ fn main() {
                 } else {
                     split += 1
                 }
-                if shown < 400 && shown % 20 == 0 && covered && e.match_weight > -4.0 && e.match_probability < spec.threshold {
+                let show_uncovered = std::env::args().any(|a| a == "uncovered");
+                let worth_showing = if show_uncovered { !covered && e.match_probability >= spec.threshold } else { covered && e.match_weight > -4.0 && e.match_probability < spec.threshold };
+                shown += worth_showing as usize;
+                if worth_showing && shown % 7 == 0 && shown <= 7 * 25 {
                     println!("MISSED covered={} p={:.3} w={:.1}", covered, e.match_probability, e.match_weight);
                     for f in &e.fields {
                         println!("   {:12} {:?} | {:?}  {} {:.1}{}", f.column, f.value_l, f.value_r, f.level, f.weight, if f.tf_adjustment != 0.0 { format!(" tf {:.1}", f.tf_adjustment) } else { String::new() });
                     }
                 }
-                shown += 1;
             }
         }
     }
@@ -79,8 +81,31 @@ fn main() {
         bin.1 += (person_of[p.left as usize] == person_of[p.right as usize]) as usize;
     }
     println!("lambda {:.3e}; pairs by (same list, weight bin): (pairs, true): {bins:?}", outcome.model.lambda);
+    // Per field: trained m / u, then the share of each level among the true pairs (what m
+    // should be) and among the non-matching candidates scored in `pairs` (namesakes).
     let m = &outcome.model;
-    for f in &m.fields {
-        println!("{} {}", f.column, f.levels.iter().skip(1).map(|l| format!("{}:{:.3}/{:.4}", &l.label.chars().take(10).collect::<String>(), l.m, l.u)).collect::<Vec<_>>().join(" "));
+    let mut true_levels: Vec<Vec<u64>> = m.fields.iter().map(|f| vec![0; f.levels.len()]).collect();
+    for records in by_person.values() {
+        for (x, &i) in records.iter().enumerate() {
+            for &j in &records[x + 1..] {
+                let pattern = link::compare::compare(&linker.data, i, j);
+                for (f, counts) in true_levels.iter_mut().enumerate() {
+                    counts[link::compare::level_of(pattern, f) as usize] += 1;
+                }
+            }
+        }
+    }
+    for (f, field) in m.fields.iter().enumerate() {
+        let present: u64 = true_levels[f][1..].iter().sum();
+        println!("{}", field.column);
+        for (l, level) in field.levels.iter().enumerate().skip(1) {
+            println!(
+                "   {:45} m {:.4} u {:.4} | true pairs {:.4}",
+                level.label,
+                level.m,
+                level.u,
+                true_levels[f][l] as f64 / present.max(1) as f64
+            );
+        }
     }
 }

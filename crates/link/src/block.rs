@@ -122,8 +122,13 @@ impl Atom {
                 mix(mix(7, lo[i] as u64), hi[i] as u64)
             }
             Column::Dates { .. } => match p.years(self.field, i) {
-                // Only dates known to the year block; a wider interval is compared via other rules.
-                Some((a, b)) if a == b => mix(4, if self.how == How::Decade { a.div_euclid(10) } else { a } as u64),
+                // A date within one year blocks by that year, a range of up to three years
+                // ("1902/1904", about 1903) by its middle one; a wider interval is compared via
+                // other rules.
+                Some((a, b)) if b - a <= 2 => {
+                    let year = a + (b - a) / 2;
+                    mix(4, if self.how == How::Decade { year.div_euclid(10) } else { year } as u64)
+                }
                 _ => return ABSENT,
             },
             Column::Sexes(s) => match s[i] {
@@ -368,4 +373,52 @@ fn effective_keys(p: &Prepared, rule: &[Atom], secondary: &[Atom], max_block: us
     report.blocks = counts.len();
     report.largest_block = counts.values().copied().max().unwrap_or(0);
     (keys, report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::namekey::FoldingMatcher;
+    use crate::spec::{FieldKind, FieldSpec, LinkSpec};
+    use expect_test::{Expect, expect};
+    use model::{StandardRecord, UncertainDate};
+
+    /// Which records one rule puts together, given each record's birth date.
+    fn check_year_blocks(births: &[&str], expect: Expect) {
+        let records: Vec<StandardRecord> = births
+            .iter()
+            .enumerate()
+            .map(|(i, b)| StandardRecord {
+                id: i.to_string().as_str().into(),
+                birth_date: UncertainDate::parse_standard(b).ok(),
+                ..StandardRecord::default()
+            })
+            .collect();
+        let spec = LinkSpec { fields: vec![FieldSpec::new("birth_date", FieldKind::Date)], ..LinkSpec::default() };
+        let p = Prepared::new(&records, &spec, &FoldingMatcher);
+        let blocker = Blocker::new(&p, &[BlockingSpec { keys: vec!["birth_date:year".into()] }], 150).expect("rule parses");
+        let shown: Vec<String> = births
+            .iter()
+            .enumerate()
+            .map(|(a, birth)| {
+                let mates: Vec<&str> = (0..births.len()).filter(|&b| b != a && blocker.covers(a, b)).map(|b| births[b]).collect();
+                format!("{birth}: {}", if mates.is_empty() { "alone".to_owned() } else { mates.join(", ") })
+            })
+            .collect();
+        expect.assert_eq(&shown.join("\n"));
+    }
+
+    #[test]
+    fn a_birth_year_or_a_short_range_blocks_by_its_year() {
+        check_year_blocks(
+            &["1903-12-14", "1902/1904", "1903", "1903/1904", "1900/1906", "1902"],
+            expect![[r#"
+                1903-12-14: 1902/1904, 1903, 1903/1904
+                1902/1904: 1903-12-14, 1903, 1903/1904
+                1903: 1903-12-14, 1902/1904, 1903/1904
+                1903/1904: 1903-12-14, 1902/1904, 1903
+                1900/1906: alone
+                1902: alone"#]],
+        );
+    }
 }

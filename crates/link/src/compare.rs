@@ -31,8 +31,10 @@ pub fn level_labels(kind: FieldKind) -> &'static [&'static str] {
         FieldKind::Given => GIVEN_LEVELS,
         FieldKind::Date => &[
             "null",
-            "same date",
+            "same day",
+            "same date (an interval)",
             "intervals overlap",
+            "same day and month, a year or two apart",
             "within 31 days",
             "within 400 days",
             "within 1100 days",
@@ -60,7 +62,7 @@ pub fn prior_m(kind: FieldKind) -> &'static [f64] {
     match kind {
         FieldKind::Surname | FieldKind::Patronymic | FieldKind::Fullname => &[0.0, 0.55, 0.25, 0.07, 0.04, 0.07, 0.02],
         FieldKind::Given => &[0.0, 0.55, 0.25, 0.07, 0.04, 0.07, 0.02, 0.0001],
-        FieldKind::Date => &[0.0, 0.45, 0.35, 0.04, 0.1, 0.03, 0.03],
+        FieldKind::Date => &[0.0, 0.25, 0.2, 0.35, 0.03, 0.04, 0.07, 0.03, 0.03],
         FieldKind::Sex => &[0.0, 0.98, 0.02],
         FieldKind::Text => &[0.0, 0.45, 0.15, 0.1, 0.1, 0.2],
         FieldKind::Place => &[0.0, 0.4, 0.3, 0.1, 0.05, 0.15],
@@ -121,16 +123,22 @@ pub fn compare_field(p: &Prepared, f: usize, a: usize, b: usize) -> u8 {
             if la > ha || lb > hb {
                 return 0;
             }
+            // Two days agreeing are far rarer among strangers than two years agreeing, and two
+            // days a year or two apart that agree on month and day are one date with the year
+            // miswritten (or counted from an age).
             if la == lb && ha == hb {
-                return 1;
+                return if la == ha { 1 } else { 2 };
             }
             let gap = if la <= hb && lb <= ha { 0 } else if ha < lb { lb - ha } else { la - hb };
+            if (1..=1100).contains(&gap) && la == ha && lb == hb && same_day_of_year(la, lb) {
+                return 4;
+            }
             match gap {
-                0 => 2,
-                1..=31 => 3,
-                32..=400 => 4,
-                401..=1100 => 5,
-                _ => 6,
+                0 => 3,
+                1..=31 => 5,
+                32..=400 => 6,
+                401..=1100 => 7,
+                _ => 8,
             }
         }
         Column::Sexes(s) => match (s[a], s[b]) {
@@ -242,6 +250,13 @@ pub fn compare(p: &Prepared, a: usize, b: usize) -> Pattern {
 
 pub fn level_of(pattern: Pattern, field: usize) -> u8 {
     ((pattern >> (4 * field)) & 0xF) as u8
+}
+
+/// Whether two days (as day numbers) fall on one month and day of the month.
+fn same_day_of_year(a: i32, b: i32) -> bool {
+    let (_, ma, da) = model::Day::from_days(a).ymd();
+    let (_, mb, db) = model::Day::from_days(b).ymd();
+    (ma, da) == (mb, db)
 }
 
 /// An initial ("И.", "s") on one side that is the first letter of the other side.
@@ -446,6 +461,45 @@ mod tests {
                 Тула / Тула: exact; астроном / astronom: same occupation (vocabulary or transliteration)
                 Kalinovka / Kalinowka: same place (gazetteer or transliteration);  / врач: null"#]],
         );
+    }
+
+    /// Date levels by how precisely each side is known.
+    #[test]
+    fn levels_of_birth_dates() {
+        let pairs = [
+            ("1894-04-15", "1894-04-15"),
+            ("1894", "1894"),
+            ("1894-04-15", "1894"),
+            ("1893/1895", "1894-04"),
+            ("1894-04-15", "1895-04-15"),
+            ("1894-04-15", "1894-05-10"),
+            ("1894-04-15", "1895"),
+            ("1894", "1896"),
+            ("1894-04-15", "1904-04-15"),
+            ("1894", "1904"),
+        ];
+        let shown: Vec<String> = pairs
+            .iter()
+            .map(|(a, b)| {
+                let p = Prepared::new(
+                    &[record("1", "", "", "", a, None, ""), record("2", "", "", "", b, None, "")],
+                    &LinkSpec { fields: vec![FieldSpec::new("birth_date", FieldKind::Date)], ..LinkSpec::default() },
+                    &FoldingMatcher,
+                );
+                format!("{a} / {b}: {}", level_labels(FieldKind::Date)[compare_field(&p, 0, 0, 1) as usize])
+            })
+            .collect();
+        expect![[r#"
+            1894-04-15 / 1894-04-15: same day
+            1894 / 1894: same date (an interval)
+            1894-04-15 / 1894: intervals overlap
+            1893/1895 / 1894-04: intervals overlap
+            1894-04-15 / 1895-04-15: same day and month, a year or two apart
+            1894-04-15 / 1894-05-10: within 31 days
+            1894-04-15 / 1895: within 400 days
+            1894 / 1896: within 400 days
+            1894-04-15 / 1904-04-15: different
+            1894 / 1904: different"#]].assert_eq(&shown.join("\n"));
     }
 
     #[test]
