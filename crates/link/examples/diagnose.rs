@@ -69,6 +69,25 @@ fn main() {
             }
         }
     }
+    // A sample of wrong links: records of two persons that ended in one cluster.
+    if std::env::args().any(|a| a == "wrong") {
+        let mut wrong = 0;
+        for p in &outcome.pairs {
+            let (i, j) = (p.left as usize, p.right as usize);
+            if outcome.persons[i] != outcome.persons[j] || person_of[i] == person_of[j] {
+                continue;
+            }
+            wrong += 1;
+            if wrong % 23 == 0 && wrong <= 23 * 25 {
+                let e = linker.explain(&reg.records[i].id, &reg.records[j].id).unwrap();
+                println!("WRONG p={:.3} w={:.1} lists {:?} {:?}", e.match_probability, e.match_weight, reg.records[i].source, reg.records[j].source);
+                for f in &e.fields {
+                    println!("   {:12} {:?} | {:?}  {} {:.1}{}", f.column, f.value_l, f.value_r, f.level, f.weight, if f.tf_adjustment != 0.0 { format!(" tf {:.1}", f.tf_adjustment) } else { String::new() });
+                }
+            }
+        }
+        println!("wrong links among kept pairs: {wrong}");
+    }
     println!("missed pairs: uncovered {uncovered}, scored below threshold {low}, split by clustering {split}");
     println!("uncovered pairs that would score above the threshold: {uncovered_linkable}");
     println!("weights of pairs scored below threshold (2-bit bins): {low_weights:?}");

@@ -189,6 +189,11 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
     if va.normalized == vb.normalized {
         return 1;
     }
+    // An initial is one letter, which its key does not keep (every vowel keys alike, so Й. and
+    // А. would be one name): initials agree or differ by their letter.
+    if va.chars.len() <= 1 || vb.chars.len() <= 1 {
+        return if initial_agrees(&va.chars, &vb.chars) { 5 } else { 6 };
+    }
     if va.key == vb.key {
         return 2;
     }
@@ -525,6 +530,18 @@ mod tests {
                 birth_date: within 31 days
                 sex: different
                 birth_place: exact"#]],
+        );
+        // Initials agree or differ by their letter (every vowel keys alike).
+        check(
+            record("1", "Петраускас", "Й.", "А.", "", None, ""),
+            record("2", "Petrauskas", "J", "I.", "", None, ""),
+            expect![[r#"
+                surname: same key or equivalent form
+                given_name: initial agrees
+                patronymic: different
+                birth_date: null
+                sex: null
+                birth_place: null"#]],
         );
         check(
             record("1", "Петраускас", "Йонас", "", "1900/1902", None, "Kaunas"),

