@@ -224,6 +224,15 @@ pub fn key_of_phonetic(phonetic: &str) -> String {
         if c == ' ' {
             continue;
         }
+        // Latin letters that stand for different Russian sounds in different systems are one
+        // class in the key (the phonetic form keeps them apart for similarity): "ch" is х in
+        // German and the scholarly system, ч in English, ш in French; "sch" is ш and ж in
+        // German; "s" is з in German, "z" is ц there and з in English.
+        let c = match c {
+            'H' | 'S' | 'Z' => 'C',
+            'z' | 'c' => 's',
+            c => c,
+        };
         if is_vowel(c) {
             if i == 0 {
                 key.push('V');
@@ -256,13 +265,13 @@ mod tests {
         check(
             &["Хрущёв", "Khrushchev", "Chruschtschow", "Hruščov", "Тимошенко", "Tymoshenko", "Timoschenko"],
             expect![[r#"
-                Хрущёв: HruSev HrSv
-                Khrushchev: HruSev HrSv
-                Chruschtschow: CruSov CrSv
-                Hruščov: gruSov grSv
-                Тимошенко: timoSenko tmSnk
-                Tymoshenko: timoSenko tmSnk
-                Timoschenko: timoSenko tmSnk"#]],
+                Хрущёв: HruSev CrCv
+                Khrushchev: HruSev CrCv
+                Chruschtschow: CruSov CrCv
+                Hruščov: gruSov grCv
+                Тимошенко: timoSenko tmCnk
+                Tymoshenko: timoSenko tmCnk
+                Timoschenko: timoSenko tmCnk"#]],
         );
         check(
             &["Александр", "Oleksandr", "Иванов", "Ivanova", "Ivanovas", "Петраускас", "Petrauskienė", "Petrauskaitė", "Григорий", "Hryhoriy"],
@@ -277,6 +286,22 @@ mod tests {
                 Petrauskaitė: petrauskaite ptrsk
                 Григорий: grigori grgr
                 Hryhoriy: grigori grgr"#]],
+        );
+    }
+
+    #[test]
+    fn sibilants_of_the_transliteration_systems_share_a_key() {
+        check(
+            &["Кузнецов", "Kuznetsov", "Kusnezow", "Шевченко", "Chevtchenko", "Schewtschenko", "Жуков", "Schukow"],
+            expect![[r#"
+                Кузнецов: kuznecov ksnsv
+                Kuznetsov: kuznecov ksnsv
+                Kusnezow: kusnezov ksnsv
+                Шевченко: SevCenko CvCnk
+                Chevtchenko: CevCenko CvCnk
+                Schewtschenko: SevCenko CvCnk
+                Жуков: Zukov Ckv
+                Schukow: Sukov Ckv"#]],
         );
     }
 
