@@ -77,7 +77,7 @@ pub fn run(args: &Args) -> Result<()> {
     let spec = load_spec(args.spec.as_deref(), &records, args.threshold)?;
     let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
     if let Some(ids) = &args.explain {
-        let (linker, _) = Linker::train(&records, &inputs)?;
+        let linker = Linker::train(&records, &inputs)?;
         let explanation = linker.explain(&RecordId::new(ids[0].as_str()), &RecordId::new(ids[1].as_str()))?;
         println!("{}", serde_json::to_string_pretty(&explanation)?);
         return Ok(());

@@ -20,7 +20,7 @@ fn main() {
     let clusters: Vec<(String, String)> = reg.records.iter().zip(&outcome.persons).map(|(r, p)| (r.id.to_string(), p.to_string())).collect();
     println!("{}", serde_json::to_string(&link::metrics::evaluate(&truth, &clusters)).unwrap());
     let t = std::time::Instant::now();
-    let (linker, _) = Linker::train(&reg.records, &inputs).expect("train");
+    let linker = Linker::train(&reg.records, &inputs).expect("train");
     eprintln!("training alone (prepare, block, compare, estimate) {:.2?}", t.elapsed());
     let mut person_index: HashMap<&str, u32> = HashMap::new();
     let person_of: Vec<u32> = reg.truth.iter().map(|(_, p)| { let n = person_index.len() as u32; *person_index.entry(p.as_str()).or_insert(n) }).collect();

@@ -211,61 +211,67 @@ impl Blocker {
         !(sa == sb && p.unique_source[sa as usize])
     }
 
-    /// Runs `visit` on every candidate pair `(a, b)` with `a < b`, once each, blocks in parallel;
-    /// `keep` filters which pairs are wanted (e.g. only pairs touching new records). Returns each
-    /// block's results in a deterministic order.
-    pub fn for_each_block<T: Send>(
-        &mut self,
+    /// Every rule's blocks of two or more records, cut into [`Span`]s: what the passes over the
+    /// candidates walk, in one deterministic order.
+    pub fn layout(&self) -> Layout {
+        let rules = self
+            .keys
+            .iter()
+            .map(|keys| {
+                let mut keyed: Vec<(u64, u32)> =
+                    keys.iter().enumerate().filter(|(_, k)| **k != ABSENT).map(|(i, k)| (*k, i as u32)).collect();
+                keyed.par_sort_unstable();
+                // Only blocks of two or more records hold pairs; single records are dropped.
+                let mut members: Vec<u32> = Vec::new();
+                let mut starts: Vec<usize> = Vec::new();
+                let mut i = 0;
+                while i < keyed.len() {
+                    let j = i + keyed[i..].iter().take_while(|m| m.0 == keyed[i].0).count();
+                    if j - i > 1 {
+                        starts.push(members.len());
+                        members.extend(keyed[i..j].iter().map(|m| m.1));
+                    }
+                    i = j;
+                }
+                starts.push(members.len());
+                members.shrink_to_fit();
+                RuleBlocks { members, starts }
+            })
+            .collect();
+        Layout { rules }
+    }
+
+    /// Runs `visit` on every candidate pair `(a, b)` of one span, `a < b`, in one fixed order; `keep` filters which pairs are wanted (e.g. only pairs touching new
+    /// records). A pair is a candidate of the first rule that blocks it, so each comes once.
+    /// Returns how many candidates the span produced.
+    pub fn visit_span(
+        &self,
         p: &Prepared,
+        layout: &Layout,
+        span: &Span,
         keep: &(dyn Fn(usize, usize) -> bool + Sync),
-        visit: &(dyn Fn(usize, usize) -> Option<T> + Sync),
-    ) -> Vec<T> {
-        let mut out = Vec::new();
-        for r in 0..self.rules.len() {
-            let keys = &self.keys[r];
-            let mut members: Vec<(u64, u32)> =
-                keys.iter().enumerate().filter(|(_, k)| **k != ABSENT).map(|(i, k)| (*k, i as u32)).collect();
-            members.par_sort_unstable();
-            let mut starts = Vec::new();
-            for i in 0..members.len() {
-                if i == 0 || members[i].0 != members[i - 1].0 {
-                    starts.push(i);
+        mut visit: impl FnMut(usize, usize),
+    ) -> u64 {
+        let rule = &layout.rules[span.rule];
+        let earlier = &self.keys[..span.rule];
+        let mut produced = 0u64;
+        for b in span.blocks.clone() {
+            let block = &rule.members[rule.starts[b]..rule.starts[b + 1]];
+            for (i, &a) in block.iter().enumerate() {
+                for &b in &block[i + 1..] {
+                    let (a, b) = (a as usize, b as usize);
+                    if !Self::allowed(p, a, b) || !keep(a, b) {
+                        continue;
+                    }
+                    if earlier.iter().any(|k| same_block(k[a], k[b])) {
+                        continue;
+                    }
+                    produced += 1;
+                    visit(a, b);
                 }
             }
-            starts.push(members.len());
-            let earlier = &self.keys[..r];
-            let results: Vec<(u64, Vec<T>)> = starts
-                .par_windows(2)
-                .map(|w| {
-                    let block = &members[w[0]..w[1]];
-                    let mut produced = 0u64;
-                    let mut found = Vec::new();
-                    for (i, &(_, a)) in block.iter().enumerate() {
-                        for &(_, b) in &block[i + 1..] {
-                            let (a, b) = (a as usize, b as usize);
-                            if !Self::allowed(p, a, b) || !keep(a, b) {
-                                continue;
-                            }
-                            if earlier.iter().any(|k| same_block(k[a], k[b])) {
-                                continue;
-                            }
-                            produced += 1;
-                            if let Some(t) = visit(a, b) {
-                                found.push(t);
-                            }
-                        }
-                    }
-                    (produced, found)
-                })
-                .collect();
-            let mut produced = 0;
-            for (n, found) in results {
-                produced += n;
-                out.extend(found);
-            }
-            self.reports[r].pairs = produced;
         }
-        out
+        produced
     }
 
     /// The fields a rule's atoms read.
@@ -302,6 +308,56 @@ impl Blocker {
                 !read & ((1u64 << fields) - 1)
             })
             .collect()
+    }
+}
+
+/// One rule's blocks of two or more records: block `b` is `members[starts[b]..starts[b + 1]]`.
+struct RuleBlocks {
+    members: Vec<u32>,
+    starts: Vec<usize>,
+}
+
+/// A run of consecutive blocks of one rule with at most [`Layout::SPAN_PAIRS`] record pairs
+/// (or one larger block): a unit of parallel work small enough to keep per-pair data for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub rule: usize,
+    blocks: std::ops::Range<usize>,
+}
+
+/// The blocks of every rule (see [`Blocker::layout`]).
+pub struct Layout {
+    rules: Vec<RuleBlocks>,
+}
+
+impl Layout {
+    /// Record pairs in a span of several blocks: at most 2^16, so a span's pairs can name their
+    /// comparison patterns in 16 bits.
+    pub const SPAN_PAIRS: u64 = 1 << 16;
+
+    /// Every rule's spans, rule by rule, blocks in order.
+    pub fn spans(&self) -> Vec<Span> {
+        self.spans_of(Self::SPAN_PAIRS)
+    }
+
+    fn spans_of(&self, span_pairs: u64) -> Vec<Span> {
+        let mut spans = Vec::new();
+        for (r, rule) in self.rules.iter().enumerate() {
+            let blocks = rule.starts.len() - 1;
+            let (mut first, mut pairs) = (0, 0u64);
+            for b in 0..blocks {
+                let here = pairs_in(rule.starts[b + 1] - rule.starts[b]);
+                if b > first && pairs + here > span_pairs {
+                    spans.push(Span { rule: r, blocks: first..b });
+                    (first, pairs) = (b, 0);
+                }
+                pairs += here;
+            }
+            if first < blocks {
+                spans.push(Span { rule: r, blocks: first..blocks });
+            }
+        }
+        spans
     }
 }
 
@@ -380,6 +436,7 @@ mod tests {
     use super::*;
     use crate::namekey::FoldingMatcher;
     use crate::spec::{FieldKind, FieldSpec, LinkSpec};
+    use std::collections::BTreeSet;
     use expect_test::{Expect, expect};
     use model::{StandardRecord, UncertainDate};
 
@@ -420,5 +477,30 @@ mod tests {
                 1900/1906: alone
                 1902: alone"#]],
         );
+    }
+
+    /// The spans visit exactly the allowed pairs that some rule blocks together, each once, also
+    /// when a small block limit splits blocks and spans hold many blocks.
+    #[test]
+    fn spans_visit_every_blocked_pair_once() {
+        let records = crate::simulate::simulate(400, 3, 9).records;
+        let spec = LinkSpec::infer(&records);
+        let p = Prepared::new(&records, &spec, &FoldingMatcher);
+        let blocker = Blocker::new(&p, &spec.blocking, 6).expect("rules parse");
+        let layout = blocker.layout();
+        let spans = layout.spans_of(20);
+        assert!(spans.len() > 3 * blocker.rule_count(), "{} spans", spans.len());
+        let mut visited = Vec::new();
+        let mut produced = 0;
+        for span in &spans {
+            produced += blocker.visit_span(&p, &layout, span, &|_, _| true, |a, b| visited.push((a, b)));
+        }
+        let expected: BTreeSet<(usize, usize)> = (0..p.len())
+            .flat_map(|a| (a + 1..p.len()).map(move |b| (a, b)))
+            .filter(|&(a, b)| Blocker::allowed(&p, a, b) && blocker.covers(a, b))
+            .collect();
+        assert_eq!(produced as usize, visited.len());
+        assert_eq!(visited.iter().copied().collect::<BTreeSet<_>>(), expected);
+        assert_eq!(visited.len(), expected.len(), "a pair was visited twice");
     }
 }

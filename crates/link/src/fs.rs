@@ -427,6 +427,28 @@ pub struct Scorer<'a> {
     pub model: &'a FsModel,
     pub data: &'a Prepared,
     sex_field: Option<usize>,
+    /// [`FsModel::level_weight`] of every field and level, computed once instead of per pair.
+    level_weights: Vec<Vec<f64>>,
+    /// Per field and level: whether a term-frequency adjustment applies.
+    tf_levels: Vec<Vec<bool>>,
+    /// Per field, the adjustment of a key that `count` records hold, for every count up to the
+    /// most frequent key's (capped; larger counts are computed when met).
+    tf_by_count: Vec<Vec<f64>>,
+    /// The prior weights of pairs across two sources and inside one.
+    prior_across: f64,
+    prior_within: f64,
+}
+
+/// Record counts below which [`Scorer::new`] keeps term-frequency adjustments in a table: cheap
+/// enough to build for one explanation.
+const TF_TABLE_COUNTS: u32 = 1 << 10;
+/// The same for [`Scorer::for_many_pairs`]: frequent keys (Иванов) are what blocked pairs share.
+const TF_TABLE_COUNTS_MANY: u32 = 1 << 16;
+
+/// The term-frequency adjustment of agreeing on a key that `count` of `present` records hold.
+fn tf_bits(agree_chance: f64, present: u32, count: u32) -> f64 {
+    let f = count as f64 / present.max(1) as f64;
+    (agree_chance / f).log2().clamp(-TF_MAX_BITS, TF_MAX_BITS)
 }
 
 /// The outcome of scoring a pair.
@@ -450,18 +472,51 @@ pub fn probability(weight: f64) -> f64 {
 
 impl<'a> Scorer<'a> {
     pub fn new(model: &'a FsModel, data: &'a Prepared) -> Scorer<'a> {
+        Scorer::with_tf_table(model, data, TF_TABLE_COUNTS)
+    }
+
+    /// A scorer for millions of pairs: its table of term-frequency adjustments reaches higher
+    /// counts (and takes longer to build).
+    pub fn for_many_pairs(model: &'a FsModel, data: &'a Prepared) -> Scorer<'a> {
+        Scorer::with_tf_table(model, data, TF_TABLE_COUNTS_MANY)
+    }
+
+    fn with_tf_table(model: &'a FsModel, data: &'a Prepared, table_counts: u32) -> Scorer<'a> {
         let sex_field = data.fields.iter().position(|f| f.kind == FieldKind::Sex);
-        Scorer { model, data, sex_field }
+        let level_weights =
+            model.fields.iter().enumerate().map(|(f, field)| (0..field.levels.len()).map(|l| model.level_weight(f, l as u8)).collect()).collect();
+        let tf_levels: Vec<Vec<bool>> = model
+            .fields
+            .iter()
+            .map(|field| (0..field.levels.len()).map(|l| field.tf && tf_level(field.kind, l as u8)).collect())
+            .collect();
+        let tf_by_count = data
+            .columns
+            .iter()
+            .zip(&tf_levels)
+            .map(|(column, levels)| match column {
+                Column::Strings { agree_chance, present, key_freq, .. } if levels.contains(&true) => {
+                    let counts = key_freq.iter().max().map_or(0, |&c| c.saturating_add(1)).min(table_counts);
+                    (0..counts).map(|count| tf_bits(*agree_chance, *present, count)).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        let (prior_across, prior_within) = (model.pair_prior_weight(false), model.pair_prior_weight(true));
+        Scorer { model, data, sex_field, level_weights, tf_levels, tf_by_count, prior_across, prior_within }
     }
 
     fn tf_adjustment(&self, field: usize, level: u8, a: usize) -> f64 {
-        if !self.model.fields[field].tf || !tf_level(self.model.fields[field].kind, level) {
+        if !self.tf_levels[field][level as usize] {
             return 0.0;
         }
         match &self.data.columns[field] {
             Column::Strings { ids, values, key_freq, agree_chance, present, .. } if ids[a] != NULL => {
-                let f = key_freq[values[ids[a] as usize].key as usize] as f64 / (*present).max(1) as f64;
-                (agree_chance / f).log2().clamp(-TF_MAX_BITS, TF_MAX_BITS)
+                let count = key_freq[values[ids[a] as usize].key as usize];
+                match self.tf_by_count[field].get(count as usize) {
+                    Some(&bits) => bits,
+                    None => tf_bits(*agree_chance, *present, count),
+                }
             }
             _ => 0.0,
         }
@@ -481,14 +536,14 @@ impl<'a> Scorer<'a> {
     }
 
     fn prior_weight(&self, a: usize, b: usize) -> f64 {
-        self.model.pair_prior_weight(self.data.source[a] == self.data.source[b])
+        if self.data.source[a] == self.data.source[b] { self.prior_within } else { self.prior_across }
     }
 
     pub fn score_pattern(&self, pattern: Pattern, a: usize, b: usize) -> Score {
         let mut w = self.prior_weight(a, b);
-        for f in 0..self.model.fields.len() {
+        for (f, weights) in self.level_weights.iter().enumerate() {
             let l = level_of(pattern, f);
-            w += self.model.level_weight(f, l) + self.tf_adjustment(f, l, a);
+            w += weights[l as usize] + self.tf_adjustment(f, l, a);
         }
         let forbidden = self.sex_field.is_some_and(|s| level_of(pattern, s) == 2) || !crate::block::Blocker::allowed(self.data, a, b);
         Score { weight: w, forbidden }

@@ -4,7 +4,7 @@
 //! persons; outputs are the new assignment with its history, the scored pairs and reports of
 //! what every stage did. Nothing here reads files or the clock: `build` and the CLI wire it up.
 
-use crate::block::{Blocker, BlockingError, RuleReport};
+use crate::block::{Blocker, BlockingError, Layout, RuleReport, Span};
 use crate::cluster::{ClusterInput, ClusterReport, cluster};
 use crate::compare::{Pattern, compare};
 use crate::competition::Competition;
@@ -135,7 +135,29 @@ pub fn count_mask(data: &Prepared, rule_masks: &[u64], covers: impl Fn(usize) ->
 pub struct Blocked {
     pub data: Prepared,
     pub blocker: Blocker,
-    index: HashMap<RecordId, usize>,
+    index: IdIndex,
+}
+
+/// Record indices ordered by record id, for finding a record by its id: four bytes a record
+/// where a map from ids would copy every id.
+struct IdIndex(Vec<u32>);
+
+impl IdIndex {
+    /// The index, or the id whose second occurrence comes first in input order.
+    fn new(ids: &[RecordId]) -> Result<IdIndex, LinkError> {
+        use rayon::prelude::*;
+        let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+        order.par_sort_unstable_by(|&x, &y| ids[x as usize].cmp(&ids[y as usize]).then(x.cmp(&y)));
+        let repeated = order.windows(2).filter(|w| ids[w[0] as usize] == ids[w[1] as usize]).map(|w| w[1]).min();
+        match repeated {
+            Some(i) => Err(LinkError::DuplicateRecordId(ids[i as usize].to_string())),
+            None => Ok(IdIndex(order)),
+        }
+    }
+
+    fn get(&self, ids: &[RecordId], id: &RecordId) -> Option<usize> {
+        self.0.binary_search_by(|&i| ids[i as usize].cmp(id)).ok().map(|k| self.0[k] as usize)
+    }
 }
 
 impl Blocked {
@@ -145,26 +167,71 @@ impl Blocked {
             return Err(LinkError::TooManyFields(spec.fields.len()));
         }
         let data = Prepared::new(records, spec, inputs.matcher);
-        let mut index = HashMap::with_capacity(records.len());
-        for (i, id) in data.record_ids.iter().enumerate() {
-            if index.insert(id.clone(), i).is_some() {
-                return Err(LinkError::DuplicateRecordId(id.to_string()));
-            }
-        }
+        let index = IdIndex::new(&data.record_ids)?;
         let blocker = Blocker::new(&data, &spec.blocking, spec.max_block)?;
         Ok(Blocked { data, blocker, index })
     }
 
-    /// The counts EM trains on, from the candidates themselves.
-    fn pattern_counts(&self, candidates: &[(u32, u32, Pattern)]) -> Vec<PatternCount> {
+    /// Compares every candidate once, spans of blocks in parallel: counts the patterns EM trains
+    /// on (unless the inputs give a model) and, when `keep_patterns`, keeps each pair's pattern in
+    /// two or four bytes for scoring later, instead of the pairs themselves.
+    pub fn compare_candidates(&mut self, inputs: &LinkInputs, keep_patterns: bool) -> Compared {
+        use rayon::prelude::*;
+        let layout = self.blocker.layout();
+        let spans = layout.spans();
         let rule_masks = self.blocker.rule_masks(self.data.fields.len());
-        let mut grouped: HashMap<(Pattern, u64), u64> = HashMap::new();
-        for c in candidates {
-            let (a, b) = (c.0 as usize, c.1 as usize);
-            let mask = count_mask(&self.data, &rule_masks, |r| self.blocker.covers_rule(r, a, b), a, b);
-            *grouped.entry((c.2, mask)).or_insert(0) += 1;
+        let count = inputs.model.is_none();
+        let keep = keeps(inputs);
+        let (data, blocker) = (&self.data, &self.blocker);
+        let rules = blocker.rule_count();
+        let empty = || (HashMap::<(Pattern, u64), u64>::new(), vec![0u64; rules], Vec::<(usize, SpanPatterns)>::new());
+        let (grouped, produced, mut patterns) = spans
+            .par_iter()
+            .enumerate()
+            .fold(empty, |(mut grouped, mut produced, mut patterns), (s, span)| {
+                let mut store = SpanPatterns::default();
+                let mut distinct: HashMap<Pattern, u32> = HashMap::new();
+                let mut ids: Vec<u32> = Vec::new();
+                produced[span.rule] += blocker.visit_span(data, &layout, span, &keep, |a, b| {
+                    let pattern = compare(data, a, b);
+                    if count {
+                        let mask = count_mask(data, &rule_masks, |r| blocker.covers_rule(r, a, b), a, b);
+                        *grouped.entry((pattern, mask)).or_insert(0) += 1;
+                    }
+                    if keep_patterns {
+                        ids.push(*distinct.entry(pattern).or_insert_with(|| {
+                            store.distinct.push(pattern);
+                            store.distinct.len() as u32 - 1
+                        }));
+                    }
+                });
+                if keep_patterns {
+                    store.ids = PatternIds::new(ids);
+                    patterns.push((s, store));
+                }
+                (grouped, produced, patterns)
+            })
+            .reduce(empty, |(mut grouped, mut produced, mut patterns), (g, p, s)| {
+                for (k, c) in g {
+                    *grouped.entry(k).or_insert(0) += c;
+                }
+                for (x, y) in produced.iter_mut().zip(p) {
+                    *x += y;
+                }
+                patterns.extend(s);
+                (grouped, produced, patterns)
+            });
+        for (report, &n) in self.blocker.reports.iter_mut().zip(&produced) {
+            report.pairs = n;
         }
-        grouped.into_iter().map(|((p, m), c)| (p, m, c)).collect()
+        patterns.sort_unstable_by_key(|(s, _)| *s);
+        Compared {
+            counts: grouped.into_iter().map(|((p, m), c)| (p, m, c)).collect(),
+            candidate_pairs: produced.iter().sum(),
+            layout,
+            spans,
+            patterns: patterns.into_iter().map(|(_, p)| p).collect(),
+        }
     }
 
     /// Trains the model (u from random pairs, m by anchors or one full EM, refined by reviewed
@@ -201,25 +268,99 @@ impl Blocked {
     }
 }
 
+/// The pairs a run wants: with `new_from`, only those touching a new record.
+fn keeps(inputs: &LinkInputs) -> impl Fn(usize, usize) -> bool + Sync + use<> {
+    let new_from = inputs.new_from.unwrap_or(0);
+    move |a: usize, b: usize| a.max(b) >= new_from
+}
+
+/// The candidates compared once (see [`Blocked::compare_candidates`]).
+pub struct Compared {
+    /// What EM trains on (empty when the inputs give a model).
+    pub counts: Vec<PatternCount>,
+    pub candidate_pairs: u64,
+    layout: Layout,
+    spans: Vec<Span>,
+    /// Per span, its pairs' patterns in visiting order (empty unless kept).
+    patterns: Vec<SpanPatterns>,
+}
+
+/// The patterns of one span's pairs: each pair names one of the span's distinct patterns.
+#[derive(Default)]
+struct SpanPatterns {
+    distinct: Vec<Pattern>,
+    ids: PatternIds,
+}
+
+/// Indices into a span's distinct patterns, in 16 bits when they fit (they do in any span of
+/// several blocks, see [`Layout::SPAN_PAIRS`]).
+enum PatternIds {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for PatternIds {
+    fn default() -> Self {
+        PatternIds::Narrow(Vec::new())
+    }
+}
+
+impl PatternIds {
+    fn new(ids: Vec<u32>) -> PatternIds {
+        if ids.iter().all(|&i| i <= u16::MAX as u32) {
+            PatternIds::Narrow(ids.into_iter().map(|i| i as u16).collect())
+        } else {
+            PatternIds::Wide(ids)
+        }
+    }
+
+    fn get(&self, k: usize) -> usize {
+        match self {
+            PatternIds::Narrow(ids) => ids[k] as usize,
+            PatternIds::Wide(ids) => ids[k] as usize,
+        }
+    }
+}
+
 /// A trained linker over one data set: can score and explain any pair.
 pub struct Linker {
     pub data: Prepared,
     pub model: FsModel,
     pub blocker: Blocker,
-    index: HashMap<RecordId, usize>,
+    index: IdIndex,
 }
 
 impl Linker {
     /// Prepares the records and trains the model (EM over candidate patterns, u from random pairs).
-    pub fn train(records: &[StandardRecord], inputs: &LinkInputs) -> Result<(Linker, Vec<(u32, u32, Pattern)>), LinkError> {
+    pub fn train(records: &[StandardRecord], inputs: &LinkInputs) -> Result<Linker, LinkError> {
         let mut blocked = Blocked::new(records, inputs)?;
-        let new_from = inputs.new_from.unwrap_or(0);
-        let keep = |a: usize, b: usize| a.max(b) >= new_from;
-        let data = &blocked.data;
-        let candidates: Vec<(u32, u32, Pattern)> =
-            blocked.blocker.for_each_block(data, &keep, &|a, b| Some((a as u32, b as u32, compare(data, a, b))));
-        let counts = if inputs.model.is_none() { blocked.pattern_counts(&candidates) } else { Vec::new() };
-        Ok((blocked.train(inputs, &counts)?, candidates))
+        let counts = if inputs.model.is_none() { blocked.compare_candidates(inputs, false).counts } else { Vec::new() };
+        blocked.train(inputs, &counts)
+    }
+
+    /// The candidates that [`kept_score`] keeps, scored, in the order they were compared.
+    fn score_candidates(&self, compared: &Compared, inputs: &LinkInputs) -> Vec<ScoredPair> {
+        use rayon::prelude::*;
+        let scorer = Scorer::for_many_pairs(&self.model, &self.data);
+        let keep_from = keep_from(inputs);
+        let keep = keeps(inputs);
+        let per_span: Vec<Vec<ScoredPair>> = compared
+            .spans
+            .par_iter()
+            .zip(&compared.patterns)
+            .map(|(span, patterns)| {
+                let (mut k, mut kept) = (0, Vec::new());
+                self.blocker.visit_span(&self.data, &compared.layout, span, &keep, |a, b| {
+                    let pattern = patterns.distinct[patterns.ids.get(k)];
+                    k += 1;
+                    if let Some(s) = kept_score(&scorer, pattern, a, b, keep_from) {
+                        kept.push(ScoredPair { left: a as u32, right: b as u32, match_weight: s.weight, match_probability: s.probability() });
+                    }
+                });
+                kept
+            })
+            .collect();
+        per_span.concat()
     }
 
     /// Reviewed pairs as (pattern, is_match), for refining the model.
@@ -240,7 +381,7 @@ impl Linker {
     }
 
     pub fn index_of(&self, id: &RecordId) -> Result<usize, LinkError> {
-        self.index.get(id).copied().ok_or_else(|| LinkError::UnknownRecord(id.to_string()))
+        self.index.get(&self.data.record_ids, id).ok_or_else(|| LinkError::UnknownRecord(id.to_string()))
     }
 
     /// The waterfall of one pair.
@@ -252,24 +393,27 @@ impl Linker {
 
 /// Links records into persons (see the module docs).
 pub fn link(records: &[StandardRecord], inputs: &LinkInputs) -> Result<LinkOutcome, LinkError> {
-    use rayon::prelude::*;
-    let (linker, candidates) = Linker::train(records, inputs)?;
-    let candidate_pairs = candidates.len() as u64;
-    let scorer = Scorer::new(&linker.model, &linker.data);
-    let keep_from = keep_from(inputs);
-    let scored: Vec<ScoredPair> = candidates
-        .par_iter()
-        .filter_map(|&(a, b, pattern)| {
-            kept_score(&scorer, pattern, a as usize, b as usize, keep_from).map(|s| ScoredPair {
-                left: a,
-                right: b,
-                match_weight: s.weight,
-                match_probability: s.probability(),
-            })
-        })
-        .collect();
-    drop(candidates);
-    Ok(finish(&linker, scored, inputs, candidate_pairs))
+    link_observed(records, inputs, &mut |_| {})
+}
+
+/// The stages of a run, in order, as [`link_observed`] reports their ends.
+pub const STAGES: [&str; 5] = ["prepare and block", "compare candidates", "train", "score", "cluster and assign ids"];
+
+/// [`link`], calling `stage_done` with each of [`STAGES`] as it ends (a bench reads its clock there).
+pub fn link_observed(records: &[StandardRecord], inputs: &LinkInputs, stage_done: &mut dyn FnMut(&str)) -> Result<LinkOutcome, LinkError> {
+    let mut blocked = Blocked::new(records, inputs)?;
+    stage_done(STAGES[0]);
+    let compared = blocked.compare_candidates(inputs, true);
+    stage_done(STAGES[1]);
+    let linker = blocked.train(inputs, &compared.counts)?;
+    stage_done(STAGES[2]);
+    let scored = linker.score_candidates(&compared, inputs);
+    let candidate_pairs = compared.candidate_pairs;
+    drop(compared);
+    stage_done(STAGES[3]);
+    let outcome = finish(&linker, scored, inputs, candidate_pairs);
+    stage_done(STAGES[4]);
+    Ok(outcome)
 }
 
 fn threshold_weight(spec: &LinkSpec) -> f64 {
@@ -296,7 +440,7 @@ pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, can
     use rayon::prelude::*;
     let spec = inputs.spec;
     let data = &linker.data;
-    let scorer = Scorer::new(&linker.model, data);
+    let scorer = Scorer::for_many_pairs(&linker.model, data);
     let threshold_weight = threshold_weight(spec);
     let component_weight = threshold_weight - COMPONENT_MARGIN_BITS;
     // Components form over weaker links than the threshold; average linkage then decides with
@@ -453,4 +597,26 @@ pub fn blocking_recall(linker: &Linker, person_of: &[u32]) -> (u64, u64) {
         }
     }
     (covered, total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(names: &[&str]) -> Vec<RecordId> {
+        names.iter().map(|n| RecordId::new(*n)).collect()
+    }
+
+    #[test]
+    fn the_id_index_finds_every_record_and_names_the_first_repeated_id() {
+        let records = ids(&["k", "b", "x", "a"]);
+        let index = IdIndex::new(&records).expect("ids are distinct");
+        for (i, id) in records.iter().enumerate() {
+            assert_eq!(index.get(&records, id), Some(i));
+        }
+        assert_eq!(index.get(&records, &RecordId::new("c")), None);
+        // "b" repeats at position 3, before "a" repeats at position 4.
+        let repeated = IdIndex::new(&ids(&["a", "b", "c", "b", "a"])).err();
+        assert_eq!(repeated, Some(LinkError::DuplicateRecordId("b".into())));
+    }
 }

@@ -95,7 +95,7 @@ fn ids_survive_a_rerun_and_a_new_source_and_incremental_linking_agrees() {
 fn an_explanation_adds_up_to_its_score() {
     let (records, _) = register();
     let spec = spec_for(&records);    let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
-    let (linker, _) = Linker::train(&records, &inputs).expect("trains");
+    let linker = Linker::train(&records, &inputs).expect("trains");
     for (a, b) in [(0, 1), (3, 500), (10, records.len() - 1)] {
         let e = linker.explain(&records[a].id, &records[b].id).unwrap();
         let sum: f64 = e.prior_weight + e.fields.iter().map(|f| f.weight + f.tf_adjustment).sum::<f64>();
@@ -129,7 +129,7 @@ fn brothers_stay_apart_and_one_man_in_two_languages_links() {
         person("same-b", "Oleksandr", "Kaunas"),
     ]);
     let spec = spec_for(&records);    let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
-    let (linker, _) = Linker::train(&records, &inputs).expect("trains");
+    let linker = Linker::train(&records, &inputs).expect("trains");
     let explain = |a: &str, b: &str| linker.explain(&RecordId::new(a), &RecordId::new(b)).unwrap();
     let (brothers, same) = (explain("brother-a", "brother-b"), explain("same-a", "same-b"));
     let given = |e: &link::fs::Explanation| e.fields.iter().find(|f| f.column == "given_name").unwrap().clone();

@@ -595,7 +595,7 @@ fn pair_rows(records: &[StandardRecord], outcome: &link::LinkOutcome, inputs: &L
     let uncertain = |p: f64| p > REVIEW_BAND.0 && p < REVIEW_BAND.1;
     let explainer = if outcome.pairs.iter().any(|p| uncertain(p.match_probability)) {
         let reuse = LinkInputs { model: Some(outcome.model.clone()), ..*inputs };
-        Some(Linker::train(records, &reuse)?.0)
+        Some(Linker::train(records, &reuse)?)
     } else {
         None
     };
