@@ -8,7 +8,7 @@
 
 use super::loglinear::quantile;
 use super::mcmc::{effective_sample_size, r_hat};
-use super::sampling::{SweepRng, beta, gamma, multinomial_ordered};
+use super::sampling::{SweepRng, beta, count_to_f64, gamma, multinomial_ordered};
 use super::table::OverlapTable;
 use super::{Estimate, thousands};
 use rand::Rng;
@@ -169,6 +169,15 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
         weights,
         alpha: 0.3 / classes as f64,
     };
+    // The cells each list recorded (rows of `allocated`), so that summing its persons takes no
+    // data-dependent branch.
+    let cells_on_list: Vec<Vec<usize>> = (0..lists)
+        .map(|j| {
+            (0..cells.len())
+                .filter(|&row| cells[row].0 >> j & 1 == 1)
+                .collect()
+        })
+        .collect();
     let mut class_size = vec![0u64; classes];
     // Persons of class `k` on list `j`, at `j * classes + k`.
     let mut captured = vec![0u64; classes * lists];
@@ -215,11 +224,9 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
             add_row(&mut class_size, row);
         }
         captured.fill(0);
-        for (j, on_list) in captured.chunks_exact_mut(classes).enumerate() {
-            for (&(mask, _), row) in cells.iter().zip(allocated.chunks_exact(classes)) {
-                if mask >> j & 1 == 1 {
-                    add_row(on_list, row);
-                }
+        for (on_list, rows) in captured.chunks_exact_mut(classes).zip(&cells_on_list) {
+            for &row in rows {
+                add_row(on_list, &allocated[row * classes..(row + 1) * classes]);
             }
         }
         update_parameters(
@@ -278,9 +285,9 @@ fn update_parameters<R: Rng>(
     let (lists, classes) = (state.lists, state.classes);
     for j in 0..lists {
         for k in 0..classes {
-            let hits = captured[j * classes + k] as f64;
+            let hits = count_to_f64(captured[j * classes + k]);
             state.lambda[j * classes + k] =
-                beta(rng, 1.0 + hits, 1.0 + class_size[k] as f64 - hits)
+                beta(rng, 1.0 + hits, 1.0 + count_to_f64(class_size[k]) - hits)
                     .clamp(1e-12, 1.0 - 1e-12);
         }
     }
@@ -295,8 +302,8 @@ fn update_parameters<R: Rng>(
         } else {
             beta(
                 rng,
-                1.0 + class_size[k] as f64,
-                state.alpha + remaining as f64,
+                1.0 + count_to_f64(class_size[k]),
+                state.alpha + count_to_f64(remaining),
             )
             .clamp(1e-12, 1.0 - 1e-12)
         };
