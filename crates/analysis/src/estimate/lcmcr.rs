@@ -130,7 +130,7 @@ impl State {
 
 /// Cells re-sort their class order every this many sweeps: the order only sets the cost of the
 /// multinomial draws, and the class weights drift slowly.
-const REORDER_EVERY: usize = 8;
+const REORDER_EVERY: usize = 32;
 
 fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f64> {
     let mut rng = SweepRng::from_chacha(options.seed, chain);
