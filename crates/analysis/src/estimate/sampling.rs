@@ -202,9 +202,10 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
 fn binomial_by_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, q: f64) -> u64 {
     let odds = q / (1.0 - q);
     let a = count_to_f64(n + 1) * odds;
-    // `P(0)`: by four squarings for small `n`, else by a logarithm and an exponential.
-    let mut r = if n < 16 {
-        power_below_16(1.0 - q, n)
+    // `P(0)`: by eight squarings for `n` below 256, else by a logarithm and an exponential
+    // (whose latency is longer).
+    let mut r = if n < 256 {
+        power_below_256(1.0 - q, n)
     } else {
         (count_to_f64(n) * ln_one_minus(q)).exp()
     };
@@ -228,13 +229,16 @@ pub(crate) fn count_to_f64(count: u64) -> f64 {
     count as i64 as f64
 }
 
-/// `base^n` for `n < 16` by square-and-multiply over its four bits, without branches (`powi`
+/// `base^n` for `n < 256` by square-and-multiply over its eight bits, without branches (`powi`
 /// calls a library loop whose exit mispredicts).
-fn power_below_16(base: f64, n: u64) -> f64 {
+fn power_below_256(base: f64, n: u64) -> f64 {
     let mut power = 1.0;
     let mut square = base;
-    for bit in 0..4 {
-        power *= if n >> bit & 1 == 1 { square } else { 1.0 };
+    for bit in 0..8 {
+        // The factor is `square` or 1.0, chosen by masking bits so that the compiler emits no
+        // branch on the (unpredictable) bits of `n`.
+        let take = 0u64.wrapping_sub(n >> bit & 1);
+        power *= f64::from_bits(square.to_bits() & take | 1.0f64.to_bits() & !take);
         square *= square;
     }
     power
@@ -655,14 +659,15 @@ mod tests {
                 "ln(1 - {q}): relative error {error:e}"
             );
         }
-        for n in 0..16u64 {
-            for base in [0.5, 0.83, 0.999_999] {
-                let exact = f64::powi(base, n as i32);
-                let error = ((power_below_16(base, n) - exact) / exact).abs();
-                assert!(
-                    error < 8.0 * f64::EPSILON,
-                    "{base}^{n}: relative error {error:e}"
-                );
+        // Powers of 1/2 are exact; other bases against the product of n factors (each rounding
+        // at most half a unit in the last place).
+        for n in 0..256u64 {
+            assert_eq!(power_below_256(0.5, n), 0.5f64.powi(n as i32), "0.5^{n}");
+            for base in [0.83, 0.999_999] {
+                let product = (0..n).fold(1.0, |p, _| p * base);
+                let error = ((power_below_256(base, n) - product) / product).abs();
+                let bound = (n + 8) as f64 * f64::EPSILON;
+                assert!(error < bound, "{base}^{n}: relative error {error:e}");
             }
         }
     }
