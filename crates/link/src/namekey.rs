@@ -220,6 +220,7 @@ pub fn key_of_phonetic(phonetic: &str) -> String {
         }
     }
     let mut key = String::with_capacity(stem.len());
+    let mut previous = None;
     for (i, c) in stem.chars().enumerate() {
         if c == ' ' {
             continue;
@@ -237,9 +238,12 @@ pub fn key_of_phonetic(phonetic: &str) -> String {
             if i == 0 {
                 key.push('V');
             }
-        } else if !key.ends_with(c) {
+        } else if previous != Some(c) {
+            // A letter written twice is one sound; the same consonant again after a vowel is a
+            // syllable (Ковальенко, Ковальуленко), which the key keeps.
             key.push(c);
         }
+        previous = Some(c);
     }
     key
 }
