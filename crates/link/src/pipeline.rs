@@ -184,18 +184,20 @@ impl Blocked {
         let keep = keeps(inputs);
         let (data, blocker) = (&self.data, &self.blocker);
         let rules = blocker.rule_count();
-        let empty = || (HashMap::<(Pattern, u64), u64>::new(), vec![0u64; rules], Vec::<(usize, SpanPatterns)>::new());
+        let empty = || (IntMap::<(Pattern, u64), u64>::default(), vec![0u64; rules], Vec::<(usize, SpanPatterns)>::new());
         let (grouped, produced, mut patterns) = spans
             .par_iter()
             .enumerate()
             .fold(empty, |(mut grouped, mut produced, mut patterns), (s, span)| {
                 let mut store = SpanPatterns::default();
-                let mut distinct: HashMap<Pattern, u32> = HashMap::new();
+                let mut distinct: IntMap<Pattern, u32> = IntMap::default();
                 let mut ids: Vec<u32> = Vec::new();
                 produced[span.rule] += blocker.visit_span(data, &layout, span, &keep, |a, b| {
                     let pattern = compare(data, a, b);
                     if count {
-                        let mask = count_mask(data, &rule_masks, |r| blocker.covers_rule(r, a, b), a, b);
+                        // The span's rule covers the pair and no earlier rule does.
+                        let covers = |r: usize| r == span.rule || (r > span.rule && blocker.covers_rule(r, a, b));
+                        let mask = count_mask(data, &rule_masks, covers, a, b);
                         *grouped.entry((pattern, mask)).or_insert(0) += 1;
                     }
                     if keep_patterns {
@@ -267,6 +269,27 @@ impl Blocked {
         Ok(Linker { model, ..linker })
     }
 }
+
+/// A multiply-rotate hasher for the integers counted once per candidate (patterns and masks):
+/// SipHash's guard against chosen keys buys nothing there and costs much of the counting.
+#[derive(Clone, Copy, Default)]
+struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517C_C1B7_2722_0A95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IntMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IntHasher>>;
 
 /// The pairs a run wants: with `new_from`, only those touching a new record.
 fn keeps(inputs: &LinkInputs) -> impl Fn(usize, usize) -> bool + Sync + use<> {
