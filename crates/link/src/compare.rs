@@ -198,7 +198,9 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
     }
     // Given names have national forms and diminutives no spelling rule reaches (Параска for
     // Прасковья, Mykola for Николай): the names crate's table makes them the variant level.
-    let table = if kind == FieldKind::Given { names::given_name_equivalence(&va.normalized, &vb.normalized) } else { None };
+    // A name the table does not list relates to nothing: no need to ask it.
+    let listed = kind == FieldKind::Given && va.normalized_in_given_table && vb.normalized_in_given_table;
+    let table = if listed { names::given_name_equivalence(&va.normalized, &vb.normalized) } else { None };
     let s = jaro_winkler(&va.chars, &vb.chars);
     if va.key == vb.key {
         // A key keeps consonants only, so it holds names that differ only in their vowels or a

@@ -23,6 +23,9 @@ pub struct Value {
     /// when the names crate's table of given names knows the name.
     pub concept: u32,
     pub group: u32,
+    /// Given names: whether the names crate's table lists the normalized form, so that relating
+    /// it to another name can find something (comparing skips the table otherwise).
+    pub normalized_in_given_table: bool,
 }
 
 /// A field's values for every record.
@@ -264,15 +267,17 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                 FieldKind::Nationality => Some(crate::vocab::nationalities()),
                 _ => None,
             };
-            let forms: Vec<(String, Vec<char>, String, Option<crate::vocab::Resolved>)> = raw_values
+            let forms: Vec<(String, Vec<char>, String, Option<crate::vocab::Resolved>, bool)> = raw_values
                 .par_iter()
                 .map(|t| match (part, vocabulary) {
                     (Some(p), _) => {
                         let f = matcher.forms(t, p);
                         let chars = f.phonetic.chars().collect();
                         // A name the table relates to itself is one the table knows.
-                        let known = p == crate::namekey::NamePart::Given && names::given_name_equivalence(t, t).is_some();
-                        (f.normalized, chars, f.key, known.then_some(crate::vocab::Resolved { concept: 0, group: None }))
+                        let given = p == crate::namekey::NamePart::Given;
+                        let known = given && names::given_name_equivalence(t, t).is_some();
+                        let listed = given && names::given_name_equivalence(&f.normalized, &f.normalized).is_some();
+                        (f.normalized, chars, f.key, known.then_some(crate::vocab::Resolved { concept: 0, group: None }), listed)
                     }
                     // A known place or occupation keys by its concept, any other by its folded
                     // spelling (Москва and Moskva are one key even when no table lists them).
@@ -282,7 +287,7 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                             Some(r) => format!("@{}", v.id(r.concept)),
                             None => crate::vocab::folded(t),
                         };
-                        (normalize(t), crate::vocab::folded(t).chars().collect(), key, resolved)
+                        (normalize(t), crate::vocab::folded(t).chars().collect(), key, resolved, false)
                     }
                     // Text is compared on its phonetic Latin form too, so that a place written in
                     // Cyrillic and in transliteration (Москва, Moskwa) still comes out similar.
@@ -294,7 +299,7 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                         } else {
                             matcher.forms(t, crate::namekey::NamePart::Full).phonetic.chars().collect()
                         };
-                        (n.clone(), chars, n, None)
+                        (n.clone(), chars, n, None, false)
                     }
                 })
                 .collect();
@@ -302,14 +307,14 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
             let mut key_names = Vec::new();
             let values: Vec<Value> = forms
                 .into_iter()
-                .map(|(normalized, chars, key, resolved)| {
+                .map(|(normalized, chars, key, resolved, normalized_in_given_table)| {
                     let key = *key_index.entry(key.clone()).or_insert_with(|| {
                         key_names.push(key);
                         key_names.len() as u32 - 1
                     });
                     let concept = resolved.map_or(NULL, |r| r.concept);
                     let group = resolved.and_then(|r| r.group).unwrap_or(NULL);
-                    Value { normalized, chars, key, concept, group }
+                    Value { normalized, chars, key, concept, group, normalized_in_given_table }
                 })
                 .collect();
             let mut key_freq = vec![0u32; key_names.len()];
