@@ -146,6 +146,28 @@ impl Atom {
     }
 }
 
+/// A multiply-rotate hasher for the integers counted per record or per candidate (block keys,
+/// patterns and masks): SipHash's guard against chosen keys buys nothing there and costs much
+/// of the counting.
+#[derive(Clone, Copy, Default)]
+pub struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517C_C1B7_2722_0A95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type IntMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IntHasher>>;
+
 /// What one rule did: its blocks, the pairs it produced, and what splitting cost.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RuleReport {
@@ -379,26 +401,26 @@ fn effective_keys(p: &Prepared, rule: &[Atom], secondary: &[Atom], max_block: us
         .collect();
     let mut report = RuleReport { rule: name, ..RuleReport::default() };
     let sizes = |keys: &[u64]| {
-        let mut counts: HashMap<u64, usize> = HashMap::new();
+        let mut counts: IntMap<u64, usize> = IntMap::default();
         for &k in keys.iter().filter(|k| **k != ABSENT) {
             *counts.entry(k).or_insert(0) += 1;
         }
         counts
     };
     let mut counts = sizes(&keys);
-    let original_oversized: HashMap<u64, usize> =
+    let original_oversized: IntMap<u64, usize> =
         counts.iter().filter(|(_, c)| **c > max_block).map(|(k, c)| (*k, *c)).collect();
     report.oversized_blocks = original_oversized.len();
     let original = (!original_oversized.is_empty()).then(|| keys.clone());
     let extra: Vec<&Atom> = secondary.iter().filter(|a| !rule.contains(a)).collect();
     for round in 0.. {
-        let oversized: HashMap<u64, usize> =
+        let oversized: IntMap<u64, usize> =
             counts.iter().filter(|(_, c)| **c > max_block).map(|(k, c)| (*k, *c)).collect();
         if oversized.is_empty() {
             break;
         }
         // Split by the next secondary atom; when those run out, into consecutive chunks.
-        let mut chunk_pos: HashMap<u64, usize> = HashMap::new();
+        let mut chunk_pos: IntMap<u64, usize> = IntMap::default();
         for (i, key) in keys.iter_mut().enumerate() {
             if *key == ABSENT || !oversized.contains_key(key) {
                 continue;
@@ -417,7 +439,7 @@ fn effective_keys(p: &Prepared, rule: &[Atom], secondary: &[Atom], max_block: us
     }
     if let Some(original) = original {
         let before: u64 = original_oversized.values().map(|&c| pairs_in(c)).sum();
-        let mut parts: HashMap<u64, usize> = HashMap::new();
+        let mut parts: IntMap<u64, usize> = IntMap::default();
         for (i, k) in keys.iter().enumerate() {
             if original_oversized.contains_key(&original[i]) {
                 *parts.entry(*k).or_insert(0) += 1;

@@ -4,7 +4,7 @@
 //! persons; outputs are the new assignment with its history, the scored pairs and reports of
 //! what every stage did. Nothing here reads files or the clock: `build` and the CLI wire it up.
 
-use crate::block::{Blocker, BlockingError, Layout, RuleReport, Span};
+use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
 use crate::cluster::{ClusterInput, ClusterReport, cluster};
 use crate::compare::{Pattern, compare};
 use crate::competition::Competition;
@@ -269,27 +269,6 @@ impl Blocked {
         Ok(Linker { model, ..linker })
     }
 }
-
-/// A multiply-rotate hasher for the integers counted once per candidate (patterns and masks):
-/// SipHash's guard against chosen keys buys nothing there and costs much of the counting.
-#[derive(Clone, Copy, Default)]
-struct IntHasher(u64);
-
-impl std::hash::Hasher for IntHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517C_C1B7_2722_0A95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type IntMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IntHasher>>;
 
 /// The pairs a run wants: with `new_from`, only those touching a new record.
 fn keeps(inputs: &LinkInputs) -> impl Fn(usize, usize) -> bool + Sync + use<> {
