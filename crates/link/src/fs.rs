@@ -539,6 +539,18 @@ impl<'a> Scorer<'a> {
         if self.data.source[a] == self.data.source[b] { self.prior_within } else { self.prior_across }
     }
 
+    /// A weight no pair with this pattern exceeds, whatever its sources and values: the larger
+    /// prior, and the largest term-frequency adjustment wherever one applies. Summed in the
+    /// order [`Scorer::score_pattern`] sums, term by term no smaller, so rounding keeps it a bound.
+    pub fn weight_bound(&self, pattern: Pattern) -> f64 {
+        let mut w = self.prior_within.max(self.prior_across);
+        for (f, weights) in self.level_weights.iter().enumerate() {
+            let l = level_of(pattern, f) as usize;
+            w += weights[l] + if self.tf_levels[f][l] { TF_MAX_BITS } else { 0.0 };
+        }
+        w
+    }
+
     pub fn score_pattern(&self, pattern: Pattern, a: usize, b: usize) -> Score {
         let mut w = self.prior_weight(a, b);
         for (f, weights) in self.level_weights.iter().enumerate() {

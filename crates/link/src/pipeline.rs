@@ -351,11 +351,18 @@ impl Linker {
             .par_iter()
             .zip(&compared.patterns)
             .map(|(span, patterns)| {
+                // Patterns that no prior or term frequency could lift to `keep_from` are not
+                // scored pair by pair (nearly all: a span keeps a few pairs in thousands).
+                let may_keep: Vec<bool> =
+                    patterns.distinct.iter().map(|&p| crate::fs::probability(scorer.weight_bound(p)) >= keep_from).collect();
                 let (mut k, mut kept) = (0, Vec::new());
                 self.blocker.visit_span(&self.data, &compared.layout, span, &keep, |a, b| {
-                    let pattern = patterns.distinct[patterns.ids.get(k)];
+                    let id = patterns.ids.get(k);
                     k += 1;
-                    if let Some(s) = kept_score(&scorer, pattern, a, b, keep_from) {
+                    if !may_keep[id] {
+                        return;
+                    }
+                    if let Some(s) = kept_score(&scorer, patterns.distinct[id], a, b, keep_from) {
                         kept.push(ScoredPair { left: a as u32, right: b as u32, match_weight: s.weight, match_probability: s.probability() });
                     }
                 });
