@@ -52,6 +52,17 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// This process's resident memory now and at its peak so far, in MiB (`VmRSS`, `VmHWM` of
+/// `/proc/self/status`), so each stage shows what it holds and the run shows where its peak falls.
+fn memory_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kib = |field: &str| {
+        let line = status.lines().find(|l| l.starts_with(field)).expect("a memory line");
+        line.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).expect("kB") / 1024
+    };
+    (kib("VmRSS:"), kib("VmHWM:"))
+}
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -59,11 +70,16 @@ fn round3(x: f64) -> f64 {
 fn run(name: &str, records: &[StandardRecord], truth: &[(String, String)], spec: LinkSpec) {
     let start = Instant::now();
     let start_cpu = cpu_seconds();
+    let (start_rss, _) = memory_mib();
     let (mut stages, mut last) = (serde_json::Map::new(), (start, start_cpu));
     let mut stage_done = |stage: &str| {
         let now = (Instant::now(), cpu_seconds());
         let wall = now.0.duration_since(last.0).as_secs_f64();
-        stages.insert(stage.to_owned(), serde_json::json!({ "wall": round3(wall), "cpu": round3(now.1 - last.1) }));
+        let (rss, peak) = memory_mib();
+        stages.insert(
+            stage.to_owned(),
+            serde_json::json!({ "wall": round3(wall), "cpu": round3(now.1 - last.1), "rss_mib": rss, "peak_rss_mib": peak }),
+        );
         last = now;
     };
     let inferred = LinkSpec::infer(records);
@@ -80,7 +96,7 @@ fn run(name: &str, records: &[StandardRecord], truth: &[(String, String)], spec:
     println!(
         "{}",
         serde_json::json!({
-            "data": name, "records": records.len(), "seconds": seconds, "cpu_seconds": round3(cpu),
+            "data": name, "records": records.len(), "seconds": seconds, "cpu_seconds": round3(cpu), "rss_mib_before_linking": start_rss,
             "candidate_pairs": outcome.candidate_pairs, "stages": stages,
             "pair_precision": m.pair_precision, "pair_recall": m.pair_recall, "pair_f1": m.pair_f1,
             "bcubed_precision": m.bcubed_precision, "bcubed_recall": m.bcubed_recall, "bcubed_f1": m.bcubed_f1,
