@@ -510,7 +510,10 @@ pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, can
     let clusters: Vec<Vec<RecordId>> =
         members.values().map(|m| m.iter().map(|&i| data.record_ids[i as usize].clone()).collect()).collect();
     let (assignment, events) = assign_ids(&clusters, inputs.previous);
+    // Each of these copies every record id: free one before the next is built.
+    drop(clusters);
     let persons: Vec<PersonId> = data.record_ids.iter().map(|r| assignment[r].clone()).collect();
+    drop(assignment);
     let mut internal_duplicates = Vec::new();
     for m in members.values().filter(|m| m.len() > 1) {
         let mut by_source: BTreeMap<u32, Vec<RecordId>> = BTreeMap::new();
