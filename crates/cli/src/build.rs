@@ -2,7 +2,8 @@
 //!
 //! 1. load the manifest (`kartoteka.toml`);
 //! 2. ingest every source into the register (`DIR/register.sqlite`), one transaction each;
-//! 3. link the current records into persons, honouring reviewers' decisions (`build/linkage.rs`:
+//! 3. link the current records into persons, honouring reviewers' decisions, here or with
+//!    `--cluster` on a cluster (`build/linkage.rs`:
 //!    persons and scored pairs in the register, `out/clusters.csv`, `out/pairs.csv`), then read
 //!    the current register back (later steps get persons from `Register::persons_of_current_records`);
 //! 4. write the exports (`out/records.csv`, `assertions.csv`, `rejects.csv`, Parquet twins);
@@ -35,6 +36,10 @@ pub struct Args {
     /// Send bad rows to rejects (and `out/rejects.csv`) instead of aborting their source.
     #[arg(long)]
     pub lenient: bool,
+    /// Run the linkage step's pair work on a cluster (incremental runs, which link only new
+    /// records, stay here).
+    #[command(flatten)]
+    pub cluster: crate::link::ClusterArgs,
 }
 
 /// Test hook for the crash test: after this many records of an ingest are written (inside its
@@ -61,7 +66,7 @@ pub fn run(args: &Args) -> Result<()> {
     ingest_sources(&project, &mut register, policy)?;
     let out = args.dir.join("out");
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let linked = linkage::run(&mut register, &project, &out, &now_utc())?;
+    let linked = linkage::run(&mut register, &project, &out, &now_utc(), &args.cluster)?;
     if linked.rerun {
         println!(
             "linked {} records into {} persons ({} scored pairs kept, {} decisions honoured, {} persons split or merged)",

@@ -24,20 +24,27 @@ pub struct Args {
     /// Print the waterfall of one pair as JSON instead of linking.
     #[arg(long, num_args = 2, value_names = ["ID1", "ID2"])]
     explain: Option<Vec<String>>,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+/// Where the pair work of a linkage runs: here, or on a cluster (`link` and `build` take these).
+#[derive(clap::Args)]
+pub struct ClusterArgs {
     /// Compare and score the pairs on a cluster (`kartoteka scheduler`) instead of here; the
     /// persons are the same (needs the `distributed` feature; see docs/distributed.md).
     #[arg(long, value_name = "df://HOST:PORT")]
-    cluster: Option<String>,
+    pub cluster: Option<String>,
     /// Folder for the cluster's Parquet inputs, readable by every executor at the same path
-    /// (default: a folder inside --out, removed afterwards).
+    /// (default: a scratch folder beside the outputs, removed afterwards).
     #[arg(long, requires = "cluster")]
-    cluster_dir: Option<PathBuf>,
+    pub cluster_dir: Option<PathBuf>,
     /// Partitions of each shuffle on the cluster.
     #[arg(long, default_value_t = 8, requires = "cluster")]
-    cluster_partitions: usize,
+    pub cluster_partitions: usize,
     /// Seconds to wait for the cluster's first executor.
     #[arg(long, default_value_t = 60, requires = "cluster")]
-    cluster_wait: u64,
+    pub cluster_wait: u64,
 }
 
 /// The spec from a file (missing fields and rules inferred) or inferred entirely.
@@ -84,10 +91,10 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let out = args.out.as_ref().expect("clap requires --out without --explain");
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
-    let (outcome, cluster_report) = match &args.cluster {
+    let (outcome, cluster_report) = match &args.cluster.cluster {
         None => (link::link(&records, &inputs)?, None),
         Some(url) => {
-            let (outcome, report) = link_on_cluster(args, url, out, &records, &inputs)?;
+            let (outcome, report) = link_on_cluster(&args.cluster, url, &out.join(".cluster-input"), &records, &inputs)?;
             (outcome, Some(report))
         }
     };
@@ -121,36 +128,38 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// Links `records` with the pair work on the cluster at `url`; the Parquet inputs go to
+/// `--cluster-dir`, or to `scratch`, which is removed afterwards.
 #[cfg(feature = "distributed")]
-fn link_on_cluster(
-    args: &Args,
+pub fn link_on_cluster(
+    cluster: &ClusterArgs,
     url: &str,
-    out: &Path,
+    scratch: &Path,
     records: &[model::StandardRecord],
     inputs: &LinkInputs,
 ) -> Result<(link::LinkOutcome, serde_json::Value)> {
-    let work_dir = args.cluster_dir.clone().unwrap_or_else(|| out.join(".cluster-input"));
+    let work_dir = cluster.cluster_dir.as_deref().unwrap_or(scratch);
     let run = distributed::ClusterRun {
         url,
-        work_dir: &work_dir,
-        partitions: args.cluster_partitions,
-        wait_for_executors: std::time::Duration::from_secs(args.cluster_wait),
+        work_dir,
+        partitions: cluster.cluster_partitions,
+        wait_for_executors: std::time::Duration::from_secs(cluster.cluster_wait),
         progress: &|line| eprintln!("{line}"),
     };
     let result = distributed::link_on_cluster(records, inputs, distributed::MatcherKind::Folding, &run);
-    if args.cluster_dir.is_none() {
+    if cluster.cluster_dir.is_none() {
         // Our own scratch folder: gone whether the run succeeded or not.
-        let _ignored = std::fs::remove_dir_all(&work_dir);
+        let _ignored = std::fs::remove_dir_all(scratch);
     }
     let (outcome, report) = result?;
     Ok((outcome, serde_json::to_value(report)?))
 }
 
 #[cfg(not(feature = "distributed"))]
-fn link_on_cluster(
-    _args: &Args,
+pub fn link_on_cluster(
+    _cluster: &ClusterArgs,
     _url: &str,
-    _out: &Path,
+    _scratch: &Path,
     _records: &[model::StandardRecord],
     _inputs: &LinkInputs,
 ) -> Result<(link::LinkOutcome, serde_json::Value)> {

@@ -1,18 +1,18 @@
-//! `kartoteka link --cluster` against a real cluster: one scheduler and two executors started as
-//! separate processes of our binary on loopback, each with its own ports and work directory.
-//! The cluster gives the local run's persons and pairs byte for byte; an executor killed mid-job
-//! never yields a partial result; an unreachable scheduler is a clear error.
+//! `kartoteka link --cluster` and `kartoteka build --cluster` against a real cluster: one
+//! scheduler and two executors started as separate processes of our binary on loopback, each with
+//! its own ports and work directory. The cluster gives the local run's persons and pairs (and a
+//! build's register and exports) byte for byte; an executor killed mid-job never yields a partial
+//! result; an unreachable scheduler is a clear error.
 #![cfg(feature = "distributed")]
 
+mod common;
+
+use common::{build, copy_project, example_dir, kartoteka, out_files};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn kartoteka() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kartoteka"))
-}
 
 fn free_port() -> u16 {
     free_ports(1)[0]
@@ -223,4 +223,79 @@ fn an_unreachable_scheduler_is_a_clear_error() {
     assert!(stderr.contains(&format!("error: cannot reach the scheduler at {url}")), "{stderr}");
     assert!(stderr.contains("is `kartoteka scheduler` running there?"), "{stderr}");
     assert!(!dir.path().join("out/clusters.csv").exists());
+}
+
+/// What a build leaves in the register: persons, scored pairs (with waterfalls) and the run's
+/// model, spec and history, each as rows of text.
+fn register_contents(dir: &Path) -> Vec<Vec<String>> {
+    let conn = rusqlite::Connection::open(dir.join(store::REGISTER_FILE)).expect("the register opens");
+    [
+        "SELECT record_key, person_id, content_sha256 FROM person_records ORDER BY record_key",
+        "SELECT record_key_l, record_key_r, match_weight, match_probability, explanation_json FROM link_pairs ORDER BY 1, 2",
+        "SELECT records, persons, pairs, decisions, events_json, inputs_sha256, model_json, spec_json FROM link_runs ORDER BY run_id",
+    ]
+    .iter()
+    .map(|sql| {
+        let mut stmt = conn.prepare(sql).expect("a query of the register");
+        let columns = stmt.column_count();
+        stmt.query_map([], |row| {
+            (0..columns).map(|i| row.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect::<Result<Vec<_>, _>>()
+        })
+        .expect("rows")
+        .map(|r| r.expect("a row").join("|"))
+        .collect()
+    })
+    .collect()
+}
+
+fn must_build(dir: &Path, extra: &[&str]) -> String {
+    let out = build(dir, extra);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
+#[test]
+fn build_on_the_cluster_gives_the_local_register_and_exports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (local, remote) = (dir.path().join("local"), dir.path().join("remote"));
+    for project in [&local, &remote] {
+        std::fs::create_dir_all(project).expect("project folder");
+        copy_project(&example_dir(), project);
+    }
+    must_build(&local, &[]);
+    let cluster = start_cluster(dir.path(), 2);
+    let on_cluster = ["--cluster", cluster.url.as_str(), "--cluster-partitions", "2"];
+    let stderr = must_build(&remote, &on_cluster);
+    assert!(stderr.contains("ready: 2 executors registered") && stderr.contains("pairs kept"), "the pairs were scored on the cluster: {stderr}");
+    let same = |when: &str| {
+        let (l, r) = (register_contents(&local), register_contents(&remote));
+        assert!(l[0].len() == 88 && !l[1].is_empty(), "{when}: persons and pairs stored");
+        assert!(l == r, "{when}: the register differs between the local build and the cluster's");
+        let (l, r) = (out_files(&local), out_files(&remote));
+        assert_eq!(l.iter().map(|(name, _)| name).collect::<Vec<_>>(), r.iter().map(|(name, _)| name).collect::<Vec<_>>());
+        for ((name, a), (_, b)) in l.iter().zip(&r) {
+            assert!(a == b, "{when}: out/{name} differs between the local build and the cluster's");
+        }
+    };
+    same("first build");
+    assert!(!remote.join(".cluster-input").exists(), "the scratch inputs are removed");
+    // A reviewer splits a pair: the next build links everything again, on the cluster, honouring it
+    // (the model is refined by the decision and the persons keep their ids).
+    for project in [&local, &remote] {
+        rusqlite::Connection::open(project.join(store::REGISTER_FILE))
+            .expect("the register opens")
+            .execute(
+                "INSERT INTO decisions (item, action, kind, record_key_l, record_key_r, who, decided_at, why)
+                 VALUES ('pair', 'split', 'cannot_link', 'kgb-list:data/installment-1.csv:3', 'western-press:data/western-press.csv:4',
+                         'tester', '2024-01-01T00:00:00Z', 'test')",
+                [],
+            )
+            .expect("a decision");
+    }
+    must_build(&local, &[]);
+    let stderr = must_build(&remote, &on_cluster);
+    assert!(stderr.contains("pairs kept"), "the second build ran on the cluster: {stderr}");
+    same("after a decision");
+    drop(cluster);
 }

@@ -18,20 +18,19 @@ pub struct BatchRecords {
 }
 
 impl BatchRecords {
-    /// Prepares the distinct records among `texts` (JSON payloads); returns the batch and, per
-    /// text, the position of its record.
-    pub fn new(texts: &[&str], params: &Decoded) -> Result<(BatchRecords, Vec<usize>), ClusterError> {
-        let mut by_text: HashMap<&str, usize> = HashMap::new();
+    /// Prepares the distinct records among `payloads` (encoded); returns the batch and, per
+    /// payload, the position of its record.
+    pub fn new(encoded: &[&[u8]], params: &Decoded) -> Result<(BatchRecords, Vec<usize>), ClusterError> {
         let mut by_rec: HashMap<u32, usize> = HashMap::new();
         let mut payloads: Vec<RecordPayload> = Vec::new();
-        let mut positions = Vec::with_capacity(texts.len());
-        for &text in texts {
-            if let Some(&p) = by_text.get(text) {
+        let mut positions = Vec::with_capacity(encoded.len());
+        for &bytes in encoded {
+            let rec = RecordPayload::rec_of(bytes)?;
+            if let Some(&p) = by_rec.get(&rec) {
                 positions.push(p);
                 continue;
             }
-            let payload: RecordPayload =
-                serde_json::from_str(text).map_err(|e| ClusterError::Wire(format!("record payload: {e}")))?;
+            let payload = RecordPayload::decode(bytes)?;
             if payload.texts.len() != params.spec.fields.len() {
                 return Err(ClusterError::Wire(format!(
                     "record {} has {} fields, the job {}",
@@ -40,12 +39,9 @@ impl BatchRecords {
                     params.spec.fields.len()
                 )));
             }
-            let p = *by_rec.entry(payload.rec).or_insert_with(|| {
-                payloads.push(payload);
-                payloads.len() - 1
-            });
-            by_text.insert(text, p);
-            positions.push(p);
+            by_rec.insert(rec, payloads.len());
+            positions.push(payloads.len());
+            payloads.push(payload);
         }
         let records: Vec<model::StandardRecord> = payloads.iter().map(RecordPayload::record).collect();
         let mut data = Prepared::new(&records, &params.spec, &CachingMatcher(params.matcher));

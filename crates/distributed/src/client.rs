@@ -10,7 +10,7 @@ use crate::ClusterError;
 use crate::udf::{BLOCK_KEPT, BLOCK_PATTERNS};
 use crate::wire::{JobParams, MatcherKind, RecordPayload};
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
-use datafusion::arrow::array::{Array, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use datafusion::arrow::array::{Array, BinaryArray, Float64Array, RecordBatch, UInt32Array, UInt64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::execution::SessionStateBuilder;
@@ -255,14 +255,13 @@ const CHUNK: usize = 65_536;
 
 /// `records.parquet`: `rec` (input index) and the record's payload.
 fn write_records(path: &Path, records: &[StandardRecord], blocked: &Blocked) -> Result<u64, ClusterError> {
-    let schema = Arc::new(Schema::new(vec![Field::new("rec", DataType::UInt32, false), Field::new("payload", DataType::Utf8, false)]));
+    let schema = Arc::new(Schema::new(vec![Field::new("rec", DataType::UInt32, false), Field::new("payload", DataType::Binary, false)]));
     let batches = (0..records.len()).step_by(CHUNK).map(|start| {
         let end = (start + CHUNK).min(records.len());
-        let payloads: Vec<String> = (start..end)
-            .map(|i| serde_json::to_string(&RecordPayload::new(&records[i], i, blocked)).expect("payload serializes"))
-            .collect();
+        let payloads: Vec<Vec<u8>> = (start..end).map(|i| RecordPayload::new(&records[i], i, blocked).encode()).collect();
         let recs: Vec<u32> = (start as u32..end as u32).collect();
-        RecordBatch::try_new(schema.clone(), vec![Arc::new(UInt32Array::from(recs)), Arc::new(StringArray::from(payloads))])
+        let payloads = BinaryArray::from_iter_values(payloads);
+        RecordBatch::try_new(schema.clone(), vec![Arc::new(UInt32Array::from(recs)), Arc::new(payloads)])
             .map_err(|e| io_error(path, e))
     });
     write_parquet(path, schema.clone(), batches)
@@ -305,6 +304,9 @@ impl Engine<'_> {
         };
         let mut config = SessionConfig::new_with_ballista()
             .with_target_partitions(partitions.max(1))
+            // Larger batches of blocks: a worker prepares each batch's records afresh (name forms,
+            // vocabularies, level caches), so fewer, larger batches share that work among more pairs.
+            .with_batch_size(BLOCKS_PER_BATCH)
             .with_ballista_job_name(job_name)
             // Partitioned joins only: a broadcast of the records would not scale.
             .with_ballista_broadcast_join_threshold_bytes(0)
@@ -358,6 +360,9 @@ fn path_text(path: &Path) -> Result<String, ClusterError> {
 fn job_error(job: &str, e: impl std::fmt::Display) -> ClusterError {
     ClusterError::JobFailed { job: job.to_owned(), reason: e.to_string() }
 }
+
+/// Rows per batch in the jobs (DataFusion's default is 8,192).
+const BLOCKS_PER_BATCH: usize = 32_768;
 
 /// Every block with at least two records: its rule and its records' payloads. A record's payload
 /// travels once per block it is in; the pairs exist only inside the functions that take a block.

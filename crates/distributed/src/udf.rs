@@ -8,7 +8,7 @@
 use crate::batch::BatchRecords;
 use crate::wire::JobParams;
 use datafusion::arrow::array::{
-    Array, ArrayRef, Float64Array, ListArray, StringArray, StringBuilder, StructArray, UInt32Array, UInt64Array,
+    Array, ArrayRef, AsArray, Float64Array, ListArray, StringArray, StringBuilder, StructArray, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
@@ -93,6 +93,20 @@ fn literal_text(arg: &ColumnarValue) -> Result<String> {
     }
 }
 
+/// The encoded payloads at `range` of a list's values, read in place (Parquet gives binary
+/// views, an aggregate may give plain binary).
+fn payload_bytes(values: &ArrayRef, range: std::ops::Range<usize>) -> Result<Vec<&[u8]>> {
+    if values.null_count() > 0 {
+        return Err(exec_err("a block lists a record without a payload"));
+    }
+    Ok(match values.data_type() {
+        DataType::BinaryView => range.map(|i| values.as_binary_view().value(i)).collect(),
+        DataType::Binary => range.map(|i| values.as_binary::<i32>().value(i)).collect(),
+        DataType::LargeBinary => range.map(|i| values.as_binary::<i64>().value(i)).collect(),
+        other => return Err(exec_err(format!("payloads must be binary, not {other}"))),
+    })
+}
+
 /// Per row (block), the batch positions of its records, ordered by record index; `positions`
 /// holds the position of each list value from offset `first` on.
 fn block_members(batch: &BatchRecords, lists: &ListArray, first: usize, positions: &[usize]) -> Vec<Vec<usize>> {
@@ -130,13 +144,8 @@ impl ScalarUDFImpl for BlockFunction {
         let rules = rules.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| exec_err("rule must be a number"))?;
         let lists = args.args[2].to_array(rows)?;
         let lists = lists.as_any().downcast_ref::<ListArray>().ok_or_else(|| exec_err("payloads must be a list (array_agg)"))?;
-        let texts = cast(lists.values(), &DataType::Utf8)?;
-        let texts = texts.as_any().downcast_ref::<StringArray>().ok_or_else(|| exec_err("payloads must be text"))?;
         let (first, last) = (lists.value_offsets()[0] as usize, lists.value_offsets()[rows] as usize);
-        if texts.null_count() > 0 {
-            return Err(exec_err("a block lists a record without a payload"));
-        }
-        let all: Vec<&str> = (first..last).map(|i| texts.value(i)).collect();
+        let all = payload_bytes(lists.values(), first..last)?;
         let (batch, positions) = BatchRecords::new(&all, &params).map_err(exec_err)?;
         let members = block_members(&batch, lists, first, &positions);
         let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
@@ -226,7 +235,7 @@ impl ScalarUDFImpl for NameKey {
 mod tests {
     use super::*;
     use crate::wire::{MatcherKind, RecordPayload};
-    use datafusion::arrow::array::{AsArray, ListBuilder};
+    use datafusion::arrow::array::{BinaryBuilder, ListBuilder};
     use datafusion::arrow::datatypes::UInt64Type;
     use datafusion::config::ConfigOptions;
     use link::{FoldingMatcher, LinkInputs, LinkSpec};
@@ -234,14 +243,14 @@ mod tests {
 
     /// A simulated register's blocks of two or more records, as the SQL groups them:
     /// (parameters, rule per block, payloads per block), and the local run's candidate count.
-    fn register_blocks() -> (String, Vec<u32>, Vec<Vec<String>>, u64) {
+    fn register_blocks() -> (String, Vec<u32>, Vec<Vec<Vec<u8>>>, u64) {
         let register = link::simulate::simulate(300, 3, 5);
         let spec = LinkSpec::infer(&register.records);
             let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
         let blocked = link::Blocked::new(&register.records, &inputs).expect("blocks");
-        let mut blocks: BTreeMap<(u32, u64), Vec<String>> = BTreeMap::new();
+        let mut blocks: BTreeMap<(u32, u64), Vec<Vec<u8>>> = BTreeMap::new();
         for (i, record) in register.records.iter().enumerate() {
-            let payload = serde_json::to_string(&RecordPayload::new(record, i, &blocked)).expect("payload");
+            let payload = RecordPayload::new(record, i, &blocked).encode();
             for (rule, key) in blocked.blocker.record_keys(i).into_iter().enumerate() {
                 if key != link::block::ABSENT {
                     blocks.entry((rule as u32, key)).or_default().push(payload.clone());
@@ -285,7 +294,7 @@ mod tests {
     fn block_patterns_count_every_candidate_once_and_a_sliced_batch_gives_the_same_blocks() {
         let (params, rules, lists, local_candidates) = register_blocks();
         let rules = UInt32Array::from(rules);
-        let mut builder = ListBuilder::new(StringBuilder::new());
+        let mut builder = ListBuilder::new(BinaryBuilder::new());
         for members in &lists {
             builder.append_value(members.iter().map(Some));
         }

@@ -3,6 +3,8 @@
 //! A payload carries a record's compared values as text (the same text `link` reads), its
 //! dates as the day intervals the client parsed, its block keys and the global frequency of
 //! its name keys, so a worker rebuilds exactly the comparison and score the local run computes.
+//! Payloads travel as compact bytes ([`RecordPayload::encode`]): a worker decodes every record of
+//! every block it gets, and parsing JSON cost it as much as comparing the pairs.
 //! Floating-point parameters travel as their bits: a decimal round trip could move a weight.
 
 use crate::ClusterError;
@@ -14,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// One record as a worker sees it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RecordPayload {
     /// The record's index in the client's input order.
     pub rec: u32,
@@ -78,6 +80,106 @@ impl RecordPayload {
             }
         }
         r
+    }
+
+    /// The payload as bytes: the record index, then the source, keys, texts (absent: length
+    /// `u32::MAX`), key frequencies and day intervals, numbers little-endian, lists and texts
+    /// prefixed by their length.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.texts.iter().flatten().map(String::len).sum::<usize>() + 24 * self.texts.len());
+        out.extend(self.rec.to_le_bytes());
+        put_text(&mut out, Some(&self.source));
+        put_len(&mut out, self.keys.len());
+        self.keys.iter().for_each(|k| out.extend(k.to_le_bytes()));
+        put_len(&mut out, self.texts.len());
+        self.texts.iter().for_each(|t| put_text(&mut out, t.as_deref()));
+        put_len(&mut out, self.key_freq.len());
+        self.key_freq.iter().for_each(|f| out.extend(f.to_le_bytes()));
+        put_len(&mut out, self.days.len());
+        for (lo, hi) in &self.days {
+            out.extend(lo.to_le_bytes());
+            out.extend(hi.to_le_bytes());
+        }
+        out
+    }
+
+    /// The record index of an encoded payload, without decoding the rest.
+    pub fn rec_of(bytes: &[u8]) -> Result<u32, ClusterError> {
+        Reader(bytes).u32()
+    }
+
+    /// A payload from [`RecordPayload::encode`]'s bytes.
+    pub fn decode(bytes: &[u8]) -> Result<RecordPayload, ClusterError> {
+        let mut r = Reader(bytes);
+        let rec = r.u32()?;
+        let source = r.text()?.ok_or_else(|| ClusterError::Wire(format!("record {rec}: no source")))?;
+        let keys = r.list(|r| Ok(u64::from_le_bytes(r.array()?)))?;
+        let texts = r.list(Reader::text)?;
+        let key_freq = r.list(Reader::u32)?;
+        let days = r.list(|r| Ok((i32::from_le_bytes(r.array()?), i32::from_le_bytes(r.array()?))))?;
+        if !r.0.is_empty() {
+            return Err(ClusterError::Wire(format!("record {rec}: {} bytes after the payload", r.0.len())));
+        }
+        Ok(RecordPayload { rec, source, keys, texts, key_freq, days })
+    }
+}
+
+const ABSENT_TEXT: u32 = u32::MAX;
+
+fn put_len(out: &mut Vec<u8>, len: usize) {
+    out.extend((len as u32).to_le_bytes());
+}
+
+fn put_text(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        None => out.extend(ABSENT_TEXT.to_le_bytes()),
+        Some(t) => {
+            put_len(out, t.len());
+            out.extend(t.as_bytes());
+        }
+    }
+}
+
+/// The unread rest of an encoded payload.
+struct Reader<'b>(&'b [u8]);
+
+impl<'b> Reader<'b> {
+    fn bytes(&mut self, n: usize) -> Result<&'b [u8], ClusterError> {
+        if self.0.len() < n {
+            return Err(ClusterError::Wire(format!("record payload cut short ({} bytes left, {n} needed)", self.0.len())));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], ClusterError> {
+        Ok(self.bytes(N)?.try_into().expect("N bytes"))
+    }
+
+    fn u32(&mut self) -> Result<u32, ClusterError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    fn text(&mut self) -> Result<Option<String>, ClusterError> {
+        match self.u32()? {
+            ABSENT_TEXT => Ok(None),
+            len => {
+                let bytes = self.bytes(len as usize)?;
+                let text = std::str::from_utf8(bytes).map_err(|e| ClusterError::Wire(format!("record payload text: {e}")))?;
+                Ok(Some(text.to_owned()))
+            }
+        }
+    }
+
+    fn list<T>(&mut self, item: impl Fn(&mut Reader<'b>) -> Result<T, ClusterError>) -> Result<Vec<T>, ClusterError> {
+        let len = self.u32()? as usize;
+        // Every item takes at least 4 bytes: a corrupt length cannot make us allocate much.
+        let mut items = Vec::with_capacity(len.min(self.0.len() / 4));
+        for _ in 0..len {
+            items.push(item(self)?);
+        }
+        Ok(items)
     }
 }
 
@@ -227,7 +329,33 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn payloads() -> impl Strategy<Value = RecordPayload> {
+        (
+            any::<u32>(),
+            ".{0,8}",
+            proptest::collection::vec(any::<u64>(), 0..8),
+            proptest::collection::vec(proptest::option::of(".{0,12}"), 0..6),
+            proptest::collection::vec(any::<u32>(), 0..6),
+            proptest::collection::vec(any::<(i32, i32)>(), 0..6),
+        )
+            .prop_map(|(rec, source, keys, texts, key_freq, days)| RecordPayload { rec, source, keys, texts, key_freq, days })
+    }
+
     proptest! {
+        /// Every payload survives the trip; every cut-short payload is an error, never a panic
+        /// or another record.
+        #[test]
+        fn payloads_cross_the_wire_exactly(payload in payloads(), cut in any::<prop::sample::Index>()) {
+            let bytes = payload.encode();
+            prop_assert_eq!(RecordPayload::rec_of(&bytes).expect("rec"), payload.rec);
+            prop_assert_eq!(RecordPayload::decode(&bytes).expect("decodes"), payload);
+            let short = &bytes[..cut.index(bytes.len())];
+            prop_assert!(RecordPayload::decode(short).is_err());
+            let mut long = bytes.clone();
+            long.push(0);
+            prop_assert!(RecordPayload::decode(&long).is_err());
+        }
+
         /// Any finite probabilities survive the trip to the workers to the bit.
         #[test]
         fn models_cross_the_wire_exactly(lambda in 1e-12f64..1.0, m in proptest::collection::vec(0.0f64..1.0, 1..8), u in 1e-300f64..1e-3) {

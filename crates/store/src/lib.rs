@@ -14,7 +14,7 @@ pub mod schema;
 pub use ingest::{FileOutcome, FileVersion, Policy, SourceEntry};
 pub use linkage::{
     Claim, DecisionRow, LinkRecord, LinkageRun, Linked, PairRow, PersonAssignment, declared_link_spec, decisions_sha256,
-    link_persons, linkage_inputs_sha256, standard_record,
+    FullRun, link_persons, link_persons_with, linkage_inputs_sha256, standard_record,
 };
 pub use read::{AssertionRow, DiagnosticRow, FileRow, RecordRow, RejectRow, SourceRow};
 
@@ -39,6 +39,9 @@ pub enum StoreError {
     LinkSpec { place: String, message: String },
     #[error(transparent)]
     Link(#[from] link::pipeline::LinkError),
+    /// A linkage run done outside this process (on a cluster) failed.
+    #[error(transparent)]
+    Linkage(Box<dyn std::error::Error + Send + Sync>),
     /// The strict policy met bad rows: nothing of the source was written.
     #[error(
         "source {source_id:?}: {bad_rows} bad row(s), nothing of this source was written \

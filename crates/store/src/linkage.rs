@@ -232,6 +232,12 @@ impl Register {
     pub fn link_persons(&mut self, declared: &LinkSpec, ran_at: &str) -> Result<Linked, StoreError> {
         link_persons(&mut self.conn, declared, ran_at)
     }
+
+    /// [`Register::link_persons`] with a run over all records done by `full_run` (`kartoteka build
+    /// --cluster` runs it on a cluster); incremental runs stay here.
+    pub fn link_persons_with(&mut self, declared: &LinkSpec, ran_at: &str, full_run: FullRun) -> Result<Linked, StoreError> {
+        link_persons_with(&mut self.conn, declared, ran_at, full_run)
+    }
 }
 
 /// Every record of a current file version as a standard record, by source, path, sheet, row.
@@ -449,6 +455,15 @@ pub fn declared_link_spec(project_dir: &Path, manifest_section: Option<&toml::Va
 /// ones) and the split/merge history in one transaction. When the records, the spec and the
 /// decisions are those of the latest run, that run stands and nothing is linked.
 pub fn link_persons(conn: &mut Connection, declared: &LinkSpec, ran_at: &str) -> Result<Linked, StoreError> {
+    link_persons_with(conn, declared, ran_at, &|records, inputs| Ok(link::link(records, inputs)?))
+}
+
+/// A linkage run over all of a register's records (not only new ones): `link::link`, or the same
+/// run elsewhere giving the same outcome (a cluster's).
+pub type FullRun<'a> = &'a dyn Fn(&[StandardRecord], &LinkInputs) -> Result<link::LinkOutcome, StoreError>;
+
+/// [`link_persons`] with the full run done by `full_run`.
+pub fn link_persons_with(conn: &mut Connection, declared: &LinkSpec, ran_at: &str, full_run: FullRun) -> Result<Linked, StoreError> {
     if !(declared.threshold > 0.0 && declared.threshold < 1.0) {
         return Err(StoreError::LinkSpec {
             place: "link spec".to_owned(),
@@ -505,7 +520,7 @@ pub fn link_persons(conn: &mut Connection, declared: &LinkSpec, ran_at: &str) ->
         let persons: Vec<PersonId> = position.iter().map(|&p| outcome.persons[p].clone()).collect();
         (persons, outcome.events, pairs, Some(outcome.model))
     } else {
-        let outcome = link::link(&records, &inputs)?;
+        let outcome = full_run(&records, &inputs)?;
         let pairs = pair_rows(&records, &outcome, &inputs)?;
         (outcome.persons, outcome.events, pairs, Some(outcome.model))
     };

@@ -1,13 +1,15 @@
 //! The linkage step of `build`: the register links its current records into persons
-//! (`store::link_persons`, the same run the web app's re-link makes), and `out/clusters.csv` and
-//! `out/pairs.csv` are written as `kartoteka link` writes them.
+//! (`store::link_persons`, the same run the web app's re-link makes; with `--cluster` a full run
+//! compares and scores its pairs on the cluster, with the same result), and `out/clusters.csv`
+//! and `out/pairs.csv` are written as `kartoteka link` writes them.
 //!
 //! The link spec is the `[link]` section of `kartoteka.toml` or a `link.toml` beside it (not
 //! both); without either, comparisons and blocking are inferred from the fields records fill.
 
 use super::Project;
-use crate::link::{write_clusters, write_pairs};
+use crate::link::{ClusterArgs, link_on_cluster, write_clusters, write_pairs};
 use anyhow::Result;
+use std::cell::Cell;
 use std::path::Path;
 use store::{PairRow, PersonAssignment, Register};
 
@@ -23,9 +25,25 @@ pub struct Linked {
     pub rerun: bool,
 }
 
-pub fn run(register: &mut Register, project: &Project, out: &Path, ran_at: &str) -> Result<Linked> {
+pub fn run(register: &mut Register, project: &Project, out: &Path, ran_at: &str, cluster: &ClusterArgs) -> Result<Linked> {
     let declared = store::declared_link_spec(&project.dir, project.manifest.sections.get("link"))?;
-    let linked = register.link_persons(&declared, ran_at)?;
+    let linked = match &cluster.cluster {
+        None => register.link_persons(&declared, ran_at)?,
+        Some(url) => {
+            let on_cluster = Cell::new(false);
+            let linked = register.link_persons_with(&declared, ran_at, &|records, inputs| {
+                on_cluster.set(true);
+                let scratch = project.dir.join(".cluster-input");
+                let (outcome, _report) = link_on_cluster(cluster, url, &scratch, records, inputs)
+                    .map_err(|e| store::StoreError::Linkage(e.into()))?;
+                Ok(outcome)
+            })?;
+            if linked.rerun && !on_cluster.get() {
+                eprintln!("linkage: only the new records were linked, here (incremental runs do not use the cluster)");
+            }
+            linked
+        }
+    };
     export(out, &linked.assignments, &linked.pairs)?;
     Ok(Linked {
         records: linked.records,
