@@ -2,8 +2,8 @@
 //! table, every method side by side (or JSON), with the model each chose and why, and warnings.
 //! `kartoteka estimate PROJECT` estimates from the built register instead: the lists are the
 //! manifest's sources, the persons those linkage made, and the estimate is repeated over the
-//! linkages at several match-probability thresholds (and drawn ones) to show how far linkage
-//! uncertainty moves it. `kartoteka build` runs the same when the manifest has `[estimate]`.
+//! linkages at several match-probability thresholds (and drawn ones, clustered as the build
+//! clusters) to show how far linkage uncertainty moves it. `kartoteka build` runs the same when the manifest has `[estimate]`.
 
 use analysis::estimate::linkage::{Linkable, ScoredPair, Spread, estimate_each, spread_of};
 use analysis::estimate::{
@@ -141,12 +141,13 @@ fn families(method: MethodArg) -> Vec<Family> {
     }
 }
 
-/// The register's records as [`Linkable`] over the manifest's sources, and the persons the
-/// latest linkage run made of them.
+/// The register's records as [`Linkable`] over the manifest's sources, the persons the latest
+/// linkage run made of them, and the threshold it clustered at.
 pub struct Register {
     pub lists: Vec<String>,
     pub records: Linkable,
     pub as_linked: Vec<u32>,
+    pub threshold: f64,
 }
 
 pub fn read_register(dir: &Path) -> anyhow::Result<Register> {
@@ -191,7 +192,7 @@ pub fn read_register(dir: &Path) -> anyhow::Result<Register> {
         .iter()
         .filter_map(|p| {
             let (left, right) = pair_of(&p.record_key_l, &p.record_key_r)?;
-            Some(ScoredPair { left, right, match_probability: p.match_probability })
+            Some(ScoredPair { left, right, match_weight: p.match_weight, match_probability: p.match_probability })
         })
         .collect();
     for decision in register.decisions_in_force()? {
@@ -200,7 +201,9 @@ pub fn read_register(dir: &Path) -> anyhow::Result<Register> {
         }
     }
     let as_linked = records.histories_of(&person_of);
-    Ok(Register { lists, records, as_linked })
+    // Registers from before the spec was recorded linked at the spec's default threshold.
+    let threshold = register.latest_link_spec()?.unwrap_or_default().threshold;
+    Ok(Register { lists, records, as_linked, threshold })
 }
 
 /// The linkages an estimate is repeated over: as linked, one per threshold, then the drawn ones.
@@ -209,10 +212,40 @@ pub fn linkages(register: &Register, thresholds: &[f64], samples: usize, seed: u
     for &t in thresholds {
         out.push((format!("p >= {t}"), register.records.histories_at_threshold(t)));
     }
-    for (i, drawn) in register.records.sampled_linkages(samples, seed).into_iter().enumerate() {
-        out.push((format!("drawn {}", i + 1), drawn));
+    for (i, drawn) in register.records.draws(samples, seed).iter().enumerate() {
+        out.push((format!("drawn {}", i + 1), drawn_persons(register, drawn)));
     }
     out
+}
+
+/// The persons of a drawn linkage (one flag per stored pair), clustered by the build's rule
+/// (`link::pipeline::BuildRule`): drawn-in pairs keep their match weight, drawn-out pairs never
+/// join directly, and so a chain whose ends were drawn apart is cut as the build cuts it. Pairs
+/// the register does not hold (scored below its floor, or never compared) take the weakest
+/// stored weight: the build re-scores them with its model, which this does not.
+pub fn drawn_persons(register: &Register, joined: &[bool]) -> Vec<u32> {
+    let records = &register.records;
+    let key = |a: usize, b: usize| (a.min(b), a.max(b));
+    let weights: BTreeMap<(usize, usize), Option<f64>> = records
+        .pairs
+        .iter()
+        .zip(joined)
+        .map(|(p, &drawn)| (key(p.left, p.right), drawn.then_some(p.match_weight)))
+        .collect();
+    let unstored = records.pairs.iter().map(|p| p.match_weight).reduce(f64::min).unwrap_or(f64::NEG_INFINITY);
+    let links: Vec<(u32, u32, f64)> = records
+        .pairs
+        .iter()
+        .zip(joined)
+        .filter(|(_, drawn)| **drawn)
+        .map(|(p, _)| (p.left as u32, p.right as u32, p.match_weight))
+        .collect();
+    let source: Vec<u32> = records.list_of.iter().map(|&l| l as u32).collect();
+    let rule = link::pipeline::BuildRule { source: &source, sources: register.lists.len(), threshold: register.threshold };
+    let pairs = |list: &[(usize, usize)]| list.iter().map(|&(a, b)| (a as u32, b as u32)).collect::<Vec<_>>();
+    let pair_weight = |a: usize, b: usize| weights.get(&key(a, b)).copied().unwrap_or(Some(unstored));
+    let (labels, _) = rule.cluster(&links, &pairs(&records.must_link), &pairs(&records.cannot_link), &pair_weight);
+    records.histories_of(&labels)
 }
 
 /// The estimate from a register, as linked, and its spread over the linkages.
@@ -455,4 +488,90 @@ pub fn build_step(project_dir: &Path, section: Option<&toml::Value>, out: &Path)
         out.join("estimate.txt").display()
     );
     Ok(Some(Built { result, line }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records 0, 1, 2 on lists 0, 1, 2 and 3 on list 0: 0-1 and 1-2 strong, 0-2 weak, 2-3 middling.
+    fn chain() -> Register {
+        let pair = |left, right, match_weight: f64| ScoredPair {
+            left,
+            right,
+            match_weight,
+            match_probability: 1.0 / (1.0 + (-match_weight).exp2()),
+        };
+        let records = Linkable {
+            list_of: vec![0, 1, 2, 0],
+            pairs: vec![pair(0, 1, 9.0), pair(1, 2, 9.0), pair(0, 2, -5.0), pair(2, 3, 1.0)],
+            ..Linkable::default()
+        };
+        Register { lists: vec!["a".into(), "b".into(), "c".into()], records, as_linked: Vec::new(), threshold: 0.5 }
+    }
+
+    #[test]
+    fn a_drawn_chain_whose_ends_are_weak_is_cut_as_the_build_cuts_it() {
+        let register = chain();
+        let sorted = |mut h: Vec<u32>| {
+            h.sort();
+            format!("{h:?}")
+        };
+        let all = [true; 4];
+        let shown = format!(
+            "clustered {} components {}",
+            sorted(drawn_persons(&register, &all)),
+            sorted(register.records.histories_joined(&all))
+        );
+        // Components join all four records; the build's rule keeps 0-1 and 2-3 apart (lists
+        // 0+1 and 0+2), as 0-2 and the unstored pairs 0-3 and 1-3 outweigh 1-2.
+        assert_eq!(shown, "clustered [3, 5] components [7]");
+    }
+
+    #[test]
+    fn drawn_linkages_give_at_least_as_many_persons_as_components_of_the_same_draws() {
+        let register = chain();
+        let draws = register.records.draws(200, 7);
+        for drawn in &draws {
+            let clustered = drawn_persons(&register, drawn).len();
+            let components = register.records.histories_joined(drawn).len();
+            assert!(clustered >= components, "{drawn:?}: {clustered} < {components}");
+        }
+        let more = draws.iter().filter(|d| drawn_persons(&register, d).len() > register.records.histories_joined(d).len()).count();
+        assert!(more > 0, "the clustering never cut a drawn chain");
+        assert_eq!(draws, register.records.draws(200, 7), "draws are seeded");
+    }
+
+    /// Drawing in exactly the links the build kept gives the build's persons (here the weakest
+    /// stored weight standing in for the build's re-scored unstored pairs changes nothing).
+    #[test]
+    fn every_link_drawn_in_reproduces_the_build_s_persons() {
+        let simulated = link::simulate::simulate(300, 3, 5);
+        let records = &simulated.records;
+        let spec = link::LinkSpec { u_sample_pairs: 20_000, ..link::LinkSpec::infer(records) };
+        let inputs = link::LinkInputs { pair_floor: 0.02, ..link::LinkInputs::first_run(&spec, &link::FoldingMatcher) };
+        let built = link::link(records, &inputs).expect("links");
+        let mut lists: Vec<String> = records.iter().map(|r| format!("{:?}", r.source)).collect();
+        lists.sort();
+        lists.dedup();
+        let list_of = records.iter().map(|r| lists.binary_search(&format!("{:?}", r.source)).unwrap()).collect();
+        let pairs = built
+            .pairs
+            .iter()
+            .map(|p| ScoredPair { left: p.left as usize, right: p.right as usize, match_weight: p.match_weight, match_probability: p.match_probability })
+            .collect();
+        let linkable = Linkable { list_of, pairs, ..Linkable::default() };
+        let as_linked = linkable.histories_of(&built.persons);
+        let register = Register { lists, records: linkable, as_linked, threshold: spec.threshold };
+        // The build's links: the pairs it kept for clustering.
+        let keep_from = link::pipeline::keep_from(&inputs);
+        let joined: Vec<bool> = register.records.pairs.iter().map(|p| p.match_probability >= keep_from).collect();
+        let mut drawn = drawn_persons(&register, &joined);
+        let mut build = register.as_linked.clone();
+        drawn.sort();
+        build.sort();
+        // Components of the same links merge chains the build cut.
+        assert!(register.records.histories_joined(&joined).len() < build.len());
+        assert_eq!((drawn.len(), drawn), (build.len(), build));
+    }
 }

@@ -5,7 +5,7 @@
 //! what every stage did. Nothing here reads files or the clock: `build` and the CLI wire it up.
 
 use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
-use crate::cluster::{ClusterInput, ClusterReport, cluster};
+use crate::cluster::{ClusterInput, ClusterReport, PairWeight, cluster};
 use crate::compare::{Pattern, compare};
 use crate::competition::Competition;
 use crate::fs::{EmMode, Explanation, FsModel, Score, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
@@ -425,14 +425,15 @@ pub fn link_observed(records: &[StandardRecord], inputs: &LinkInputs, stage_done
     Ok(outcome)
 }
 
-fn threshold_weight(spec: &LinkSpec) -> f64 {
-    (spec.threshold / (1.0 - spec.threshold)).log2()
+/// The match weight (bits) of a match-probability threshold.
+fn threshold_weight(threshold: f64) -> f64 {
+    (threshold / (1.0 - threshold)).log2()
 }
 
 /// The probability from which a scored candidate is kept: the lower of the output floor and
 /// the weakest link that may still join a component for clustering.
 pub fn keep_from(inputs: &LinkInputs) -> f64 {
-    let component_weight = threshold_weight(inputs.spec) - COMPONENT_MARGIN_BITS;
+    let component_weight = threshold_weight(inputs.spec.threshold) - COMPONENT_MARGIN_BITS;
     inputs.pair_floor.min(crate::fs::probability(component_weight))
 }
 
@@ -443,6 +444,56 @@ pub fn kept_score(scorer: &Scorer, pattern: Pattern, a: usize, b: usize, keep_fr
     (s.probability() >= keep_from && !s.forbidden).then_some(s)
 }
 
+/// How a run clusters records into persons, given pair weights: what [`finish`] applies to the
+/// kept pairs, and what may re-cluster other weights of the same records (a linkage drawn from
+/// the match probabilities) exactly as a run would.
+pub struct BuildRule<'a> {
+    /// The list of each record (pairs inside one list see no competing links).
+    pub source: &'a [u32],
+    pub sources: usize,
+    /// The spec's match-probability threshold.
+    pub threshold: f64,
+}
+
+impl BuildRule<'_> {
+    /// Clusters records (per record, its cluster's smallest record). `links` are the candidates
+    /// that may join (pairwise match weights, down to the weakest kept); they are weighed against
+    /// each other's competing links, join components from [`COMPONENT_MARGIN_BITS`] below the
+    /// threshold, and average linkage then splits each component over all its pairs, whose
+    /// pairwise weight `pair_weight` gives (`None`: the pair never joins directly).
+    pub fn cluster(
+        &self,
+        links: &[(u32, u32, f64)],
+        must_link: &[(u32, u32)],
+        cannot_link: &[(u32, u32)],
+        pair_weight: &PairWeight,
+    ) -> (Vec<u32>, ClusterReport) {
+        let source = self.source;
+        let threshold_weight = threshold_weight(self.threshold);
+        let component_weight = threshold_weight - COMPONENT_MARGIN_BITS;
+        // Components form over weaker links than the threshold; average linkage then decides with
+        // all pairs of a component, so a weak direct link is carried by strong links through others.
+        // Clustering weighs each link against the records' other candidates in the same lists.
+        let competition = Competition::new(links, source, self.sources);
+        let edges: Vec<(u32, u32, f64)> = links
+            .iter()
+            .map(|&(a, b, w)| (a, b, competition.adjusted(a, b, w, source)))
+            .filter(|e| e.2 >= component_weight)
+            .collect();
+        let input = ClusterInput {
+            n: source.len(),
+            edges: &edges,
+            must_link,
+            cannot_link,
+            threshold_weight: threshold_weight - AVERAGE_LINKAGE_MARGIN_BITS,
+            component_weight,
+            max_component: 300,
+        };
+        let adjusted = |a: usize, b: usize| pair_weight(a, b).map(|w| competition.adjusted(a as u32, b as u32, w, source));
+        cluster(&input, &adjusted)
+    }
+}
+
 /// Clusters the kept pairs of a trained linker into persons and assigns their ids: the end of a
 /// run, whichever way (here or on a cluster) the candidates were compared and scored.
 pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
@@ -450,21 +501,6 @@ pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, can
     let spec = inputs.spec;
     let data = &linker.data;
     let scorer = Scorer::for_many_pairs(&linker.model, data);
-    let threshold_weight = threshold_weight(spec);
-    let component_weight = threshold_weight - COMPONENT_MARGIN_BITS;
-    // Components form over weaker links than the threshold; average linkage then decides with
-    // all pairs of a component, so a weak direct link is carried by strong links through others.
-    // Clustering weighs each link against the records' other candidates in the same lists.
-    let competition = Competition::new(
-        &scored.iter().map(|p| (p.left, p.right, p.match_weight)).collect::<Vec<_>>(),
-        &data.source,
-        data.source_names.len(),
-    );
-    let edges: Vec<(u32, u32, f64)> = scored
-        .iter()
-        .map(|p| (p.left, p.right, competition.adjusted(p.left, p.right, p.match_weight, &data.source)))
-        .filter(|e| e.2 >= component_weight)
-        .collect();
     let mut must: Vec<(u32, u32)> = Vec::new();
     let mut cannot: Vec<(u32, u32)> = Vec::new();
     for d in inputs.decisions {
@@ -489,20 +525,13 @@ pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, can
             }
         }
     }
-    let input = ClusterInput {
-        n: data.len(),
-        edges: &edges,
-        must_link: &must,
-        cannot_link: &cannot,
-        threshold_weight: threshold_weight - AVERAGE_LINKAGE_MARGIN_BITS,
-        component_weight,
-        max_component: 300,
-    };
+    let links: Vec<(u32, u32, f64)> = scored.iter().map(|p| (p.left, p.right, p.match_weight)).collect();
+    let rule = BuildRule { source: &data.source, sources: data.source_names.len(), threshold: spec.threshold };
     let pair_weight = |a: usize, b: usize| {
         let s = scorer.score(a, b);
-        (!s.forbidden).then(|| competition.adjusted(a as u32, b as u32, s.weight, &data.source))
+        (!s.forbidden).then_some(s.weight)
     };
-    let (labels, clustering) = cluster(&input, &pair_weight);
+    let (labels, clustering) = rule.cluster(&links, &must, &cannot, &pair_weight);
     let mut members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for (i, &l) in labels.iter().enumerate() {
         members.entry(l).or_default().push(i as u32);
@@ -617,6 +646,20 @@ mod tests {
 
     fn ids(names: &[&str]) -> Vec<RecordId> {
         names.iter().map(|n| RecordId::new(*n)).collect()
+    }
+
+    #[test]
+    fn the_build_rule_cuts_a_chain_whose_ends_do_not_match() {
+        // Records 0, 1, 2 on three lists; 0-1 and 1-2 are strong links, 0-2 is never joined
+        // (a drawn linkage left it out), weak, or strong.
+        let rule = BuildRule { source: &[0, 1, 2], sources: 3, threshold: 0.5 };
+        let links = [(0, 1, 10.0), (1, 2, 10.0)];
+        let persons = |ends: Option<f64>| {
+            let weight = |a: usize, b: usize| if (a.min(b), a.max(b)) == (0, 2) { ends } else { Some(10.0) };
+            format!("{:?}", rule.cluster(&links, &[], &[], &weight).0)
+        };
+        let shown = [None, Some(-20.0), Some(10.0)].map(persons).join(" ");
+        expect_test::expect!["[0, 0, 2] [0, 0, 2] [0, 0, 0]"].assert_eq(&shown);
     }
 
     #[test]

@@ -222,6 +222,12 @@ impl Register {
         stored_pairs(&self.conn)
     }
 
+    /// The spec (completed with its defaults) of the latest linkage run, `None` before any run
+    /// or when the register predates recording it: what re-clustering the stored pairs needs.
+    pub fn latest_link_spec(&self) -> Result<Option<LinkSpec>, StoreError> {
+        latest_spec(&self.conn)
+    }
+
     /// Replaces the persons and scored pairs with one run's, all in one transaction.
     pub fn store_linkage(&mut self, run: &LinkageRun) -> Result<(), StoreError> {
         store_linkage(&mut self.conn, run)
@@ -564,20 +570,38 @@ pub fn link_persons_with(conn: &mut Connection, declared: &LinkSpec, ran_at: &st
 
 /// The model of the latest run, when that run used this spec and honoured these decisions.
 fn reusable_run(conn: &Connection, spec_json: &str, decisions_sha: &str) -> Result<Option<link::fs::FsModel>, StoreError> {
-    let latest = conn.query_row(
-        "SELECT model_json, spec_json, decisions_sha256 FROM link_runs ORDER BY run_id DESC LIMIT 1",
-        [],
-        |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?)),
-    );
-    let (model, spec, decisions) = match latest {
-        Ok(row) => row,
-        Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(None),
-        Err(e) => return Err(e.into()),
+    let Some((model, spec, decisions)) = latest_run_settings(conn)? else {
+        return Ok(None);
     };
     match model {
         Some(model) if spec.as_deref() == Some(spec_json) && decisions.as_deref() == Some(decisions_sha) => {
             Ok(Some(serde_json::from_str(&model)?))
         }
+        _ => Ok(None),
+    }
+}
+
+/// The latest run's model, spec and decisions digest (each absent in registers of older
+/// versions); `None` before any run.
+type RunSettings = (Option<String>, Option<String>, Option<String>);
+
+fn latest_run_settings(conn: &Connection) -> Result<Option<RunSettings>, StoreError> {
+    let latest = conn.query_row(
+        "SELECT model_json, spec_json, decisions_sha256 FROM link_runs ORDER BY run_id DESC LIMIT 1",
+        [],
+        |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?)),
+    );
+    match latest {
+        Ok(row) => Ok(Some(row)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The spec the latest run linked with, when the register recorded it.
+pub(crate) fn latest_spec(conn: &Connection) -> Result<Option<LinkSpec>, StoreError> {
+    match latest_run_settings(conn)? {
+        Some((_, Some(spec), _)) => Ok(Some(serde_json::from_str(&spec)?)),
         _ => Ok(None),
     }
 }

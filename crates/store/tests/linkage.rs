@@ -156,8 +156,12 @@ fn a_new_source_links_against_the_persons_already_formed() {
     name_source(&mut register, "ru", &PEOPLE);
     name_source(&mut register, "en", &LATIN);
     let spec = link::LinkSpec::default();
+    assert_eq!(register.latest_link_spec().unwrap(), None, "no run yet");
     let first = register.link_persons(&spec, "2026-01-01T00:00:00Z").unwrap();
     assert!(first.rerun && !first.incremental);
+    let recorded = register.latest_link_spec().unwrap().expect("the run recorded its spec");
+    assert_eq!(recorded.threshold, spec.threshold);
+    assert!(!recorded.fields.is_empty(), "the spec as completed for the records");
     assert_eq!((first.records, first.persons), (12, 6), "{:?}", first.assignments);
     let person_of = |linked: &store::Linked, key: &str| {
         linked.assignments.iter().find(|a| a.record_key == key).map(|a| a.person_id.clone()).unwrap()

@@ -2,10 +2,12 @@
 //! (sampled from the match probabilities, or one per threshold), reporting how far each
 //! estimator's answer moves. No R package carries this uncertainty into the estimate.
 //!
-//! Persons here are connected components of the joined pairs (single linkage), and a drawn
-//! linkage joins each pair independently with its (marginal) probability: both merge chains that
-//! the build's average linkage cuts, so these linkages lean towards fewer persons than the build's
-//! (docs/manifest.md, `[estimate]`).
+//! A linkage at a threshold takes the connected components of the pairs at or above it (single
+//! linkage), which merges chains that the build's average linkage cuts. A drawn linkage draws each
+//! stored pair in or out independently with its (marginal) probability ([`Linkable::draws`]);
+//! the caller then clusters the drawn-in pairs as the build does (the CLI with
+//! `link::pipeline::BuildRule`), so drawn linkages do not over-merge as components of the draws
+//! would ([`Linkable::histories_joined`]).
 
 use super::table::{OverlapTable, TableError};
 use super::{Estimate, Family, Options, estimate};
@@ -16,6 +18,8 @@ use rand::Rng;
 pub struct ScoredPair {
     pub left: usize,
     pub right: usize,
+    /// The pairwise match weight (bits), whose probability is `match_probability`.
+    pub match_weight: f64,
     pub match_probability: f64,
 }
 
@@ -46,31 +50,34 @@ impl Linkable {
 
     /// Persons as the connected components of the pairs scoring at least `threshold`.
     pub fn histories_at_threshold(&self, threshold: f64) -> Vec<u32> {
-        self.histories_joining(|pair| pair.match_probability >= threshold)
+        let joined: Vec<bool> = self.pairs.iter().map(|p| p.match_probability >= threshold).collect();
+        self.histories_joined(&joined)
     }
 
-    /// One linkage drawn from the match probabilities: each pair joined independently with its
-    /// probability, persons as the connected components.
-    pub fn sampled_histories<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<u32> {
-        self.histories_joining(|pair| rng.random::<f64>() < pair.match_probability)
+    /// One linkage drawn from the match probabilities: whether each pair (in order) is drawn in,
+    /// each independently with its probability.
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<bool> {
+        self.pairs.iter().map(|pair| rng.random::<f64>() < pair.match_probability).collect()
     }
 
     /// `count` linkages drawn from the match probabilities with a seeded stream.
-    pub fn sampled_linkages(&self, count: usize, seed: u64) -> Vec<Vec<u32>> {
+    pub fn draws(&self, count: usize, seed: u64) -> Vec<Vec<bool>> {
         let mut rng = super::sampling::SweepRng::from_chacha(seed, 0);
-        (0..count).map(|_| self.sampled_histories(&mut rng)).collect()
+        (0..count).map(|_| self.draw(&mut rng)).collect()
     }
 
-    fn histories_joining(&self, mut join: impl FnMut(&ScoredPair) -> bool) -> Vec<u32> {
+    /// Persons as the connected components of the pairs `joined` marks (one flag per pair), the
+    /// reviewers' decisions applied.
+    pub fn histories_joined(&self, joined: &[bool]) -> Vec<u32> {
         let mut parent: Vec<usize> = (0..self.list_of.len()).collect();
         let forbidden: std::collections::BTreeSet<(usize, usize)> = self
             .cannot_link
             .iter()
             .map(|&(a, b)| (a.min(b), a.max(b)))
             .collect();
-        for pair in &self.pairs {
+        for (pair, &join) in self.pairs.iter().zip(joined) {
             let key = (pair.left.min(pair.right), pair.left.max(pair.right));
-            if join(pair) && !forbidden.contains(&key) {
+            if join && !forbidden.contains(&key) {
                 union(&mut parent, pair.left, pair.right);
             }
         }
@@ -219,9 +226,9 @@ mod tests {
         let records = Linkable {
             list_of: vec![0, 1, 2, 0, 2],
             pairs: vec![
-                ScoredPair { left: 0, right: 1, match_probability: 0.9 },
-                ScoredPair { left: 1, right: 2, match_probability: 0.6 },
-                ScoredPair { left: 3, right: 4, match_probability: 0.3 },
+                ScoredPair { left: 0, right: 1, match_weight: 3.17, match_probability: 0.9 },
+                ScoredPair { left: 1, right: 2, match_weight: 0.58, match_probability: 0.6 },
+                ScoredPair { left: 3, right: 4, match_weight: -1.22, match_probability: 0.3 },
             ],
             ..Linkable::default()
         };
@@ -242,7 +249,7 @@ mod tests {
         // Sampling joins each pair at about its probability.
         let mut rng = crate::estimate::sampling::SweepRng::from_chacha(1, 0);
         let joined = (0..2000)
-            .filter(|_| records.sampled_histories(&mut rng).contains(&0b101))
+            .filter(|_| records.histories_joined(&records.draw(&mut rng)).contains(&0b101))
             .count();
         assert!((500..700).contains(&joined), "{joined}");
     }
