@@ -148,9 +148,30 @@ pub struct Register {
     pub records: Linkable,
     pub as_linked: Vec<u32>,
     pub threshold: f64,
+    /// Scores the pairs the register does not keep, when it recorded the run's model.
+    pub rescorer: Option<Rescorer>,
 }
 
-pub fn read_register(dir: &Path) -> anyhow::Result<Register> {
+/// The latest run's model over the current records (prepared and blocked, not compared): scores
+/// any pair as that run did, for the pairs of a component the register does not keep.
+pub struct Rescorer {
+    linker: link::Linker,
+    /// Per record of the [`Linkable`], its index among the linker's records.
+    index: Vec<usize>,
+}
+
+impl Rescorer {
+    fn new(records: &[model::StandardRecord], spec: &link::LinkSpec, model: link::fs::FsModel, kept: &[&model::RecordId]) -> anyhow::Result<Rescorer> {
+        let inputs = link::LinkInputs { model: Some(model), ..link::LinkInputs::first_run(spec, &link::FoldingMatcher) };
+        let linker = link::Linker::train(records, &inputs)?;
+        let index = kept.iter().map(|id| linker.index_of(id)).collect::<Result<_, _>>()?;
+        Ok(Rescorer { linker, index })
+    }
+}
+
+/// Reads the register; with `rescore`, also prepares the latest run's model over its records
+/// (what drawn linkages need, see [`drawn_persons`]).
+pub fn read_register(dir: &Path, rescore: bool) -> anyhow::Result<Register> {
     let manifest = ingest::Manifest::load(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     let lists: Vec<String> = manifest.sources.iter().map(|s| s.id.as_str().to_owned()).collect();
     if lists.len() > estimate::table::MAX_LISTS {
@@ -174,7 +195,9 @@ pub fn read_register(dir: &Path) -> anyhow::Result<Register> {
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut records = Linkable::default();
     let mut person_of = Vec::new();
-    for linked in register.current_link_records()? {
+    let current = register.current_link_records()?;
+    let mut kept = Vec::new();
+    for linked in &current {
         let key = linked.record.id.as_str();
         let (Some(list), Some(person)) = (
             linked.record.source.as_ref().and_then(|s| list_index.get(s.as_str())),
@@ -183,6 +206,7 @@ pub fn read_register(dir: &Path) -> anyhow::Result<Register> {
             continue;
         };
         index.insert(key.to_owned(), records.list_of.len());
+        kept.push(&linked.record.id);
         records.list_of.push(*list);
         person_of.push(person.clone());
     }
@@ -202,8 +226,16 @@ pub fn read_register(dir: &Path) -> anyhow::Result<Register> {
     }
     let as_linked = records.histories_of(&person_of);
     // Registers from before the spec was recorded linked at the spec's default threshold.
-    let threshold = register.latest_link_spec()?.unwrap_or_default().threshold;
-    Ok(Register { lists, records, as_linked, threshold })
+    let spec = register.latest_link_spec()?;
+    let threshold = spec.as_ref().map_or_else(|| link::LinkSpec::default().threshold, |s| s.threshold);
+    let rescorer = match (rescore, spec, register.latest_link_model()?) {
+        (true, Some(spec), Some(model)) => {
+            let all: Vec<model::StandardRecord> = current.iter().map(|l| l.record.clone()).collect();
+            Some(Rescorer::new(&all, &spec, model, &kept).with_context(|| format!("{}: cannot score the records again", path.display()))?)
+        }
+        _ => None,
+    };
+    Ok(Register { lists, records, as_linked, threshold, rescorer })
 }
 
 /// The linkages an estimate is repeated over: as linked, one per threshold, then the drawn ones.
@@ -221,8 +253,9 @@ pub fn linkages(register: &Register, thresholds: &[f64], samples: usize, seed: u
 /// The persons of a drawn linkage (one flag per stored pair), clustered by the build's rule
 /// (`link::pipeline::BuildRule`): drawn-in pairs keep their match weight, drawn-out pairs never
 /// join directly, and so a chain whose ends were drawn apart is cut as the build cuts it. Pairs
-/// the register does not hold (scored below its floor, or never compared) take the weakest
-/// stored weight: the build re-scores them with its model, which this does not.
+/// the register does not hold (scored below its floor, or never compared) are scored again with
+/// the run's model, as the build scores them; a register without a recorded model gives them the
+/// weakest stored weight instead.
 pub fn drawn_persons(register: &Register, joined: &[bool]) -> Vec<u32> {
     let records = &register.records;
     let key = |a: usize, b: usize| (a.min(b), a.max(b));
@@ -243,7 +276,15 @@ pub fn drawn_persons(register: &Register, joined: &[bool]) -> Vec<u32> {
     let source: Vec<u32> = records.list_of.iter().map(|&l| l as u32).collect();
     let rule = link::pipeline::BuildRule { source: &source, sources: register.lists.len(), threshold: register.threshold };
     let pairs = |list: &[(usize, usize)]| list.iter().map(|&(a, b)| (a as u32, b as u32)).collect::<Vec<_>>();
-    let pair_weight = |a: usize, b: usize| weights.get(&key(a, b)).copied().unwrap_or(Some(unstored));
+    let scorer = register.rescorer.as_ref().map(|r| (link::fs::Scorer::for_many_pairs(&r.linker.model, &r.linker.data), &r.index));
+    let pair_weight = |a: usize, b: usize| match (weights.get(&key(a, b)), &scorer) {
+        (Some(&stored), _) => stored,
+        (None, Some((scorer, index))) => {
+            let s = scorer.score(index[a], index[b]);
+            (!s.forbidden).then_some(s.weight)
+        }
+        (None, None) => Some(unstored),
+    };
     let (labels, _) = rule.cluster(&links, &pairs(&records.must_link), &pairs(&records.cannot_link), &pair_weight);
     records.histories_of(&labels)
 }
@@ -257,7 +298,7 @@ pub struct ProjectEstimate {
 }
 
 pub fn estimate_project(dir: &Path, families: &[Family], options: &Options, thresholds: &[f64], samples: usize) -> anyhow::Result<ProjectEstimate> {
-    let register = read_register(dir)?;
+    let register = read_register(dir, samples > 0)?;
     let lists = register.lists.len();
     let linkages = linkages(&register, thresholds, samples, options.lcmcr.seed);
     let histories: Vec<Vec<u32>> = linkages.iter().map(|(_, h)| h.clone()).collect();
@@ -507,7 +548,7 @@ mod tests {
             pairs: vec![pair(0, 1, 9.0), pair(1, 2, 9.0), pair(0, 2, -5.0), pair(2, 3, 1.0)],
             ..Linkable::default()
         };
-        Register { lists: vec!["a".into(), "b".into(), "c".into()], records, as_linked: Vec::new(), threshold: 0.5 }
+        Register { lists: vec!["a".into(), "b".into(), "c".into()], records, as_linked: Vec::new(), threshold: 0.5, rescorer: None }
     }
 
     #[test]
@@ -542,8 +583,7 @@ mod tests {
         assert_eq!(draws, register.records.draws(200, 7), "draws are seeded");
     }
 
-    /// Drawing in exactly the links the build kept gives the build's persons (here the weakest
-    /// stored weight standing in for the build's re-scored unstored pairs changes nothing).
+    /// Drawing in exactly the links the build kept gives the build's persons.
     #[test]
     fn every_link_drawn_in_reproduces_the_build_s_persons() {
         let simulated = link::simulate::simulate(300, 3, 5);
@@ -562,7 +602,9 @@ mod tests {
             .collect();
         let linkable = Linkable { list_of, pairs, ..Linkable::default() };
         let as_linked = linkable.histories_of(&built.persons);
-        let register = Register { lists, records: linkable, as_linked, threshold: spec.threshold };
+        let ids: Vec<&model::RecordId> = records.iter().map(|r| &r.id).collect();
+        let rescorer = Rescorer::new(records, &spec, built.model.clone(), &ids).expect("prepares");
+        let register = Register { lists, records: linkable, as_linked, threshold: spec.threshold, rescorer: Some(rescorer) };
         // The build's links: the pairs it kept for clustering.
         let keep_from = link::pipeline::keep_from(&inputs);
         let joined: Vec<bool> = register.records.pairs.iter().map(|p| p.match_probability >= keep_from).collect();

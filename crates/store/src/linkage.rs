@@ -228,6 +228,12 @@ impl Register {
         latest_spec(&self.conn)
     }
 
+    /// The model of the latest linkage run (with [`Register::latest_link_spec`], what scores any
+    /// pair of the current records as that run did), `None` as for the spec.
+    pub fn latest_link_model(&self) -> Result<Option<link::fs::FsModel>, StoreError> {
+        latest_model(&self.conn)
+    }
+
     /// Replaces the persons and scored pairs with one run's, all in one transaction.
     pub fn store_linkage(&mut self, run: &LinkageRun) -> Result<(), StoreError> {
         store_linkage(&mut self.conn, run)
@@ -595,6 +601,14 @@ fn latest_run_settings(conn: &Connection) -> Result<Option<RunSettings>, StoreEr
         Ok(row) => Ok(Some(row)),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The model the latest run scored with, when the register recorded it.
+pub(crate) fn latest_model(conn: &Connection) -> Result<Option<link::fs::FsModel>, StoreError> {
+    match latest_run_settings(conn)? {
+        Some((Some(model), _, _)) => Ok(Some(serde_json::from_str(&model)?)),
+        _ => Ok(None),
     }
 }
 

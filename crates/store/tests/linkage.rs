@@ -162,6 +162,7 @@ fn a_new_source_links_against_the_persons_already_formed() {
     let recorded = register.latest_link_spec().unwrap().expect("the run recorded its spec");
     assert_eq!(recorded.threshold, spec.threshold);
     assert!(!recorded.fields.is_empty(), "the spec as completed for the records");
+    assert!(register.latest_link_model().unwrap().is_some(), "the run recorded its model");
     assert_eq!((first.records, first.persons), (12, 6), "{:?}", first.assignments);
     let person_of = |linked: &store::Linked, key: &str| {
         linked.assignments.iter().find(|a| a.record_key == key).map(|a| a.person_id.clone()).unwrap()
