@@ -47,14 +47,18 @@ impl rand::RngCore for SweepRng {
     }
 }
 
-/// Below this many items left, the rest are placed one at a time (a uniform draw compared with
-/// the running totals of the weights each), which costs less than one binomial draw per
-/// remaining category.
-const ONE_AT_A_TIME_BELOW: u64 = 16;
+/// Below this many items expected to be left, the rest are placed one at a time (a uniform draw
+/// compared with the running totals of the weights each), which costs less than one binomial
+/// draw per remaining category.
+const ONE_AT_A_TIME_BELOW: f64 = 16.0;
 
-/// Among fewer than [`ONE_AT_A_TIME_BELOW`] items, the next category still takes its binomial
-/// draw when at most this many items are expected to fall outside it: one cheap inversion then
-/// usually places them all.
+/// Items are placed one at a time only while fewer than this many are actually left (the choice
+/// above goes by the expected count, so that it does not wait for the previous draw; this bound
+/// keeps an unlucky large remainder on binomial draws).
+const ONE_AT_A_TIME_AT_MOST: u64 = 32;
+
+/// Among few expected items, the next category still takes its binomial draw when at most this
+/// many items are expected to fall outside it: one cheap inversion then usually places them all.
 const BINOMIAL_IF_LEFT_OVER_AT_MOST: f64 = 1.0;
 
 /// Items are placed one at a time among at most this many categories (their running totals are
@@ -64,8 +68,13 @@ const ONE_AT_A_TIME_CATEGORIES: usize = 64;
 /// Splits `count` items among categories with the given (unnormalised, non-negative) weights and
 /// adds each category's share to `out`, visiting the categories in the given order (the draw is
 /// exact in any order; heaviest first lets the remaining count fall fast): a binomial draw per
-/// category while many items remain or the category takes nearly all of them, then the last few
-/// items one at a time among the categories not yet visited.
+/// category while many items are expected to remain or the category takes nearly all of them,
+/// then the last few items one at a time among the categories not yet visited.
+///
+/// Each draw's count is the next draw's input, so the choices between methods go by the counts
+/// expected before any draw (`count` times the weight share), which the processor resolves
+/// without waiting for the chain of draws; the method of a draw never depends on its own
+/// uniforms, so every choice is exact.
 pub fn multinomial_ordered<R: Rng + ?Sized>(
     rng: &mut R,
     count: u64,
@@ -75,6 +84,8 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
 ) {
     let mut remaining = count;
     let mut mass: f64 = weights.iter().sum();
+    // Expected items per unit of weight.
+    let per_weight = count_to_f64(count) / mass;
     let mut rank = 0;
     while remaining > 0 {
         let k = order[rank];
@@ -83,18 +94,19 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
             out[k] += remaining;
             return;
         }
-        let p = w / mass;
-        if remaining < ONE_AT_A_TIME_BELOW
+        let outside = mass - w;
+        if per_weight * mass < ONE_AT_A_TIME_BELOW
             && order.len() - rank <= ONE_AT_A_TIME_CATEGORIES
-            && count_to_f64(remaining) * (1.0 - p) > BINOMIAL_IF_LEFT_OVER_AT_MOST
+            && per_weight * outside > BINOMIAL_IF_LEFT_OVER_AT_MOST
+            && remaining < ONE_AT_A_TIME_AT_MOST
         {
             place_one_at_a_time(rng, remaining, weights, &order[rank..], out);
             return;
         }
-        let drawn = binomial(rng, remaining, p);
+        let drawn = binomial_expecting(rng, remaining, w / mass, per_weight * w.min(outside));
         out[k] += drawn;
         remaining -= drawn;
-        mass -= w;
+        mass = outside;
         rank += 1;
     }
 }
@@ -183,27 +195,53 @@ static RECIPROCALS: [f64; 64] = {
 /// A binomial draw: inversion when the smaller tail's mean is small (no set-up), Hörmann's
 /// transformed rejection ([`btrs`]) otherwise.
 pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
+    binomial_expecting(rng, n, p, count_to_f64(n) * p.min(1.0 - p))
+}
+
+/// Inversion is used up to this mean of the smaller tail even when a larger one was expected
+/// (an unlucky count), transformed rejection from [`INVERSION_BELOW_MEAN`] up when expected.
+const INVERSION_UP_TO_MEAN: f64 = 48.0;
+
+/// Transformed rejection needs a mean of at least 10 (Hörmann's constants assume it).
+const REJECTION_FROM_MEAN: f64 = 10.0;
+
+/// [`binomial`] choosing its method by `expected_tail`, the caller's expectation of the smaller
+/// tail's mean `n min(p, 1 - p)` known before `n` is drawn: the choice is then resolved early,
+/// and the guards on the actual mean (either method is exact at any mean; these bound the cost
+/// and keep rejection where its constants hold) are rarely taken, so predicted.
+fn binomial_expecting<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64, expected_tail: f64) -> u64 {
     if p.is_nan() || p <= 0.0 {
         return 0;
     }
     if p >= 1.0 {
         return n;
     }
-    let (q, flipped) = if p > 0.5 { (1.0 - p, true) } else { (p, false) };
-    let x = if count_to_f64(n) * q < INVERSION_BELOW_MEAN {
+    let flipped = p > 0.5;
+    let q = p.min(1.0 - p);
+    let tail = count_to_f64(n) * q;
+    let x = if expected_tail < INVERSION_BELOW_MEAN {
+        if tail < INVERSION_UP_TO_MEAN {
+            binomial_by_inversion(rng, n, q)
+        } else {
+            btrs(rng, count_to_f64(n), q) as u64
+        }
+    } else if tail < REJECTION_FROM_MEAN {
         binomial_by_inversion(rng, n, q)
     } else {
         btrs(rng, count_to_f64(n), q) as u64
     };
-    if flipped { n - x } else { x }
+    // `n - x` when flipped, by masking: the flip depends only on `p`, but a branch here was
+    // mispredicted on about every third draw.
+    let flip = 0u64.wrapping_sub(u64::from(flipped));
+    x ^ ((x ^ (n - x)) & flip)
 }
 
 /// Binomial(n, q) by sequential search from 0: one uniform, and a step per unit of the result.
 fn binomial_by_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, q: f64) -> u64 {
     let odds = q / (1.0 - q);
     let a = count_to_f64(n + 1) * odds;
-    // `P(0)`: by eight squarings for `n` below 256, else by a logarithm and an exponential
-    // (whose latency is longer).
+    // `P(0)`: by squarings for `n` below 256, else by a logarithm and an exponential (whose
+    // latency is longer).
     let mut r = if n < 256 {
         power_below_256(1.0 - q, n)
     } else {
@@ -229,19 +267,22 @@ pub(crate) fn count_to_f64(count: u64) -> f64 {
     count as i64 as f64
 }
 
-/// `base^n` for `n < 256` by square-and-multiply over its eight bits, without branches (`powi`
-/// calls a library loop whose exit mispredicts).
+/// `base^n` for `n < 256` over the eight bits of `n`, without branches (`powi` calls a library
+/// loop whose exit mispredicts): the squares `base^(2^i)` do not depend on `n`, so they are ready
+/// before the previous draw yields `n`, and the chosen factors multiply as a tree of depth 3.
 fn power_below_256(base: f64, n: u64) -> f64 {
-    let mut power = 1.0;
-    let mut square = base;
-    for bit in 0..8 {
-        // The factor is `square` or 1.0, chosen by masking bits so that the compiler emits no
-        // branch on the (unpredictable) bits of `n`.
-        let take = 0u64.wrapping_sub(n >> bit & 1);
-        power *= f64::from_bits(square.to_bits() & take | 1.0f64.to_bits() & !take);
-        square *= square;
+    let mut squares = [base; 8];
+    for bit in 1..8 {
+        squares[bit] = squares[bit - 1] * squares[bit - 1];
     }
-    power
+    // The factor is `square` or 1.0, chosen by masking bits so that the compiler emits no branch
+    // on the (unpredictable) bits of `n`.
+    let factor = |bit: usize| {
+        let take = 0u64.wrapping_sub(n >> bit & 1);
+        f64::from_bits(squares[bit].to_bits() & take | 1.0f64.to_bits() & !take)
+    };
+    (factor(0) * factor(1) * (factor(2) * factor(3)))
+        * (factor(4) * factor(5) * (factor(6) * factor(7)))
 }
 
 /// `ln(1 - q)` for `0 <= q <= 1/2` to a few units in the last place, through the natural
@@ -266,18 +307,20 @@ fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> f64 {
     let b = 1.15 + 2.53 * spq;
     let a = -0.0873 + 0.0248 * b + 0.01 * p;
     let c = n * p + 0.5;
-    let v_r = 0.92 - 4.2 / b;
+    // The squeeze `v <= 0.92 - 4.2 / b` multiplied by `b > 0`, and `2 a / us` as `a (2 / us)`:
+    // no division waits for `n` (each draw's `n` is the previous draw's result).
+    let squeeze = 0.92 * b - 4.2;
     loop {
         let u = rng.random::<f64>() - 0.5;
         let v: f64 = rng.random();
         let us = 0.5 - u.abs();
-        let x = (2.0 * a / us + b) * u + c;
+        let x = (a * (2.0 / us) + b) * u + c;
         // `x` is finite and `k = floor(x)` lies in 0..=n, or the point is rejected.
         if !(x >= 0.0 && x < n + 1.0) {
             continue;
         }
         let k = (x as i64) as f64;
-        if us >= 0.07 && v <= v_r {
+        if us >= 0.07 && v * b <= squeeze {
             return k;
         }
         let hat = v * (2.83 + 5.1 / b) * spq / (a / (us * us) + b);
