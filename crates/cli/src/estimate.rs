@@ -266,13 +266,14 @@ pub fn drawn_persons(register: &Register, joined: &[bool]) -> Vec<u32> {
         .map(|(p, &drawn)| (key(p.left, p.right), drawn.then_some(p.match_weight)))
         .collect();
     let unstored = records.pairs.iter().map(|p| p.match_weight).reduce(f64::min).unwrap_or(f64::NEG_INFINITY);
-    let links: Vec<(u32, u32, f64)> = records
+    let mut links: Vec<(u32, u32, f64)> = records
         .pairs
         .iter()
         .zip(joined)
         .filter(|(_, drawn)| **drawn)
-        .map(|(p, _)| (p.left as u32, p.right as u32, p.match_weight))
+        .map(|(p, _)| (p.left.min(p.right) as u32, p.left.max(p.right) as u32, p.match_weight))
         .collect();
+    links.sort_unstable_by_key(|&(a, b, _)| (a, b));
     let source: Vec<u32> = records.list_of.iter().map(|&l| l as u32).collect();
     let rule = link::pipeline::BuildRule { source: &source, sources: register.lists.len(), threshold: register.threshold };
     let pairs = |list: &[(usize, usize)]| list.iter().map(|&(a, b)| (a as u32, b as u32)).collect::<Vec<_>>();

@@ -91,7 +91,7 @@ fn start_cluster(dir: &Path, executors: usize) -> Cluster {
         {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "the cluster did not come up: {:?}", http_get(port, "/readyz"));
+        assert!(started.elapsed() < Duration::from_secs(300), "the cluster did not come up: {:?}", http_get(port, "/readyz"));
         std::thread::sleep(Duration::from_millis(200));
     }
     Cluster { url: format!("df://127.0.0.1:{port}"), port, _scheduler: scheduler, executors: executors_processes, executor_dirs }

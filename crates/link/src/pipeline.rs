@@ -457,10 +457,13 @@ pub struct BuildRule<'a> {
 
 impl BuildRule<'_> {
     /// Clusters records (per record, its cluster's smallest record). `links` are the candidates
-    /// that may join (pairwise match weights, down to the weakest kept); they are weighed against
-    /// each other's competing links, join components from [`COMPONENT_MARGIN_BITS`] below the
-    /// threshold, and average linkage then splits each component over all its pairs, whose
-    /// pairwise weight `pair_weight` gives (`None`: the pair never joins directly).
+    /// that may join (pairwise match weights, down to the weakest kept), sorted by record pair:
+    /// the competing links are sums of floating-point odds, and summed in another order they can
+    /// break an exact tie the other way (a record between two namesakes of equal weight). They
+    /// are weighed against each other's competing links, join components from
+    /// [`COMPONENT_MARGIN_BITS`] below the threshold, and average linkage then splits each
+    /// component over all its pairs, whose pairwise weight `pair_weight` gives (`None`: the pair
+    /// never joins directly).
     pub fn cluster(
         &self,
         links: &[(u32, u32, f64)],
@@ -468,6 +471,7 @@ impl BuildRule<'_> {
         cannot_link: &[(u32, u32)],
         pair_weight: &PairWeight,
     ) -> (Vec<u32>, ClusterReport) {
+        debug_assert!(links.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)), "links sorted by record pair, each once");
         let source = self.source;
         let threshold_weight = threshold_weight(self.threshold);
         let component_weight = threshold_weight - COMPONENT_MARGIN_BITS;
@@ -496,8 +500,11 @@ impl BuildRule<'_> {
 
 /// Clusters the kept pairs of a trained linker into persons and assigns their ids: the end of a
 /// run, whichever way (here or on a cluster) the candidates were compared and scored.
-pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
+/// `scored` may come in any order (a cluster returns its pairs as its tasks end): the outcome
+/// depends only on the set.
+pub fn finish(linker: &Linker, mut scored: Vec<ScoredPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
     use rayon::prelude::*;
+    scored.par_sort_unstable_by(|x, y| (x.left, x.right).cmp(&(y.left, y.right)));
     let spec = inputs.spec;
     let data = &linker.data;
     let scorer = Scorer::for_many_pairs(&linker.model, data);
@@ -559,7 +566,6 @@ pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, can
     }
     let mut pairs = scored;
     pairs.retain(|p| p.match_probability >= inputs.pair_floor);
-    pairs.par_sort_unstable_by(|x, y| (x.left, x.right).cmp(&(y.left, y.right)));
     LinkOutcome {
         persons,
         events,
@@ -660,6 +666,30 @@ mod tests {
         };
         let shown = [None, Some(-20.0), Some(10.0)].map(persons).join(" ");
         expect_test::expect!["[0, 0, 2] [0, 0, 2] [0, 0, 0]"].assert_eq(&shown);
+    }
+
+    #[test]
+    fn the_outcome_does_not_depend_on_the_order_the_scored_pairs_come_in() {
+        let records = crate::simulate::simulate(700, 4, 5).records;
+        let spec = LinkSpec { u_sample_pairs: 20_000, ..LinkSpec::infer(&records) };
+        let inputs = LinkInputs::first_run(&spec, &crate::FoldingMatcher);
+        let mut blocked = Blocked::new(&records, &inputs).expect("distinct ids");
+        let compared = blocked.compare_candidates(&inputs, true);
+        let linker = blocked.train(&inputs, &compared.counts).expect("trains");
+        let scored = linker.score_candidates(&compared, &inputs);
+        let outcome = |order: Vec<ScoredPair>| {
+            let o = finish(&linker, order, &inputs, compared.candidate_pairs);
+            let pairs: Vec<(u32, u32, u64)> = o.pairs.iter().map(|p| (p.left, p.right, p.match_weight.to_bits())).collect();
+            (o.persons, pairs)
+        };
+        let as_compared = outcome(scored.clone());
+        assert!(as_compared.0.iter().collect::<std::collections::BTreeSet<_>>().len() < records.len(), "some records link");
+        let mut reversed = scored.clone();
+        reversed.reverse();
+        assert_eq!(outcome(reversed), as_compared);
+        let mut interleaved: Vec<ScoredPair> = scored.iter().skip(1).step_by(2).cloned().collect();
+        interleaved.extend(scored.iter().step_by(2).cloned());
+        assert_eq!(outcome(interleaved), as_compared);
     }
 
     #[test]
