@@ -387,7 +387,7 @@ pub fn beta<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
 /// A Gamma(shape, 1) draw by Marsaglia and Tsang's squeeze (2000), boosted by `U^(1/shape)` below
 /// shape 1: no set-up object, which matters when every draw has a new shape. Inlined into the
 /// Beta draws, so that the generator's state stays in registers.
-#[inline]
+#[inline(always)]
 pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
     if shape.is_nan() || shape <= 0.0 {
         return 0.0;
