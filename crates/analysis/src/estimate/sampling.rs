@@ -542,6 +542,27 @@ mod tests {
         (statistic, bound)
     }
 
+    /// Pearson's test of 100,000 draws of `draw` against Binomial(n, p).
+    fn check_binomial_law(n: u64, p: f64, mut draw: impl FnMut() -> u64) {
+        let draws = 100_000;
+        let mut counts = vec![0u64; n as usize + 1];
+        for _ in 0..draws {
+            counts[draw() as usize] += 1;
+        }
+        let expected: Vec<f64> = (0..=n)
+            .map(|k| {
+                draws as f64
+                    * (ln_binomial(n, k) + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln())
+                        .exp()
+            })
+            .collect();
+        let (statistic, bound) = pearson(&counts, &expected);
+        assert!(
+            statistic < bound,
+            "n {n}, p {p}: chi-square {statistic:.1} >= {bound:.1}"
+        );
+    }
+
     #[test]
     fn binomial_draws_follow_the_exact_distribution_on_both_paths() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
@@ -559,26 +580,28 @@ mod tests {
             (500, 0.93),
             (15, 0.8),
         ] {
-            let draws = 100_000;
-            let mut counts = vec![0u64; n as usize + 1];
-            for _ in 0..draws {
-                counts[binomial(&mut rng, n, p) as usize] += 1;
-            }
-            let expected: Vec<f64> = (0..=n)
-                .map(|k| {
-                    draws as f64
-                        * (ln_binomial(n, k) + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln())
-                            .exp()
-                })
-                .collect();
-            let (statistic, bound) = pearson(&counts, &expected);
-            assert!(
-                statistic < bound,
-                "n {n}, p {p}: chi-square {statistic:.1} >= {bound:.1}"
-            );
+            check_binomial_law(n, p, || binomial(&mut rng, n, p));
         }
         assert_eq!(binomial(&mut rng, 7, 0.0), 0);
         assert_eq!(binomial(&mut rng, 7, 1.0), 7);
+    }
+
+    #[test]
+    fn binomial_draws_keep_their_law_when_the_expected_mean_is_wrong() {
+        // The method goes by the caller's expected mean, with guards on the actual one: a small
+        // expectation with an actual mean past inversion's limit (rejection), or within it
+        // (inversion at a mean of 40), and a large expectation with an actual mean below
+        // rejection's minimum (inversion), or above it (rejection), mirrored too.
+        let mut rng = SweepRng::from_chacha(31, 0);
+        for (n, p, expected) in [
+            (600, 0.1, 2.0),
+            (400, 0.1, 2.0),
+            (80, 0.1, 300.0),
+            (150, 0.9, 300.0),
+            (300, 0.2, 0.5),
+        ] {
+            check_binomial_law(n, p, || binomial_expecting(&mut rng, n, p, expected));
+        }
     }
 
     /// Kolmogorov-Smirnov distance between sorted draws and a distribution function.
