@@ -286,7 +286,8 @@ pub fn drawn_persons(register: &Register, joined: &[bool]) -> Vec<u32> {
         }
         (None, None) => Some(unstored),
     };
-    let (labels, _) = rule.cluster(&links, &pairs(&records.must_link), &pairs(&records.cannot_link), &pair_weight);
+    let evidence = |a: usize, b: usize| pair_weight(a, b).map(link::cluster::Evidence::whole);
+    let (labels, _) = rule.cluster(&links, &pairs(&records.must_link), &pairs(&records.cannot_link), &evidence);
     records.histories_of(&labels)
 }
 

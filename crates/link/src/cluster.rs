@@ -1,7 +1,9 @@
 //! Clustering pairs into persons without chaining: connected components of strong links, then
 //! each component re-clustered by average linkage over *all* its record pairs, so a chain
 //! A-B-C whose ends disagree is cut instead of merged. Must-links are always joined, cannot-links
-//! and hard rules never.
+//! and hard rules never. Two groups of records are weighed field by field: a field counts by
+//! the mean over the pairs that both give it, so one record's birth date and another's
+//! patronymic each count once for the group instead of being diluted by the pairs that lack it.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -62,8 +64,80 @@ pub struct ClusterReport {
     pub conflicting_decisions: Vec<(u32, u32)>,
 }
 
-/// The pair weight used inside a component: `None` when a hard rule forbids the link.
-pub type PairWeight<'a> = dyn Fn(usize, usize) -> Option<f64> + Sync + 'a;
+/// The evidence of a pair used inside a component: `None` when a hard rule forbids the link.
+pub type PairWeight<'a> = dyn Fn(usize, usize) -> Option<Evidence> + Sync + 'a;
+
+/// Fields a pair's [`Evidence`] may split its weight into (as many as a comparison pattern holds).
+pub const EVIDENCE_FIELDS: usize = crate::compare::MAX_FIELDS;
+
+/// A pair's match weight in parts: what every pair has (the prior, competing links) and what
+/// each field adds when both records give it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evidence {
+    pub base: f64,
+    /// Per field, its weight, or NaN when a record lacks the field (no evidence either way).
+    pub fields: [f64; EVIDENCE_FIELDS],
+}
+
+impl Evidence {
+    /// A weight not split by field (a stored pair weight).
+    pub fn whole(weight: f64) -> Evidence {
+        Evidence { base: weight, fields: [f64::NAN; EVIDENCE_FIELDS] }
+    }
+
+    /// The pair's match weight: the base and every field both records give.
+    pub fn weight(&self) -> f64 {
+        self.base + self.fields.iter().filter(|w| !w.is_nan()).sum::<f64>()
+    }
+}
+
+/// The evidence between two groups of records, summed over their pairs.
+#[derive(Clone, Copy)]
+struct Between {
+    base: f64,
+    pairs: u32,
+    field_sums: [f64; EVIDENCE_FIELDS],
+    /// Per field, the pairs that both give it.
+    field_pairs: [u32; EVIDENCE_FIELDS],
+    forbidden: bool,
+}
+
+impl Between {
+    const NONE: Between =
+        Between { base: 0.0, pairs: 0, field_sums: [0.0; EVIDENCE_FIELDS], field_pairs: [0; EVIDENCE_FIELDS], forbidden: false };
+
+    fn add(&mut self, e: &Evidence) {
+        self.base += e.base.clamp(-40.0, 40.0);
+        self.pairs += 1;
+        for (f, &w) in e.fields.iter().enumerate().filter(|(_, w)| !w.is_nan()) {
+            self.field_sums[f] += w.clamp(-40.0, 40.0);
+            self.field_pairs[f] += 1;
+        }
+    }
+
+    fn merge(&mut self, other: &Between) {
+        self.base += other.base;
+        self.pairs += other.pairs;
+        for f in 0..EVIDENCE_FIELDS {
+            self.field_sums[f] += other.field_sums[f];
+            self.field_pairs[f] += other.field_pairs[f];
+        }
+        self.forbidden |= other.forbidden;
+    }
+
+    /// The weight of joining the two groups (mean base plus each field's mean over the pairs
+    /// that give it), or `None` when they may not join.
+    fn weight(&self) -> Option<f64> {
+        if self.forbidden || self.pairs == 0 {
+            return None;
+        }
+        let fields: f64 = (0..EVIDENCE_FIELDS)
+            .filter(|&f| self.field_pairs[f] > 0)
+            .map(|f| self.field_sums[f] / self.field_pairs[f] as f64)
+            .sum();
+        Some(self.base / self.pairs as f64 + fields)
+    }
+}
 
 /// Inputs to clustering. Edges are candidate pairs at or above the threshold weight.
 pub struct ClusterInput<'a> {
@@ -167,8 +241,8 @@ fn must_groups(group: &[u32], must_link: &[(u32, u32)]) -> Vec<Vec<u32>> {
     groups
 }
 
-/// Average-linkage agglomeration: repeatedly merge the two clusters with the highest mean pair
-/// weight, while it is at least `threshold` and no pair between them is forbidden.
+/// Average-linkage agglomeration: repeatedly merge the two clusters whose evidence weighs most
+/// ([`Between::weight`]), while it is at least `threshold` and no pair between them is forbidden.
 fn average_linkage(
     group: &[u32],
     start: &mut Vec<Vec<u32>>,
@@ -183,10 +257,9 @@ fn average_linkage(
     }
     let slot: HashMap<u32, usize> =
         clusters.iter().enumerate().flat_map(|(c, members)| members.iter().map(move |&r| (r, c))).collect();
-    // sum[i][j] and count[i][j] of weights between clusters i and j; forbidden blocks merging.
-    let mut sum = vec![vec![0.0f64; k]; k];
-    let mut count = vec![vec![0u32; k]; k];
-    let mut forbidden = vec![vec![false; k]; k];
+    // between[i * k + j] for clusters i < j.
+    let mut between = vec![Between::NONE; k * k];
+    let at = |i: usize, j: usize| i.min(j) * k + i.max(j);
     for (x, &a) in group.iter().enumerate() {
         for &b in &group[x + 1..] {
             let (ca, cb) = (slot[&a], slot[&b]);
@@ -194,17 +267,8 @@ fn average_linkage(
                 continue;
             }
             match pair_weight(a as usize, b as usize) {
-                Some(w) => {
-                    let w = w.clamp(-40.0, 40.0);
-                    sum[ca][cb] += w;
-                    sum[cb][ca] += w;
-                    count[ca][cb] += 1;
-                    count[cb][ca] += 1;
-                }
-                None => {
-                    forbidden[ca][cb] = true;
-                    forbidden[cb][ca] = true;
-                }
+                Some(e) => between[at(ca, cb)].add(&e),
+                None => between[at(ca, cb)].forbidden = true,
             }
         }
     }
@@ -212,26 +276,28 @@ fn average_linkage(
         if let Some(&ca) = slot.get(&a) {
             for b in others {
                 if let Some(&cb) = slot.get(b) {
-                    forbidden[ca][cb] = true;
-                    forbidden[cb][ca] = true;
+                    between[at(ca, cb)].forbidden = true;
                 }
             }
+        }
+    }
+    // Each pair of clusters' weight, kept while neither side changes.
+    let mut weights: Vec<Option<f64>> = vec![None; k * k];
+    for i in 0..k {
+        for j in i + 1..k {
+            weights[i * k + j] = between[i * k + j].weight();
         }
     }
     let mut alive = vec![true; k];
     loop {
         let mut best: Option<(f64, usize, usize)> = None;
-        for i in 0..k {
-            if !alive[i] {
-                continue;
-            }
-            for j in i + 1..k {
-                if !alive[j] || forbidden[i][j] || count[i][j] == 0 {
-                    continue;
-                }
-                let mean = sum[i][j] / count[i][j] as f64;
-                if mean >= threshold && best.is_none_or(|(m, _, _)| mean > m) {
-                    best = Some((mean, i, j));
+        for i in (0..k).filter(|&i| alive[i]) {
+            for j in (i + 1..k).filter(|&j| alive[j]) {
+                if let Some(w) = weights[i * k + j]
+                    && w >= threshold
+                    && best.is_none_or(|(m, _, _)| w > m)
+                {
+                    best = Some((w, i, j));
                 }
             }
         }
@@ -239,16 +305,10 @@ fn average_linkage(
         let moved = std::mem::take(&mut clusters[j]);
         clusters[i].extend(moved);
         alive[j] = false;
-        for x in 0..k {
-            if x == i || !alive[x] {
-                continue;
-            }
-            sum[i][x] += sum[j][x];
-            sum[x][i] = sum[i][x];
-            count[i][x] += count[j][x];
-            count[x][i] = count[i][x];
-            forbidden[i][x] |= forbidden[j][x];
-            forbidden[x][i] = forbidden[i][x];
+        for x in (0..k).filter(|&x| x != i && alive[x]) {
+            let from_j = between[at(j, x)];
+            between[at(i, x)].merge(&from_j);
+            weights[at(i, x)] = between[at(i, x)].weight();
         }
     }
     let mut out: Vec<Vec<u32>> = clusters.into_iter().filter(|c| !c.is_empty()).collect();
@@ -267,7 +327,37 @@ mod tests {
         let edges: Vec<(u32, u32, f64)> =
             strong.iter().map(|&(a, b)| (a, b, weights(a as usize, b as usize).unwrap_or(-50.0))).collect();
         let input = ClusterInput { n, edges: &edges, must_link: must, cannot_link: cannot, threshold_weight: 3.0, component_weight: 3.0, max_component: 100 };
-        cluster(&input, weights).0
+        cluster(&input, &|a: usize, b: usize| weights(a, b).map(Evidence::whole)).0
+    }
+
+    /// Records 0 and 1 are one person's (must-linked); 2 gives a birth date only 0 also gives and
+    /// a patronymic only 1 also gives. Each field counts by the pairs that give it, so the group
+    /// gains both; the mean of the two pairs' whole weights would halve each.
+    #[test]
+    fn a_group_weighs_each_field_over_the_pairs_that_give_it() {
+        const DATE: usize = 0;
+        const PATRONYMIC: usize = 1;
+        let evidence = |date: Option<f64>, patronymic: Option<f64>| {
+            let mut e = Evidence::whole(-4.0);
+            e.fields[DATE] = date.unwrap_or(f64::NAN);
+            e.fields[PATRONYMIC] = patronymic.unwrap_or(f64::NAN);
+            e
+        };
+        let pairs = |a: usize, b: usize| match (a.min(b), a.max(b)) {
+            (0, 2) => Some(evidence(Some(5.0), None)),
+            (1, 2) => Some(evidence(None, Some(4.0))),
+            _ => Some(Evidence::whole(20.0)),
+        };
+        let edges = [(0, 2, pairs(0, 2).map_or(0.0, |e| e.weight())), (1, 2, pairs(1, 2).map_or(0.0, |e| e.weight()))];
+        let shown: Vec<String> = [false, true]
+            .iter()
+            .map(|&split| {
+                let weight = |a: usize, b: usize| pairs(a, b).map(|e| if split { e } else { Evidence::whole(e.weight()) });
+                let input = ClusterInput { n: 3, edges: &edges, must_link: &[(0, 1)], cannot_link: &[], threshold_weight: 3.0, component_weight: 0.0, max_component: 100 };
+                format!("split {split}: {:?}", cluster(&input, &weight).0)
+            })
+            .collect();
+        expect_test::expect!["split false: [0, 0, 2], split true: [0, 0, 0]"].assert_eq(&shown.join(", "));
     }
 
     #[test]

@@ -557,8 +557,28 @@ impl<'a> Scorer<'a> {
             let l = level_of(pattern, f);
             w += weights[l as usize] + self.tf_adjustment(f, l, a);
         }
-        let forbidden = self.sex_field.is_some_and(|s| level_of(pattern, s) == 2) || !crate::block::Blocker::allowed(self.data, a, b);
-        Score { weight: w, forbidden }
+        Score { weight: w, forbidden: self.forbids(pattern, a, b) }
+    }
+
+    /// Whether a hard rule forbids the link (see [`Scorer::hard_rules`]).
+    fn forbids(&self, pattern: Pattern, a: usize, b: usize) -> bool {
+        self.sex_field.is_some_and(|s| level_of(pattern, s) == 2) || !crate::block::Blocker::allowed(self.data, a, b)
+    }
+
+    /// A pair's weight split by field for clustering (`None` when a hard rule forbids it).
+    pub fn evidence(&self, a: usize, b: usize) -> Option<crate::cluster::Evidence> {
+        let pattern = compare(self.data, a, b);
+        if self.forbids(pattern, a, b) {
+            return None;
+        }
+        let mut e = crate::cluster::Evidence::whole(self.prior_weight(a, b));
+        for (f, weights) in self.level_weights.iter().enumerate() {
+            let l = level_of(pattern, f);
+            if l != 0 {
+                e.fields[f] = weights[l as usize] + self.tf_adjustment(f, l, a);
+            }
+        }
+        Some(e)
     }
 
     pub fn score(&self, a: usize, b: usize) -> Score {
