@@ -20,7 +20,12 @@ pub enum BlockingError {
     UnknownColumn(String),
     #[error("blocking key {atom:?}: `{how}` does not apply to this column")]
     Inapplicable { atom: String, how: String },
+    #[error("{0} blocking rules; at most {max} are supported", max = MAX_RULES)]
+    TooManyRules(usize),
 }
+
+/// The most blocking rules a spec may have: which rules cover a pair is one bit per rule.
+pub const MAX_RULES: usize = 64;
 
 /// How an atom reads a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,8 +190,10 @@ pub struct RuleReport {
 /// Candidate generation over a prepared data set.
 pub struct Blocker {
     rules: Vec<Vec<Atom>>,
-    /// Per rule, per record: effective block key (post-split), or [`ABSENT`].
-    keys: Vec<Vec<u64>>,
+    /// Per record, per rule: effective block key (post-split), or [`ABSENT`]; record `i`'s keys
+    /// are `keys[i * rules.len()..][..rules.len()]`, so a pair's keys under every rule (which
+    /// rules produce and cover it) take two cache lines instead of two reads per rule.
+    keys: Vec<u64>,
     pub reports: Vec<RuleReport>,
 }
 
@@ -217,11 +224,16 @@ impl Blocker {
                 }
             }
         }
-        let mut keys = Vec::new();
+        if parsed.len() > MAX_RULES {
+            return Err(BlockingError::TooManyRules(parsed.len()));
+        }
+        let mut keys = vec![ABSENT; p.len() * parsed.len()];
         let mut reports = Vec::new();
-        for (rule, spec) in parsed.iter().zip(rules) {
+        for (r, (rule, spec)) in parsed.iter().zip(rules).enumerate() {
             let (k, report) = effective_keys(p, rule, &secondary, max_block.max(2), spec.keys.join(" + "));
-            keys.push(k);
+            for (i, key) in k.into_iter().enumerate() {
+                keys[i * parsed.len() + r] = key;
+            }
             reports.push(report);
         }
         Ok(Blocker { rules: parsed, keys, reports })
@@ -236,12 +248,12 @@ impl Blocker {
     /// Every rule's blocks of two or more records, cut into [`Span`]s: what the passes over the
     /// candidates walk, in one deterministic order.
     pub fn layout(&self) -> Layout {
-        let rules = self
-            .keys
-            .iter()
-            .map(|keys| {
-                let mut keyed: Vec<(u64, u32)> =
-                    keys.iter().enumerate().filter(|(_, k)| **k != ABSENT).map(|(i, k)| (*k, i as u32)).collect();
+        let rules = (0..self.rules.len())
+            .map(|r| {
+                let mut keyed: Vec<(u64, u32)> = (0..self.keys.len() / self.rules.len())
+                    .map(|i| (self.keys[i * self.rules.len() + r], i as u32))
+                    .filter(|(k, _)| *k != ABSENT)
+                    .collect();
                 keyed.par_sort_unstable();
                 // Only blocks of two or more records hold pairs; single records are dropped.
                 let mut members: Vec<u32> = Vec::new();
@@ -263,8 +275,9 @@ impl Blocker {
         Layout { rules }
     }
 
-    /// Runs `visit` on every candidate pair `(a, b)` of one span, `a < b`, in one fixed order; `keep` filters which pairs are wanted (e.g. only pairs touching new
-    /// records). A pair is a candidate of the first rule that blocks it, so each comes once.
+    /// Runs `visit` on every candidate pair of one span, `a < b`, in one fixed order (see
+    /// [`Candidate`]; a pair is a candidate of the first rule that blocks it, so each comes
+    /// once); `keep` filters which pairs are wanted (e.g. only pairs touching new records).
     /// Returns how many candidates the span produced.
     pub fn visit_span(
         &self,
@@ -272,24 +285,40 @@ impl Blocker {
         layout: &Layout,
         span: &Span,
         keep: &(dyn Fn(usize, usize) -> bool + Sync),
-        mut visit: impl FnMut(usize, usize),
+        mut visit: impl FnMut(&Candidate),
     ) -> u64 {
         let rule = &layout.rules[span.rule];
-        let earlier = &self.keys[..span.rule];
+        let width = self.rules.len();
+        let earlier = (1u64 << span.rule) - 1;
         let mut produced = 0u64;
+        // A block's records are scattered over the data set and each meets every other: their
+        // keys and sources are gathered once per block, not read per pair.
+        let (mut keys, mut sources): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
         for b in span.blocks.clone() {
             let block = &rule.members[rule.starts[b]..rule.starts[b + 1]];
-            for (i, &a) in block.iter().enumerate() {
-                for &b in &block[i + 1..] {
-                    let (a, b) = (a as usize, b as usize);
-                    if !Self::allowed(p, a, b) || !keep(a, b) {
+            keys.clear();
+            sources.clear();
+            for &i in block {
+                keys.extend_from_slice(self.keys_of(i as usize));
+                sources.push(p.source[i as usize]);
+            }
+            let mut first_in_block = true;
+            for x in 0..block.len() {
+                let (a, keys_a, source_a) = (block[x] as usize, &keys[x * width..][..width], sources[x]);
+                let unique = p.unique_source[source_a as usize];
+                for y in x + 1..block.len() {
+                    let b = block[y] as usize;
+                    if (unique && sources[y] == source_a) || !keep(a, b) {
                         continue;
                     }
-                    if earlier.iter().any(|k| same_block(k[a], k[b])) {
+                    let keys_b = &keys[y * width..][..width];
+                    let covering = keys_a.iter().zip(keys_b).enumerate().fold(0u64, |c, (r, (&k, &l))| c | ((same_block(k, l) as u64) << r));
+                    if covering & earlier != 0 {
                         continue;
                     }
                     produced += 1;
-                    visit(a, b);
+                    visit(&Candidate { a, b, block, at: (x, y), first_in_block, same_source: sources[y] == source_a, covering });
+                    first_in_block = false;
                 }
             }
         }
@@ -305,21 +334,20 @@ impl Blocker {
         self.rules.len()
     }
 
-    /// Whether rule `rule` puts `a` and `b` in one block.
-    pub fn covers_rule(&self, rule: usize, a: usize, b: usize) -> bool {
-        let k = &self.keys[rule];
-        same_block(k[a], k[b])
+    /// Record `i`'s keys under every rule, in rule order.
+    fn keys_of(&self, i: usize) -> &[u64] {
+        &self.keys[i * self.rules.len()..][..self.rules.len()]
     }
 
     /// Whether some rule puts `a` and `b` in one block (the blocking recall of a true pair).
     pub fn covers(&self, a: usize, b: usize) -> bool {
-        self.keys.iter().any(|k| same_block(k[a], k[b]))
+        producing_rule(self.keys_of(a), self.keys_of(b)).is_some()
     }
 
     /// Record `i`'s effective (post-split) key under every rule, in rule order: what a pair
     /// generator elsewhere (a cluster's join on keys) needs to produce the same candidates.
     pub fn record_keys(&self, i: usize) -> Vec<u64> {
-        self.keys.iter().map(|k| k[i]).collect()
+        self.keys_of(i).to_vec()
     }
 
     /// Per rule, the fields it does not read, one bit per field (see [`crate::pipeline::fields_not_read`]).
@@ -331,6 +359,22 @@ impl Blocker {
             })
             .collect()
     }
+}
+
+/// A candidate pair as [`Blocker::visit_span`] meets it.
+pub struct Candidate<'s> {
+    /// The records, `a < b`.
+    pub a: usize,
+    pub b: usize,
+    /// The block holding the pair (its records) and the pair's positions in it.
+    pub block: &'s [u32],
+    pub at: (usize, usize),
+    /// Whether no pair of this block was visited before (per-block work starts here).
+    pub first_in_block: bool,
+    /// Whether both records come from one source.
+    pub same_source: bool,
+    /// The rules that block the pair: bit `r` for rule `r`, the span's rule and later ones.
+    pub covering: u64,
 }
 
 /// One rule's blocks of two or more records: block `b` is `members[starts[b]..starts[b + 1]]`.
@@ -515,7 +559,7 @@ mod tests {
         let mut visited = Vec::new();
         let mut produced = 0;
         for span in &spans {
-            produced += blocker.visit_span(&p, &layout, span, &|_, _| true, |a, b| visited.push((a, b)));
+            produced += blocker.visit_span(&p, &layout, span, &|_, _| true, |c| visited.push((c.a, c.b)));
         }
         let expected: BTreeSet<(usize, usize)> = (0..p.len())
             .flat_map(|a| (a + 1..p.len()).map(move |b| (a, b)))
@@ -524,5 +568,31 @@ mod tests {
         assert_eq!(produced as usize, visited.len());
         assert_eq!(visited.iter().copied().collect::<BTreeSet<_>>(), expected);
         assert_eq!(visited.len(), expected.len(), "a pair was visited twice");
+    }
+
+    /// Comparing a block's pairs with its records gathered (and its value pairs remembered)
+    /// gives every pair the pattern comparing it alone gives.
+    #[test]
+    fn block_comparer_gives_each_pair_its_own_pattern() {
+        let records = crate::simulate::simulate(2000, 3, 9).records;
+        let spec = LinkSpec::infer(&records);
+        let p = Prepared::new(&records, &spec, &FoldingMatcher);
+        let blocker = Blocker::new(&p, &spec.blocking, 40).expect("rules parse");
+        let layout = blocker.layout();
+        let mut comparer = crate::compare::BlockComparer::new(&p);
+        let (mut pairs, mut differ, mut patterns) = (0, 0, BTreeSet::new());
+        for span in &layout.spans_of(20) {
+            blocker.visit_span(&p, &layout, span, &|_, _| true, |c| {
+                if c.first_in_block {
+                    comparer.load(c.block);
+                }
+                let pattern = comparer.compare(c.at.0, c.at.1);
+                pairs += 1;
+                differ += (pattern != crate::compare::compare(&p, c.a, c.b)) as usize;
+                patterns.insert(pattern);
+            });
+        }
+        assert!(pairs > 1000 && patterns.len() > 100, "{pairs} pairs, {} patterns", patterns.len());
+        assert_eq!(differ, 0, "of {pairs} pairs");
     }
 }

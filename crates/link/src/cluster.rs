@@ -139,6 +139,24 @@ impl Between {
     }
 }
 
+/// The evidence of every pair inside a component, which average linkage reads all of: given
+/// the whole component at once, a source of evidence can gather what its records share.
+pub trait ComponentWeights: Sync {
+    /// Calls `visit(x, y, evidence)` for every pair of positions `x < y` of `group` (record
+    /// indices), `x` then `y` ascending; `None` when a hard rule forbids the pair.
+    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>));
+}
+
+impl<F: Fn(usize, usize) -> Option<Evidence> + Sync + ?Sized> ComponentWeights for F {
+    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>)) {
+        for (x, &a) in group.iter().enumerate() {
+            for (y, &b) in group.iter().enumerate().skip(x + 1) {
+                visit(x, y, self(a as usize, b as usize));
+            }
+        }
+    }
+}
+
 /// Inputs to clustering. Edges are candidate pairs at or above the threshold weight.
 pub struct ClusterInput<'a> {
     pub n: usize,
@@ -153,7 +171,7 @@ pub struct ClusterInput<'a> {
 }
 
 /// Clusters records; returns per record the index of its cluster's smallest record.
-pub fn cluster(input: &ClusterInput, pair_weight: &PairWeight) -> (Vec<u32>, ClusterReport) {
+pub fn cluster<W: ComponentWeights + ?Sized>(input: &ClusterInput, weights: &W) -> (Vec<u32>, ClusterReport) {
     let mut report = ClusterReport::default();
     let mut must = UnionFind::new(input.n);
     for &(a, b) in input.must_link {
@@ -207,7 +225,7 @@ pub fn cluster(input: &ClusterInput, pair_weight: &PairWeight) -> (Vec<u32>, Clu
     }
     ready.sort_unstable_by_key(|g| g[0]);
     let results: Vec<Vec<Vec<u32>>> =
-        ready.par_iter().map(|g| average_linkage(g, &mut must_groups(g, input.must_link), &cannot, input.threshold_weight, pair_weight)).collect();
+        ready.par_iter().map(|g| average_linkage(g, &mut must_groups(g, input.must_link), &cannot, input.threshold_weight, weights)).collect();
     let mut label: Vec<u32> = (0..input.n as u32).collect();
     for parts in results {
         if parts.len() > 1 {
@@ -243,12 +261,12 @@ fn must_groups(group: &[u32], must_link: &[(u32, u32)]) -> Vec<Vec<u32>> {
 
 /// Average-linkage agglomeration: repeatedly merge the two clusters whose evidence weighs most
 /// ([`Between::weight`]), while it is at least `threshold` and no pair between them is forbidden.
-fn average_linkage(
+fn average_linkage<W: ComponentWeights + ?Sized>(
     group: &[u32],
     start: &mut Vec<Vec<u32>>,
     cannot: &HashMap<u32, Vec<u32>>,
     threshold: f64,
-    pair_weight: &PairWeight,
+    pairs: &W,
 ) -> Vec<Vec<u32>> {
     let mut clusters = std::mem::take(start);
     let k = clusters.len();
@@ -257,21 +275,20 @@ fn average_linkage(
     }
     let slot: HashMap<u32, usize> =
         clusters.iter().enumerate().flat_map(|(c, members)| members.iter().map(move |&r| (r, c))).collect();
+    let slot_at: Vec<usize> = group.iter().map(|r| slot[r]).collect();
     // between[i * k + j] for clusters i < j.
     let mut between = vec![Between::NONE; k * k];
     let at = |i: usize, j: usize| i.min(j) * k + i.max(j);
-    for (x, &a) in group.iter().enumerate() {
-        for &b in &group[x + 1..] {
-            let (ca, cb) = (slot[&a], slot[&b]);
-            if ca == cb {
-                continue;
-            }
-            match pair_weight(a as usize, b as usize) {
-                Some(e) => between[at(ca, cb)].add(&e),
-                None => between[at(ca, cb)].forbidden = true,
-            }
+    pairs.each_pair(group, &mut |x, y, evidence| {
+        let (ca, cb) = (slot_at[x], slot_at[y]);
+        if ca == cb {
+            return;
         }
-    }
+        match evidence {
+            Some(e) => between[at(ca, cb)].add(&e),
+            None => between[at(ca, cb)].forbidden = true,
+        }
+    });
     for (&a, others) in cannot {
         if let Some(&ca) = slot.get(&a) {
             for b in others {

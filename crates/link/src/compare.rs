@@ -107,63 +107,192 @@ pub fn tf_level(kind: FieldKind, level: u8) -> bool {
 
 /// The level of field `f` for records `a` and `b`.
 pub fn compare_field(p: &Prepared, f: usize, a: usize, b: usize) -> u8 {
-    let kind = p.fields[f].kind;
     match &p.columns[f] {
-        Column::Strings { ids, values, levels, .. } => {
-            let (ia, ib) = (ids[a], ids[b]);
-            if ia == NULL || ib == NULL {
-                return 0;
+        Column::Strings { ids, .. } => value_level(p, f, ids[a], ids[b]),
+        Column::Dates { lo, hi } => date_level(lo[a], hi[a], lo[b], hi[b]),
+        Column::Sexes(s) => sex_level(s[a], s[b]),
+        Column::Numbers(v) => number_level(v[a], v[b]),
+    }
+}
+
+/// The level of two value ids of the name or text column `f` ([`NULL`] for a missing value).
+fn value_level(p: &Prepared, f: usize, ia: u32, ib: u32) -> u8 {
+    if ia == NULL || ib == NULL {
+        return 0;
+    }
+    if ia == ib {
+        return 1;
+    }
+    let Column::Strings { values, levels, .. } = &p.columns[f] else { unreachable!("value ids belong to a column of strings") };
+    let (lo, hi) = if ia < ib { (ia, ib) } else { (ib, ia) };
+    levels.get_or(lo, hi, || string_level(p.fields[f].kind, &values[lo as usize], &values[hi as usize]))
+}
+
+/// The level of two dates as day intervals (`lo > hi`: missing).
+fn date_level(la: i32, ha: i32, lb: i32, hb: i32) -> u8 {
+    if la > ha || lb > hb {
+        return 0;
+    }
+    // Two days agreeing are far rarer among strangers than two years agreeing, and two
+    // days a year or two apart that agree on month and day are one date with the year
+    // miswritten (or counted from an age).
+    if la == lb && ha == hb {
+        return if la == ha { 1 } else { 2 };
+    }
+    let gap = if la <= hb && lb <= ha { 0 } else if ha < lb { lb - ha } else { la - hb };
+    if (1..=1100).contains(&gap) && la == ha && lb == hb && same_day_of_year(la, lb) {
+        return 4;
+    }
+    match gap {
+        0 => 3,
+        1..=31 => 5,
+        32..=400 => 6,
+        401..=1100 => 7,
+        _ => 8,
+    }
+}
+
+/// The level of two sexes (0 missing).
+fn sex_level(a: u8, b: u8) -> u8 {
+    match (a, b) {
+        (0, _) | (_, 0) => 0,
+        (x, y) if x == y => 1,
+        _ => 2,
+    }
+}
+
+/// The level of two numbers (NaN missing).
+fn number_level(x: f64, y: f64) -> u8 {
+    if x.is_nan() || y.is_nan() {
+        return 0;
+    }
+    let d = (x - y).abs();
+    if d == 0.0 {
+        1
+    } else if d <= 1.0 {
+        2
+    } else if d <= 3.0 {
+        3
+    } else {
+        4
+    }
+}
+
+/// Compares the pairs of one block after another (the order [`crate::block::Blocker::visit_span`]
+/// walks them): each record's values are gathered once per block instead of read per pair, and
+/// the level of two values of a name or text field is looked up once per block (a block holds
+/// tens of records and few distinct names, so most of its pairs repeat a pair of values already
+/// compared). Gives exactly [`compare`]'s patterns.
+pub struct BlockComparer<'p> {
+    p: &'p Prepared,
+    fields: Vec<BlockField>,
+    /// (value id, position) of the block's records, sorted to number the distinct values.
+    order: Vec<(u32, u32)>,
+}
+
+/// One field's values over the loaded block, by position in the block.
+enum BlockField {
+    /// Per position a number for its value among the block's distinct values ([`NULL`] when
+    /// missing), the value ids by number, and the levels met so far of two numbers (`d * d`
+    /// cells, 0 unknown, else level + 1; none when the block has too many distinct values).
+    Strings { local: Vec<u32>, values: Vec<u32>, levels: Vec<u8> },
+    Dates { lo: Vec<i32>, hi: Vec<i32> },
+    Sexes(Vec<u8>),
+    Numbers(Vec<f64>),
+}
+
+/// Distinct values of a field in one block beyond which its levels are not kept per block.
+const BLOCK_VALUES: usize = 512;
+
+impl<'p> BlockComparer<'p> {
+    pub fn new(p: &'p Prepared) -> BlockComparer<'p> {
+        let fields = p
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Strings { .. } => BlockField::Strings { local: Vec::new(), values: Vec::new(), levels: Vec::new() },
+                Column::Dates { .. } => BlockField::Dates { lo: Vec::new(), hi: Vec::new() },
+                Column::Sexes(_) => BlockField::Sexes(Vec::new()),
+                Column::Numbers(_) => BlockField::Numbers(Vec::new()),
+            })
+            .collect();
+        BlockComparer { p, fields, order: Vec::new() }
+    }
+
+    /// Gathers the values of a block's records (by record index) for [`BlockComparer::compare`].
+    pub fn load(&mut self, block: &[u32]) {
+        for (field, column) in self.fields.iter_mut().zip(&self.p.columns) {
+            match (field, column) {
+                (BlockField::Strings { local, values, levels }, Column::Strings { ids, .. }) => {
+                    self.order.clear();
+                    self.order.extend(block.iter().enumerate().map(|(x, &i)| (ids[i as usize], x as u32)).filter(|(id, _)| *id != NULL));
+                    self.order.sort_unstable();
+                    local.clear();
+                    local.resize(block.len(), NULL);
+                    values.clear();
+                    for &(id, x) in &self.order {
+                        if values.last() != Some(&id) {
+                            values.push(id);
+                        }
+                        local[x as usize] = values.len() as u32 - 1;
+                    }
+                    levels.clear();
+                    if values.len() <= BLOCK_VALUES {
+                        levels.resize(values.len() * values.len(), 0);
+                    }
+                }
+                (BlockField::Dates { lo, hi }, Column::Dates { lo: all_lo, hi: all_hi }) => {
+                    lo.clear();
+                    hi.clear();
+                    lo.extend(block.iter().map(|&i| all_lo[i as usize]));
+                    hi.extend(block.iter().map(|&i| all_hi[i as usize]));
+                }
+                (BlockField::Sexes(s), Column::Sexes(all)) => {
+                    s.clear();
+                    s.extend(block.iter().map(|&i| all[i as usize]));
+                }
+                (BlockField::Numbers(v), Column::Numbers(all)) => {
+                    v.clear();
+                    v.extend(block.iter().map(|&i| all[i as usize]));
+                }
+                _ => unreachable!("block fields follow the columns"),
             }
-            if ia == ib {
-                return 1;
-            }
-            let (lo, hi) = if ia < ib { (ia, ib) } else { (ib, ia) };
-            levels.get_or(lo, hi, || string_level(kind, &values[lo as usize], &values[hi as usize]))
         }
-        Column::Dates { lo, hi } => {
-            let (la, ha, lb, hb) = (lo[a], hi[a], lo[b], hi[b]);
-            if la > ha || lb > hb {
-                return 0;
-            }
-            // Two days agreeing are far rarer among strangers than two years agreeing, and two
-            // days a year or two apart that agree on month and day are one date with the year
-            // miswritten (or counted from an age).
-            if la == lb && ha == hb {
-                return if la == ha { 1 } else { 2 };
-            }
-            let gap = if la <= hb && lb <= ha { 0 } else if ha < lb { lb - ha } else { la - hb };
-            if (1..=1100).contains(&gap) && la == ha && lb == hb && same_day_of_year(la, lb) {
-                return 4;
-            }
-            match gap {
-                0 => 3,
-                1..=31 => 5,
-                32..=400 => 6,
-                401..=1100 => 7,
-                _ => 8,
-            }
+    }
+
+    /// The pattern of the loaded block's records at positions `x` and `y`.
+    pub fn compare(&mut self, x: usize, y: usize) -> Pattern {
+        let mut pattern = 0u64;
+        for (f, field) in self.fields.iter_mut().enumerate() {
+            let level = match field {
+                BlockField::Strings { local, values, levels } => {
+                    let (lx, ly) = (local[x], local[y]);
+                    if lx == NULL || ly == NULL {
+                        0
+                    } else if lx == ly {
+                        1
+                    } else if levels.is_empty() {
+                        value_level(self.p, f, values[lx as usize], values[ly as usize])
+                    } else {
+                        let cell = lx as usize * values.len() + ly as usize;
+                        match levels[cell] {
+                            0 => {
+                                let level = value_level(self.p, f, values[lx as usize], values[ly as usize]);
+                                levels[cell] = level + 1;
+                                levels[ly as usize * values.len() + lx as usize] = level + 1;
+                                level
+                            }
+                            known => known - 1,
+                        }
+                    }
+                }
+                BlockField::Dates { lo, hi } => date_level(lo[x], hi[x], lo[y], hi[y]),
+                BlockField::Sexes(s) => sex_level(s[x], s[y]),
+                BlockField::Numbers(v) => number_level(v[x], v[y]),
+            };
+            pattern |= (level as u64) << (4 * f);
         }
-        Column::Sexes(s) => match (s[a], s[b]) {
-            (0, _) | (_, 0) => 0,
-            (x, y) if x == y => 1,
-            _ => 2,
-        },
-        Column::Numbers(v) => {
-            let (x, y) = (v[a], v[b]);
-            if x.is_nan() || y.is_nan() {
-                return 0;
-            }
-            let d = (x - y).abs();
-            if d == 0.0 {
-                1
-            } else if d <= 1.0 {
-                2
-            } else if d <= 3.0 {
-                3
-            } else {
-                4
-            }
-        }
+        pattern
     }
 }
 
@@ -173,7 +302,7 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
         return concept_level(kind, va, vb);
     }
     if kind == FieldKind::Text {
-        if va.normalized == vb.normalized {
+        if va.spelling == vb.spelling {
             return 1;
         }
         if within_one_edit(&va.chars, &vb.chars) {
@@ -188,7 +317,7 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
             5
         };
     }
-    if va.normalized == vb.normalized {
+    if va.spelling == vb.spelling {
         return 1;
     }
     // An initial is one letter, which its key does not keep (every vowel keys alike, so Й. and
@@ -198,9 +327,8 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
     }
     // Given names have national forms and diminutives no spelling rule reaches (Параска for
     // Прасковья, Mykola for Николай): the names crate's table makes them the variant level.
-    // A name the table does not list relates to nothing: no need to ask it.
-    let listed = kind == FieldKind::Given && va.normalized_in_given_table && vb.normalized_in_given_table;
-    let table = if listed { names::given_name_equivalence(&va.normalized, &vb.normalized) } else { None };
+    // Only given names have groups of the table (a name it does not list relates to nothing).
+    let table = va.given_groups.relate(&vb.given_groups);
     let s = jaro_winkler(&va.chars, &vb.chars);
     if va.key == vb.key {
         // A key keeps consonants only, so it holds names that differ only in their vowels or a
@@ -231,7 +359,7 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
 /// second level. Two different concepts the vocabulary knows are different, however alike they are
 /// spelled (Минск, Пинск), unless they share an occupational group; otherwise spelling decides.
 fn concept_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
-    if va.normalized == vb.normalized {
+    if va.spelling == vb.spelling {
         return 1;
     }
     if va.key == vb.key {
@@ -304,54 +432,59 @@ pub fn jaro_winkler(a: &[char], b: &[char]) -> f64 {
         return if la == lb { 1.0 } else { 0.0 };
     }
     let window = (la.max(lb) / 2).saturating_sub(1);
-    let mut b_used = [false; 64];
-    let mut b_used_vec;
-    let b_used: &mut [bool] = if lb <= 64 {
-        &mut b_used[..lb]
-    } else {
-        b_used_vec = vec![false; lb];
-        &mut b_used_vec
-    };
-    let mut matches = 0usize;
-    let mut a_matched: [char; 64] = ['\0'; 64];
-    let mut a_matched_vec: Vec<char> = Vec::new();
-    for (i, &ca) in a.iter().enumerate() {
-        let lo = i.saturating_sub(window);
-        let hi = (i + window + 1).min(lb);
-        for j in lo..hi {
-            if !b_used[j] && b[j] == ca {
-                b_used[j] = true;
-                if matches < 64 {
-                    a_matched[matches] = ca;
-                } else {
-                    if a_matched_vec.is_empty() {
-                        a_matched_vec.extend_from_slice(&a_matched);
-                    }
-                    a_matched_vec.push(ca);
-                }
-                matches += 1;
-                break;
-            }
-        }
-    }
+    let (matches, transpositions) =
+        if la <= 64 && lb <= 64 { jaro_matches_short(a, b, window) } else { jaro_matches_long(a, b, window) };
     if matches == 0 {
         return 0.0;
-    }
-    let a_seq: &[char] = if matches <= 64 { &a_matched[..matches] } else { &a_matched_vec };
-    let mut transpositions = 0usize;
-    let mut k = 0usize;
-    for (j, &used) in b_used.iter().enumerate() {
-        if used {
-            if a_seq[k] != b[j] {
-                transpositions += 1;
-            }
-            k += 1;
-        }
     }
     let m = matches as f64;
     let jaro = (m / la as f64 + m / lb as f64 + (m - (transpositions / 2) as f64) / m) / 3.0;
     let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
     jaro + prefix * 0.1 * (1.0 - jaro)
+}
+
+/// Jaro's matching characters and half-transpositions of two spellings of at most 64
+/// characters, with the matched positions of each side as bits (no arrays to clear: names are
+/// compared millions of times).
+fn jaro_matches_short(a: &[char], b: &[char], window: usize) -> (usize, usize) {
+    let (mut a_matched, mut b_matched) = (0u64, 0u64);
+    for (i, &ca) in a.iter().enumerate() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(b.len());
+        for (j, &cb) in b.iter().enumerate().take(hi).skip(lo) {
+            if b_matched >> j & 1 == 0 && cb == ca {
+                b_matched |= 1 << j;
+                a_matched |= 1 << i;
+                break;
+            }
+        }
+    }
+    let matches = a_matched.count_ones() as usize;
+    let mut transpositions = 0;
+    while a_matched != 0 {
+        let (i, j) = (a_matched.trailing_zeros() as usize, b_matched.trailing_zeros() as usize);
+        transpositions += (a[i] != b[j]) as usize;
+        a_matched &= a_matched - 1;
+        b_matched &= b_matched - 1;
+    }
+    (matches, transpositions)
+}
+
+/// [`jaro_matches_short`] for longer texts.
+fn jaro_matches_long(a: &[char], b: &[char], window: usize) -> (usize, usize) {
+    let mut b_used = vec![false; b.len()];
+    let mut a_seq: Vec<char> = Vec::new();
+    for (i, &ca) in a.iter().enumerate() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(b.len());
+        if let Some(j) = (lo..hi).find(|&j| !b_used[j] && b[j] == ca) {
+            b_used[j] = true;
+            a_seq.push(ca);
+        }
+    }
+    let b_seq = b.iter().zip(&b_used).filter(|(_, used)| **used).map(|(c, _)| c);
+    let transpositions = a_seq.iter().zip(b_seq).filter(|(x, y)| x != y).count();
+    (a_seq.len(), transpositions)
 }
 
 #[cfg(test)]
@@ -374,6 +507,44 @@ mod tests {
         assert_eq!(jw("dixon", "dicksonx"), 0.813);
         assert_eq!(jw("abc", "xyz"), 0.0);
         assert_eq!(jw("same", "same"), 1.0);
+    }
+
+    /// The textbook algorithm with arrays, as the similarity was first written: the bit-set
+    /// version must give the same value to the last bit, or levels (and outcomes) would move.
+    fn jaro_winkler_reference(a: &[char], b: &[char]) -> f64 {
+        let (la, lb) = (a.len(), b.len());
+        if la == 0 || lb == 0 {
+            return if la == lb { 1.0 } else { 0.0 };
+        }
+        let window = (la.max(lb) / 2).saturating_sub(1);
+        let mut b_used = vec![false; lb];
+        let mut a_seq = Vec::new();
+        for (i, &ca) in a.iter().enumerate() {
+            for j in i.saturating_sub(window)..(i + window + 1).min(lb) {
+                if !b_used[j] && b[j] == ca {
+                    b_used[j] = true;
+                    a_seq.push(ca);
+                    break;
+                }
+            }
+        }
+        if a_seq.is_empty() {
+            return 0.0;
+        }
+        let b_seq: Vec<char> = (0..lb).filter(|&j| b_used[j]).map(|j| b[j]).collect();
+        let transpositions = a_seq.iter().zip(&b_seq).filter(|(x, y)| x != y).count();
+        let m = a_seq.len() as f64;
+        let jaro = (m / la as f64 + m / lb as f64 + (m - (transpositions / 2) as f64) / m) / 3.0;
+        let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
+        jaro + prefix * 0.1 * (1.0 - jaro)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn jaro_winkler_equals_the_textbook_algorithm_bit_for_bit(a in "[abcdeko]{0,70}", b in "[abcdeko]{0,70}") {
+            let (a, b) = (chars(&a), chars(&b));
+            proptest::prop_assert_eq!(jaro_winkler(&a, &b).to_bits(), jaro_winkler_reference(&a, &b).to_bits());
+        }
     }
 
     #[test]

@@ -565,9 +565,9 @@ impl<'a> Scorer<'a> {
         self.sex_field.is_some_and(|s| level_of(pattern, s) == 2) || !crate::block::Blocker::allowed(self.data, a, b)
     }
 
-    /// A pair's weight split by field for clustering (`None` when a hard rule forbids it).
-    pub fn evidence(&self, a: usize, b: usize) -> Option<crate::cluster::Evidence> {
-        let pattern = compare(self.data, a, b);
+    /// A pair's weight split by field for clustering, given its pattern (`None` when a hard
+    /// rule forbids it).
+    pub fn pattern_evidence(&self, pattern: Pattern, a: usize, b: usize) -> Option<crate::cluster::Evidence> {
         if self.forbids(pattern, a, b) {
             return None;
         }

@@ -61,20 +61,57 @@ fn fresh_id(first_record: &RecordId, taken: &BTreeSet<PersonId>) -> PersonId {
 /// Assigns ids to `clusters` (each a list of record ids), inheriting from `previous`.
 /// Returns the record -> person map and the history of what changed.
 pub fn assign_ids(clusters: &[Vec<RecordId>], previous: &BTreeMap<RecordId, PersonId>) -> (BTreeMap<RecordId, PersonId>, Vec<IdEvent>) {
+    let record_ids: Vec<RecordId> = clusters.iter().flatten().cloned().collect();
+    let mut next = 0u32;
+    let indexed: Vec<Vec<u32>> = clusters
+        .iter()
+        .map(|c| {
+            next += c.len() as u32;
+            (next - c.len() as u32..next).collect()
+        })
+        .collect();
+    let mut cluster_of: BTreeMap<&RecordId, usize> = BTreeMap::new();
+    for (c, records) in clusters.iter().enumerate() {
+        for r in records {
+            cluster_of.insert(r, c);
+        }
+    }
+    let (ids, events) = assign_cluster_ids(&indexed, &record_ids, previous, |r| cluster_of.get(r).copied());
+    let mut assignment = BTreeMap::new();
+    for (c, records) in clusters.iter().enumerate() {
+        for r in records {
+            assignment.insert(r.clone(), ids[c].clone());
+        }
+    }
+    (assignment, events)
+}
+
+/// [`assign_ids`] for clusters of record numbers (indices into `record_ids`), without copying
+/// record ids: the person of each cluster, and the history. `cluster_of` finds the cluster of a
+/// previous record (`None`: it is in none).
+pub fn assign_cluster_ids(
+    clusters: &[Vec<u32>],
+    record_ids: &[RecordId],
+    previous: &BTreeMap<RecordId, PersonId>,
+    cluster_of: impl Fn(&RecordId) -> Option<usize>,
+) -> (Vec<PersonId>, Vec<IdEvent>) {
+    let id = |r: &u32| &record_ids[*r as usize];
     // Overlap of every (new cluster, previous person) pair.
     let mut overlaps: Vec<(usize, PersonId, usize)> = Vec::new();
     let mut prev_sizes: BTreeMap<&PersonId, usize> = BTreeMap::new();
     for pid in previous.values() {
         *prev_sizes.entry(pid).or_insert(0) += 1;
     }
-    for (c, records) in clusters.iter().enumerate() {
-        let mut per: BTreeMap<&PersonId, usize> = BTreeMap::new();
-        for r in records {
-            if let Some(pid) = previous.get(r) {
-                *per.entry(pid).or_insert(0) += 1;
+    if !previous.is_empty() {
+        for (c, records) in clusters.iter().enumerate() {
+            let mut per: BTreeMap<&PersonId, usize> = BTreeMap::new();
+            for r in records {
+                if let Some(pid) = previous.get(id(r)) {
+                    *per.entry(pid).or_insert(0) += 1;
+                }
             }
+            overlaps.extend(per.into_iter().map(|(pid, n)| (c, pid.clone(), n)));
         }
-        overlaps.extend(per.into_iter().map(|(pid, n)| (c, pid.clone(), n)));
     }
     // Largest overlaps first; ties to the smaller person id, then the earlier cluster.
     overlaps.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)).then_with(|| a.0.cmp(&b.0)));
@@ -88,32 +125,27 @@ pub fn assign_ids(clusters: &[Vec<RecordId>], previous: &BTreeMap<RecordId, Pers
     }
     let mut taken: BTreeSet<PersonId> = previous.values().cloned().collect();
     let mut events = Vec::new();
+    let first: Vec<Option<&RecordId>> = clusters.iter().map(|c| c.iter().map(id).min()).collect();
     let mut order: Vec<usize> = (0..clusters.len()).collect();
-    order.sort_by(|&a, &b| clusters[a].iter().min().cmp(&clusters[b].iter().min()));
+    order.sort_by(|&a, &b| first[a].cmp(&first[b]));
     for c in order {
         if cluster_id[c].is_none() {
-            let first = clusters[c].iter().min().cloned().unwrap_or_default();
-            let id = fresh_id(&first, &taken);
-            taken.insert(id.clone());
-            let had_previous = clusters[c].iter().any(|r| previous.contains_key(r));
+            let fresh = fresh_id(first[c].unwrap_or(&RecordId::default()), &taken);
+            taken.insert(fresh.clone());
+            let had_previous = clusters[c].iter().any(|r| previous.contains_key(id(r)));
             if !had_previous {
-                events.push(IdEvent::Created { person: id.clone() });
+                events.push(IdEvent::Created { person: fresh.clone() });
             }
-            cluster_id[c] = Some(id);
+            cluster_id[c] = Some(fresh);
         }
     }
-    let mut assignment = BTreeMap::new();
-    for (c, records) in clusters.iter().enumerate() {
-        let id = cluster_id[c].clone().expect("every cluster has an id");
-        for r in records {
-            assignment.insert(r.clone(), id.clone());
-        }
-    }
+    let cluster_id: Vec<PersonId> = cluster_id.into_iter().map(|c| c.expect("every cluster has an id")).collect();
     // History: where did each previous person's records go, and what did each new one absorb?
     let mut went: BTreeMap<&PersonId, BTreeSet<&PersonId>> = BTreeMap::new();
     let mut came: BTreeMap<&PersonId, BTreeSet<&PersonId>> = BTreeMap::new();
     for (r, old) in previous {
-        if let Some(new) = assignment.get(r) {
+        if let Some(c) = cluster_of(r) {
+            let new = &cluster_id[c];
             went.entry(old).or_default().insert(new);
             came.entry(new).or_default().insert(old);
         }
@@ -134,7 +166,7 @@ pub fn assign_ids(clusters: &[Vec<RecordId>], previous: &BTreeMap<RecordId, Pers
             events.push(IdEvent::Retired { person: (*old).clone() });
         }
     }
-    (assignment, events)
+    (cluster_id, events)
 }
 
 #[cfg(test)]

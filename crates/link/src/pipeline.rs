@@ -5,11 +5,11 @@
 //! what every stage did. Nothing here reads files or the clock: `build` and the CLI wire it up.
 
 use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
-use crate::cluster::{ClusterInput, ClusterReport, Evidence, PairWeight, cluster};
-use crate::compare::{Pattern, compare};
+use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, PairWeight, cluster};
+use crate::compare::{BlockComparer, Pattern, compare};
 use crate::competition::Competition;
 use crate::fs::{EmMode, Explanation, FsModel, Score, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
-use crate::ids::{Decision, DecisionKind, IdEvent, assign_ids};
+use crate::ids::{Decision, DecisionKind, IdEvent, assign_cluster_ids};
 use crate::namekey::NameMatcher;
 use crate::prepare::Prepared;
 use crate::spec::LinkSpec;
@@ -194,12 +194,15 @@ impl Blocked {
                 let mut store = SpanPatterns::default();
                 let mut distinct: IntMap<Pattern, u32> = IntMap::default();
                 let mut ids: Vec<u32> = Vec::new();
-                produced[span.rule] += blocker.visit_span(data, &layout, span, &keep, |a, b| {
-                    let pattern = compare(data, a, b);
+                let mut comparer = BlockComparer::new(data);
+                produced[span.rule] += blocker.visit_span(data, &layout, span, &keep, |c| {
+                    if c.first_in_block {
+                        comparer.load(c.block);
+                    }
+                    let pattern = comparer.compare(c.at.0, c.at.1);
                     if count {
-                        // The span's rule covers the pair and no earlier rule does.
-                        let covers = |r: usize| r == span.rule || (r > span.rule && blocker.covers_rule(r, a, b));
-                        let mask = count_mask(data, &rule_masks, covers, a, b);
+                        let same_source = if c.same_source { SAME_SOURCE } else { 0 };
+                        let mask = fields_not_read(&rule_masks, |r| c.covering >> r & 1 != 0) | same_source;
                         *grouped.entry((pattern, mask)).or_insert(0) += 1;
                     }
                     if keep_patterns {
@@ -358,7 +361,8 @@ impl Linker {
                 let may_keep: Vec<bool> =
                     patterns.distinct.iter().map(|&p| crate::fs::probability(scorer.weight_bound(p)) >= keep_from).collect();
                 let (mut k, mut kept) = (0, Vec::new());
-                self.blocker.visit_span(&self.data, &compared.layout, span, &keep, |a, b| {
+                self.blocker.visit_span(&self.data, &compared.layout, span, &keep, |c| {
+                    let (a, b) = (c.a, c.b);
                     let id = patterns.ids.get(k);
                     k += 1;
                     if !may_keep[id] {
@@ -473,6 +477,17 @@ impl BuildRule<'_> {
         cannot_link: &[(u32, u32)],
         pair_weight: &PairWeight,
     ) -> (Vec<u32>, ClusterReport) {
+        self.cluster_components(links, must_link, cannot_link, pair_weight)
+    }
+
+    /// [`BuildRule::cluster`], with the evidence of the pairs inside components from `pairs`.
+    pub fn cluster_components<W: ComponentWeights + ?Sized>(
+        &self,
+        links: &[(u32, u32, f64)],
+        must_link: &[(u32, u32)],
+        cannot_link: &[(u32, u32)],
+        pairs: &W,
+    ) -> (Vec<u32>, ClusterReport) {
         debug_assert!(links.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)), "links sorted by record pair, each once");
         let source = self.source;
         let threshold_weight = threshold_weight(self.threshold);
@@ -495,14 +510,48 @@ impl BuildRule<'_> {
             component_weight,
             max_component: 300,
         };
+        cluster(&input, &Competing { pairs, competition: &competition, source })
+    }
+}
+
+/// The evidence of pairs inside components, each weighed against its records' competing links.
+struct Competing<'a, W: ?Sized> {
+    pairs: &'a W,
+    competition: &'a Competition,
+    source: &'a [u32],
+}
+
+impl<W: ComponentWeights + ?Sized> ComponentWeights for Competing<'_, W> {
+    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>)) {
         // The competition moves what every pair has, beside the fields.
-        let adjusted = |a: usize, b: usize| {
-            pair_weight(a, b).map(|e| {
-                let weight = e.weight();
-                Evidence { base: e.base + competition.adjusted(a as u32, b as u32, weight, source) - weight, ..e }
-            })
-        };
-        cluster(&input, &adjusted)
+        self.pairs.each_pair(group, &mut |x, y, evidence| {
+            visit(
+                x,
+                y,
+                evidence.map(|e| {
+                    let weight = e.weight();
+                    Evidence { base: e.base + self.competition.adjusted(group[x], group[y], weight, self.source) - weight, ..e }
+                }),
+            )
+        });
+    }
+}
+
+/// The model's evidence of the pairs inside components, each component's records gathered once
+/// (a component holds a person's records and namesakes, so its pairs repeat value pairs).
+struct ScoredComponents<'a> {
+    scorer: &'a Scorer<'a>,
+}
+
+impl ComponentWeights for ScoredComponents<'_> {
+    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>)) {
+        let mut comparer = BlockComparer::new(self.scorer.data);
+        comparer.load(group);
+        for (x, &a) in group.iter().enumerate() {
+            for (y, &b) in group.iter().enumerate().skip(x + 1) {
+                visit(x, y, self.scorer.pattern_evidence(comparer.compare(x, y), a as usize, b as usize));
+            }
+        }
     }
 }
 
@@ -542,21 +591,27 @@ pub fn finish(linker: &Linker, mut scored: Vec<ScoredPair>, inputs: &LinkInputs,
     }
     let links: Vec<(u32, u32, f64)> = scored.iter().map(|p| (p.left, p.right, p.match_weight)).collect();
     let rule = BuildRule { source: &data.source, sources: data.source_names.len(), threshold: spec.threshold };
-    let pair_weight = |a: usize, b: usize| scorer.evidence(a, b);
-    let (labels, clustering) = rule.cluster(&links, &must, &cannot, &pair_weight);
-    let mut members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let (labels, clustering) = rule.cluster_components(&links, &must, &cannot, &ScoredComponents { scorer: &scorer });
+    // Clusters ordered by their smallest record, which labels them (and comes first in them).
+    let mut cluster_of: Vec<u32> = vec![0; labels.len()];
+    let mut members: Vec<Vec<u32>> = Vec::new();
     for (i, &l) in labels.iter().enumerate() {
-        members.entry(l).or_default().push(i as u32);
+        let c = if l as usize == i {
+            members.push(Vec::new());
+            members.len() - 1
+        } else {
+            cluster_of[l as usize] as usize
+        };
+        cluster_of[i] = c as u32;
+        members[c].push(i as u32);
     }
-    let clusters: Vec<Vec<RecordId>> =
-        members.values().map(|m| m.iter().map(|&i| data.record_ids[i as usize].clone()).collect()).collect();
-    let (assignment, events) = assign_ids(&clusters, inputs.previous);
-    // Each of these copies every record id: free one before the next is built.
-    drop(clusters);
-    let persons: Vec<PersonId> = data.record_ids.iter().map(|r| assignment[r].clone()).collect();
-    drop(assignment);
+    let (ids, events) = assign_cluster_ids(&members, &data.record_ids, inputs.previous, |r| {
+        linker.index_of(r).ok().map(|i| cluster_of[i] as usize)
+    });
+    let persons: Vec<PersonId> = cluster_of.iter().map(|&c| ids[c as usize].clone()).collect();
+    drop(cluster_of);
     let mut internal_duplicates = Vec::new();
-    for m in members.values().filter(|m| m.len() > 1) {
+    for m in members.iter().filter(|m| m.len() > 1) {
         let mut by_source: BTreeMap<u32, Vec<RecordId>> = BTreeMap::new();
         for &i in m {
             by_source.entry(data.source[i as usize]).or_default().push(data.record_ids[i as usize].clone());

@@ -14,6 +14,9 @@ pub const NULL: u32 = u32::MAX;
 #[derive(Clone, Debug)]
 pub struct Value {
     pub normalized: String,
+    /// The interned `normalized`: two values of a column with one normalized form have one
+    /// spelling id (comparing them is then one integer comparison).
+    pub spelling: u32,
     /// The characters similarity works on: phonetic Latin for names, normalized text otherwise.
     pub chars: Vec<char>,
     /// The interned key (names: the matching key; places and occupations: the concept, else the
@@ -23,9 +26,10 @@ pub struct Value {
     /// when the names crate's table of given names knows the name.
     pub concept: u32,
     pub group: u32,
-    /// Given names: whether the names crate's table lists the normalized form, so that relating
-    /// it to another name can find something (comparing skips the table otherwise).
-    pub normalized_in_given_table: bool,
+    /// Given names: the groups of the names crate's table of given names that list the
+    /// normalized form, looked up once per value instead of per compared pair (empty for other
+    /// fields and for names the table does not list, which relate to nothing).
+    pub given_groups: names::GivenGroups,
 }
 
 /// A field's values for every record.
@@ -267,17 +271,16 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                 FieldKind::Nationality => Some(crate::vocab::nationalities()),
                 _ => None,
             };
-            let forms: Vec<(String, Vec<char>, String, Option<crate::vocab::Resolved>, bool)> = raw_values
+            let forms: Vec<(String, Vec<char>, String, Option<crate::vocab::Resolved>, names::GivenGroups)> = raw_values
                 .par_iter()
                 .map(|t| match (part, vocabulary) {
                     (Some(p), _) => {
                         let f = matcher.forms(t, p);
                         let chars = f.phonetic.chars().collect();
-                        // A name the table relates to itself is one the table knows.
                         let given = p == crate::namekey::NamePart::Given;
-                        let known = given && names::given_name_equivalence(t, t).is_some();
-                        let listed = given && names::given_name_equivalence(&f.normalized, &f.normalized).is_some();
-                        (f.normalized, chars, f.key, known.then_some(crate::vocab::Resolved { concept: 0, group: None }), listed)
+                        let known = given && names::GivenGroups::of(t).is_listed();
+                        let groups = if given { names::GivenGroups::of(&f.normalized) } else { names::GivenGroups::default() };
+                        (f.normalized, chars, f.key, known.then_some(crate::vocab::Resolved { concept: 0, group: None }), groups)
                     }
                     // A known place or occupation keys by its concept, any other by its folded
                     // spelling (Москва and Moskva are one key even when no table lists them).
@@ -287,7 +290,7 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                             Some(r) => format!("@{}", v.id(r.concept)),
                             None => crate::vocab::folded(t),
                         };
-                        (normalize(t), crate::vocab::folded(t).chars().collect(), key, resolved, false)
+                        (normalize(t), crate::vocab::folded(t).chars().collect(), key, resolved, names::GivenGroups::default())
                     }
                     // Text is compared on its phonetic Latin form too, so that a place written in
                     // Cyrillic and in transliteration (Москва, Moskwa) still comes out similar.
@@ -299,22 +302,25 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                         } else {
                             matcher.forms(t, crate::namekey::NamePart::Full).phonetic.chars().collect()
                         };
-                        (n.clone(), chars, n, None, false)
+                        (n.clone(), chars, n, None, names::GivenGroups::default())
                     }
                 })
                 .collect();
             let mut key_index: HashMap<String, u32> = HashMap::new();
             let mut key_names = Vec::new();
+            let mut spellings: HashMap<String, u32> = HashMap::new();
             let values: Vec<Value> = forms
                 .into_iter()
-                .map(|(normalized, chars, key, resolved, normalized_in_given_table)| {
+                .map(|(normalized, chars, key, resolved, given_groups)| {
                     let key = *key_index.entry(key.clone()).or_insert_with(|| {
                         key_names.push(key);
                         key_names.len() as u32 - 1
                     });
+                    let next = spellings.len() as u32;
+                    let spelling = *spellings.entry(normalized.clone()).or_insert(next);
                     let concept = resolved.map_or(NULL, |r| r.concept);
                     let group = resolved.and_then(|r| r.group).unwrap_or(NULL);
-                    Value { normalized, chars, key, concept, group, normalized_in_given_table }
+                    Value { normalized, spelling, chars, key, concept, group, given_groups }
                 })
                 .collect();
             let mut key_freq = vec![0u32; key_names.len()];

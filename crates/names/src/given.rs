@@ -89,7 +89,28 @@ pub(crate) fn relate(a: &[Membership], b: &[Membership]) -> Option<GivenNameMatc
 /// Whether two given names are forms of one name according to the table (`None`: the table
 /// does not relate them; they may still be spelling variants, which [`crate::compare`] finds).
 pub fn given_name_equivalence(a: &str, b: &str) -> Option<GivenNameMatch> {
-    relate(&memberships(a), &memberships(b))
+    GivenGroups::of(a).relate(&GivenGroups::of(b))
+}
+
+/// The groups of the equivalence table a given name belongs to, looked up once: relating a name
+/// to many others ([`GivenGroups::relate`]) then needs no encoding of either.
+#[derive(Clone, Debug, Default)]
+pub struct GivenGroups(Vec<Membership>);
+
+impl GivenGroups {
+    pub fn of(text: &str) -> GivenGroups {
+        GivenGroups(memberships(text))
+    }
+
+    /// Whether the table lists the name at all (a name it does not list relates to nothing).
+    pub fn is_listed(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// [`given_name_equivalence`] of the two names.
+    pub fn relate(&self, other: &GivenGroups) -> Option<GivenNameMatch> {
+        relate(&self.0, &other.0)
+    }
 }
 
 #[cfg(test)]
@@ -113,6 +134,11 @@ mod tests {
         assert_eq!(given_name_equivalence("Юрий", "George"), Some(GivenNameMatch::Loose));
         assert_eq!(given_name_equivalence("Иван", "John"), Some(GivenNameMatch::Loose));
         assert_eq!(given_name_equivalence("Иван", "Пётр"), None);
+        let (ivan, vanya, john) = (GivenGroups::of("Иван"), GivenGroups::of("Ваня"), GivenGroups::of("John"));
+        assert_eq!(ivan.relate(&vanya), Some(GivenNameMatch::Equivalent));
+        assert_eq!(ivan.relate(&john), Some(GivenNameMatch::Loose));
+        assert!(ivan.is_listed() && !GivenGroups::of("Zzyzx").is_listed());
+        assert_eq!(GivenGroups::of("Zzyzx").relate(&GivenGroups::of("Zzyzx")), None);
     }
 
     #[test]

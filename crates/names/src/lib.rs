@@ -23,7 +23,7 @@ mod similarity;
 mod translit;
 
 pub use classic::{beider_morse, daitch_mokotoff};
-pub use given::{GivenNameMatch, given_name_equivalence};
+pub use given::{GivenGroups, GivenNameMatch, given_name_equivalence};
 pub use keying::{key, keys};
 pub use normalize::normalize;
 pub use parse::{ParsedName, Script, parse};
