@@ -434,6 +434,11 @@ pub struct Scorer<'a> {
     /// Per field, the adjustment of a key that `count` records hold, for every count up to the
     /// most frequent key's (capped; larger counts are computed when met).
     tf_by_count: Vec<Vec<f64>>,
+    /// Per field, the largest adjustment any record's key can get (the rarest key's).
+    tf_largest: Vec<f64>,
+    /// Per field, the adjustment of each value's key by value id ([`Scorer::for_many_pairs`]
+    /// only; a pair then reads one number instead of its value, key and count).
+    tf_by_value: Vec<Vec<f64>>,
     /// The prior weights of pairs across two sources and inside one.
     prior_across: f64,
     prior_within: f64,
@@ -476,9 +481,25 @@ impl<'a> Scorer<'a> {
     }
 
     /// A scorer for millions of pairs: its table of term-frequency adjustments reaches higher
-    /// counts (and takes longer to build).
+    /// counts, and it keeps every value's adjustment (both take longer to build).
     pub fn for_many_pairs(model: &'a FsModel, data: &'a Prepared) -> Scorer<'a> {
-        Scorer::with_tf_table(model, data, TF_TABLE_COUNTS_MANY)
+        let mut scorer = Scorer::with_tf_table(model, data, TF_TABLE_COUNTS_MANY);
+        scorer.tf_by_value = data
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(f, column)| match column {
+                Column::Strings { values, key_freq, agree_chance, present, .. } if !scorer.tf_by_count[f].is_empty() => values
+                    .iter()
+                    .map(|v| {
+                        let count = key_freq[v.key as usize];
+                        scorer.tf_by_count[f].get(count as usize).copied().unwrap_or_else(|| tf_bits(*agree_chance, *present, count))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        scorer
     }
 
     fn with_tf_table(model: &'a FsModel, data: &'a Prepared, table_counts: u32) -> Scorer<'a> {
@@ -490,7 +511,7 @@ impl<'a> Scorer<'a> {
             .iter()
             .map(|field| (0..field.levels.len()).map(|l| field.tf && tf_level(field.kind, l as u8)).collect())
             .collect();
-        let tf_by_count = data
+        let tf_by_count: Vec<Vec<f64>> = data
             .columns
             .iter()
             .zip(&tf_levels)
@@ -502,8 +523,16 @@ impl<'a> Scorer<'a> {
                 _ => Vec::new(),
             })
             .collect();
+        // A record's key has a count of at least one, and the adjustment falls as counts grow
+        // (those beyond the table are the most frequent keys), so the table's largest entry from
+        // count one on bounds every adjustment.
+        let tf_largest = tf_by_count
+            .iter()
+            .map(|table| if table.len() > 1 { table[1..].iter().copied().fold(f64::NEG_INFINITY, f64::max) } else { TF_MAX_BITS })
+            .collect();
         let (prior_across, prior_within) = (model.pair_prior_weight(false), model.pair_prior_weight(true));
-        Scorer { model, data, sex_field, level_weights, tf_levels, tf_by_count, prior_across, prior_within }
+        let tf_by_value = Vec::new();
+        Scorer { model, data, sex_field, level_weights, tf_levels, tf_by_count, tf_largest, tf_by_value, prior_across, prior_within }
     }
 
     fn tf_adjustment(&self, field: usize, level: u8, a: usize) -> f64 {
@@ -511,6 +540,7 @@ impl<'a> Scorer<'a> {
             return 0.0;
         }
         match &self.data.columns[field] {
+            Column::Strings { ids, .. } if ids[a] != NULL && !self.tf_by_value.is_empty() => self.tf_by_value[field][ids[a] as usize],
             Column::Strings { ids, values, key_freq, agree_chance, present, .. } if ids[a] != NULL => {
                 let count = key_freq[values[ids[a] as usize].key as usize];
                 match self.tf_by_count[field].get(count as usize) {
@@ -540,13 +570,14 @@ impl<'a> Scorer<'a> {
     }
 
     /// A weight no pair with this pattern exceeds, whatever its sources and values: the larger
-    /// prior, and the largest term-frequency adjustment wherever one applies. Summed in the
-    /// order [`Scorer::score_pattern`] sums, term by term no smaller, so rounding keeps it a bound.
+    /// prior, and the field's largest term-frequency adjustment wherever one applies. Summed in
+    /// the order [`Scorer::score_pattern`] sums, term by term no smaller, so rounding keeps it a
+    /// bound.
     pub fn weight_bound(&self, pattern: Pattern) -> f64 {
         let mut w = self.prior_within.max(self.prior_across);
         for (f, weights) in self.level_weights.iter().enumerate() {
             let l = level_of(pattern, f) as usize;
-            w += weights[l] + if self.tf_levels[f][l] { TF_MAX_BITS } else { 0.0 };
+            w += weights[l] + if self.tf_levels[f][l] { self.tf_largest[f] } else { 0.0 };
         }
         w
     }
