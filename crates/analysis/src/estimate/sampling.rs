@@ -237,6 +237,8 @@ fn binomial_expecting<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64, expected_tai
 }
 
 /// Binomial(n, q) by sequential search from 0: one uniform, and a step per unit of the result.
+/// Inlined into the multinomial, so that the generator's state stays in registers.
+#[inline(always)]
 fn binomial_by_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, q: f64) -> u64 {
     let odds = q / (1.0 - q);
     let a = count_to_f64(n + 1) * odds;
