@@ -308,7 +308,7 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
         if within_one_edit(&va.chars, &vb.chars) {
             return 2;
         }
-        let s = jaro_winkler(&va.chars, &vb.chars);
+        let s = similarity(va, vb, 0.75);
         return if s >= 0.90 {
             3
         } else if s >= 0.75 {
@@ -329,13 +329,13 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
     // Прасковья, Mykola for Николай): the names crate's table makes them the variant level.
     // Only given names have groups of the table (a name it does not list relates to nothing).
     let table = va.given_groups.relate(&vb.given_groups);
-    let s = jaro_winkler(&va.chars, &vb.chars);
     if va.key == vb.key {
         // A key keeps consonants only, so it holds names that differ only in their vowels or a
         // Lithuanian ending beside the spellings of one name; the level is split by how alike
         // the whole spellings are, and training weighs each part (100k: pairwise F1 0.873 ->
         // 0.879).
-        return if s >= 0.92 || table == Some(names::GivenNameMatch::Equivalent) { 2 } else { 3 };
+        let equivalent = table == Some(names::GivenNameMatch::Equivalent);
+        return if equivalent || similarity(va, vb, 0.92) >= 0.92 { 2 } else { 3 };
     }
     match table {
         Some(names::GivenNameMatch::Equivalent) => return 2,
@@ -344,6 +344,7 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
         None if kind == FieldKind::Given && va.concept != NULL && vb.concept != NULL => return 8,
         _ => {}
     }
+    let s = similarity(va, vb, 0.80);
     if s >= 0.92 {
         4
     } else if s >= 0.80 {
@@ -369,7 +370,7 @@ fn concept_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
     if va.concept != NULL && vb.concept != NULL {
         return if kind == FieldKind::Occupation && va.group != NULL && va.group == vb.group { 4 } else { different };
     }
-    let s = jaro_winkler(&va.chars, &vb.chars);
+    let s = similarity(va, vb, if kind == FieldKind::Place { 0.75 } else { 0.90 });
     if s >= 0.90 {
         3
     } else if kind == FieldKind::Place && s >= 0.75 {
@@ -423,6 +424,35 @@ pub fn within_one_edit(a: &[char], b: &[char]) -> bool {
     } else {
         *ra == rb[1..]
     }
+}
+
+/// The Jaro-Winkler similarity of two values where it may reach `lowest` (the lowest threshold
+/// the caller compares it with); below, a bound under `lowest` that costs a pass over each
+/// spelling instead of the similarity's window search (most pairs of random records, which
+/// estimate u, differ that much).
+fn similarity(va: &Value, vb: &Value, lowest: f64) -> f64 {
+    let bound = jaro_winkler_bound(va, vb);
+    // The slack covers rounding: the bound is computed as the similarity is, from larger parts.
+    if bound < lowest - 1e-9 { bound } else { jaro_winkler(&va.chars, &vb.chars) }
+}
+
+/// An upper bound of [`jaro_winkler`]: a character of one spelling matches only a character of
+/// the other, so the matches are at most the characters of each spelling whose letter (as a
+/// bit of [`Value::letters`]) occurs in the other; transpositions count as none.
+fn jaro_winkler_bound(va: &Value, vb: &Value) -> f64 {
+    let (a, b) = (&va.chars, &vb.chars);
+    if a.is_empty() || b.is_empty() {
+        return 1.0;
+    }
+    let found_in = |chars: &[char], letters: u64| chars.iter().filter(|&&c| letters >> (c as u32 % 64) & 1 != 0).count();
+    let matches = found_in(a, vb.letters).min(found_in(b, va.letters));
+    if matches == 0 {
+        return 0.0;
+    }
+    let m = matches as f64;
+    let jaro = (m / a.len() as f64 + m / b.len() as f64 + 1.0) / 3.0;
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
+    jaro + prefix * 0.1 * (1.0 - jaro)
 }
 
 /// Jaro-Winkler similarity (prefix scale 0.1, at most 4 prefix characters).
@@ -544,6 +574,27 @@ mod tests {
         fn jaro_winkler_equals_the_textbook_algorithm_bit_for_bit(a in "[abcdeko]{0,70}", b in "[abcdeko]{0,70}") {
             let (a, b) = (chars(&a), chars(&b));
             proptest::prop_assert_eq!(jaro_winkler(&a, &b).to_bits(), jaro_winkler_reference(&a, &b).to_bits());
+        }
+    }
+
+    fn value(text: &str) -> Value {
+        let chars = chars(text);
+        let letters = chars.iter().fold(0u64, |m, &c| m | 1 << (c as u32 % 64));
+        Value { normalized: text.to_owned(), spelling: 0, chars, letters, key: 0, concept: NULL, group: NULL, given_groups: Default::default() }
+    }
+
+    proptest::proptest! {
+        /// The quick bound is never below the similarity, so a level decided by it is the
+        /// level the similarity gives (letters beyond the alphabet's 64 bits share bits).
+        #[test]
+        fn the_similarity_bound_is_never_below_the_similarity(a in "[a-eko0-9pqz]{0,20}", b in "[a-eko0-9pqz]{0,20}") {
+            let (va, vb) = (value(&a), value(&b));
+            let s = jaro_winkler(&va.chars, &vb.chars);
+            proptest::prop_assert!(jaro_winkler_bound(&va, &vb) >= s, "{a} {b}");
+            for lowest in [0.75, 0.80, 0.90, 0.92] {
+                let quick = similarity(&va, &vb, lowest);
+                proptest::prop_assert!(quick == s || (quick < lowest && s < lowest), "{a} {b} {lowest}");
+            }
         }
     }
 

@@ -120,7 +120,11 @@ pub fn estimate_u(p: &Prepared, samples: usize, seed: u64) -> Vec<Vec<f64>> {
         (0..n).flat_map(|a| (a + 1..n).map(move |b| (a as u32, b as u32))).collect()
     } else {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        (0..samples).map(|_| (rng.random_range(0..n) as u32, rng.random_range(0..n) as u32)).collect()
+        let mut drawn: Vec<(u32, u32)> = (0..samples).map(|_| (rng.random_range(0..n) as u32, rng.random_range(0..n) as u32)).collect();
+        // Counts do not depend on the order: in record order, the pairs of one record find its
+        // values in cache.
+        drawn.par_sort_unstable();
+        drawn
     };
     let counts = pairs
         .par_chunks(4096)

@@ -19,6 +19,8 @@ pub struct Value {
     pub spelling: u32,
     /// The characters similarity works on: phonetic Latin for names, normalized text otherwise.
     pub chars: Vec<char>,
+    /// The letters of `chars`, each as bit `c % 64` (for a quick bound of their similarity).
+    pub letters: u64,
     /// The interned key (names: the matching key; places and occupations: the concept, else the
     /// folded spelling; text: the value itself).
     pub key: u32,
@@ -62,7 +64,6 @@ pub enum Column {
 /// Racing threads compute the same level, so the result never depends on the order.
 #[derive(Debug)]
 pub struct LevelCache {
-    width: usize,
     /// Per value id, its row in the cache, or [`NULL`] when it is too rare to have one.
     slot: Vec<u32>,
     cells: Vec<std::sync::atomic::AtomicU8>,
@@ -82,7 +83,7 @@ impl LevelCache {
             slot[v as usize] = s as u32;
         }
         let width = order.len();
-        LevelCache { width, slot, cells: (0..width * width).map(|_| std::sync::atomic::AtomicU8::new(0)).collect() }
+        LevelCache { slot, cells: (0..width * (width + 1) / 2).map(|_| std::sync::atomic::AtomicU8::new(0)).collect() }
     }
 
     /// The cached level of values `a` and `b`, or `compute` it (and remember it when both values
@@ -93,7 +94,9 @@ impl LevelCache {
         if sa == NULL || sb == NULL {
             return compute();
         }
-        let cell = &self.cells[sa.min(sb) as usize * self.width + sa.max(sb) as usize];
+        // One cell per unordered pair of slots, the frequent values' pairs first (and together).
+        let (lo, hi) = (sa.min(sb) as usize, sa.max(sb) as usize);
+        let cell = &self.cells[hi * (hi + 1) / 2 + lo];
         match cell.load(Relaxed) {
             0 => {
                 let level = compute();
@@ -320,7 +323,8 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                     let spelling = *spellings.entry(normalized.clone()).or_insert(next);
                     let concept = resolved.map_or(NULL, |r| r.concept);
                     let group = resolved.and_then(|r| r.group).unwrap_or(NULL);
-                    Value { normalized, spelling, chars, key, concept, group, given_groups }
+                    let letters = chars.iter().fold(0u64, |m, &c| m | 1 << (c as u32 % 64));
+                    Value { normalized, spelling, chars, letters, key, concept, group, given_groups }
                 })
                 .collect();
             let mut key_freq = vec![0u32; key_names.len()];
