@@ -280,6 +280,10 @@ impl LinkSpec {
                 &["given_name:key", "patronymic:initial", "birth_date:year", "surname:initial"],
                 &["surname:key", "given_name:initial"],
                 &["given_name:key", "patronymic:key", "surname:key3"],
+                // A surname that OCR or a rare transliteration moved to another key (Шевчук,
+                // Shevcuk) still shares its first letters: 100k pairwise F1 0.888 -> 0.890 for
+                // 7% more candidates (the first letter alone: 0.891 for 19%).
+                &["given_name:key", "birth_date:year", "surname:key2"],
             ] {
                 blocking.push(BlockingSpec { keys: keys.iter().map(|k| (*k).to_owned()).collect() });
             }
@@ -320,6 +324,45 @@ mod tests {
     fn check_blocking(spec: LinkSpec, records: &[StandardRecord], expect: Expect) {
         let rules: Vec<String> = spec.completed_for(records).blocking.iter().map(|b| b.keys.join(" + ")).collect();
         expect.assert_eq(&rules.join("\n"));
+    }
+
+    /// Which rule first puts two records in one block, for pairs of (surname, given name, birth).
+    #[test]
+    fn full_names_block_a_surname_another_key_holds_by_given_name_year_and_first_letters() {
+        use crate::block::{Blocker, producing_rule};
+        let pairs = [
+            (("Шевчук", "Іван", "1897"), ("Shevcuk", "Iwan", "1897")),
+            (("Шевчук", "Іван", "1897"), ("Shevcuk", "Iwan", "1899")),
+            (("Шевчук", "Іван", "1897"), ("Schewtschuk", "Iwan", "1903")),
+            (("Смирнов", "Иван", "1896"), ("Smirnow", "Iwan", "1896")),
+        ];
+        let record = |id: usize, (surname, given, birth): (&str, &str, &str)| StandardRecord {
+            id: id.to_string().as_str().into(),
+            surname: Some(surname.to_owned()),
+            given_name: Some(given.to_owned()),
+            // One patronymic makes these full names; the others' would block them by themselves.
+            patronymic: (id == 6).then(|| "Иванович".to_owned()),
+            birth_date: model::UncertainDate::parse_standard(birth).ok(),
+            ..StandardRecord::default()
+        };
+        let records: Vec<StandardRecord> = pairs.iter().enumerate().flat_map(|(i, &(a, b))| [record(2 * i, a), record(2 * i + 1, b)]).collect();
+        let spec = LinkSpec::infer(&records);
+        let p = crate::prepare::Prepared::new(&records, &spec, &crate::namekey::FoldingMatcher);
+        let blocker = Blocker::new(&p, &spec.blocking, 150).expect("rules parse");
+        let shown: Vec<String> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b))| {
+                let rule = producing_rule(&blocker.record_keys(2 * i), &blocker.record_keys(2 * i + 1));
+                let by = rule.map_or("not compared".to_owned(), |r| spec.blocking[r].keys.join(" + "));
+                format!("{} {} {} / {} {} {}: {by}", a.0, a.1, a.2, b.0, b.1, b.2)
+            })
+            .collect();
+        expect![[r#"
+            Шевчук Іван 1897 / Shevcuk Iwan 1897: given_name:key + birth_date:year + surname:key2
+            Шевчук Іван 1897 / Shevcuk Iwan 1899: not compared
+            Шевчук Іван 1897 / Schewtschuk Iwan 1903: surname:key + given_name:key
+            Смирнов Иван 1896 / Smirnow Iwan 1896: surname:key + given_name:key"#]].assert_eq(&shown.join("\n"));
     }
 
     #[test]
