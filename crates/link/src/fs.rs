@@ -104,9 +104,13 @@ impl FsModel {
         (l.m.max(FLOOR) / l.u.max(FLOOR)).log2()
     }
 
-    /// Weight of a pattern without term frequencies (what EM works with).
-    pub fn pattern_weight(&self, pattern: Pattern) -> f64 {
-        self.prior_weight() + (0..self.fields.len()).map(|f| self.level_weight(f, level_of(pattern, f))).sum::<f64>()
+    /// The weights of many patterns without term frequencies (what EM works with) less the
+    /// prior: each the sum of its fields' level weights, every level's weight computed once
+    /// instead of a `log2` per field and pattern.
+    pub fn patterns_field_weights(&self, patterns: impl Iterator<Item = Pattern>) -> Vec<f64> {
+        let levels: Vec<Vec<f64>> =
+            self.fields.iter().enumerate().map(|(f, field)| (0..field.levels.len()).map(|l| self.level_weight(f, l as u8)).collect()).collect();
+        patterns.map(|p| levels.iter().enumerate().map(|(f, w)| w[level_of(p, f) as usize]).sum::<f64>()).collect()
     }
 }
 
@@ -184,12 +188,18 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
     }
     // The floor applies to real data only; a test of EM itself may ask for exact recovery.
     let m_floor = if pairs_total > 0.0 { M_FLOOR } else { FLOOR };
+    // With m and u fixed, the fields' part of each pattern's weight never changes.
+    let mut field_weights = Vec::new();
     for it in 0..max_iterations {
         let mut m_acc: Vec<Vec<f64>> = model.fields.iter().map(|f| vec![0.0; f.levels.len()]).collect();
         let mut u_acc = m_acc.clone();
         let mut matches = 0.0;
-        for &(pattern, count) in counts {
-            let w = model.pattern_weight(pattern);
+        if it == 0 || mode != EmMode::LambdaOnly {
+            field_weights = model.patterns_field_weights(counts.iter().map(|(p, _)| *p));
+        }
+        let prior = model.prior_weight();
+        for (&(pattern, count), &fields) in counts.iter().zip(&field_weights) {
+            let w = prior + fields;
             let g = 1.0 / (1.0 + (-w).exp2());
             let (cm, cu) = (g * count as f64, (1.0 - g) * count as f64);
             matches += cm;
@@ -329,11 +339,11 @@ const NON_CORE_ROUNDS: usize = 10;
 /// probability (an EM step); `None` when too little weight falls on matches to say.
 fn posterior_m(model: &FsModel, candidates: &[(Pattern, u64, u64)], f: usize) -> Option<Vec<f64>> {
     let mut acc = vec![0f64; model.fields[f].levels.len()];
-    for &(pattern, rules_not_reading, count) in candidates {
-        if rules_not_reading & (1 << f) == 0 {
-            continue;
-        }
-        let w = model.pattern_weight(pattern);
+    let read = candidates.iter().filter(|(_, rules_not_reading, _)| rules_not_reading & (1 << f) != 0);
+    let field_weights = model.patterns_field_weights(read.clone().map(|(p, _, _)| *p));
+    let prior = model.prior_weight();
+    for (&(pattern, _, count), &fields) in read.zip(&field_weights) {
+        let w = prior + fields;
         acc[level_of(pattern, f) as usize] += count as f64 / (1.0 + (-w).exp2());
     }
     let n: f64 = acc[1..].iter().sum();

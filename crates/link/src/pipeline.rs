@@ -537,6 +537,9 @@ impl<W: ComponentWeights + ?Sized> ComponentWeights for Competing<'_, W> {
     }
 }
 
+/// Components of more records than this are compared with their records gathered.
+const GATHERED_COMPONENT: usize = 6;
+
 /// The model's evidence of the pairs inside components, each component's records gathered once
 /// (a component holds a person's records and namesakes, so its pairs repeat value pairs).
 struct ScoredComponents<'a> {
@@ -545,11 +548,20 @@ struct ScoredComponents<'a> {
 
 impl ComponentWeights for ScoredComponents<'_> {
     fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>)) {
-        let mut comparer = BlockComparer::new(self.scorer.data);
-        comparer.load(group);
+        let data = self.scorer.data;
+        // Most components are a few records, whose pairs are too few to repay gathering them.
+        let mut comparer = (group.len() > GATHERED_COMPONENT).then(|| {
+            let mut comparer = BlockComparer::new(data);
+            comparer.load(group);
+            comparer
+        });
         for (x, &a) in group.iter().enumerate() {
             for (y, &b) in group.iter().enumerate().skip(x + 1) {
-                visit(x, y, self.scorer.pattern_evidence(comparer.compare(x, y), a as usize, b as usize));
+                let pattern = match comparer.as_mut() {
+                    Some(comparer) => comparer.compare(x, y),
+                    None => compare(data, a as usize, b as usize),
+                };
+                visit(x, y, self.scorer.pattern_evidence(pattern, a as usize, b as usize));
             }
         }
     }
