@@ -428,7 +428,7 @@ struct Ziggurat {
 const ZIGGURAT_LAYERS: usize = 256;
 /// Where the base layer's tail starts, and each layer's area (Marsaglia and Tsang's constants
 /// for 256 layers).
-const ZIGGURAT_TAIL: f64 = 3.654_152_885_361_008_8;
+const ZIGGURAT_TAIL: f64 = 3.654_152_885_361_009;
 const ZIGGURAT_AREA: f64 = 0.004_928_673_233_99;
 
 static ZIGGURAT: LazyLock<Ziggurat> = LazyLock::new(|| {
