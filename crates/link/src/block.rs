@@ -227,10 +227,15 @@ impl Blocker {
         if parsed.len() > MAX_RULES {
             return Err(BlockingError::TooManyRules(parsed.len()));
         }
+        // Rules are keyed independently (their splitting rounds count blocks one record at a time).
+        let keyed: Vec<(Vec<u64>, RuleReport)> = parsed
+            .par_iter()
+            .zip(rules)
+            .map(|(rule, spec)| effective_keys(p, rule, &secondary, max_block.max(2), spec.keys.join(" + ")))
+            .collect();
         let mut keys = vec![ABSENT; p.len() * parsed.len()];
         let mut reports = Vec::new();
-        for (r, (rule, spec)) in parsed.iter().zip(rules).enumerate() {
-            let (k, report) = effective_keys(p, rule, &secondary, max_block.max(2), spec.keys.join(" + "));
+        for (r, (k, report)) in keyed.into_iter().enumerate() {
             for (i, key) in k.into_iter().enumerate() {
                 keys[i * parsed.len() + r] = key;
             }

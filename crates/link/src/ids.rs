@@ -7,7 +7,7 @@
 
 use model::{PersonId, RecordId};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// A reviewer's decision about two records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +43,7 @@ pub enum IdEvent {
 }
 
 /// The id of a brand-new person: a hash of its smallest record id, so re-runs agree.
-fn fresh_id(first_record: &RecordId, taken: &BTreeSet<PersonId>) -> PersonId {
+fn fresh_id(first_record: &RecordId, taken: &HashSet<PersonId>) -> PersonId {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in first_record.as_str().bytes() {
         h ^= b as u64;
@@ -123,7 +123,8 @@ pub fn assign_cluster_ids(
             used.insert(pid.clone());
         }
     }
-    let mut taken: BTreeSet<PersonId> = previous.values().cloned().collect();
+    // Only asked whether an id is taken (for each new person): hashed, not ordered.
+    let mut taken: HashSet<PersonId> = previous.values().cloned().collect();
     let mut events = Vec::new();
     let first: Vec<Option<&RecordId>> = clusters.iter().map(|c| c.iter().map(id).min()).collect();
     let mut order: Vec<usize> = (0..clusters.len()).collect();
