@@ -237,7 +237,10 @@ impl<'p> BlockComparer<'p> {
                         local[x as usize] = values.len() as u32 - 1;
                     }
                     levels.clear();
-                    if values.len() <= BLOCK_VALUES {
+                    // Values repeat when their pairs are fewer than the block's pairs; a block
+                    // of all-different surnames would clear a cell for each pair and reuse none.
+                    let (d, k) = (values.len(), block.len());
+                    if d <= BLOCK_VALUES && d * d <= k * (k - 1) / 2 {
                         levels.resize(values.len() * values.len(), 0);
                     }
                 }
