@@ -28,6 +28,9 @@ pub struct Args {
     /// Seconds between heartbeats to the scheduler.
     #[arg(long, default_value_t = 5)]
     heartbeat: u64,
+    /// Seconds to wait for the scheduler to accept connections before giving up.
+    #[arg(long, default_value_t = 60)]
+    scheduler_wait: u64,
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -51,6 +54,7 @@ pub fn run(args: &Args) -> Result<()> {
         work_dir: args.work_dir.clone(),
         concurrent_tasks: args.concurrent_tasks,
         heartbeat_seconds: args.heartbeat,
+        scheduler_wait_seconds: args.scheduler_wait,
     })?;
     Ok(())
 }

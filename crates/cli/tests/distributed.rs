@@ -223,6 +223,16 @@ fn an_unreachable_scheduler_is_a_clear_error() {
     assert!(stderr.contains(&format!("error: cannot reach the scheduler at {url}")), "{stderr}");
     assert!(stderr.contains("is `kartoteka scheduler` running there?"), "{stderr}");
     assert!(!dir.path().join("out/clusters.csv").exists());
+    let port = free_port();
+    let executor = kartoteka()
+        .args(["executor", "--scheduler", &format!("127.0.0.1:{port}"), "--scheduler-wait", "1"])
+        .args(["--bind", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .expect("runs the executor");
+    let stderr = String::from_utf8_lossy(&executor.stderr);
+    assert_eq!(executor.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("error: cannot reach the scheduler at 127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("(waited 1 s)"), "{stderr}");
 }
 
 /// What a build leaves in the register: persons, scored pairs (with waterfalls) and the run's

@@ -41,6 +41,8 @@ pub struct ExecutorOptions {
     /// Tasks run at once (0: one per core).
     pub concurrent_tasks: usize,
     pub heartbeat_seconds: u64,
+    /// Seconds to wait for the scheduler to accept connections (it may be starting too).
+    pub scheduler_wait_seconds: u64,
 }
 
 /// The scheduler's session builder: Ballista's defaults plus our functions.
@@ -77,8 +79,36 @@ pub fn run_scheduler(options: &SchedulerOptions) -> Result<(), ClusterError> {
     })
 }
 
+/// Waits until the scheduler accepts a connection, at most `options.scheduler_wait_seconds`:
+/// Ballista's executor gives up at once when the scheduler is not yet listening, and an executor
+/// started beside a scheduler that is still starting (a machine's boot, a loaded test run) would
+/// never join.
+fn wait_for_scheduler(options: &ExecutorOptions) -> Result<(), ClusterError> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::{Duration, Instant};
+    let address = format!("{}:{}", options.scheduler_host, options.scheduler_port);
+    let started = Instant::now();
+    loop {
+        let attempt = (options.scheduler_host.as_str(), options.scheduler_port).to_socket_addrs().and_then(|mut addrs| {
+            let first = addrs.next().ok_or_else(|| std::io::Error::other("the host name has no address"))?;
+            TcpStream::connect_timeout(&first, Duration::from_secs(2))
+        });
+        match attempt {
+            Ok(_) => return Ok(()),
+            Err(e) if started.elapsed() >= Duration::from_secs(options.scheduler_wait_seconds) => {
+                return Err(ClusterError::Unreachable {
+                    url: address,
+                    reason: format!("{e} (waited {} s)", options.scheduler_wait_seconds),
+                });
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(250)),
+        }
+    }
+}
+
 /// Runs an executor until the process is stopped.
 pub fn run_executor(options: &ExecutorOptions) -> Result<(), ClusterError> {
+    wait_for_scheduler(options)?;
     let mut registry = BallistaFunctionRegistry::default();
     for f in crate::udf::functions() {
         registry.scalar_functions.insert(f.name().to_owned(), f);
