@@ -241,8 +241,9 @@ pub fn read_register(dir: &Path, rescore: bool) -> anyhow::Result<Register> {
 /// The linkages an estimate is repeated over: as linked, one per threshold, then the drawn ones.
 pub fn linkages(register: &Register, thresholds: &[f64], samples: usize, seed: u64) -> Vec<(String, Vec<u32>)> {
     let mut out = vec![("as linked".to_owned(), register.as_linked.clone())];
+    let every_pair = vec![true; register.records.pairs.len()];
     for &t in thresholds {
-        out.push((format!("p >= {t}"), register.records.histories_at_threshold(t)));
+        out.push((format!("p >= {t}"), persons_by_build_rule(register, &every_pair, t)));
     }
     for (i, drawn) in register.records.draws(samples, seed).iter().enumerate() {
         out.push((format!("drawn {}", i + 1), drawn_persons(register, drawn)));
@@ -251,12 +252,18 @@ pub fn linkages(register: &Register, thresholds: &[f64], samples: usize, seed: u
 }
 
 /// The persons of a drawn linkage (one flag per stored pair), clustered by the build's rule
-/// (`link::pipeline::BuildRule`): drawn-in pairs keep their match weight, drawn-out pairs never
-/// join directly, and so a chain whose ends were drawn apart is cut as the build cuts it. Pairs
-/// the register does not hold (scored below its floor, or never compared) are scored again with
-/// the run's model, as the build scores them; a register without a recorded model gives them the
-/// weakest stored weight instead.
+/// at the build's threshold (see [`persons_by_build_rule`]).
 pub fn drawn_persons(register: &Register, joined: &[bool]) -> Vec<u32> {
+    persons_by_build_rule(register, joined, register.threshold)
+}
+
+/// The persons of the stored pairs that `joined` flags, clustered by the build's rule
+/// (`link::pipeline::BuildRule`) at match-probability `threshold`: joined pairs keep their match
+/// weight, the others never join directly, and so a chain whose ends were drawn apart is cut as
+/// the build cuts it. Pairs the register does not hold (scored below its floor, or never
+/// compared) are scored again with the run's model, as the build scores them; a register without
+/// a recorded model gives them the weakest stored weight instead.
+fn persons_by_build_rule(register: &Register, joined: &[bool], threshold: f64) -> Vec<u32> {
     let records = &register.records;
     let key = |a: usize, b: usize| (a.min(b), a.max(b));
     let weights: BTreeMap<(usize, usize), Option<f64>> = records
@@ -275,7 +282,7 @@ pub fn drawn_persons(register: &Register, joined: &[bool]) -> Vec<u32> {
         .collect();
     links.sort_unstable_by_key(|&(a, b, _)| (a, b));
     let source: Vec<u32> = records.list_of.iter().map(|&l| l as u32).collect();
-    let rule = link::pipeline::BuildRule { source: &source, sources: register.lists.len(), threshold: register.threshold };
+    let rule = link::pipeline::BuildRule { source: &source, sources: register.lists.len(), threshold };
     let pairs = |list: &[(usize, usize)]| list.iter().map(|&(a, b)| (a as u32, b as u32)).collect::<Vec<_>>();
     let scorer = register.rescorer.as_ref().map(|r| (link::fs::Scorer::for_many_pairs(&r.linker.model, &r.linker.data), &r.index));
     let pair_weight = |a: usize, b: usize| match (weights.get(&key(a, b)), &scorer) {
@@ -583,6 +590,17 @@ mod tests {
         let more = draws.iter().filter(|d| drawn_persons(&register, d).len() > register.records.histories_joined(d).len()).count();
         assert!(more > 0, "the clustering never cut a drawn chain");
         assert_eq!(draws, register.records.draws(200, 7), "draws are seeded");
+    }
+
+    #[test]
+    fn threshold_re_linkings_cluster_by_the_build_s_rule() {
+        let register = chain();
+        let by_linkage: BTreeMap<String, usize> =
+            linkages(&register, &[0.5, 0.999], 0, 1).into_iter().map(|(name, persons)| (name, persons.len())).collect();
+        let all = [true; 4];
+        assert_eq!(by_linkage["p >= 0.5"], drawn_persons(&register, &all).len());
+        assert!(by_linkage["p >= 0.5"] > register.records.histories_joined(&all).len(), "the chain is cut");
+        assert!(by_linkage["p >= 0.999"] > by_linkage["p >= 0.5"], "{by_linkage:?}");
     }
 
     /// Drawing in exactly the links the build kept gives the build's persons.

@@ -2,12 +2,10 @@
 //! (sampled from the match probabilities, or one per threshold), reporting how far each
 //! estimator's answer moves. No R package carries this uncertainty into the estimate.
 //!
-//! A linkage at a threshold takes the connected components of the pairs at or above it (single
-//! linkage), which merges chains that the build's average linkage cuts. A drawn linkage draws each
-//! stored pair in or out independently with its (marginal) probability ([`Linkable::draws`]);
-//! the caller then clusters the drawn-in pairs as the build does (the CLI with
-//! `link::pipeline::BuildRule`), so drawn linkages do not over-merge as components of the draws
-//! would ([`Linkable::histories_joined`]).
+//! A drawn linkage draws each stored pair in or out independently with its (marginal)
+//! probability ([`Linkable::draws`]). The caller clusters the drawn-in pairs, and the pairs at
+//! each threshold, as the build does (the CLI with `link::pipeline::BuildRule`), so these
+//! linkages do not over-merge as connected components would ([`Linkable::histories_joined`]).
 
 use super::table::{OverlapTable, TableError};
 use super::{Estimate, Family, Options, estimate};
@@ -46,12 +44,6 @@ impl Linkable {
             *masks.entry(person).or_default() |= 1 << list;
         }
         masks.into_values().collect()
-    }
-
-    /// Persons as the connected components of the pairs scoring at least `threshold`.
-    pub fn histories_at_threshold(&self, threshold: f64) -> Vec<u32> {
-        let joined: Vec<bool> = self.pairs.iter().map(|p| p.match_probability >= threshold).collect();
-        self.histories_joined(&joined)
     }
 
     /// One linkage drawn from the match probabilities: whether each pair (in order) is drawn in,
@@ -236,15 +228,19 @@ mod tests {
             h.sort();
             h
         };
-        assert_eq!(sorted(records.histories_at_threshold(0.5)), vec![0b001, 0b100, 0b111]);
-        assert_eq!(sorted(records.histories_at_threshold(0.95)), vec![0b001, 0b001, 0b010, 0b100, 0b100]);
-        assert_eq!(sorted(records.histories_at_threshold(0.2)), vec![0b101, 0b111]);
+        let at = |records: &Linkable, threshold: f64| {
+            let joined: Vec<bool> = records.pairs.iter().map(|p| p.match_probability >= threshold).collect();
+            sorted(records.histories_joined(&joined))
+        };
+        assert_eq!(at(&records, 0.5), vec![0b001, 0b100, 0b111]);
+        assert_eq!(at(&records, 0.95), vec![0b001, 0b001, 0b010, 0b100, 0b100]);
+        assert_eq!(at(&records, 0.2), vec![0b101, 0b111]);
         let decided = Linkable {
             must_link: vec![(3, 4)],
             cannot_link: vec![(2, 1)],
             ..records.clone()
         };
-        assert_eq!(sorted(decided.histories_at_threshold(0.5)), vec![0b011, 0b100, 0b101]);
+        assert_eq!(at(&decided, 0.5), vec![0b011, 0b100, 0b101]);
         assert_eq!(sorted(records.histories_of(&["a", "a", "b", "c", "b"])), vec![0b001, 0b011, 0b100]);
         // Sampling joins each pair at about its probability.
         let mut rng = crate::estimate::sampling::SweepRng::from_chacha(1, 0);
