@@ -262,7 +262,8 @@ pub fn drawn_persons(register: &Register, joined: &[bool]) -> Vec<u32> {
 /// weight, the others never join directly, and so a chain whose ends were drawn apart is cut as
 /// the build cuts it. Pairs the register does not hold (scored below its floor, or never
 /// compared) are scored again with the run's model, as the build scores them; a register without
-/// a recorded model gives them the weakest stored weight instead.
+/// a recorded model gives them the weakest stored weight instead, and weighs every pair whole
+/// rather than field by field.
 fn persons_by_build_rule(register: &Register, joined: &[bool], threshold: f64) -> Vec<u32> {
     let records = &register.records;
     let key = |a: usize, b: usize| (a.min(b), a.max(b));
@@ -284,16 +285,18 @@ fn persons_by_build_rule(register: &Register, joined: &[bool], threshold: f64) -
     let source: Vec<u32> = records.list_of.iter().map(|&l| l as u32).collect();
     let rule = link::pipeline::BuildRule { source: &source, sources: register.lists.len(), threshold };
     let pairs = |list: &[(usize, usize)]| list.iter().map(|&(a, b)| (a as u32, b as u32)).collect::<Vec<_>>();
-    let scorer = register.rescorer.as_ref().map(|r| (link::fs::Scorer::for_many_pairs(&r.linker.model, &r.linker.data), &r.index));
-    let pair_weight = |a: usize, b: usize| match (weights.get(&key(a, b)), &scorer) {
-        (Some(&stored), _) => stored,
-        (None, Some((scorer, index))) => {
-            let s = scorer.score(index[a], index[b]);
-            (!s.forbidden).then_some(s.weight)
+    let scorer = register.rescorer.as_ref().map(|r| (link::fs::Scorer::for_many_pairs(&r.linker.model, &r.linker.data), &r.linker.data, &r.index));
+    // With the run's model, joined and unstored pairs are weighed field by field, as the build
+    // weighs the pairs of a component; without it, by their stored (or the weakest) weight.
+    let evidence = |a: usize, b: usize| match (weights.get(&key(a, b)), &scorer) {
+        (Some(None), _) => None,
+        (_, Some((scorer, data, index))) => {
+            let (x, y) = (index[a], index[b]);
+            scorer.pattern_evidence(link::compare::compare(data, x, y), x, y)
         }
-        (None, None) => Some(unstored),
+        (Some(&Some(stored)), None) => Some(link::cluster::Evidence::whole(stored)),
+        (None, None) => Some(link::cluster::Evidence::whole(unstored)),
     };
-    let evidence = |a: usize, b: usize| pair_weight(a, b).map(link::cluster::Evidence::whole);
     let (labels, _) = rule.cluster(&links, &pairs(&records.must_link), &pairs(&records.cannot_link), &evidence);
     records.histories_of(&labels)
 }
