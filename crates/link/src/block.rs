@@ -550,14 +550,21 @@ mod tests {
         );
     }
 
+    /// A simulated register of `persons` on 3 lists, prepared and blocked by the inferred rules
+    /// with blocks of at most `limit` records.
+    fn simulated_blocks(persons: usize, limit: usize) -> (Prepared, Blocker) {
+        let records = crate::simulate::simulate(persons, 3, 9).records;
+        let spec = LinkSpec::infer(&records);
+        let p = Prepared::new(&records, &spec, &FoldingMatcher);
+        let blocker = Blocker::new(&p, &spec.blocking, limit).expect("rules parse");
+        (p, blocker)
+    }
+
     /// The spans visit exactly the allowed pairs that some rule blocks together, each once, also
     /// when a small block limit splits blocks and spans hold many blocks.
     #[test]
     fn spans_visit_every_blocked_pair_once() {
-        let records = crate::simulate::simulate(400, 3, 9).records;
-        let spec = LinkSpec::infer(&records);
-        let p = Prepared::new(&records, &spec, &FoldingMatcher);
-        let blocker = Blocker::new(&p, &spec.blocking, 6).expect("rules parse");
+        let (p, blocker) = simulated_blocks(400, 6);
         let layout = blocker.layout();
         let spans = layout.spans_of(20);
         assert!(spans.len() > 3 * blocker.rule_count(), "{} spans", spans.len());
@@ -579,10 +586,7 @@ mod tests {
     /// gives every pair the pattern comparing it alone gives.
     #[test]
     fn block_comparer_gives_each_pair_its_own_pattern() {
-        let records = crate::simulate::simulate(2000, 3, 9).records;
-        let spec = LinkSpec::infer(&records);
-        let p = Prepared::new(&records, &spec, &FoldingMatcher);
-        let blocker = Blocker::new(&p, &spec.blocking, 40).expect("rules parse");
+        let (p, blocker) = simulated_blocks(2000, 40);
         let layout = blocker.layout();
         let mut comparer = crate::compare::BlockComparer::new(&p);
         let (mut pairs, mut differ, mut patterns) = (0, 0, BTreeSet::new());

@@ -64,9 +64,6 @@ pub struct ClusterReport {
     pub conflicting_decisions: Vec<(u32, u32)>,
 }
 
-/// The evidence of a pair used inside a component: `None` when a hard rule forbids the link.
-pub type PairWeight<'a> = dyn Fn(usize, usize) -> Option<Evidence> + Sync + 'a;
-
 /// Fields a pair's [`Evidence`] may split its weight into (as many as a comparison pattern holds).
 pub const EVIDENCE_FIELDS: usize = crate::compare::MAX_FIELDS;
 

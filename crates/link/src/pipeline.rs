@@ -5,7 +5,7 @@
 //! what every stage did. Nothing here reads files or the clock: `build` and the CLI wire it up.
 
 use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
-use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, PairWeight, cluster};
+use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, cluster};
 use crate::compare::{BlockComparer, Pattern, compare};
 use crate::competition::Competition;
 use crate::fs::{EmMode, Explanation, FsModel, Score, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
@@ -468,20 +468,10 @@ impl BuildRule<'_> {
     /// break an exact tie the other way (a record between two namesakes of equal weight). They
     /// are weighed against each other's competing links, join components from
     /// [`COMPONENT_MARGIN_BITS`] below the threshold, and average linkage then splits each
-    /// component over all its pairs, whose evidence `pair_weight` gives (`None`: the pair never
-    /// joins directly; a stored weight not split by field is [`Evidence::whole`]).
-    pub fn cluster(
-        &self,
-        links: &[(u32, u32, f64)],
-        must_link: &[(u32, u32)],
-        cannot_link: &[(u32, u32)],
-        pair_weight: &PairWeight,
-    ) -> (Vec<u32>, ClusterReport) {
-        self.cluster_components(links, must_link, cannot_link, pair_weight)
-    }
-
-    /// [`BuildRule::cluster`], with the evidence of the pairs inside components from `pairs`.
-    pub fn cluster_components<W: ComponentWeights + ?Sized>(
+    /// component over all its pairs, whose evidence `pairs` gives (`None`: the pair never joins
+    /// directly; a stored weight not split by field is [`Evidence::whole`]; any
+    /// `Fn(a, b) -> Option<Evidence>` will do).
+    pub fn cluster<W: ComponentWeights + ?Sized>(
         &self,
         links: &[(u32, u32, f64)],
         must_link: &[(u32, u32)],
@@ -603,7 +593,7 @@ pub fn finish(linker: &Linker, mut scored: Vec<ScoredPair>, inputs: &LinkInputs,
     }
     let links: Vec<(u32, u32, f64)> = scored.iter().map(|p| (p.left, p.right, p.match_weight)).collect();
     let rule = BuildRule { source: &data.source, sources: data.source_names.len(), threshold: spec.threshold };
-    let (labels, clustering) = rule.cluster_components(&links, &must, &cannot, &ScoredComponents { scorer: &scorer });
+    let (labels, clustering) = rule.cluster(&links, &must, &cannot, &ScoredComponents { scorer: &scorer });
     // Clusters ordered by their smallest record, which labels them (and comes first in them).
     let mut cluster_of: Vec<u32> = vec![0; labels.len()];
     let mut members: Vec<Vec<u32>> = Vec::new();
