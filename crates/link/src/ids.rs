@@ -58,37 +58,9 @@ fn fresh_id(first_record: &RecordId, taken: &HashSet<PersonId>) -> PersonId {
     unreachable!("the salt loop always finds a free id")
 }
 
-/// Assigns ids to `clusters` (each a list of record ids), inheriting from `previous`.
-/// Returns the record -> person map and the history of what changed.
-pub fn assign_ids(clusters: &[Vec<RecordId>], previous: &BTreeMap<RecordId, PersonId>) -> (BTreeMap<RecordId, PersonId>, Vec<IdEvent>) {
-    let record_ids: Vec<RecordId> = clusters.iter().flatten().cloned().collect();
-    let mut next = 0u32;
-    let indexed: Vec<Vec<u32>> = clusters
-        .iter()
-        .map(|c| {
-            next += c.len() as u32;
-            (next - c.len() as u32..next).collect()
-        })
-        .collect();
-    let mut cluster_of: BTreeMap<&RecordId, usize> = BTreeMap::new();
-    for (c, records) in clusters.iter().enumerate() {
-        for r in records {
-            cluster_of.insert(r, c);
-        }
-    }
-    let (ids, events) = assign_cluster_ids(&indexed, &record_ids, previous, |r| cluster_of.get(r).copied());
-    let mut assignment = BTreeMap::new();
-    for (c, records) in clusters.iter().enumerate() {
-        for r in records {
-            assignment.insert(r.clone(), ids[c].clone());
-        }
-    }
-    (assignment, events)
-}
-
-/// [`assign_ids`] for clusters of record numbers (indices into `record_ids`), without copying
-/// record ids: the person of each cluster, and the history. `cluster_of` finds the cluster of a
-/// previous record (`None`: it is in none).
+/// Assigns ids to `clusters` of record numbers (indices into `record_ids`), inheriting from
+/// `previous`, without copying record ids: the person of each cluster, and the history.
+/// `cluster_of` finds the cluster of a previous record (`None`: it is in none).
 pub fn assign_cluster_ids(
     clusters: &[Vec<u32>],
     record_ids: &[RecordId],
@@ -173,6 +145,35 @@ pub fn assign_cluster_ids(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Assigns ids to `clusters` (each a list of record ids), inheriting from `previous`.
+    /// Returns the record -> person map and the history of what changed: the tests' view of
+    /// [`assign_cluster_ids`].
+    fn assign_ids(clusters: &[Vec<RecordId>], previous: &BTreeMap<RecordId, PersonId>) -> (BTreeMap<RecordId, PersonId>, Vec<IdEvent>) {
+        let record_ids: Vec<RecordId> = clusters.iter().flatten().cloned().collect();
+        let mut next = 0u32;
+        let indexed: Vec<Vec<u32>> = clusters
+            .iter()
+            .map(|c| {
+                next += c.len() as u32;
+                (next - c.len() as u32..next).collect()
+            })
+            .collect();
+        let mut cluster_of: BTreeMap<&RecordId, usize> = BTreeMap::new();
+        for (c, records) in clusters.iter().enumerate() {
+            for r in records {
+                cluster_of.insert(r, c);
+            }
+        }
+        let (ids, events) = assign_cluster_ids(&indexed, &record_ids, previous, |r| cluster_of.get(r).copied());
+        let mut assignment = BTreeMap::new();
+        for (c, records) in clusters.iter().enumerate() {
+            for r in records {
+                assignment.insert(r.clone(), ids[c].clone());
+            }
+        }
+        (assignment, events)
+    }
 
     fn clusters(spec: &[&[&str]]) -> Vec<Vec<RecordId>> {
         spec.iter().map(|c| c.iter().map(|r| RecordId::from(*r)).collect()).collect()

@@ -22,7 +22,7 @@ pub mod simulate;
 pub mod spec;
 pub mod vocab;
 
-pub use ids::{Decision, DecisionKind, IdEvent, assign_ids};
+pub use ids::{Decision, DecisionKind, IdEvent};
 pub use namekey::{FoldingMatcher, NameMatcher, NamePart};
 pub use pipeline::{Blocked, LinkInputs, LinkOutcome, Linker, blocking_recall, link};
 pub use spec::{FieldKind, FieldSpec, LinkSpec, LinkType};
