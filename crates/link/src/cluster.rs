@@ -41,13 +41,23 @@ impl UnionFind {
     /// Members of every set with more than one member, each sorted, sets ordered by first member.
     pub fn groups(&mut self) -> Vec<Vec<u32>> {
         let n = self.parent.len();
-        let mut by_root: HashMap<usize, Vec<u32>> = HashMap::new();
-        for i in 0..n {
-            let r = self.find(i);
-            by_root.entry(r).or_default().push(i as u32);
+        // A set's root is its smallest member (`union` hangs the larger root below the smaller).
+        let roots: Vec<u32> = (0..n).map(|i| self.find(i) as u32).collect();
+        let mut size = vec![0u32; n];
+        for &r in &roots {
+            size[r as usize] += 1;
         }
-        let mut groups: Vec<Vec<u32>> = by_root.into_values().filter(|g| g.len() > 1).collect();
-        groups.sort_unstable_by_key(|g| g[0]);
+        let mut index = vec![u32::MAX; n];
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        for (r, &s) in size.iter().enumerate().filter(|&(_, &s)| s > 1) {
+            index[r] = groups.len() as u32;
+            groups.push(Vec::with_capacity(s as usize));
+        }
+        for (i, &r) in roots.iter().enumerate() {
+            if let Some(g) = groups.get_mut(index[r as usize] as usize) {
+                g.push(i as u32);
+            }
+        }
         groups
     }
 }
@@ -88,51 +98,107 @@ impl Evidence {
     }
 }
 
-/// The evidence between two groups of records, summed over their pairs.
-#[derive(Clone, Copy)]
-struct Between {
-    base: f64,
-    pairs: u32,
-    field_sums: [f64; EVIDENCE_FIELDS],
-    /// Per field, the pairs that both give it.
-    field_pairs: [u32; EVIDENCE_FIELDS],
-    forbidden: bool,
+/// The evidence between every two groups of one component, each summed over the pairs between
+/// them: the upper triangle of a group-by-group table, held field by field (a component of 300
+/// records has 45,000 pairs of groups), over the first `fields` fields (no pair gives the rest).
+struct BetweenTable {
+    groups: usize,
+    fields: usize,
+    base: Vec<f64>,
+    pairs: Vec<u32>,
+    /// Per pair of groups, `fields` sums and, per field, the pairs that both give it.
+    field_sums: Vec<f64>,
+    field_pairs: Vec<u32>,
+    forbidden: Vec<bool>,
 }
 
-impl Between {
-    const NONE: Between =
-        Between { base: 0.0, pairs: 0, field_sums: [0.0; EVIDENCE_FIELDS], field_pairs: [0; EVIDENCE_FIELDS], forbidden: false };
-
-    fn add(&mut self, e: &Evidence) {
-        self.base += e.base.clamp(-40.0, 40.0);
-        self.pairs += 1;
-        for (f, &w) in e.fields.iter().enumerate().filter(|(_, w)| !w.is_nan()) {
-            self.field_sums[f] += w.clamp(-40.0, 40.0);
-            self.field_pairs[f] += 1;
+impl BetweenTable {
+    fn new(groups: usize, fields: usize) -> BetweenTable {
+        let n = groups * groups.saturating_sub(1) / 2;
+        BetweenTable {
+            groups,
+            fields,
+            base: vec![0.0; n],
+            pairs: vec![0; n],
+            field_sums: vec![0.0; n * fields],
+            field_pairs: vec![0; n * fields],
+            forbidden: vec![false; n],
         }
     }
 
-    fn merge(&mut self, other: &Between) {
-        self.base += other.base;
-        self.pairs += other.pairs;
-        for f in 0..EVIDENCE_FIELDS {
-            self.field_sums[f] += other.field_sums[f];
-            self.field_pairs[f] += other.field_pairs[f];
-        }
-        self.forbidden |= other.forbidden;
+    /// The cell of groups `i != j`.
+    fn at(&self, i: usize, j: usize) -> usize {
+        let (i, j) = (i.min(j), i.max(j));
+        i * (2 * self.groups - i - 1) / 2 + j - i - 1
     }
 
-    /// The weight of joining the two groups (mean base plus each field's mean over the pairs
-    /// that give it), or `None` when they may not join.
-    fn weight(&self) -> Option<f64> {
-        if self.forbidden || self.pairs == 0 {
-            return None;
+    fn add(&mut self, cell: usize, e: &Evidence) {
+        debug_assert!(e.fields[self.fields..].iter().all(|w| w.is_nan()), "evidence beyond the fields given");
+        self.base[cell] += e.base.clamp(-40.0, 40.0);
+        self.pairs[cell] += 1;
+        let row = cell * self.fields;
+        for (f, &w) in e.fields[..self.fields].iter().enumerate().filter(|(_, w)| !w.is_nan()) {
+            self.field_sums[row + f] += w.clamp(-40.0, 40.0);
+            self.field_pairs[row + f] += 1;
         }
-        let fields: f64 = (0..EVIDENCE_FIELDS)
-            .filter(|&f| self.field_pairs[f] > 0)
-            .map(|f| self.field_sums[f] / self.field_pairs[f] as f64)
+    }
+
+    /// Adds cell `from`'s evidence to cell `into` (the pairs of two groups merged into one).
+    fn merge(&mut self, into: usize, from: usize) {
+        self.base[into] += self.base[from];
+        self.pairs[into] += self.pairs[from];
+        let (into_row, from_row) = (into * self.fields, from * self.fields);
+        for f in 0..self.fields {
+            self.field_sums[into_row + f] += self.field_sums[from_row + f];
+            self.field_pairs[into_row + f] += self.field_pairs[from_row + f];
+        }
+        self.forbidden[into] |= self.forbidden[from];
+    }
+
+    /// The weight of joining a cell's two groups (mean base plus each field's mean over the pairs
+    /// that give it), or NaN when they may not join.
+    fn weight(&self, cell: usize) -> f64 {
+        if self.forbidden[cell] || self.pairs[cell] == 0 {
+            return f64::NAN;
+        }
+        let row = cell * self.fields;
+        let fields: f64 = (0..self.fields)
+            .filter(|&f| self.field_pairs[row + f] > 0)
+            .map(|f| self.field_sums[row + f] / self.field_pairs[row + f] as f64)
             .sum();
-        Some(self.base / self.pairs as f64 + fields)
+        self.base[cell] / self.pairs[cell] as f64 + fields
+    }
+}
+
+/// Two groups that may merge: the heaviest first, ties to the smaller first group, then the
+/// smaller second (the order of a scan of all pairs of groups, kept for identical results).
+struct MergeCandidate {
+    weight: f64,
+    first: u32,
+    second: u32,
+}
+
+impl PartialEq for MergeCandidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for MergeCandidate {}
+
+impl PartialOrd for MergeCandidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for MergeCandidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.weight
+            .partial_cmp(&other.weight)
+            .expect("candidates have weights")
+            .then_with(|| other.first.cmp(&self.first))
+            .then_with(|| other.second.cmp(&self.second))
     }
 }
 
@@ -142,6 +208,12 @@ pub trait ComponentWeights: Sync {
     /// Calls `visit(x, y, evidence)` for every pair of positions `x < y` of `group` (record
     /// indices), `x` then `y` ascending; `None` when a hard rule forbids the pair.
     fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>));
+
+    /// How many of [`Evidence::fields`] the evidence may give (the later ones are always NaN),
+    /// so average linkage sums only those.
+    fn fields(&self) -> usize {
+        EVIDENCE_FIELDS
+    }
 }
 
 impl<F: Fn(usize, usize) -> Option<Evidence> + Sync + ?Sized> ComponentWeights for F {
@@ -220,117 +292,136 @@ pub fn cluster<W: ComponentWeights + ?Sized>(input: &ClusterInput, weights: &W) 
             work.push((g.into_iter().map(|i| group[i as usize]).collect(), raised));
         }
     }
-    ready.sort_unstable_by_key(|g| g[0]);
-    let results: Vec<Vec<Vec<u32>>> =
-        ready.par_iter().map(|g| average_linkage(g, &mut must_groups(g, input.must_link), &cannot, input.threshold_weight, weights)).collect();
+    let must_root: Vec<u32> =
+        if input.must_link.is_empty() { Vec::new() } else { (0..input.n).map(|r| must.find(r) as u32).collect() };
+    // The largest components first, so the threads share the work to the end.
+    ready.sort_unstable_by_key(|g| (std::cmp::Reverse(g.len()), g[0]));
+    let results: Vec<(Vec<u32>, usize)> = ready
+        .par_iter()
+        .map(|g| {
+            let (slot_at, slots) = must_groups(g, &must_root);
+            average_linkage(g, &slot_at, slots, &cannot, input.threshold_weight, weights)
+        })
+        .collect();
     let mut label: Vec<u32> = (0..input.n as u32).collect();
-    for parts in results {
-        if parts.len() > 1 {
+    for (group, (first, parts)) in ready.iter().zip(results) {
+        if parts > 1 {
             report.components_split += 1;
         }
-        for part in parts {
-            let first = *part.iter().min().expect("non-empty");
-            for r in part {
-                label[r as usize] = first;
-            }
+        for (&r, first) in group.iter().zip(first) {
+            label[r as usize] = first;
         }
     }
     (label, report)
 }
 
-/// The must-link groups inside one component, as lists of its records.
-fn must_groups(group: &[u32], must_link: &[(u32, u32)]) -> Vec<Vec<u32>> {
-    let index: HashMap<u32, usize> = group.iter().enumerate().map(|(i, &r)| (r, i)).collect();
-    let mut uf = UnionFind::new(group.len());
-    for &(a, b) in must_link {
-        if let (Some(&i), Some(&j)) = (index.get(&a), index.get(&b)) {
-            uf.union(i, j);
-        }
+/// The must-link groups inside one component (`group`): per position, its group, numbered in
+/// the order of the groups' first positions; and how many groups. `must_root` gives every
+/// record's must-link group (empty: there are no must-links).
+fn must_groups(group: &[u32], must_root: &[u32]) -> (Vec<u32>, usize) {
+    if must_root.is_empty() {
+        return ((0..group.len() as u32).collect(), group.len());
     }
-    let mut by_root: HashMap<usize, Vec<u32>> = HashMap::new();
-    for (i, &r) in group.iter().enumerate() {
-        by_root.entry(uf.find(i)).or_default().push(r);
-    }
-    let mut groups: Vec<Vec<u32>> = by_root.into_values().collect();
-    groups.sort_unstable_by_key(|g| g[0]);
-    groups
+    let mut number: HashMap<u32, u32> = HashMap::new();
+    let slot_at = group
+        .iter()
+        .map(|&r| {
+            let next = number.len() as u32;
+            *number.entry(must_root[r as usize]).or_insert(next)
+        })
+        .collect();
+    (slot_at, number.len())
 }
 
-/// Average-linkage agglomeration: repeatedly merge the two clusters whose evidence weighs most
-/// ([`Between::weight`]), while it is at least `threshold` and no pair between them is forbidden.
+/// Average-linkage agglomeration of one component (`group`, ascending records) from its
+/// must-link groups (`slot_at`: each position's group of `slots`): repeatedly merge the two
+/// groups whose evidence weighs most ([`BetweenTable::weight`]), while it is at least
+/// `threshold` and no pair between them is forbidden. Returns per position the first record of
+/// its final group, and how many groups remain.
 fn average_linkage<W: ComponentWeights + ?Sized>(
     group: &[u32],
-    start: &mut Vec<Vec<u32>>,
+    slot_at: &[u32],
+    slots: usize,
     cannot: &HashMap<u32, Vec<u32>>,
     threshold: f64,
     pairs: &W,
-) -> Vec<Vec<u32>> {
-    let mut clusters = std::mem::take(start);
-    let k = clusters.len();
-    if k <= 1 {
-        return clusters;
-    }
-    let slot: HashMap<u32, usize> =
-        clusters.iter().enumerate().flat_map(|(c, members)| members.iter().map(move |&r| (r, c))).collect();
-    let slot_at: Vec<usize> = group.iter().map(|r| slot[r]).collect();
-    // between[i * k + j] for clusters i < j.
-    let mut between = vec![Between::NONE; k * k];
-    let at = |i: usize, j: usize| i.min(j) * k + i.max(j);
-    pairs.each_pair(group, &mut |x, y, evidence| {
-        let (ca, cb) = (slot_at[x], slot_at[y]);
-        if ca == cb {
-            return;
+) -> (Vec<u32>, usize) {
+    debug_assert!(group.windows(2).all(|w| w[0] < w[1]), "a component's records ascend");
+    let mut merged_into: Vec<u32> = (0..slots as u32).collect();
+    if slots > 1 {
+        let mut between = BetweenTable::new(slots, pairs.fields().min(EVIDENCE_FIELDS));
+        pairs.each_pair(group, &mut |x, y, evidence| {
+            let (ca, cb) = (slot_at[x] as usize, slot_at[y] as usize);
+            if ca == cb {
+                return;
+            }
+            let cell = between.at(ca, cb);
+            match evidence {
+                Some(e) => between.add(cell, &e),
+                None => between.forbidden[cell] = true,
+            }
+        });
+        if !cannot.is_empty() {
+            for (x, a) in group.iter().enumerate() {
+                for b in cannot.get(a).into_iter().flatten() {
+                    if let Ok(y) = group.binary_search(b)
+                        && slot_at[x] != slot_at[y]
+                    {
+                        let cell = between.at(slot_at[x] as usize, slot_at[y] as usize);
+                        between.forbidden[cell] = true;
+                    }
+                }
+            }
         }
-        match evidence {
-            Some(e) => between[at(ca, cb)].add(&e),
-            None => between[at(ca, cb)].forbidden = true,
+        // Each pair of groups' weight while neither side changes (NaN: may not join), and the
+        // pairs that may merge, heaviest first; an entry whose weight has changed since is stale.
+        let mut current: Vec<f64> = vec![f64::NAN; between.base.len()];
+        let mut heap = std::collections::BinaryHeap::new();
+        for i in 0..slots {
+            for j in i + 1..slots {
+                let cell = between.at(i, j);
+                current[cell] = between.weight(cell);
+                if current[cell] >= threshold {
+                    heap.push(MergeCandidate { weight: current[cell], first: i as u32, second: j as u32 });
+                }
+            }
         }
-    });
-    for (&a, others) in cannot {
-        if let Some(&ca) = slot.get(&a) {
-            for b in others {
-                if let Some(&cb) = slot.get(b) {
-                    between[at(ca, cb)].forbidden = true;
+        let mut alive = vec![true; slots];
+        while let Some(MergeCandidate { weight, first, second }) = heap.pop() {
+            let (i, j) = (first as usize, second as usize);
+            if !alive[i] || !alive[j] || current[between.at(i, j)].to_bits() != weight.to_bits() {
+                continue;
+            }
+            alive[j] = false;
+            merged_into[j] = i as u32;
+            for x in (0..slots).filter(|&x| x != i && alive[x]) {
+                let (into, from) = (between.at(i, x), between.at(j, x));
+                between.merge(into, from);
+                current[into] = between.weight(into);
+                if current[into] >= threshold {
+                    heap.push(MergeCandidate { weight: current[into], first: i.min(x) as u32, second: i.max(x) as u32 });
                 }
             }
         }
     }
-    // Each pair of clusters' weight, kept while neither side changes.
-    let mut weights: Vec<Option<f64>> = vec![None; k * k];
-    for i in 0..k {
-        for j in i + 1..k {
-            weights[i * k + j] = between[i * k + j].weight();
-        }
+    // A merged group points to a group of smaller number, so roots resolve in one ascending pass.
+    for s in 0..slots {
+        merged_into[s] = merged_into[merged_into[s] as usize];
     }
-    let mut alive = vec![true; k];
-    loop {
-        let mut best: Option<(f64, usize, usize)> = None;
-        for i in (0..k).filter(|&i| alive[i]) {
-            for j in (i + 1..k).filter(|&j| alive[j]) {
-                if let Some(w) = weights[i * k + j]
-                    && w >= threshold
-                    && best.is_none_or(|(m, _, _)| w > m)
-                {
-                    best = Some((w, i, j));
-                }
+    let mut first_record = vec![u32::MAX; slots];
+    let first = slot_at
+        .iter()
+        .zip(group)
+        .map(|(&s, &r)| {
+            let root = merged_into[s as usize] as usize;
+            if first_record[root] == u32::MAX {
+                first_record[root] = r;
             }
-        }
-        let Some((_, i, j)) = best else { break };
-        let moved = std::mem::take(&mut clusters[j]);
-        clusters[i].extend(moved);
-        alive[j] = false;
-        for x in (0..k).filter(|&x| x != i && alive[x]) {
-            let from_j = between[at(j, x)];
-            between[at(i, x)].merge(&from_j);
-            weights[at(i, x)] = between[at(i, x)].weight();
-        }
-    }
-    let mut out: Vec<Vec<u32>> = clusters.into_iter().filter(|c| !c.is_empty()).collect();
-    for c in &mut out {
-        c.sort_unstable();
-    }
-    out.sort_unstable_by_key(|c| c[0]);
-    out
+            first_record[root]
+        })
+        .collect();
+    let parts = (0..slots).filter(|&s| merged_into[s] as usize == s).count();
+    (first, parts)
 }
 
 #[cfg(test)]
@@ -372,6 +463,59 @@ mod tests {
             })
             .collect();
         expect_test::expect!["split false: [0, 0, 2], split true: [0, 0, 0]"].assert_eq(&shown.join(", "));
+    }
+
+    /// Average linkage as a scan of all pairs of groups after every merge, the heaviest first
+    /// and ties to the first pair in order: what the heap of merge candidates must reproduce.
+    fn scanned_average_linkage(n: usize, weight: &dyn Fn(usize, usize) -> Option<f64>, threshold: f64) -> Vec<u32> {
+        let mut groups: Vec<Vec<usize>> = (0..n).map(|r| vec![r]).collect();
+        let between = |g: &[usize], h: &[usize]| {
+            let (mut sum, mut pairs) = (0.0, 0u32);
+            for &a in g {
+                for &b in h {
+                    sum += weight(a.min(b), a.max(b))?.clamp(-40.0, 40.0);
+                    pairs += 1;
+                }
+            }
+            Some(sum / pairs as f64)
+        };
+        loop {
+            let mut best: Option<(f64, usize, usize)> = None;
+            for i in (0..n).filter(|&i| !groups[i].is_empty()) {
+                for j in (i + 1..n).filter(|&j| !groups[j].is_empty()) {
+                    if let Some(w) = between(&groups[i], &groups[j])
+                        && w >= threshold
+                        && best.is_none_or(|(m, _, _)| w > m)
+                    {
+                        best = Some((w, i, j));
+                    }
+                }
+            }
+            let Some((_, i, j)) = best else { break };
+            let moved = std::mem::take(&mut groups[j]);
+            groups[i].extend(moved);
+        }
+        let mut label = vec![0; n];
+        for g in groups.iter().filter(|g| !g.is_empty()) {
+            for &r in g {
+                label[r] = *g.iter().min().expect("non-empty") as u32;
+            }
+        }
+        label
+    }
+
+    proptest::proptest! {
+        /// Small whole weights make many ties between pairs of groups.
+        #[test]
+        fn merges_follow_the_scan_of_all_pairs_ties_included(cells in proptest::collection::vec(-3i8..6, 66)) {
+            let n = 12;
+            let cell = |a: usize, b: usize| cells[a * (2 * n - a - 1) / 2 + b - a - 1];
+            let weight = |a: usize, b: usize| (cell(a, b) != -3).then(|| cell(a, b) as f64);
+            let edges: Vec<(u32, u32, f64)> = (0..n as u32).flat_map(|a| (a + 1..n as u32).map(move |b| (a, b, 10.0))).collect();
+            let input = ClusterInput { n, edges: &edges, must_link: &[], cannot_link: &[], threshold_weight: 1.0, component_weight: 0.0, max_component: 100 };
+            let clustered = cluster(&input, &|a: usize, b: usize| weight(a, b).map(Evidence::whole)).0;
+            proptest::prop_assert_eq!(clustered, scanned_average_linkage(n, &weight, 1.0));
+        }
     }
 
     #[test]

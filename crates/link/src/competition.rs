@@ -62,12 +62,28 @@ impl Competition {
         if sa == sb {
             return weight;
         }
+        self.adjusted_by(weight, (sa, self.odds_in(b, sa)), (sb, self.odds_in(a, sb)))
+    }
+
+    /// The summed odds of `record`'s candidates in `list` (0 without any).
+    pub fn odds_in(&self, record: u32, list: u32) -> f64 {
+        self.odds.get(&record_in_list(record, list)).copied().unwrap_or(0.0)
+    }
+
+    /// [`Competition::adjusted`] of a pair across two lists, given each record's list and the
+    /// [`Competition::odds_in`] of the other record in it (a component looks each up once).
+    pub fn adjusted_by(&self, weight: f64, (sa, odds_b_in_sa): (u32, f64), (sb, odds_a_in_sb): (u32, f64)) -> f64 {
         let own = weight.clamp(-60.0, 60.0).exp2();
-        let view = |record: u32, list: u32| {
-            let rivals = (self.odds.get(&record_in_list(record, list)).copied().unwrap_or(0.0) - own).max(0.0);
+        let view = |odds: f64, list: u32| {
+            let rivals = (odds - own).max(0.0);
             (1.0 - self.coverage[list as usize] + rivals).log2()
         };
-        weight - 0.5 * (view(a, sb) + view(b, sa))
+        weight - 0.5 * (view(odds_a_in_sb, sb) + view(odds_b_in_sa, sa))
+    }
+
+    /// How many lists the competition knows.
+    pub fn lists(&self) -> usize {
+        self.coverage.len()
     }
 }
 

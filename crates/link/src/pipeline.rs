@@ -513,6 +513,16 @@ struct Competing<'a, W: ?Sized> {
 
 impl<W: ComponentWeights + ?Sized> ComponentWeights for Competing<'_, W> {
     fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>)) {
+        // Each record's competing odds in each list, looked up when first needed.
+        let lists = self.competition.lists();
+        let mut odds: Vec<f64> = vec![f64::NAN; group.len() * lists];
+        let mut odds_in = |x: usize, list: u32| {
+            let cell = &mut odds[x * lists + list as usize];
+            if cell.is_nan() {
+                *cell = self.competition.odds_in(group[x], list);
+            }
+            *cell
+        };
         // The competition moves what every pair has, beside the fields.
         self.pairs.each_pair(group, &mut |x, y, evidence| {
             visit(
@@ -520,10 +530,17 @@ impl<W: ComponentWeights + ?Sized> ComponentWeights for Competing<'_, W> {
                 y,
                 evidence.map(|e| {
                     let weight = e.weight();
-                    Evidence { base: e.base + self.competition.adjusted(group[x], group[y], weight, self.source) - weight, ..e }
+                    let (sa, sb) = (self.source[group[x] as usize], self.source[group[y] as usize]);
+                    let adjusted =
+                        if sa == sb { weight } else { self.competition.adjusted_by(weight, (sa, odds_in(y, sa)), (sb, odds_in(x, sb))) };
+                    Evidence { base: e.base + adjusted - weight, ..e }
                 }),
             )
         });
+    }
+
+    fn fields(&self) -> usize {
+        self.pairs.fields()
     }
 }
 
@@ -554,6 +571,10 @@ impl ComponentWeights for ScoredComponents<'_> {
                 visit(x, y, self.scorer.pattern_evidence(pattern, a as usize, b as usize));
             }
         }
+    }
+
+    fn fields(&self) -> usize {
+        self.scorer.model.fields.len()
     }
 }
 
