@@ -290,39 +290,57 @@ impl Blocker {
         layout: &Layout,
         span: &Span,
         keep: &(dyn Fn(usize, usize) -> bool + Sync),
+        visit: impl FnMut(&Candidate),
+    ) -> u64 {
+        self.visit_blocks(p, layout, span.rule, span.blocks.clone(), keep, visit)
+    }
+
+    /// [`Blocker::visit_span`] over some blocks of a rule (by [`Candidate::block_number`], in
+    /// ascending order): a later pass revisits only the blocks holding pairs it wants.
+    pub fn visit_blocks(
+        &self,
+        p: &Prepared,
+        layout: &Layout,
+        rule: usize,
+        blocks: impl IntoIterator<Item = usize>,
+        keep: &(dyn Fn(usize, usize) -> bool + Sync),
         mut visit: impl FnMut(&Candidate),
     ) -> u64 {
-        let rule = &layout.rules[span.rule];
-        let width = self.rules.len();
-        let earlier = (1u64 << span.rule) - 1;
+        let rule_blocks = &layout.rules[rule];
         let mut produced = 0u64;
-        // A block's records are scattered over the data set and each meets every other: their
-        // keys and sources are gathered once per block, not read per pair.
-        let (mut keys, mut sources): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
-        for b in span.blocks.clone() {
-            let block = &rule.members[rule.starts[b]..rule.starts[b + 1]];
-            keys.clear();
-            sources.clear();
-            for &i in block {
-                keys.extend_from_slice(self.keys_of(i as usize));
-                sources.push(p.source[i as usize]);
-            }
+        for number in blocks {
+            let block = &rule_blocks.members[rule_blocks.starts[number]..rule_blocks.starts[number + 1]];
             let mut first_in_block = true;
-            for x in 0..block.len() {
-                let (a, keys_a, source_a) = (block[x] as usize, &keys[x * width..][..width], sources[x]);
+            for (x, &a) in block.iter().enumerate() {
+                let (a, keys_a, source_a) = (a as usize, self.keys_of(a as usize), p.source[a as usize]);
                 let unique = p.unique_source[source_a as usize];
-                for y in x + 1..block.len() {
-                    let b = block[y] as usize;
-                    if (unique && sources[y] == source_a) || !keep(a, b) {
+                for (y, &b) in block.iter().enumerate().skip(x + 1) {
+                    let (b, source_b) = (b as usize, p.source[b as usize]);
+                    if (unique && source_b == source_a) || !keep(a, b) {
                         continue;
                     }
-                    let keys_b = &keys[y * width..][..width];
-                    let covering = keys_a.iter().zip(keys_b).enumerate().fold(0u64, |c, (r, (&k, &l))| c | ((same_block(k, l) as u64) << r));
-                    if covering & earlier != 0 {
+                    // A pair an earlier rule blocks is that rule's candidate; most pairs of a
+                    // later rule's blocks are, so those rules' keys are read first.
+                    let keys_b = self.keys_of(b);
+                    if keys_a[..rule].iter().zip(&keys_b[..rule]).any(|(&k, &l)| same_block(k, l)) {
                         continue;
                     }
+                    let covering = keys_a[rule..]
+                        .iter()
+                        .zip(&keys_b[rule..])
+                        .enumerate()
+                        .fold(0u64, |c, (r, (&k, &l))| c | ((same_block(k, l) as u64) << (rule + r)));
                     produced += 1;
-                    visit(&Candidate { a, b, block, at: (x, y), first_in_block, same_source: sources[y] == source_a, covering });
+                    visit(&Candidate {
+                        a,
+                        b,
+                        block,
+                        block_number: number,
+                        at: (x, y),
+                        first_in_block,
+                        same_source: source_b == source_a,
+                        covering,
+                    });
                     first_in_block = false;
                 }
             }
@@ -373,6 +391,8 @@ pub struct Candidate<'s> {
     pub b: usize,
     /// The block holding the pair (its records) and the pair's positions in it.
     pub block: &'s [u32],
+    /// The block's number among its rule's blocks (see [`Blocker::visit_blocks`]).
+    pub block_number: usize,
     pub at: (usize, usize),
     /// Whether no pair of this block was visited before (per-block work starts here).
     pub first_in_block: bool,
@@ -571,7 +591,24 @@ mod tests {
         let mut visited = Vec::new();
         let mut produced = 0;
         for span in &spans {
-            produced += blocker.visit_span(&p, &layout, span, &|_, _| true, |c| visited.push((c.a, c.b)));
+            let mut numbers = Vec::new();
+            let first = visited.len();
+            produced += blocker.visit_span(&p, &layout, span, &|_, _| true, |c| {
+                visited.push((c.a, c.b));
+                numbers.extend(c.first_in_block.then_some(c.block_number));
+            });
+            // Revisiting every other block of the span meets exactly those blocks' pairs again.
+            let (mut again, mut expected_again) = (Vec::new(), Vec::new());
+            blocker.visit_blocks(&p, &layout, span.rule, numbers.iter().copied().step_by(2), &|_, _| true, |c| again.push((c.a, c.b)));
+            let mut block = 0;
+            blocker.visit_span(&p, &layout, span, &|_, _| true, |c| {
+                block += c.first_in_block as usize;
+                if block % 2 == 1 {
+                    expected_again.push((c.a, c.b));
+                }
+            });
+            assert_eq!(again, expected_again);
+            assert!(visited.len() == first || !again.is_empty());
         }
         let expected: BTreeSet<(usize, usize)> = (0..p.len())
             .flat_map(|a| (a + 1..p.len()).map(move |b| (a, b)))

@@ -8,7 +8,7 @@ use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
 use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, cluster};
 use crate::compare::{BlockComparer, Pattern, compare};
 use crate::competition::Competition;
-use crate::fs::{EmMode, Explanation, FsModel, Score, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
+use crate::fs::{EmMode, Explanation, FsModel, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
 use crate::ids::{Decision, DecisionKind, IdEvent, assign_cluster_ids};
 use crate::namekey::NameMatcher;
 use crate::prepare::Prepared;
@@ -191,28 +191,39 @@ impl Blocked {
             .par_iter()
             .enumerate()
             .fold(empty, |(mut grouped, mut produced, mut patterns), (s, span)| {
+                // One map lookup a pair: the span's distinct (pattern, covering rules, same source)
+                // are numbered, counted by number, and turned into EM's (pattern, mask) counts once.
                 let mut store = SpanPatterns::default();
-                let mut distinct: IntMap<Pattern, u32> = IntMap::default();
+                let mut numbered: IntMap<(Pattern, u64, bool), u32> = IntMap::default();
+                let mut classes: Vec<(Pattern, u64, bool)> = Vec::new();
+                let mut class_pairs: Vec<u64> = Vec::new();
                 let mut ids: Vec<u32> = Vec::new();
                 let mut comparer = BlockComparer::new(data);
                 produced[span.rule] += blocker.visit_span(data, &layout, span, &keep, |c| {
                     if c.first_in_block {
                         comparer.load(c.block);
+                        store.blocks.push((c.block_number as u32, ids.len() as u32));
                     }
                     let pattern = comparer.compare(c.at.0, c.at.1);
-                    if count {
-                        let same_source = if c.same_source { SAME_SOURCE } else { 0 };
-                        let mask = fields_not_read(&rule_masks, |r| c.covering >> r & 1 != 0) | same_source;
-                        *grouped.entry((pattern, mask)).or_insert(0) += 1;
-                    }
+                    let class = if count { (pattern, c.covering, c.same_source) } else { (pattern, 0, false) };
+                    let id = *numbered.entry(class).or_insert_with(|| {
+                        classes.push(class);
+                        class_pairs.push(0);
+                        classes.len() as u32 - 1
+                    });
+                    class_pairs[id as usize] += 1;
                     if keep_patterns {
-                        ids.push(*distinct.entry(pattern).or_insert_with(|| {
-                            store.distinct.push(pattern);
-                            store.distinct.len() as u32 - 1
-                        }));
+                        ids.push(id);
                     }
                 });
+                if count {
+                    for (&(pattern, covering, same_source), &n) in classes.iter().zip(&class_pairs) {
+                        let mask = fields_not_read(&rule_masks, |r| covering >> r & 1 != 0) | if same_source { SAME_SOURCE } else { 0 };
+                        *grouped.entry((pattern, mask)).or_insert(0) += n;
+                    }
+                }
                 if keep_patterns {
+                    store.distinct = classes.iter().map(|&(pattern, _, _)| pattern).collect();
                     store.ids = PatternIds::new(ids);
                     patterns.push((s, store));
                 }
@@ -292,11 +303,15 @@ pub struct Compared {
     patterns: Vec<SpanPatterns>,
 }
 
-/// The patterns of one span's pairs: each pair names one of the span's distinct patterns.
+/// The patterns of one span's pairs: each pair names one of the span's distinct patterns (a
+/// pattern may be listed more than once).
 #[derive(Default)]
 struct SpanPatterns {
     distinct: Vec<Pattern>,
     ids: PatternIds,
+    /// The span's blocks holding candidates, in visiting order: (block number, index of the
+    /// block's first pair in `ids`), so scoring revisits only blocks with a pair it may keep.
+    blocks: Vec<(u32, u32)>,
 }
 
 /// Indices into a span's distinct patterns, in 16 bits when they fit (they do in any span of
@@ -318,6 +333,13 @@ impl PatternIds {
             PatternIds::Narrow(ids.into_iter().map(|i| i as u16).collect())
         } else {
             PatternIds::Wide(ids)
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            PatternIds::Narrow(ids) => ids.len(),
+            PatternIds::Wide(ids) => ids.len(),
         }
     }
 
@@ -345,11 +367,12 @@ impl Linker {
         blocked.train(inputs, &counts)
     }
 
-    /// The candidates that [`kept_score`] keeps, scored, in the order they were compared.
+    /// The candidates that [`Keeping`] keeps, scored, in the order they were compared.
     fn score_candidates(&self, compared: &Compared, inputs: &LinkInputs) -> Vec<ScoredPair> {
         use rayon::prelude::*;
         let scorer = Scorer::for_many_pairs(&self.model, &self.data);
         let keep_from = keep_from(inputs);
+        let keeping = Keeping::new(keep_from);
         let keep = keeps(inputs);
         let per_span: Vec<Vec<ScoredPair>> = compared
             .spans
@@ -357,20 +380,31 @@ impl Linker {
             .zip(&compared.patterns)
             .map(|(span, patterns)| {
                 // Patterns that no prior or term frequency could lift to `keep_from` are not
-                // scored pair by pair (nearly all: a span keeps a few pairs in thousands).
+                // scored pair by pair (nearly all: a span keeps a few pairs in thousands), and
+                // blocks with none of the others are not walked again.
                 let may_keep: Vec<bool> =
                     patterns.distinct.iter().map(|&p| crate::fs::probability(scorer.weight_bound(p)) >= keep_from).collect();
-                let (mut k, mut kept) = (0, Vec::new());
-                self.blocker.visit_span(&self.data, &compared.layout, span, &keep, |c| {
-                    let (a, b) = (c.a, c.b);
+                let pairs = patterns.ids.len() as u32;
+                let block_ends = patterns.blocks.iter().skip(1).map(|&(_, first)| first).chain([pairs]);
+                let wanted: Vec<(usize, u32)> = patterns
+                    .blocks
+                    .iter()
+                    .zip(block_ends)
+                    .filter(|&(&(_, first), end)| (first..end).any(|k| may_keep[patterns.ids.get(k as usize)]))
+                    .map(|(&(number, first), _)| (number as usize, first))
+                    .collect();
+                let (mut next, mut k, mut kept) = (0, 0, Vec::new());
+                self.blocker.visit_blocks(&self.data, &compared.layout, span.rule, wanted.iter().map(|w| w.0), &keep, |c| {
+                    if c.first_in_block {
+                        k = wanted[next].1 as usize;
+                        next += 1;
+                    }
                     let id = patterns.ids.get(k);
                     k += 1;
                     if !may_keep[id] {
                         return;
                     }
-                    if let Some(s) = kept_score(&scorer, patterns.distinct[id], a, b, keep_from) {
-                        kept.push(ScoredPair { left: a as u32, right: b as u32, match_weight: s.weight, match_probability: s.probability() });
-                    }
+                    kept.extend(keeping.score(&scorer, patterns.distinct[id], c.a, c.b));
                 });
                 kept
             })
@@ -443,11 +477,30 @@ pub fn keep_from(inputs: &LinkInputs) -> f64 {
     inputs.pair_floor.min(crate::fs::probability(component_weight))
 }
 
-/// A candidate's score when the run keeps it (see [`keep_from`]): the one rule for which pairs
-/// are scored, whether here or in a cluster's workers.
-pub fn kept_score(scorer: &Scorer, pattern: Pattern, a: usize, b: usize, keep_from: f64) -> Option<Score> {
-    let s = scorer.score_pattern(pattern, a, b);
-    (s.probability() >= keep_from && !s.forbidden).then_some(s)
+/// Which scored candidates a run keeps (see [`keep_from`]): the one rule for which pairs are
+/// scored.
+pub struct Keeping {
+    from: f64,
+    /// A weight whose probability is surely below `from` (by a thousandth of a bit, far beyond
+    /// rounding), so nearly all pairs are dropped without computing their probability.
+    surely_below: f64,
+}
+
+impl Keeping {
+    pub fn new(keep_from: f64) -> Keeping {
+        let surely_below = if keep_from > 0.0 && keep_from < 1.0 { threshold_weight(keep_from) - 1e-3 } else { f64::NEG_INFINITY };
+        Keeping { from: keep_from, surely_below }
+    }
+
+    /// The candidate `a`, `b` of this pattern, scored, when the run keeps it.
+    pub fn score(&self, scorer: &Scorer, pattern: Pattern, a: usize, b: usize) -> Option<ScoredPair> {
+        let s = scorer.score_pattern(pattern, a, b);
+        if s.weight < self.surely_below || s.forbidden {
+            return None;
+        }
+        let probability = s.probability();
+        (probability >= self.from).then_some(ScoredPair { left: a as u32, right: b as u32, match_weight: s.weight, match_probability: probability })
+    }
 }
 
 /// How a run clusters records into persons, given pair weights: what [`finish`] applies to the
