@@ -6,6 +6,7 @@
 //! get an id derived from their smallest record id, so a from-scratch re-run gives the same ids.
 
 use model::{PersonId, RecordId};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -44,18 +45,24 @@ pub enum IdEvent {
 
 /// The id of a brand-new person: a hash of its smallest record id, so re-runs agree.
 fn fresh_id(first_record: &RecordId, taken: &HashSet<PersonId>) -> PersonId {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in first_record.as_str().bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
     for salt in 0u64.. {
-        let id = PersonId::new(format!("P{:012x}", (h ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)) & 0xFFFF_FFFF_FFFF));
+        let id = salted_id(first_record, salt);
         if !taken.contains(&id) {
             return id;
         }
     }
     unreachable!("the salt loop always finds a free id")
+}
+
+/// The id a new person whose smallest record is `first_record` gets with `salt` (the first salt
+/// whose id is not taken is used).
+fn salted_id(first_record: &RecordId, salt: u64) -> PersonId {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in first_record.as_str().bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    PersonId::new(format!("P{:012x}", (h ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)) & 0xFFFF_FFFF_FFFF))
 }
 
 /// Assigns ids to `clusters` of record numbers (indices into `record_ids`), inheriting from
@@ -95,22 +102,37 @@ pub fn assign_cluster_ids(
             used.insert(pid.clone());
         }
     }
-    // Only asked whether an id is taken (for each new person): hashed, not ordered.
-    let mut taken: HashSet<PersonId> = previous.values().cloned().collect();
-    let mut events = Vec::new();
-    let first: Vec<Option<&RecordId>> = clusters.iter().map(|c| c.iter().map(id).min()).collect();
-    let mut order: Vec<usize> = (0..clusters.len()).collect();
-    order.sort_by(|&a, &b| first[a].cmp(&first[b]));
-    for c in order {
-        if cluster_id[c].is_none() {
-            let fresh = fresh_id(first[c].unwrap_or(&RecordId::default()), &taken);
-            taken.insert(fresh.clone());
-            let had_previous = clusters[c].iter().any(|r| previous.contains_key(id(r)));
-            if !had_previous {
-                events.push(IdEvent::Created { person: fresh.clone() });
-            }
-            cluster_id[c] = Some(fresh);
-        }
+    // New persons in the order of their smallest records, each taking the first salted id that
+    // no previous or earlier new person has.
+    let no_record = RecordId::default();
+    let first: Vec<&RecordId> = clusters.par_iter().map(|c| c.iter().map(id).min().unwrap_or(&no_record)).collect();
+    let mut order: Vec<usize> = (0..clusters.len()).filter(|&c| cluster_id[c].is_none()).collect();
+    order.par_sort_by(|&a, &b| first[a].cmp(first[b]));
+    let created: Vec<bool> = order.par_iter().map(|&c| !clusters[c].iter().any(|r| previous.contains_key(id(r)))).collect();
+    // Unsalted ids that collide with no previous person and no other new person are what the
+    // salted search gives, found in parallel; any collision takes the search in order.
+    let unsalted: Vec<PersonId> = order.par_iter().map(|&c| salted_id(first[c], 0)).collect();
+    let mut sorted: Vec<&PersonId> = unsalted.iter().collect();
+    sorted.par_sort_unstable();
+    let collide = sorted.windows(2).any(|w| w[0] == w[1]) || unsalted.par_iter().any(|p| prev_sizes.contains_key(p));
+    let fresh: Vec<PersonId> = if collide {
+        // Only asked whether an id is taken (for each new person): hashed, not ordered.
+        let mut taken: HashSet<PersonId> = previous.values().cloned().collect();
+        order
+            .iter()
+            .map(|&c| {
+                let fresh = fresh_id(first[c], &taken);
+                taken.insert(fresh.clone());
+                fresh
+            })
+            .collect()
+    } else {
+        unsalted
+    };
+    let mut events: Vec<IdEvent> = Vec::new();
+    events.par_extend(fresh.par_iter().zip(&created).filter(|(_, created)| **created).map(|(p, _)| IdEvent::Created { person: p.clone() }));
+    for (c, fresh) in order.into_iter().zip(fresh) {
+        cluster_id[c] = Some(fresh);
     }
     let cluster_id: Vec<PersonId> = cluster_id.into_iter().map(|c| c.expect("every cluster has an id")).collect();
     // History: where did each previous person's records go, and what did each new one absorb?
@@ -192,6 +214,18 @@ mod tests {
         assert_eq!(third[&RecordId::from("c1")], first[&RecordId::from("a1")]);
         assert_eq!(third[&RecordId::from("a2")], first[&RecordId::from("a2")]);
         assert_eq!(events, vec![IdEvent::Created { person: third[&RecordId::from("c2")].clone() }]);
+    }
+
+    #[test]
+    fn a_new_person_whose_id_is_taken_gets_the_next_salt() {
+        // Record "x"'s previous person happens to have the id a new person first on "a" would get.
+        let a = RecordId::from("a");
+        let previous: BTreeMap<RecordId, PersonId> = [(RecordId::from("x"), salted_id(&a, 0))].into_iter().collect();
+        let (now, events) = assign_ids(&clusters(&[&["a"], &["x"], &["b"]]), &previous);
+        assert_eq!(now[&RecordId::from("x")], salted_id(&a, 0));
+        assert_eq!(now[&a], salted_id(&a, 1));
+        assert_eq!(now[&RecordId::from("b")], salted_id(&RecordId::from("b"), 0));
+        assert_eq!(events.len(), 2, "{events:?}");
     }
 
     #[test]

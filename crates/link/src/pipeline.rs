@@ -531,6 +531,7 @@ impl BuildRule<'_> {
         cannot_link: &[(u32, u32)],
         pairs: &W,
     ) -> (Vec<u32>, ClusterReport) {
+        use rayon::prelude::*;
         debug_assert!(links.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)), "links sorted by record pair, each once");
         let source = self.source;
         let threshold_weight = threshold_weight(self.threshold);
@@ -540,7 +541,7 @@ impl BuildRule<'_> {
         // Clustering weighs each link against the records' other candidates in the same lists.
         let competition = Competition::new(links, source, self.sources);
         let edges: Vec<(u32, u32, f64)> = links
-            .iter()
+            .par_iter()
             .map(|&(a, b, w)| (a, b, competition.adjusted(a, b, w, source)))
             .filter(|e| e.2 >= component_weight)
             .collect();
@@ -684,22 +685,10 @@ pub fn finish(linker: &Linker, mut scored: Vec<ScoredPair>, inputs: &LinkInputs,
     let (ids, events) = assign_cluster_ids(&members, &data.record_ids, inputs.previous, |r| {
         linker.index_of(r).ok().map(|i| cluster_of[i] as usize)
     });
-    let persons: Vec<PersonId> = cluster_of.iter().map(|&c| ids[c as usize].clone()).collect();
+    let persons: Vec<PersonId> = cluster_of.par_iter().map(|&c| ids[c as usize].clone()).collect();
     drop(cluster_of);
-    let mut internal_duplicates = Vec::new();
-    for m in members.iter().filter(|m| m.len() > 1) {
-        let mut by_source: BTreeMap<u32, Vec<RecordId>> = BTreeMap::new();
-        for &i in m {
-            by_source.entry(data.source[i as usize]).or_default().push(data.record_ids[i as usize].clone());
-        }
-        for (s, records) in by_source.into_iter().filter(|(_, r)| r.len() > 1) {
-            internal_duplicates.push(InternalDuplicate {
-                person: persons[m[0] as usize].clone(),
-                source: data.source_names[s as usize].clone(),
-                records,
-            });
-        }
-    }
+    let internal_duplicates: Vec<InternalDuplicate> =
+        members.par_iter().filter(|m| m.len() > 1).flat_map_iter(|m| internal_duplicates_of(data, &persons[m[0] as usize], m)).collect();
     let mut pairs = scored;
     pairs.retain(|p| p.match_probability >= inputs.pair_floor);
     LinkOutcome {
@@ -712,6 +701,24 @@ pub fn finish(linker: &Linker, mut scored: Vec<ScoredPair>, inputs: &LinkInputs,
         internal_duplicates,
         model: linker.model.clone(),
     }
+}
+
+/// The records of one person (`members`) that share a source, per source.
+fn internal_duplicates_of(data: &Prepared, person: &PersonId, members: &[u32]) -> Vec<InternalDuplicate> {
+    let mut sources: Vec<u32> = members.iter().map(|&i| data.source[i as usize]).collect();
+    sources.sort_unstable();
+    if !sources.windows(2).any(|w| w[0] == w[1]) {
+        return Vec::new();
+    }
+    let mut by_source: BTreeMap<u32, Vec<RecordId>> = BTreeMap::new();
+    for &i in members {
+        by_source.entry(data.source[i as usize]).or_default().push(data.record_ids[i as usize].clone());
+    }
+    by_source
+        .into_iter()
+        .filter(|(_, r)| r.len() > 1)
+        .map(|(s, records)| InternalDuplicate { person: person.clone(), source: data.source_names[s as usize].clone(), records })
+        .collect()
 }
 
 /// The pairs that may link at all (pairs inside a list that never repeats a person are
