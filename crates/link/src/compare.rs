@@ -185,118 +185,165 @@ fn number_level(x: f64, y: f64) -> u8 {
 /// compared). Gives exactly [`compare`]'s patterns.
 pub struct BlockComparer<'p> {
     p: &'p Prepared,
-    fields: Vec<BlockField>,
+    /// The fields by kind, each with its index (one loop per kind instead of a branch per field).
+    strings: Vec<BlockStrings>,
+    dates: Vec<(usize, Vec<i32>, Vec<i32>)>,
+    sexes: Vec<(usize, Vec<u8>)>,
+    numbers: Vec<(usize, Vec<f64>)>,
     /// (value id, position) of the block's records, sorted to number the distinct values.
     order: Vec<(u32, u32)>,
 }
 
-/// One field's values over the loaded block, by position in the block.
-enum BlockField {
+/// A name or text field's values over the loaded block, by position in the block.
+struct BlockStrings {
+    field: usize,
     /// Per position a number for its value among the block's distinct values ([`NULL`] when
-    /// missing), the value ids by number, and the levels met so far of two numbers (`d * d`
-    /// cells, 0 unknown, else level + 1; none when the block has too many distinct values).
-    Strings { local: Vec<u32>, values: Vec<u32>, levels: Vec<u8> },
-    Dates { lo: Vec<i32>, hi: Vec<i32> },
-    Sexes(Vec<u8>),
-    Numbers(Vec<f64>),
+    /// missing).
+    local: Vec<u32>,
+    /// The value ids by number, and each one's row in the column's level cache.
+    values: Vec<u32>,
+    slots: Vec<u32>,
+    /// The levels met so far of two numbers (`d * d` cells, 0 unknown, else level + 1; none
+    /// when the block has too many distinct values, or too few pairs to repeat them).
+    levels: Vec<u8>,
 }
 
 /// Distinct values of a field in one block beyond which its levels are not kept per block.
 const BLOCK_VALUES: usize = 512;
 
+/// Blocks of at most this many records number their values by a linear search, not a sort.
+const SMALL_BLOCK: usize = 16;
+
 impl<'p> BlockComparer<'p> {
     pub fn new(p: &'p Prepared) -> BlockComparer<'p> {
-        let fields = p
-            .columns
-            .iter()
-            .map(|c| match c {
-                Column::Strings { .. } => BlockField::Strings { local: Vec::new(), values: Vec::new(), levels: Vec::new() },
-                Column::Dates { .. } => BlockField::Dates { lo: Vec::new(), hi: Vec::new() },
-                Column::Sexes(_) => BlockField::Sexes(Vec::new()),
-                Column::Numbers(_) => BlockField::Numbers(Vec::new()),
-            })
-            .collect();
-        BlockComparer { p, fields, order: Vec::new() }
+        let mut comparer = BlockComparer { p, strings: Vec::new(), dates: Vec::new(), sexes: Vec::new(), numbers: Vec::new(), order: Vec::new() };
+        for (field, column) in p.columns.iter().enumerate() {
+            match column {
+                Column::Strings { .. } => comparer.strings.push(BlockStrings {
+                    field,
+                    local: Vec::new(),
+                    values: Vec::new(),
+                    slots: Vec::new(),
+                    levels: Vec::new(),
+                }),
+                Column::Dates { .. } => comparer.dates.push((field, Vec::new(), Vec::new())),
+                Column::Sexes(_) => comparer.sexes.push((field, Vec::new())),
+                Column::Numbers(_) => comparer.numbers.push((field, Vec::new())),
+            }
+        }
+        comparer
     }
 
     /// Gathers the values of a block's records (by record index) for [`BlockComparer::compare`].
     pub fn load(&mut self, block: &[u32]) {
-        for (field, column) in self.fields.iter_mut().zip(&self.p.columns) {
-            match (field, column) {
-                (BlockField::Strings { local, values, levels }, Column::Strings { ids, .. }) => {
-                    self.order.clear();
-                    self.order.extend(block.iter().enumerate().map(|(x, &i)| (ids[i as usize], x as u32)).filter(|(id, _)| *id != NULL));
-                    self.order.sort_unstable();
-                    local.clear();
-                    local.resize(block.len(), NULL);
-                    values.clear();
-                    for &(id, x) in &self.order {
-                        if values.last() != Some(&id) {
-                            values.push(id);
+        let columns = &self.p.columns;
+        for s in &mut self.strings {
+            let Column::Strings { ids, levels: cache, .. } = &columns[s.field] else { unreachable!("a field of strings") };
+            s.local.clear();
+            s.values.clear();
+            // Any numbering will do: a number stands for its value within the block only.
+            if block.len() <= SMALL_BLOCK {
+                for &i in block {
+                    let id = ids[i as usize];
+                    let number = if id == NULL {
+                        NULL
+                    } else {
+                        match s.values.iter().position(|&v| v == id) {
+                            Some(n) => n as u32,
+                            None => {
+                                s.values.push(id);
+                                s.values.len() as u32 - 1
+                            }
                         }
-                        local[x as usize] = values.len() as u32 - 1;
+                    };
+                    s.local.push(number);
+                }
+            } else {
+                self.order.clear();
+                self.order.extend(block.iter().enumerate().map(|(x, &i)| (ids[i as usize], x as u32)).filter(|(id, _)| *id != NULL));
+                self.order.sort_unstable();
+                s.local.resize(block.len(), NULL);
+                for &(id, x) in &self.order {
+                    if s.values.last() != Some(&id) {
+                        s.values.push(id);
                     }
-                    levels.clear();
-                    // Values repeat when their pairs are fewer than the block's pairs; a block
-                    // of all-different surnames would clear a cell for each pair and reuse none.
-                    let (d, k) = (values.len(), block.len());
-                    if d <= BLOCK_VALUES && d * d <= k * (k - 1) / 2 {
-                        levels.resize(values.len() * values.len(), 0);
-                    }
+                    s.local[x as usize] = s.values.len() as u32 - 1;
                 }
-                (BlockField::Dates { lo, hi }, Column::Dates { lo: all_lo, hi: all_hi }) => {
-                    lo.clear();
-                    hi.clear();
-                    lo.extend(block.iter().map(|&i| all_lo[i as usize]));
-                    hi.extend(block.iter().map(|&i| all_hi[i as usize]));
-                }
-                (BlockField::Sexes(s), Column::Sexes(all)) => {
-                    s.clear();
-                    s.extend(block.iter().map(|&i| all[i as usize]));
-                }
-                (BlockField::Numbers(v), Column::Numbers(all)) => {
-                    v.clear();
-                    v.extend(block.iter().map(|&i| all[i as usize]));
-                }
-                _ => unreachable!("block fields follow the columns"),
             }
+            s.slots.clear();
+            s.slots.extend(s.values.iter().map(|&v| cache.slot(v)));
+            s.levels.clear();
+            // Values repeat when their pairs are fewer than the block's pairs; a block
+            // of all-different surnames would clear a cell for each pair and reuse none.
+            let (d, k) = (s.values.len(), block.len());
+            if d <= BLOCK_VALUES && d * d <= k * (k - 1) / 2 {
+                s.levels.resize(d * d, 0);
+            }
+        }
+        for (field, lo, hi) in &mut self.dates {
+            let Column::Dates { lo: all_lo, hi: all_hi } = &columns[*field] else { unreachable!("a field of dates") };
+            lo.clear();
+            hi.clear();
+            lo.extend(block.iter().map(|&i| all_lo[i as usize]));
+            hi.extend(block.iter().map(|&i| all_hi[i as usize]));
+        }
+        for (field, sexes) in &mut self.sexes {
+            let Column::Sexes(all) = &columns[*field] else { unreachable!("a field of sexes") };
+            sexes.clear();
+            sexes.extend(block.iter().map(|&i| all[i as usize]));
+        }
+        for (field, numbers) in &mut self.numbers {
+            let Column::Numbers(all) = &columns[*field] else { unreachable!("a field of numbers") };
+            numbers.clear();
+            numbers.extend(block.iter().map(|&i| all[i as usize]));
         }
     }
 
     /// The pattern of the loaded block's records at positions `x` and `y`.
     pub fn compare(&mut self, x: usize, y: usize) -> Pattern {
         let mut pattern = 0u64;
-        for (f, field) in self.fields.iter_mut().enumerate() {
-            let level = match field {
-                BlockField::Strings { local, values, levels } => {
-                    let (lx, ly) = (local[x], local[y]);
-                    if lx == NULL || ly == NULL {
-                        0
-                    } else if lx == ly {
-                        1
-                    } else if levels.is_empty() {
-                        value_level(self.p, f, values[lx as usize], values[ly as usize])
-                    } else {
-                        let cell = lx as usize * values.len() + ly as usize;
-                        match levels[cell] {
-                            0 => {
-                                let level = value_level(self.p, f, values[lx as usize], values[ly as usize]);
-                                levels[cell] = level + 1;
-                                levels[ly as usize * values.len() + lx as usize] = level + 1;
-                                level
-                            }
-                            known => known - 1,
-                        }
+        for s in &mut self.strings {
+            let (lx, ly) = (s.local[x], s.local[y]);
+            let level = if lx == NULL || ly == NULL {
+                0
+            } else if lx == ly {
+                1
+            } else if s.levels.is_empty() {
+                values_level(self.p, s.field, (s.values[lx as usize], s.slots[lx as usize]), (s.values[ly as usize], s.slots[ly as usize]))
+            } else {
+                let d = s.values.len();
+                match s.levels[lx as usize * d + ly as usize] {
+                    0 => {
+                        let level =
+                            values_level(self.p, s.field, (s.values[lx as usize], s.slots[lx as usize]), (s.values[ly as usize], s.slots[ly as usize]));
+                        s.levels[lx as usize * d + ly as usize] = level + 1;
+                        s.levels[ly as usize * d + lx as usize] = level + 1;
+                        level
                     }
+                    known => known - 1,
                 }
-                BlockField::Dates { lo, hi } => date_level(lo[x], hi[x], lo[y], hi[y]),
-                BlockField::Sexes(s) => sex_level(s[x], s[y]),
-                BlockField::Numbers(v) => number_level(v[x], v[y]),
             };
-            pattern |= (level as u64) << (4 * f);
+            pattern |= (level as u64) << (4 * s.field);
+        }
+        for (field, lo, hi) in &self.dates {
+            pattern |= (date_level(lo[x], hi[x], lo[y], hi[y]) as u64) << (4 * field);
+        }
+        for (field, sexes) in &self.sexes {
+            pattern |= (sex_level(sexes[x], sexes[y]) as u64) << (4 * field);
+        }
+        for (field, numbers) in &self.numbers {
+            pattern |= (number_level(numbers[x], numbers[y]) as u64) << (4 * field);
         }
         pattern
     }
+}
+
+/// [`value_level`] of two different present values of the name or text column `f`, each given
+/// with its row in the column's level cache.
+fn values_level(p: &Prepared, f: usize, (ia, sa): (u32, u32), (ib, sb): (u32, u32)) -> u8 {
+    let Column::Strings { values, levels, .. } = &p.columns[f] else { unreachable!("value ids belong to a column of strings") };
+    let (lo, hi) = if ia < ib { (ia, ib) } else { (ib, ia) };
+    levels.get_or_by_slots(sa, sb, || string_level(p.fields[f].kind, &values[lo as usize], &values[hi as usize]))
 }
 
 /// The level of two different values of a name or text column.

@@ -2,7 +2,7 @@
 //! over agreement-pattern counts (u starting from random pairs), optionally refined from reviewed
 //! pairs, with term-frequency adjustment and a per-pair explanation that sums to the score.
 
-use crate::compare::{Pattern, compare, decisive_m_floor, level_labels, level_of, level_rank, prior_m, tf_level};
+use crate::compare::{Pattern, compare, compare_field, decisive_m_floor, level_labels, level_of, level_rank, prior_m, tf_level};
 use crate::prepare::{Column, NULL, Prepared};
 use crate::spec::FieldKind;
 use rand::{Rng, SeedableRng};
@@ -118,7 +118,6 @@ impl FsModel {
 /// Small data sets use every pair.
 pub fn estimate_u(p: &Prepared, samples: usize, seed: u64) -> Vec<Vec<f64>> {
     let n = p.len();
-    let empty = || -> Vec<Vec<u64>> { p.fields.iter().map(|f| vec![0; level_labels(f.kind).len()]).collect() };
     let all_pairs = (n as u64) * (n as u64).saturating_sub(1) / 2;
     let pairs: Vec<(u32, u32)> = if all_pairs <= samples as u64 {
         (0..n).flat_map(|a| (a + 1..n).map(move |b| (a as u32, b as u32))).collect()
@@ -130,30 +129,35 @@ pub fn estimate_u(p: &Prepared, samples: usize, seed: u64) -> Vec<Vec<f64>> {
         drawn.par_sort_unstable();
         drawn
     };
-    let counts = pairs
-        .par_chunks(4096)
-        .map(|chunk| {
-            let mut local = empty();
-            for &(a, b) in chunk {
-                let (a, b) = (a as usize, b as usize);
-                if a == b || !crate::block::Blocker::allowed(p, a, b) {
-                    continue;
-                }
-                let pattern = compare(p, a, b);
-                for (f, l) in local.iter_mut().enumerate() {
-                    l[level_of(pattern, f) as usize] += 1;
-                }
-            }
-            local
+    let pairs: Vec<(u32, u32)> =
+        pairs.into_iter().filter(|&(a, b)| a != b && crate::block::Blocker::allowed(p, a as usize, b as usize)).collect();
+    // Field by field: one column's values (and level cache) stay in cache over all pairs.
+    let counts: Vec<Vec<u64>> = p
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(f, field)| {
+            let levels = level_labels(field.kind).len();
+            pairs
+                .par_chunks(4096)
+                .map(|chunk| {
+                    let mut local = vec![0u64; levels];
+                    for &(a, b) in chunk {
+                        local[compare_field(p, f, a as usize, b as usize) as usize] += 1;
+                    }
+                    local
+                })
+                .reduce(
+                    || vec![0u64; levels],
+                    |mut x, y| {
+                        for (cx, cy) in x.iter_mut().zip(y) {
+                            *cx += cy;
+                        }
+                        x
+                    },
+                )
         })
-        .reduce(empty, |mut x, y| {
-            for (fx, fy) in x.iter_mut().zip(y) {
-                for (cx, cy) in fx.iter_mut().zip(fy) {
-                    *cx += cy;
-                }
-            }
-            x
-        });
+        .collect();
     counts
         .into_iter()
         .map(|c| {
@@ -198,15 +202,19 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
             field_weights = model.patterns_field_weights(counts.iter().map(|(p, _)| *p));
         }
         let prior = model.prior_weight();
+        // With only lambda moving, the levels' sums are never read.
+        let levels_move = mode != EmMode::LambdaOnly;
         for (&(pattern, count), &fields) in counts.iter().zip(&field_weights) {
             let w = prior + fields;
             let g = 1.0 / (1.0 + (-w).exp2());
             let (cm, cu) = (g * count as f64, (1.0 - g) * count as f64);
             matches += cm;
-            for f in 0..model.fields.len() {
-                let l = level_of(pattern, f) as usize;
-                m_acc[f][l] += cm;
-                u_acc[f][l] += cu;
+            if levels_move {
+                for f in 0..model.fields.len() {
+                    let l = level_of(pattern, f) as usize;
+                    m_acc[f][l] += cm;
+                    u_acc[f][l] += cu;
+                }
             }
         }
         let new_lambda = (matches / total).clamp(1e-9, 1.0 - 1e-9);
