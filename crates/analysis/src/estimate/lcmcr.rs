@@ -8,7 +8,7 @@
 
 use super::loglinear::quantile;
 use super::mcmc::{effective_sample_size, r_hat};
-use super::sampling::{SweepRng, beta, count_to_f64, gamma, multinomial_ordered};
+use super::sampling::{SweepRng, beta, count_to_f64, gamma, multinomial_ordered, ziggurat};
 use super::table::OverlapTable;
 use super::{Estimate, thousands};
 use rand::Rng;
@@ -266,7 +266,7 @@ fn sort_heaviest_first(order: &mut [usize], weights: &[f64]) {
 /// Failures before the `successes`-th success when each trial fails with probability `missed`,
 /// as a gamma-Poisson mixture.
 fn draw_negative_binomial<R: Rng>(rng: &mut R, successes: u64, missed: f64) -> u64 {
-    let rate = gamma(rng, successes as f64) * missed / (1.0 - missed);
+    let rate = gamma(rng, ziggurat(), successes as f64) * missed / (1.0 - missed);
     if rate.is_nan() || rate <= 0.0 {
         0
     } else {
@@ -283,12 +283,17 @@ fn update_parameters<R: Rng>(
     update_alpha: bool,
 ) {
     let (lists, classes) = (state.lists, state.classes);
+    let layers = ziggurat();
     for j in 0..lists {
         for k in 0..classes {
             let hits = count_to_f64(captured[j * classes + k]);
-            state.lambda[j * classes + k] =
-                beta(rng, 1.0 + hits, 1.0 + count_to_f64(class_size[k]) - hits)
-                    .clamp(1e-12, 1.0 - 1e-12);
+            state.lambda[j * classes + k] = beta(
+                rng,
+                layers,
+                1.0 + hits,
+                1.0 + count_to_f64(class_size[k]) - hits,
+            )
+            .clamp(1e-12, 1.0 - 1e-12);
         }
     }
     let mut remaining: u64 = class_size.iter().sum();
@@ -302,6 +307,7 @@ fn update_parameters<R: Rng>(
         } else {
             beta(
                 rng,
+                layers,
                 1.0 + count_to_f64(class_size[k]),
                 state.alpha + count_to_f64(remaining),
             )
@@ -318,7 +324,7 @@ fn update_parameters<R: Rng>(
     }
     let shape = options.a_alpha + classes as f64 - 1.0;
     let rate = options.b_alpha - f64::ln(rest);
-    state.alpha = (gamma(rng, shape) / rate).max(1e-10);
+    state.alpha = (gamma(rng, layers, shape) / rate).max(1e-10);
 }
 
 pub fn estimate(table: &OverlapTable, options: &LcmcrOptions) -> Estimate {

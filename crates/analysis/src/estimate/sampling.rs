@@ -376,21 +376,34 @@ fn log_ratio_to_mode(n: f64, mode: f64, odds: f64, k: f64) -> f64 {
 /// A Beta(a, b) draw: a closed form when `a` is 1 (an empty latent class), else a ratio of two
 /// gamma draws. Marsaglia and Tsang's gamma almost never needs a logarithm, so the pair costs
 /// less than Cheng's BB (`rbeta`'s), whose every try takes a logarithm and an exponential.
-pub fn beta<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
+pub fn beta<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat, a: f64, b: f64) -> f64 {
     if a == 1.0 {
         let u: f64 = rng.random();
         return if b == 1.0 { u } else { 1.0 - u.powf(1.0 / b) };
     }
-    let x = gamma(rng, a);
-    let y = gamma(rng, b);
+    let x = gamma(rng, layers, a);
+    let y = gamma(rng, layers, b);
     if x + y > 0.0 { x / (x + y) } else { 0.5 }
 }
 
-/// A Gamma(shape, 1) draw by Marsaglia and Tsang's squeeze (2000), boosted by `U^(1/shape)` below
+/// A Gamma(shape, 1) draw by Marsaglia and Tsang's method (2000), boosted by `U^(1/shape)` below
 /// shape 1: no set-up object, which matters when every draw has a new shape. Inlined into the
 /// Beta draws, so that the generator's state stays in registers.
+///
+/// With `d = shape - 1/3`, `t = x / sqrt(9 d)` for the normal `x` and `v = (1 + t)^3`, the point
+/// is accepted when `ln U < L = x^2 / 2 + d (1 - v + ln v)`. Two squeezes spare the logarithms:
+/// Marsaglia and Tsang's `1 - U > 0.0331 x^4`, and one that tightens as the shape grows (theirs
+/// does not, so it sent about 8% of the large shapes here to the logarithms): Taylor's formula
+/// with Lagrange's remainder gives `ln(1 + t) >= t - t^2/2 + t^3/3 - t^4 / (4 m^4)` with
+/// `m = min(1, 1 + t)`, hence `L >= -x^2 t^2 / (12 m^4)`, and `ln U <= U - 1`, so
+/// `12 m^4 (1 - U) > x^2 t^2` implies acceptance. Both are tested at once as
+/// `12 m^4 (1 - U) > x^2 min(t^2, 0.3972 m^4 x^2)` (0.3972 = 12 * 0.0331). `U` itself is drawn
+/// lazily: four spare bits of the normal's draw place it in one of 16 intervals, and when the
+/// squeeze holds at the interval's top (nearly always for large shapes) the point is accepted
+/// without drawing the rest; otherwise the rest of `U` within its interval is drawn. Either way
+/// `U` is uniform and independent of `x`, so the law is Marsaglia and Tsang's.
 #[inline(always)]
-pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
+pub fn gamma<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat, shape: f64) -> f64 {
     if shape.is_nan() || shape <= 0.0 {
         return 0.0;
     }
@@ -402,25 +415,43 @@ pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
     let d = shape - 1.0 / 3.0;
     let c = 1.0 / (9.0 * d).sqrt();
     loop {
-        let x = standard_normal(rng);
-        let cube_root = 1.0 + c * x;
+        let (x, interval) = normal_and_spare_bits(rng, layers);
+        let t = c * x;
+        let cube_root = 1.0 + t;
         if cube_root <= 0.0 {
             continue;
         }
         let v = cube_root * cube_root * cube_root;
-        let u: f64 = rng.random();
-        let x_squared = x * x;
-        if u < 1.0 - 0.0331 * x_squared * x_squared
-            || u.ln() < 0.5 * x_squared + d * (1.0 - v + v.ln())
-        {
+        let (scale, bound) = gamma_squeeze(x, t, cube_root);
+        let interval = count_to_f64(interval);
+        if scale * (1.0 - (interval + 1.0) * (1.0 / 16.0)) >= bound {
+            return d * v * boost;
+        }
+        let u = (interval + rng.random::<f64>()) * (1.0 / 16.0);
+        if scale * (1.0 - u) > bound || u.ln() < 0.5 * x * x + d * (1.0 - v + v.ln()) {
             return d * v * boost;
         }
     }
 }
 
+/// The squeezes of [`gamma`] for the normal `x`, `t = c x` and `cube_root = 1 + t > 0`, as
+/// `(scale, bound)`: the point is accepted when `scale (1 - U) > bound`.
+#[inline(always)]
+fn gamma_squeeze(x: f64, t: f64, cube_root: f64) -> (f64, f64) {
+    let m_squared = cube_root.min(1.0) * cube_root.min(1.0);
+    let m_fourth = m_squared * m_squared;
+    let x_squared = x * x;
+    (
+        12.0 * m_fourth,
+        x_squared * (t * t).min(0.3972 * m_fourth * x_squared),
+    )
+}
+
 /// The layers of the normal ziggurat (Marsaglia and Tsang 2000, in Doornik's ZIGNOR variant,
-/// as `rand_distr` draws it): `x[i]` the layers' right ends, `f[i] = exp(-x[i]^2 / 2)`.
-struct Ziggurat {
+/// as `rand_distr` draws it): `x[i]` the layers' right ends, `f[i] = exp(-x[i]^2 / 2)`. Built
+/// once ([`ziggurat`]); callers drawing many normals take the reference once, since each access
+/// to the lazily built static checks that it is built.
+pub struct Ziggurat {
     x: [f64; ZIGGURAT_LAYERS + 1],
     f: [f64; ZIGGURAT_LAYERS + 1],
 }
@@ -430,6 +461,11 @@ const ZIGGURAT_LAYERS: usize = 256;
 /// for 256 layers).
 const ZIGGURAT_TAIL: f64 = 3.654_152_885_361_009;
 const ZIGGURAT_AREA: f64 = 0.004_928_673_233_99;
+
+/// The normal ziggurat's tables.
+pub fn ziggurat() -> &'static Ziggurat {
+    &ZIGGURAT
+}
 
 static ZIGGURAT: LazyLock<Ziggurat> = LazyLock::new(|| {
     let density = |x: f64| (-0.5 * x * x).exp();
@@ -446,22 +482,29 @@ static ZIGGURAT: LazyLock<Ziggurat> = LazyLock::new(|| {
 });
 
 /// A standard normal draw by the ziggurat: one generator call and a comparison for about 99% of
-/// draws, inlined into the gamma draws (`rand_distr`'s is a call with the generator's state in
-/// memory, and cost about three times as many instructions here).
-#[inline]
-pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    let layers = &*ZIGGURAT;
+/// draws (`rand_distr`'s is a call with the generator's state in memory, and cost about three
+/// times as many instructions here).
+pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat) -> f64 {
+    normal_and_spare_bits(rng, layers).0
+}
+
+/// [`standard_normal`] and four more random bits (a number below 16), independent of the normal:
+/// the ziggurat reads bits 0-7 of its 64-bit draw (the layer) and 12-63 (the position), so bits
+/// 8-11 of the draw it accepts are left over. Inlined into the gamma draws.
+#[inline(always)]
+fn normal_and_spare_bits<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat) -> (f64, u64) {
     loop {
         let bits = rng.next_u64();
         let i = (bits & 0xff) as usize;
+        let spare = bits >> 8 & 0xf;
         // The top 52 bits as a float in [2, 4), less 3: uniform on [-1, 1).
         let u = f64::from_bits(bits >> 12 | 0x4000_0000_0000_0000) - 3.0;
         let x = u * layers.x[i];
         if x.abs() < layers.x[i + 1] {
-            return x;
+            return (x, spare);
         }
         if let Some(x) = normal_outside_the_box(rng, layers, i, u, x) {
-            return x;
+            return (x, spare);
         }
     }
 }
@@ -636,7 +679,9 @@ mod tests {
             (1.0, 4.5),
             (0.6, 2.0),
         ] {
-            let sample: Vec<f64> = (0..draws).map(|_| beta(&mut rng, a, b)).collect();
+            let sample: Vec<f64> = (0..draws)
+                .map(|_| beta(&mut rng, ziggurat(), a, b))
+                .collect();
             let law = Beta::new(a, b).unwrap();
             let distance = ks_distance(sample, |x| law.cdf(x));
             assert!(
@@ -645,7 +690,9 @@ mod tests {
             );
         }
         for shape in [0.3, 1.0, 2.5, 600.0] {
-            let sample: Vec<f64> = (0..draws).map(|_| gamma(&mut rng, shape)).collect();
+            let sample: Vec<f64> = (0..draws)
+                .map(|_| gamma(&mut rng, ziggurat(), shape))
+                .collect();
             let law = Gamma::new(shape, 1.0).unwrap();
             let distance = ks_distance(sample, |x| law.cdf(x));
             assert!(
@@ -656,16 +703,100 @@ mod tests {
     }
 
     #[test]
+    fn gamma_squeeze_accepts_only_points_the_exact_test_accepts() {
+        // At the squeeze's edge `U = 1 - bound / scale`, `ln U` must not exceed the exact
+        // log-acceptance `L`; any `U` the squeeze accepts is below the edge. Shapes from the
+        // boosted small ones to the class sizes, normals far into both tails.
+        for shape in [1.0f64, 1.3, 2.0, 4.5, 30.0, 600.0, 12_000.0, 1e5] {
+            let d = shape - 1.0 / 3.0;
+            let c = 1.0 / (9.0 * d).sqrt();
+            for step in -9000..=9000 {
+                let x = step as f64 * 0.001;
+                let t = c * x;
+                let cube_root = 1.0 + t;
+                if cube_root <= 0.0 {
+                    continue;
+                }
+                // `x^2 / 2 + d (1 - v + ln v)` with `v = (1 + t)^3`, in a form without the
+                // cancellation that the direct one suffers at large shapes.
+                let exact = 0.5 * x * x + d * (3.0 * t.ln_1p() - 3.0 * t - 3.0 * t * t - t * t * t);
+                // The rounding of `exact`: `d` times that of its terms, each about `3 |t|`.
+                let rounding = 1e-15 + 16.0 * d * f64::EPSILON * 3.0 * t.abs();
+                let (scale, bound) = gamma_squeeze(x, t, cube_root);
+                let edge = 1.0 - bound / scale;
+                if edge > 0.0 {
+                    assert!(
+                        edge.ln() <= exact + rounding,
+                        "shape {shape}, x {x}: squeeze edge ln {} > exact {exact}",
+                        edge.ln()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spare_bits_are_uniform_and_independent_of_the_normal() {
+        // Counts of (spare bits, quartile of the normal): 16 x 4 cells of 2,500 expected.
+        let mut rng = SweepRng::from_chacha(43, 0);
+        let quartile = 0.674_489_750_196_081_7;
+        let mut counts = vec![0u64; 64];
+        for _ in 0..160_000 {
+            let (x, spare) = normal_and_spare_bits(&mut rng, ziggurat());
+            let column = [-quartile, 0.0, quartile].partition_point(|&cut| cut <= x);
+            counts[spare as usize * 4 + column] += 1;
+        }
+        let (statistic, bound) = pearson(&counts, &[2_500.0; 64]);
+        assert!(statistic < bound, "chi-square {statistic:.1} >= {bound:.1}");
+    }
+
+    #[test]
+    fn gamma_draws_keep_their_tails() {
+        use statrs::distribution::Gamma;
+        // 0.1% in each tail and the deciles between, at small, middle and class-sized
+        // shape (the squeeze, the lazily drawn uniform and the logarithms all take part).
+        let mut rng = SweepRng::from_chacha(41, 0);
+        let draws = 200_000;
+        let levels = [0.001, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.999];
+        for shape in [1.0, 1.5, 40.0, 5000.0] {
+            let law = Gamma::new(shape, 1.0).unwrap();
+            let cuts: Vec<f64> = levels.iter().map(|&p| law.inverse_cdf(p)).collect();
+            let mut counts = vec![0u64; cuts.len() + 1];
+            for _ in 0..draws {
+                let x = gamma(&mut rng, ziggurat(), shape);
+                counts[cuts.partition_point(|&cut| cut <= x)] += 1;
+            }
+            let mut expected = vec![0.0; counts.len()];
+            let mut below = 0.0;
+            for (e, &p) in expected.iter_mut().zip(levels.iter().chain([1.0].iter())) {
+                *e = (p - below) * draws as f64;
+                below = p;
+            }
+            let (statistic, bound) = pearson(&counts, &expected);
+            assert!(
+                statistic < bound,
+                "Gamma({shape}): chi-square {statistic:.1} >= {bound:.1}, {counts:?}"
+            );
+            // Each 0.1% tail on its own: 200 expected, Poisson sd 14.
+            for tail in [counts[0], counts[counts.len() - 1]] {
+                assert!(
+                    (tail as f64 - 200.0).abs() < 4.0 * 200f64.sqrt(),
+                    "Gamma({shape}): {counts:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn normal_draws_follow_the_normal_law_in_the_body_and_the_tails() {
         use statrs::distribution::Normal;
         let mut rng = SweepRng::from_chacha(29, 0);
         let draws = 400_000;
-        let sample: Vec<f64> = (0..draws).map(|_| standard_normal(&mut rng)).collect();
+        let sample: Vec<f64> = (0..draws)
+            .map(|_| standard_normal(&mut rng, ziggurat()))
+            .collect();
         let law = Normal::new(0.0, 1.0).unwrap();
-        let beyond_tail = sample
-            .iter()
-            .filter(|x| x.abs() > ZIGGURAT_TAIL)
-            .count() as f64;
+        let beyond_tail = sample.iter().filter(|x| x.abs() > ZIGGURAT_TAIL).count() as f64;
         let distance = ks_distance(sample, |x| law.cdf(x));
         let bound = 1.95 / (draws as f64).sqrt();
         assert!(distance < bound, "KS {distance:.5} >= {bound:.5}");
