@@ -178,12 +178,16 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
                 .collect()
         })
         .collect();
-    let mut class_size = vec![0u64; classes];
-    // Persons of class `k` on list `j`, at `j * classes + k`.
-    let mut captured = vec![0u64; classes * lists];
+    // Every row of class counts is padded to `stride` (a multiple of 4, the padding stays zero), so
+    // that the sums run over whole blocks of four.
+    let stride = classes.next_multiple_of(BLOCK);
+    let every_row: Vec<usize> = (0..=cells.len()).collect();
+    let mut class_size = vec![0u64; stride];
+    // Persons of class `k` on list `j`, at `j * stride + k`.
+    let mut captured = vec![0u64; stride * lists];
     // Persons of each class in each cell, a row per cell and a last row for the unseen: the
     // multinomial draws add into their rows, and the sufficient statistics above are row sums.
-    let mut allocated = vec![0u64; (cells.len() + 1) * classes];
+    let mut allocated = vec![0u64; (cells.len() + 1) * stride];
     let mut joint = vec![0.0; classes << lists];
     // Each cell's classes, most probable first as of the last re-sort (the order only sets the
     // cost of the multinomial draw, not its law); the last entry is for the unseen.
@@ -197,18 +201,18 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
         let reorder = sweep % REORDER_EVERY == 1;
         allocated.fill(0);
         state.fill_joint(&mut joint);
-        let (observed_rows, unseen_row) = allocated.split_at_mut(cells.len() * classes);
+        let (observed_rows, unseen_row) = allocated.split_at_mut(cells.len() * stride);
         // Classes of the observed persons, pattern by pattern.
         for ((&(mask, count), order), row) in cells
             .iter()
             .zip(&mut orders)
-            .zip(observed_rows.chunks_exact_mut(classes))
+            .zip(observed_rows.chunks_exact_mut(stride))
         {
             let cell_weights = &joint[mask as usize * classes..(mask as usize + 1) * classes];
             if reorder {
                 sort_heaviest_first(order, cell_weights);
             }
-            multinomial_ordered(&mut rng, count, cell_weights, order, row);
+            multinomial_ordered(&mut rng, count, cell_weights, order, &mut row[..classes]);
         }
         // The unseen: how many (negative binomial under p(N) ~ 1/N), then their classes.
         let cell_weights = &joint[..classes];
@@ -218,16 +222,16 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
         if reorder {
             sort_heaviest_first(order, cell_weights);
         }
-        multinomial_ordered(&mut rng, unseen, cell_weights, order, unseen_row);
-        class_size.fill(0);
-        for row in allocated.chunks_exact(classes) {
-            add_row(&mut class_size, row);
-        }
-        captured.fill(0);
-        for (on_list, rows) in captured.chunks_exact_mut(classes).zip(&cells_on_list) {
-            for &row in rows {
-                add_row(on_list, &allocated[row * classes..(row + 1) * classes]);
-            }
+        multinomial_ordered(
+            &mut rng,
+            unseen,
+            cell_weights,
+            order,
+            &mut unseen_row[..classes],
+        );
+        sum_rows(&mut class_size, &allocated, &every_row);
+        for (on_list, rows) in captured.chunks_exact_mut(stride).zip(&cells_on_list) {
+            sum_rows(on_list, &allocated, rows);
         }
         update_parameters(
             &mut rng,
@@ -245,10 +249,26 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
     draws
 }
 
-/// `total += row`, element by element (a loop the compiler vectorises).
-fn add_row(total: &mut [u64], row: &[u64]) {
-    for (t, r) in total.iter_mut().zip(row) {
-        *t += r;
+/// Class counts are summed in blocks of this many, kept in registers.
+const BLOCK: usize = 4;
+
+/// `total` (a row of `stride = total.len()` counts, a multiple of [`BLOCK`]) becomes the sum of the
+/// given rows of `allocated`: block by block, so that each block's sum stays in registers and the
+/// compiler knows every length.
+fn sum_rows(total: &mut [u64], allocated: &[u64], rows: &[usize]) {
+    let stride = total.len();
+    for (block, sum) in total.as_chunks_mut::<BLOCK>().0.iter_mut().enumerate() {
+        let mut block_sum = [0u64; BLOCK];
+        for &row in rows {
+            let start = row * stride + block * BLOCK;
+            let counts: &[u64; BLOCK] = allocated[start..start + BLOCK]
+                .try_into()
+                .expect("a block of counts");
+            for (s, c) in block_sum.iter_mut().zip(counts) {
+                *s += c;
+            }
+        }
+        *sum = block_sum;
     }
 }
 
@@ -283,10 +303,11 @@ fn update_parameters<R: Rng>(
     update_alpha: bool,
 ) {
     let (lists, classes) = (state.lists, state.classes);
+    let stride = class_size.len();
     let layers = ziggurat();
     for j in 0..lists {
         for k in 0..classes {
-            let hits = count_to_f64(captured[j * classes + k]);
+            let hits = count_to_f64(captured[j * stride + k]);
             state.lambda[j * classes + k] = beta(
                 rng,
                 layers,
