@@ -376,6 +376,9 @@ fn log_ratio_to_mode(n: f64, mode: f64, odds: f64, k: f64) -> f64 {
 /// A Beta(a, b) draw: a closed form when `a` is 1 (an empty latent class), else a ratio of two
 /// gamma draws. Marsaglia and Tsang's gamma almost never needs a logarithm, so the pair costs
 /// less than Cheng's BB (`rbeta`'s), whose every try takes a logarithm and an exponential.
+/// Inlined into the sweep's parameter loops (no call per draw, the generator's state stays in
+/// registers).
+#[inline(always)]
 pub fn beta<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat, a: f64, b: f64) -> f64 {
     if a == 1.0 {
         let u: f64 = rng.random();
