@@ -140,10 +140,15 @@ impl BetweenTable {
 
     fn add(&mut self, cell: usize, e: &Evidence) {
         debug_assert!(e.fields[self.fields..].iter().all(|w| w.is_nan()), "evidence beyond the fields given");
-        self.base[cell] += e.base.clamp(-40.0, 40.0);
+        self.add_parts(cell, e.base, &e.fields[..self.fields]);
+    }
+
+    /// [`Self::add`] of an evidence's base and its first `fields` fields.
+    fn add_parts(&mut self, cell: usize, base: f64, fields: &[f64]) {
+        self.base[cell] += base.clamp(-40.0, 40.0);
         self.pairs[cell] += 1;
         let row = cell * self.fields;
-        for (f, &w) in e.fields[..self.fields].iter().enumerate().filter(|(_, w)| !w.is_nan()) {
+        for (f, &w) in fields.iter().enumerate().filter(|(_, w)| !w.is_nan()) {
             self.field_sums[row + f] += w.clamp(-40.0, 40.0);
             self.field_pairs[row + f] += 1;
         }
@@ -362,11 +367,15 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
 ) -> (Vec<u32>, usize) {
     debug_assert!(group.windows(2).all(|w| w[0] < w[1]), "a component's records ascend");
     let mut merged_into: Vec<u32> = (0..slots as u32).collect();
-    let mut record_pairs = RecordPairs::new(if slots > 1 { group.len() } else { 0 });
+    // Two records are one cluster or two whatever reassignment weighs, so it skips them.
+    let reassigning = slots > 1 && group.len() > 2;
+    let mut record_pairs = RecordPairs::new(if reassigning { group.len() } else { 0 }, pairs.fields().min(EVIDENCE_FIELDS));
     if slots > 1 {
         let mut between = BetweenTable::new(slots, pairs.fields().min(EVIDENCE_FIELDS));
         pairs.each_pair(group, &mut |x, y, evidence| {
-            record_pairs.set(x, y, evidence);
+            if reassigning {
+                record_pairs.set(x, y, evidence);
+            }
             let (ca, cb) = (slot_at[x] as usize, slot_at[y] as usize);
             if ca == cb {
                 return;
@@ -425,14 +434,14 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
         merged_into[s] = merged_into[merged_into[s] as usize];
     }
     let mut cluster_of: Vec<usize> = slot_at.iter().map(|&s| merged_into[s as usize] as usize).collect();
-    if slots > 1 {
+    if reassigning {
         let mut slot_sizes = vec![0u32; slots];
         for &s in slot_at {
             slot_sizes[s as usize] += 1;
         }
         let movable: Vec<bool> = slot_at.iter().map(|&s| slot_sizes[s as usize] == 1).collect();
         let forbidden = |x: usize, y: usize| cannot.get(&group[x]).is_some_and(|others| others.contains(&group[y]));
-        reassign_records(&mut cluster_of, &record_pairs, pairs.fields().min(EVIDENCE_FIELDS), &movable, forbidden, threshold);
+        reassign_records(&mut cluster_of, &record_pairs, &movable, forbidden, threshold);
     }
     let mut first_record = vec![u32::MAX; group.len().max(slots)];
     let first = cluster_of
@@ -449,20 +458,38 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
     (first, parts)
 }
 
-/// The evidence of every pair of a component's records, by position (`None`: forbidden).
+/// The evidence of every pair of a component's records, by position: per pair its base and
+/// first `fields` fields in one row of a triangle (a NaN base: forbidden).
 struct RecordPairs {
     n: usize,
-    evidence: Vec<Option<Evidence>>,
+    width: usize,
+    values: Vec<f64>,
 }
 
 impl RecordPairs {
-    fn new(n: usize) -> RecordPairs {
-        RecordPairs { n, evidence: vec![None; n * n] }
+    fn new(n: usize, fields: usize) -> RecordPairs {
+        let width = fields + 1;
+        RecordPairs { n, width, values: vec![f64::NAN; n * n.saturating_sub(1) / 2 * width] }
+    }
+
+    fn row(&self, x: usize, y: usize) -> usize {
+        let (x, y) = (x.min(y), x.max(y));
+        (x * (2 * self.n - x - 1) / 2 + y - x - 1) * self.width
     }
 
     fn set(&mut self, x: usize, y: usize, evidence: Option<Evidence>) {
-        self.evidence[x * self.n + y] = evidence;
-        self.evidence[y * self.n + x] = evidence;
+        let row = self.row(x, y);
+        if let Some(e) = evidence {
+            self.values[row] = e.base;
+            self.values[row + 1..row + self.width].copy_from_slice(&e.fields[..self.width - 1]);
+        }
+    }
+
+    /// The base and fields of pair `(x, y)`, `None` when it is forbidden.
+    fn get(&self, x: usize, y: usize) -> Option<(f64, &[f64])> {
+        let row = self.row(x, y);
+        let base = self.values[row];
+        (!base.is_nan()).then(|| (base, &self.values[row + 1..row + self.width]))
     }
 }
 
@@ -479,7 +506,6 @@ const REASSIGN_ROUNDS: usize = 4;
 fn reassign_records(
     cluster_of: &mut [usize],
     pairs: &RecordPairs,
-    fields: usize,
     movable: &[bool],
     forbidden: impl Fn(usize, usize) -> bool,
     threshold: f64,
@@ -490,7 +516,7 @@ fn reassign_records(
         sizes[c] += 1;
     }
     // Per cluster, the evidence between it and the record weighed.
-    let mut towards = BetweenTable::cells(n, fields, n);
+    let mut towards = BetweenTable::cells(n, pairs.width - 1, n);
     let mut touched: Vec<usize> = Vec::new();
     for _ in 0..REASSIGN_ROUNDS {
         let mut moved = false;
@@ -504,8 +530,8 @@ fn reassign_records(
                 if towards.pairs[c] == 0 && !towards.forbidden[c] {
                     touched.push(c);
                 }
-                match pairs.evidence[x * n + y] {
-                    Some(e) if !forbidden(x, y) => towards.add(c, &e),
+                match pairs.get(x, y) {
+                    Some((base, fields)) if !forbidden(x, y) => towards.add_parts(c, base, fields),
                     _ => towards.forbidden[c] = true,
                 }
             }
@@ -614,13 +640,13 @@ mod tests {
                 cluster_of[r] = c;
             }
         }
-        let mut pairs = RecordPairs::new(n);
+        let mut pairs = RecordPairs::new(n, EVIDENCE_FIELDS);
         for a in 0..n {
             for b in a + 1..n {
                 pairs.set(a, b, weight(a, b).map(Evidence::whole));
             }
         }
-        reassign_records(&mut cluster_of, &pairs, EVIDENCE_FIELDS, &vec![true; n], |_, _| false, threshold);
+        reassign_records(&mut cluster_of, &pairs, &vec![true; n], |_, _| false, threshold);
         (0..n).map(|r| (0..n).find(|&q| cluster_of[q] == cluster_of[r]).expect("r itself") as u32).collect()
     }
 
