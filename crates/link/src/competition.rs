@@ -11,12 +11,14 @@
 //! view instead gave pairwise F1 0.851 and B-cubed 0.930, the mean 0.857 and 0.932). Pairs
 //! inside one list keep their weight (a list may repeat a person, and that has its own prior).
 
-use crate::block::IntMap;
-
 /// The candidates' odds summed per record and other list, and each list's estimated coverage.
 pub struct Competition {
-    /// (record, list of its candidates), as [`record_in_list`], -> Σ odds of those candidates.
-    odds: IntMap<u64, f64>,
+    /// Per record, where its lists start in `lists` and `odds` (the next record's start ends
+    /// them): clustering looks up two per pair of every component, and a record's few lists lie
+    /// together where a map of (record, list) keys scattered them.
+    starts: Vec<u32>,
+    /// A list holding candidates of the record, and Σ odds of those candidates.
+    lists: Vec<(u32, f64)>,
     /// Per list: the chance that a record from another list has its person there.
     coverage: Vec<f64>,
 }
@@ -27,20 +29,49 @@ const MAX_COVERAGE: f64 = 0.9;
 impl Competition {
     /// From the kept candidate pairs (`weight` their pairwise match weight) and each record's list.
     pub fn new(pairs: &[(u32, u32, f64)], source: &[u32], sources: usize) -> Competition {
-        let mut odds: IntMap<u64, f64> = IntMap::default();
+        let across = || pairs.iter().filter(|&&(a, b, _)| source[a as usize] != source[b as usize]);
+        // Each record's candidates in the order of `pairs` (so each sum adds in that order).
+        let mut starts = vec![0u32; source.len() + 1];
+        for &(a, b, _) in across() {
+            starts[a as usize + 1] += 1;
+            starts[b as usize + 1] += 1;
+        }
+        for r in 1..starts.len() {
+            starts[r] += starts[r - 1];
+        }
+        let mut next = starts.clone();
+        let mut candidates = vec![(0u32, 0f64); starts[source.len()] as usize];
         let mut expected_matches = vec![0f64; sources];
-        for &(a, b, w) in pairs {
+        for &(a, b, w) in across() {
             let (sa, sb) = (source[a as usize], source[b as usize]);
-            if sa == sb {
-                continue;
-            }
             let o = w.clamp(-60.0, 60.0).exp2();
-            *odds.entry(record_in_list(a, sb)).or_insert(0.0) += o;
-            *odds.entry(record_in_list(b, sa)).or_insert(0.0) += o;
+            for (record, list) in [(a, sb), (b, sa)] {
+                candidates[next[record as usize] as usize] = (list, o);
+                next[record as usize] += 1;
+            }
             let p = o / (1.0 + o);
             expected_matches[sa as usize] += p;
             expected_matches[sb as usize] += p;
         }
+        // Summed per record and list, in place: a record's sums never outrun its candidates.
+        let mut lists = candidates;
+        let mut end = 0;
+        for r in 0..source.len() {
+            let (from, to) = (starts[r] as usize, starts[r + 1] as usize);
+            starts[r] = end as u32;
+            for k in from..to {
+                let (list, o) = lists[k];
+                match lists[starts[r] as usize..end].iter().position(|&(l, _)| l == list) {
+                    Some(i) => lists[starts[r] as usize + i].1 += o,
+                    None => {
+                        lists[end] = (list, o);
+                        end += 1;
+                    }
+                }
+            }
+        }
+        starts[source.len()] = end as u32;
+        lists.truncate(end);
         let mut records = vec![0f64; sources];
         for &s in source {
             records[s as usize] += 1.0;
@@ -53,7 +84,7 @@ impl Competition {
                 if others > 0.0 { (expected_matches[y] / others).clamp(0.0, MAX_COVERAGE) } else { 0.0 }
             })
             .collect();
-        Competition { odds, coverage }
+        Competition { starts, lists, coverage }
     }
 
     /// The weight of pair `(a, b)` (pairwise weight `weight`) with the competition around it.
@@ -67,7 +98,8 @@ impl Competition {
 
     /// The summed odds of `record`'s candidates in `list` (0 without any).
     pub fn odds_in(&self, record: u32, list: u32) -> f64 {
-        self.odds.get(&record_in_list(record, list)).copied().unwrap_or(0.0)
+        let lists = &self.lists[self.starts[record as usize] as usize..self.starts[record as usize + 1] as usize];
+        lists.iter().find(|&&(l, _)| l == list).map_or(0.0, |&(_, odds)| odds)
     }
 
     /// [`Competition::adjusted`] of a pair across two lists, given each record's list and the
@@ -82,15 +114,9 @@ impl Competition {
     }
 
     /// How many lists the competition knows.
-    pub fn lists(&self) -> usize {
+    pub fn list_count(&self) -> usize {
         self.coverage.len()
     }
-}
-
-/// A record and a list as one integer key (hashed by one multiply, not SipHash: clustering looks
-/// up two per pair of every component). The record takes the low bits, which pick the bucket.
-fn record_in_list(record: u32, list: u32) -> u64 {
-    (list as u64) << 32 | record as u64
 }
 
 #[cfg(test)]

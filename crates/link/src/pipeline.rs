@@ -368,13 +368,13 @@ impl Linker {
     }
 
     /// The candidates that [`Keeping`] keeps, scored, in the order they were compared.
-    fn score_candidates(&self, compared: &Compared, inputs: &LinkInputs) -> Vec<ScoredPair> {
+    fn score_candidates(&self, compared: &Compared, inputs: &LinkInputs) -> Vec<KeptPair> {
         use rayon::prelude::*;
         let scorer = Scorer::for_many_pairs(&self.model, &self.data);
         let keep_from = keep_from(inputs);
         let keeping = Keeping::new(keep_from);
         let keep = keeps(inputs);
-        let per_span: Vec<Vec<ScoredPair>> = compared
+        let per_span: Vec<Vec<KeptPair>> = compared
             .spans
             .par_iter()
             .zip(&compared.patterns)
@@ -404,7 +404,8 @@ impl Linker {
                     if !may_keep[id] {
                         return;
                     }
-                    kept.extend(keeping.score(&scorer, patterns.distinct[id], c.a, c.b));
+                    let pattern = patterns.distinct[id];
+                    kept.extend(keeping.score(&scorer, pattern, c.a, c.b).map(|p| (p, Some(pattern))));
                 });
                 kept
             })
@@ -460,7 +461,7 @@ pub fn link_observed(records: &[StandardRecord], inputs: &LinkInputs, stage_done
     let candidate_pairs = compared.candidate_pairs;
     drop(compared);
     stage_done(STAGES[3]);
-    let outcome = finish(&linker, scored, inputs, candidate_pairs);
+    let outcome = finish_kept(&linker, scored, inputs, candidate_pairs);
     stage_done(STAGES[4]);
     Ok(outcome)
 }
@@ -568,7 +569,7 @@ struct Competing<'a, W: ?Sized> {
 impl<W: ComponentWeights + ?Sized> ComponentWeights for Competing<'_, W> {
     fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>)) {
         // Each record's competing odds in each list, looked up when first needed.
-        let lists = self.competition.lists();
+        let lists = self.competition.list_count();
         let mut odds: Vec<f64> = vec![f64::NAN; group.len() * lists];
         let mut odds_in = |x: usize, list: u32| {
             let cell = &mut odds[x * lists + list as usize];
@@ -605,6 +606,30 @@ const GATHERED_COMPONENT: usize = 6;
 /// (a component holds a person's records and namesakes, so its pairs repeat value pairs).
 struct ScoredComponents<'a> {
     scorer: &'a Scorer<'a>,
+    /// The kept pairs, sorted, and the pattern of each that the run has at hand: a component of
+    /// a few records is mostly such pairs (comparing them again took most of clustering).
+    links: &'a [(u32, u32, f64)],
+    link_patterns: &'a [Option<Pattern>],
+    /// Per record, where its pairs as the left record start in `links` (and the next record's end them).
+    links_start: Vec<u32>,
+}
+
+impl<'a> ScoredComponents<'a> {
+    fn new(scorer: &'a Scorer<'a>, links: &'a [(u32, u32, f64)], link_patterns: &'a [Option<Pattern>]) -> ScoredComponents<'a> {
+        let mut links_start = vec![0u32; scorer.data.len() + 1];
+        for &(a, _, _) in links {
+            links_start[a as usize + 1] += 1;
+        }
+        for r in 1..links_start.len() {
+            links_start[r] += links_start[r - 1];
+        }
+        ScoredComponents { scorer, links, link_patterns, links_start }
+    }
+
+    /// Where in `links` the kept pairs whose left record is `a` lie.
+    fn links_from(&self, a: u32) -> std::ops::Range<usize> {
+        self.links_start[a as usize] as usize..self.links_start[a as usize + 1] as usize
+    }
 }
 
 impl ComponentWeights for ScoredComponents<'_> {
@@ -617,10 +642,15 @@ impl ComponentWeights for ScoredComponents<'_> {
             comparer
         });
         for (x, &a) in group.iter().enumerate() {
+            let from_a = if comparer.is_none() { self.links_from(a) } else { 0..0 };
             for (y, &b) in group.iter().enumerate().skip(x + 1) {
+                let known = || {
+                    let k = self.links[from_a.clone()].binary_search_by_key(&b, |l| l.1).ok()?;
+                    self.link_patterns[from_a.start + k]
+                };
                 let pattern = match comparer.as_mut() {
                     Some(comparer) => comparer.compare(x, y),
-                    None => compare(data, a as usize, b as usize),
+                    None => known().unwrap_or_else(|| compare(data, a as usize, b as usize)),
                 };
                 visit(x, y, self.scorer.pattern_evidence(pattern, a as usize, b as usize));
             }
@@ -636,9 +666,18 @@ impl ComponentWeights for ScoredComponents<'_> {
 /// run, whichever way (here or on a cluster) the candidates were compared and scored.
 /// `scored` may come in any order (a cluster returns its pairs as its tasks end): the outcome
 /// depends only on the set.
-pub fn finish(linker: &Linker, mut scored: Vec<ScoredPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
+pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
+    finish_kept(linker, scored.into_iter().map(|p| (p, None)).collect(), inputs, candidate_pairs)
+}
+
+/// A kept pair and its comparison pattern when the run has it at hand (clustering compares
+/// the pairs of small components, and need not compare these again).
+type KeptPair = (ScoredPair, Option<Pattern>);
+
+/// [`finish`] of pairs that may carry their patterns (each the pattern of `(left, right)`).
+fn finish_kept(linker: &Linker, mut scored: Vec<KeptPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
     use rayon::prelude::*;
-    scored.par_sort_unstable_by(|x, y| (x.left, x.right).cmp(&(y.left, y.right)));
+    scored.par_sort_unstable_by(|(x, _), (y, _)| (x.left, x.right).cmp(&(y.left, y.right)));
     let spec = inputs.spec;
     let data = &linker.data;
     let scorer = Scorer::for_many_pairs(&linker.model, data);
@@ -666,9 +705,11 @@ pub fn finish(linker: &Linker, mut scored: Vec<ScoredPair>, inputs: &LinkInputs,
             }
         }
     }
-    let links: Vec<(u32, u32, f64)> = scored.iter().map(|p| (p.left, p.right, p.match_weight)).collect();
+    let links: Vec<(u32, u32, f64)> = scored.iter().map(|(p, _)| (p.left, p.right, p.match_weight)).collect();
+    let link_patterns: Vec<Option<Pattern>> = scored.iter().map(|(_, pattern)| *pattern).collect();
     let rule = BuildRule { source: &data.source, sources: data.source_names.len(), threshold: spec.threshold };
-    let (labels, clustering) = rule.cluster(&links, &must, &cannot, &ScoredComponents { scorer: &scorer });
+    let (labels, clustering) =
+        rule.cluster(&links, &must, &cannot, &ScoredComponents::new(&scorer, &links, &link_patterns));
     // Clusters ordered by their smallest record, which labels them (and comes first in them).
     let mut cluster_of: Vec<u32> = vec![0; labels.len()];
     let mut members: Vec<Vec<u32>> = Vec::new();
@@ -689,8 +730,7 @@ pub fn finish(linker: &Linker, mut scored: Vec<ScoredPair>, inputs: &LinkInputs,
     drop(cluster_of);
     let internal_duplicates: Vec<InternalDuplicate> =
         members.par_iter().filter(|m| m.len() > 1).flat_map_iter(|m| internal_duplicates_of(data, &persons[m[0] as usize], m)).collect();
-    let mut pairs = scored;
-    pairs.retain(|p| p.match_probability >= inputs.pair_floor);
+    let pairs: Vec<ScoredPair> = scored.into_iter().map(|(p, _)| p).filter(|p| p.match_probability >= inputs.pair_floor).collect();
     LinkOutcome {
         persons,
         events,
@@ -812,20 +852,24 @@ mod tests {
     }
 
     #[test]
-    fn the_outcome_does_not_depend_on_the_order_the_scored_pairs_come_in() {
+    fn the_outcome_does_not_depend_on_the_order_the_scored_pairs_come_in_nor_on_their_patterns() {
         let records = crate::simulate::simulate(700, 4, 5).records;
         let spec = LinkSpec { u_sample_pairs: 20_000, ..LinkSpec::infer(&records) };
         let inputs = LinkInputs::first_run(&spec, &crate::FoldingMatcher);
         let mut blocked = Blocked::new(&records, &inputs).expect("distinct ids");
         let compared = blocked.compare_candidates(&inputs, true);
         let linker = blocked.train(&inputs, &compared.counts).expect("trains");
-        let scored = linker.score_candidates(&compared, &inputs);
-        let outcome = |order: Vec<ScoredPair>| {
-            let o = finish(&linker, order, &inputs, compared.candidate_pairs);
+        let kept = linker.score_candidates(&compared, &inputs);
+        let scored: Vec<ScoredPair> = kept.iter().map(|(p, _)| *p).collect();
+        let shown = |o: LinkOutcome| {
             let pairs: Vec<(u32, u32, u64)> = o.pairs.iter().map(|p| (p.left, p.right, p.match_weight.to_bits())).collect();
             (o.persons, pairs)
         };
+        let outcome = |order: Vec<ScoredPair>| shown(finish(&linker, order, &inputs, compared.candidate_pairs));
         let as_compared = outcome(scored.clone());
+        // The kept pairs' patterns only spare comparing them again.
+        assert!(kept.iter().all(|(p, pattern)| *pattern == Some(compare(&linker.data, p.left as usize, p.right as usize))));
+        assert_eq!(shown(finish_kept(&linker, kept, &inputs, compared.candidate_pairs)), as_compared);
         assert!(as_compared.0.iter().collect::<std::collections::BTreeSet<_>>().len() < records.len(), "some records link");
         let mut reversed = scored.clone();
         reversed.reverse();

@@ -139,13 +139,13 @@ impl Prepared {
     }
 
     pub fn new(records: &[StandardRecord], spec: &LinkSpec, matcher: &dyn NameMatcher) -> Prepared {
-        let mut source_index: HashMap<String, u32> = HashMap::new();
+        let mut source_index: HashMap<&str, u32> = HashMap::new();
         let mut source_names = Vec::new();
         let source: Vec<u32> = records
             .iter()
             .map(|r| {
                 let name = r.source.as_ref().map_or("", |s| s.as_str());
-                *source_index.entry(name.to_owned()).or_insert_with(|| {
+                *source_index.entry(name).or_insert_with(|| {
                     source_names.push(name.to_owned());
                     source_names.len() as u32 - 1
                 })
@@ -157,7 +157,7 @@ impl Prepared {
             .collect();
         let columns = spec.fields.par_iter().map(|f| prepare_column(records, f, matcher)).collect();
         Prepared {
-            record_ids: records.iter().map(|r| r.id.clone()).collect(),
+            record_ids: records.par_iter().map(|r| r.id.clone()).collect(),
             source,
             source_names,
             unique_source,
@@ -197,6 +197,36 @@ impl Prepared {
         }
     }
 }
+
+/// Hashes texts eight bytes at a time: interning a column's values (every record's text looked
+/// up once) took most of preparing it with SipHash, whose guard against chosen keys a run over
+/// its own records does not need. Only looked up, never iterated, so the hash decides no order.
+#[derive(Clone, Copy, Default)]
+struct TextHasher(u64);
+
+impl std::hash::Hasher for TextHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, byte: u8) {
+        self.add(byte as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl TextHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517C_C1B7_2722_0A95);
+    }
+}
+
+type TextMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<TextHasher>>;
 
 /// Parses a date the standard way, or as `yyyymmdd` digits (a common export form).
 pub fn parse_date(text: &str) -> Option<UncertainDate> {
@@ -257,7 +287,7 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                 .collect(),
         ),
         kind => {
-            let mut raw_index: HashMap<&str, u32> = HashMap::new();
+            let mut raw_index: TextMap<&str, u32> = TextMap::default();
             let mut raw_values: Vec<&str> = Vec::new();
             let ids: Vec<u32> = records
                 .iter()
@@ -319,9 +349,9 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                     }
                 })
                 .collect();
-            let mut key_index: HashMap<String, u32> = HashMap::new();
+            let mut key_index: TextMap<String, u32> = TextMap::default();
             let mut key_names = Vec::new();
-            let mut spellings: HashMap<String, u32> = HashMap::new();
+            let mut spellings: TextMap<String, u32> = TextMap::default();
             let values: Vec<Value> = forms
                 .into_iter()
                 .map(|(normalized, chars, key, resolved, given_groups)| {
