@@ -8,7 +8,9 @@
 
 use super::loglinear::quantile;
 use super::mcmc::{effective_sample_size, r_hat};
-use super::sampling::{SweepRng, beta, count_to_f64, gamma, multinomial_ordered, ziggurat};
+use super::sampling::{
+    SweepRng, beta, count_to_f64, gamma, multinomial_ordered_summed, weight_sum, ziggurat,
+};
 use super::table::OverlapTable;
 use super::{Estimate, thousands};
 use rand::Rng;
@@ -192,6 +194,8 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
     // Each cell's classes, most probable first as of the last re-sort (the order only sets the
     // cost of the multinomial draw, not its law); the last entry is for the unseen.
     let mut orders: Vec<Vec<usize>> = vec![(0..classes).collect(); cells.len() + 1];
+    // Each cell's total weight (the unseen's last), summed before the first multinomial draw.
+    let mut masses = vec![0.0; cells.len() + 1];
     let mut draws = Vec::with_capacity(options.samples);
     let total_sweeps = WARM_UP + options.burn_in + options.samples * options.thin.max(1);
     for sweep in 1..=total_sweeps {
@@ -201,31 +205,47 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
         let reorder = sweep % REORDER_EVERY == 1;
         allocated.fill(0);
         state.fill_joint(&mut joint);
+        for (mass, mask) in masses
+            .iter_mut()
+            .zip(cells.iter().map(|&(mask, _)| mask as usize).chain([0]))
+        {
+            *mass = weight_sum(&joint[mask * classes..(mask + 1) * classes]);
+        }
         let (observed_rows, unseen_row) = allocated.split_at_mut(cells.len() * stride);
         // Classes of the observed persons, pattern by pattern.
-        for ((&(mask, count), order), row) in cells
+        for (((&(mask, count), order), row), &mass) in cells
             .iter()
             .zip(&mut orders)
             .zip(observed_rows.chunks_exact_mut(stride))
+            .zip(&masses)
         {
             let cell_weights = &joint[mask as usize * classes..(mask as usize + 1) * classes];
             if reorder {
                 sort_heaviest_first(order, cell_weights);
             }
-            multinomial_ordered(&mut rng, count, cell_weights, order, &mut row[..classes]);
+            multinomial_ordered_summed(
+                &mut rng,
+                count,
+                cell_weights,
+                mass,
+                order,
+                &mut row[..classes],
+            );
         }
         // The unseen: how many (negative binomial under p(N) ~ 1/N), then their classes.
         let cell_weights = &joint[..classes];
-        let missed: f64 = cell_weights.iter().sum::<f64>().min(1.0 - 1e-12);
+        let unseen_mass = masses[cells.len()];
+        let missed = unseen_mass.min(1.0 - 1e-12);
         let unseen = draw_negative_binomial(&mut rng, observed, missed);
         let order = orders.last_mut().expect("the unseen have an order");
         if reorder {
             sort_heaviest_first(order, cell_weights);
         }
-        multinomial_ordered(
+        multinomial_ordered_summed(
             &mut rng,
             unseen,
             cell_weights,
+            unseen_mass,
             order,
             &mut unseen_row[..classes],
         );

@@ -82,8 +82,24 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
     order: &[usize],
     out: &mut [u64],
 ) {
+    multinomial_ordered_summed(rng, count, weights, weight_sum(weights), order, out);
+}
+
+/// [`multinomial_ordered`] with `mass = weight_sum(weights)` summed by the caller: a caller drawing
+/// several multinomials sums all their weights before the first draw, so that no draw's first
+/// decisions wait for its sum after the previous draw's last branch (a misprediction there
+/// discards only the work that follows it).
+pub(crate) fn multinomial_ordered_summed<R: Rng + ?Sized>(
+    rng: &mut R,
+    count: u64,
+    weights: &[f64],
+    mass: f64,
+    order: &[usize],
+    out: &mut [u64],
+) {
+    debug_assert_eq!(mass.to_bits(), weight_sum(weights).to_bits());
     let mut remaining = count;
-    let mut mass: f64 = weights.iter().sum();
+    let mut mass = mass;
     // Expected items per unit of weight.
     let per_weight = count_to_f64(count) / mass;
     let mut rank = 0;
@@ -109,6 +125,22 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
         mass = outside;
         rank += 1;
     }
+}
+
+/// The sum of `weights` over four lanes added at the end: a multinomial draw's first decisions
+/// wait for this sum, and four short chains of additions end sooner than one long one.
+pub(crate) fn weight_sum(weights: &[f64]) -> f64 {
+    let mut lanes = [0.0; 4];
+    let (blocks, rest) = weights.as_chunks::<4>();
+    for block in blocks {
+        for (lane, w) in lanes.iter_mut().zip(block) {
+            *lane += w;
+        }
+    }
+    for (lane, w) in lanes.iter_mut().zip(rest) {
+        *lane += w;
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
 }
 
 /// Places `count` items one at a time among the categories `rest` (at most
