@@ -225,8 +225,9 @@ impl Ord for MergeCandidate {
 /// the whole component at once, a source of evidence can gather what its records share.
 pub trait ComponentWeights: Sync {
     /// Calls `visit(x, y, evidence)` for every pair of positions `x < y` of `group` (record
-    /// indices), `x` then `y` ascending; `None` when a hard rule forbids the pair.
-    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>));
+    /// indices), `x` then `y` ascending; `None` when a hard rule forbids the pair. The evidence
+    /// is lent mutably so a wrapper can adjust it in place (a component has up to 45,000 pairs).
+    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<&mut Evidence>));
 
     /// How many of [`Evidence::fields`] the evidence may give (the later ones are always NaN),
     /// so average linkage sums only those.
@@ -236,10 +237,10 @@ pub trait ComponentWeights: Sync {
 }
 
 impl<F: Fn(usize, usize) -> Option<Evidence> + Sync + ?Sized> ComponentWeights for F {
-    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>)) {
+    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<&mut Evidence>)) {
         for (x, &a) in group.iter().enumerate() {
             for (y, &b) in group.iter().enumerate().skip(x + 1) {
-                visit(x, y, self(a as usize, b as usize));
+                visit(x, y, self(a as usize, b as usize).as_mut());
             }
         }
     }
@@ -374,7 +375,7 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
         let mut between = BetweenTable::new(slots, pairs.fields().min(EVIDENCE_FIELDS));
         pairs.each_pair(group, &mut |x, y, evidence| {
             if reassigning {
-                record_pairs.set(x, y, evidence);
+                record_pairs.set(x, y, evidence.as_deref());
             }
             let (ca, cb) = (slot_at[x] as usize, slot_at[y] as usize);
             if ca == cb {
@@ -382,7 +383,7 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
             }
             let cell = between.at(ca, cb);
             match evidence {
-                Some(e) => between.add(cell, &e),
+                Some(e) => between.add(cell, e),
                 None => between.forbidden[cell] = true,
             }
         });
@@ -477,7 +478,7 @@ impl RecordPairs {
         (x * (2 * self.n - x - 1) / 2 + y - x - 1) * self.width
     }
 
-    fn set(&mut self, x: usize, y: usize, evidence: Option<Evidence>) {
+    fn set(&mut self, x: usize, y: usize, evidence: Option<&Evidence>) {
         let row = self.row(x, y);
         if let Some(e) = evidence {
             self.values[row] = e.base;
@@ -643,7 +644,7 @@ mod tests {
         let mut pairs = RecordPairs::new(n, EVIDENCE_FIELDS);
         for a in 0..n {
             for b in a + 1..n {
-                pairs.set(a, b, weight(a, b).map(Evidence::whole));
+                pairs.set(a, b, weight(a, b).map(Evidence::whole).as_ref());
             }
         }
         reassign_records(&mut cluster_of, &pairs, &vec![true; n], |_, _| false, threshold);

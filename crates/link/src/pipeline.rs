@@ -567,7 +567,7 @@ struct Competing<'a, W: ?Sized> {
 }
 
 impl<W: ComponentWeights + ?Sized> ComponentWeights for Competing<'_, W> {
-    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>)) {
+    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<&mut Evidence>)) {
         // Each record's competing odds in each list, looked up when first needed.
         let lists = self.competition.list_count();
         let mut odds: Vec<f64> = vec![f64::NAN; group.len() * lists];
@@ -579,18 +579,15 @@ impl<W: ComponentWeights + ?Sized> ComponentWeights for Competing<'_, W> {
             *cell
         };
         // The competition moves what every pair has, beside the fields.
-        self.pairs.each_pair(group, &mut |x, y, evidence| {
-            visit(
-                x,
-                y,
-                evidence.map(|e| {
-                    let weight = e.weight();
-                    let (sa, sb) = (self.source[group[x] as usize], self.source[group[y] as usize]);
-                    let adjusted =
-                        if sa == sb { weight } else { self.competition.adjusted_by(weight, (sa, odds_in(y, sa)), (sb, odds_in(x, sb))) };
-                    Evidence { base: e.base + adjusted - weight, ..e }
-                }),
-            )
+        self.pairs.each_pair(group, &mut |x, y, mut evidence| {
+            if let Some(e) = evidence.as_deref_mut() {
+                let weight = e.weight();
+                let (sa, sb) = (self.source[group[x] as usize], self.source[group[y] as usize]);
+                let adjusted =
+                    if sa == sb { weight } else { self.competition.adjusted_by(weight, (sa, odds_in(y, sa)), (sb, odds_in(x, sb))) };
+                e.base = e.base + adjusted - weight;
+            }
+            visit(x, y, evidence)
         });
     }
 
@@ -633,7 +630,7 @@ impl<'a> ScoredComponents<'a> {
 }
 
 impl ComponentWeights for ScoredComponents<'_> {
-    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<Evidence>)) {
+    fn each_pair(&self, group: &[u32], visit: &mut dyn FnMut(usize, usize, Option<&mut Evidence>)) {
         let data = self.scorer.data;
         // Most components are a few records, whose pairs are too few to repay gathering them.
         let mut comparer = (group.len() > GATHERED_COMPONENT).then(|| {
@@ -652,7 +649,7 @@ impl ComponentWeights for ScoredComponents<'_> {
                     Some(comparer) => comparer.compare(x, y),
                     None => known().unwrap_or_else(|| compare(data, a as usize, b as usize)),
                 };
-                visit(x, y, self.scorer.pattern_evidence(pattern, a as usize, b as usize));
+                visit(x, y, self.scorer.pattern_evidence(pattern, a as usize, b as usize).as_mut());
             }
         }
     }
