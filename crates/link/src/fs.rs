@@ -444,6 +444,16 @@ pub struct Explanation {
     pub match_probability: f64,
 }
 
+/// Every record's term-frequency adjustments in one row of the fields that have any
+/// ([`Scorer::record_tfs`]): scoring millions of pairs reads one row of each pair's first record
+/// instead of a value id and an adjustment per field.
+pub struct RecordTfs {
+    width: usize,
+    /// Per field, its place in a row (`usize::MAX`: no term frequencies).
+    column: Vec<usize>,
+    rows: Vec<f64>,
+}
+
 /// Scores pairs: model weights, term frequencies and hard rules.
 pub struct Scorer<'a> {
     pub model: &'a FsModel,
@@ -561,6 +571,12 @@ impl<'a> Scorer<'a> {
         if !self.tf_levels[field][level as usize] {
             return 0.0;
         }
+        self.record_tf(field, a)
+    }
+
+    /// The term-frequency adjustment record `a`'s value of `field` brings wherever the pair's
+    /// level has one (0 when the value is missing).
+    pub fn record_tf(&self, field: usize, a: usize) -> f64 {
         match &self.data.columns[field] {
             Column::Strings { ids, .. } if ids[a] != NULL && !self.tf_by_value.is_empty() => self.tf_by_value[field][ids[a] as usize],
             Column::Strings { ids, values, key_freq, agree_chance, present, .. } if ids[a] != NULL => {
@@ -602,6 +618,29 @@ impl<'a> Scorer<'a> {
             w += weights[l] + if self.tf_levels[f][l] { self.tf_largest[f] } else { 0.0 };
         }
         w
+    }
+
+    /// Every record's [`Scorer::record_tf`] of the fields that have term frequencies.
+    pub fn record_tfs(&self) -> RecordTfs {
+        let mut column = vec![usize::MAX; self.tf_levels.len()];
+        let fields: Vec<usize> = (0..self.tf_levels.len()).filter(|&f| self.tf_levels[f].contains(&true)).collect();
+        for (k, &f) in fields.iter().enumerate() {
+            column[f] = k;
+        }
+        let rows = (0..self.data.len()).into_par_iter().flat_map_iter(|a| fields.iter().map(move |&f| self.record_tf(f, a))).collect();
+        RecordTfs { width: fields.len(), column, rows }
+    }
+
+    /// [`Scorer::score_pattern`] reading `a`'s adjustments from `tfs`: the same terms, summed
+    /// in the same order.
+    pub fn score_pattern_with(&self, pattern: Pattern, a: usize, b: usize, tfs: &RecordTfs) -> Score {
+        let mut w = self.prior_weight(a, b);
+        let row = &tfs.rows[a * tfs.width..][..tfs.width];
+        for (f, weights) in self.level_weights.iter().enumerate() {
+            let l = level_of(pattern, f) as usize;
+            w += weights[l] + if self.tf_levels[f][l] { row[tfs.column[f]] } else { 0.0 };
+        }
+        Score { weight: w, forbidden: self.forbids(pattern, a, b) }
     }
 
     pub fn score_pattern(&self, pattern: Pattern, a: usize, b: usize) -> Score {

@@ -8,7 +8,7 @@ use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
 use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, cluster};
 use crate::compare::{BlockComparer, Pattern, compare};
 use crate::competition::Competition;
-use crate::fs::{EmMode, Explanation, FsModel, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
+use crate::fs::{EmMode, Explanation, FsModel, RecordTfs, Score, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
 use crate::ids::{Decision, DecisionKind, IdEvent, assign_cluster_ids};
 use crate::namekey::NameMatcher;
 use crate::prepare::Prepared;
@@ -214,6 +214,7 @@ impl Blocked {
                     class_pairs[id as usize] += 1;
                     if keep_patterns {
                         ids.push(id);
+                        store.positions.push(c.at);
                     }
                 });
                 if count {
@@ -309,9 +310,45 @@ pub struct Compared {
 struct SpanPatterns {
     distinct: Vec<Pattern>,
     ids: PatternIds,
-    /// The span's blocks holding candidates, in visiting order: (block number, index of the
-    /// block's first pair in `ids`), so scoring revisits only blocks with a pair it may keep.
+    /// Each pair's positions in its block, and the span's blocks holding candidates in visiting
+    /// order as (block number, index of the block's first pair): scoring finds a pair's records
+    /// without walking the blocks again.
+    positions: PairPositions,
     blocks: Vec<(u32, u32)>,
+}
+
+/// A span's pairs' positions in their blocks, a byte each while its blocks have at most 256
+/// records (blocks are split at the spec's `max_block`, 150 by default).
+enum PairPositions {
+    Narrow(Vec<[u8; 2]>),
+    Wide(Vec<[u32; 2]>),
+}
+
+impl Default for PairPositions {
+    fn default() -> Self {
+        PairPositions::Narrow(Vec::new())
+    }
+}
+
+impl PairPositions {
+    fn push(&mut self, (x, y): (usize, usize)) {
+        if let PairPositions::Narrow(narrow) = self {
+            match (u8::try_from(x), u8::try_from(y)) {
+                (Ok(x), Ok(y)) => return narrow.push([x, y]),
+                _ => *self = PairPositions::Wide(narrow.iter().map(|p| p.map(u32::from)).collect()),
+            }
+        }
+        if let PairPositions::Wide(wide) = self {
+            wide.push([x as u32, y as u32]);
+        }
+    }
+
+    fn get(&self, k: usize) -> (usize, usize) {
+        match self {
+            PairPositions::Narrow(p) => (p[k][0] as usize, p[k][1] as usize),
+            PairPositions::Wide(p) => (p[k][0] as usize, p[k][1] as usize),
+        }
+    }
 }
 
 /// Indices into a span's distinct patterns, in 16 bits when they fit (they do in any span of
@@ -371,42 +408,32 @@ impl Linker {
     fn score_candidates(&self, compared: &Compared, inputs: &LinkInputs) -> Vec<KeptPair> {
         use rayon::prelude::*;
         let scorer = Scorer::for_many_pairs(&self.model, &self.data);
+        let tfs = scorer.record_tfs();
         let keep_from = keep_from(inputs);
         let keeping = Keeping::new(keep_from);
-        let keep = keeps(inputs);
         let per_span: Vec<Vec<KeptPair>> = compared
             .spans
             .par_iter()
             .zip(&compared.patterns)
             .map(|(span, patterns)| {
                 // Patterns that no prior or term frequency could lift to `keep_from` are not
-                // scored pair by pair (nearly all: a span keeps a few pairs in thousands), and
-                // blocks with none of the others are not walked again.
+                // scored pair by pair (a span keeps a few pairs in thousands).
                 let may_keep: Vec<bool> =
                     patterns.distinct.iter().map(|&p| crate::fs::probability(scorer.weight_bound(p)) >= keep_from).collect();
                 let pairs = patterns.ids.len() as u32;
                 let block_ends = patterns.blocks.iter().skip(1).map(|&(_, first)| first).chain([pairs]);
-                let wanted: Vec<(usize, u32)> = patterns
-                    .blocks
-                    .iter()
-                    .zip(block_ends)
-                    .filter(|&(&(_, first), end)| (first..end).any(|k| may_keep[patterns.ids.get(k as usize)]))
-                    .map(|(&(number, first), _)| (number as usize, first))
-                    .collect();
-                let (mut next, mut k, mut kept) = (0, 0, Vec::new());
-                self.blocker.visit_blocks(&self.data, &compared.layout, span.rule, wanted.iter().map(|w| w.0), &keep, |c| {
-                    if c.first_in_block {
-                        k = wanted[next].1 as usize;
-                        next += 1;
+                let mut kept = Vec::new();
+                for (&(number, first), end) in patterns.blocks.iter().zip(block_ends) {
+                    let records = compared.layout.block(span.rule, number as usize);
+                    for k in first as usize..end as usize {
+                        let id = patterns.ids.get(k);
+                        if may_keep[id] {
+                            let (x, y) = patterns.positions.get(k);
+                            let pattern = patterns.distinct[id];
+                            kept.extend(keeping.score(&scorer, &tfs, pattern, records[x] as usize, records[y] as usize).map(|p| (p, Some(pattern))));
+                        }
                     }
-                    let id = patterns.ids.get(k);
-                    k += 1;
-                    if !may_keep[id] {
-                        return;
-                    }
-                    let pattern = patterns.distinct[id];
-                    kept.extend(keeping.score(&scorer, pattern, c.a, c.b).map(|p| (p, Some(pattern))));
-                });
+                }
                 kept
             })
             .collect();
@@ -480,7 +507,7 @@ pub fn keep_from(inputs: &LinkInputs) -> f64 {
 
 /// Which scored candidates a run keeps (see [`keep_from`]): the one rule for which pairs are
 /// scored.
-pub struct Keeping {
+struct Keeping {
     from: f64,
     /// A weight whose probability is surely below `from` (by a thousandth of a bit, far beyond
     /// rounding), so nearly all pairs are dropped without computing their probability.
@@ -488,20 +515,31 @@ pub struct Keeping {
 }
 
 impl Keeping {
-    pub fn new(keep_from: f64) -> Keeping {
+    fn new(keep_from: f64) -> Keeping {
         let surely_below = if keep_from > 0.0 && keep_from < 1.0 { threshold_weight(keep_from) - 1e-3 } else { f64::NEG_INFINITY };
         Keeping { from: keep_from, surely_below }
     }
 
     /// The candidate `a`, `b` of this pattern, scored, when the run keeps it.
-    pub fn score(&self, scorer: &Scorer, pattern: Pattern, a: usize, b: usize) -> Option<ScoredPair> {
-        let s = scorer.score_pattern(pattern, a, b);
+    fn score(&self, scorer: &Scorer, tfs: &RecordTfs, pattern: Pattern, a: usize, b: usize) -> Option<ScoredPair> {
+        let s = scorer.score_pattern_with(pattern, a, b, tfs);
+        self.probability_kept(&s).map(|p| ScoredPair { left: a as u32, right: b as u32, match_weight: s.weight, match_probability: p })
+    }
+
+    /// The match probability of a scored pair when the run keeps it.
+    fn probability_kept(&self, s: &Score) -> Option<f64> {
         if s.weight < self.surely_below || s.forbidden {
             return None;
         }
-        let probability = s.probability();
-        (probability >= self.from).then_some(ScoredPair { left: a as u32, right: b as u32, match_weight: s.weight, match_probability: probability })
+        Some(s.probability()).filter(|&p| p >= self.from)
     }
+}
+
+/// A candidate's score when the run keeps it (see [`keep_from`]): [`Keeping`]'s rule for one
+/// pair, as a cluster's workers score theirs.
+pub fn kept_score(scorer: &Scorer, pattern: Pattern, a: usize, b: usize, keep_from: f64) -> Option<Score> {
+    let s = scorer.score_pattern(pattern, a, b);
+    Keeping::new(keep_from).probability_kept(&s).map(|_| s)
 }
 
 /// How a run clusters records into persons, given pair weights: what [`finish`] applies to the
