@@ -6,7 +6,7 @@
 use crate::namekey::NamePart;
 use model::StandardRecord;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// How a column is compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -212,7 +212,8 @@ impl LinkSpec {
 
     /// [`LinkSpec::infer`], with blocking over `declared` fields only when given.
     fn infer_for(records: &[StandardRecord], declared: Option<&[FieldSpec]>) -> LinkSpec {
-        let mut filled: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+        // Per filled column, its distinct values (only counted and read as dates: not ordered).
+        let mut filled: BTreeMap<String, HashSet<&str>> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
         for (col, _) in STANDARD_FIELDS {
             order.push((*col).to_owned());
@@ -224,12 +225,21 @@ impl LinkSpec {
                 *filled = *filled || column_text(r, col).is_some();
             }
             for (col, value) in &r.other {
-                if !value.trim().is_empty() {
-                    if !order.contains(col) {
-                        order.push(col.clone());
+                let value = trimmed(value);
+                if value.is_empty() {
+                    continue;
+                }
+                // Distinct values of other columns decide which of them may block alone.
+                match filled.get_mut(col.as_str()) {
+                    Some(values) => {
+                        values.insert(value);
                     }
-                    // Distinct values of other columns decide which of them may block alone.
-                    filled.entry(col.clone()).or_default().insert(value.trim());
+                    None => {
+                        if !order.contains(col) {
+                            order.push(col.clone());
+                        }
+                        filled.entry(col.clone()).or_default().insert(value);
+                    }
                 }
             }
         }
