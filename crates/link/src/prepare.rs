@@ -83,7 +83,15 @@ impl LevelCache {
             slot[v as usize] = s as u32;
         }
         let width = order.len();
-        LevelCache { slot, cells: (0..width * (width + 1) / 2).map(|_| std::sync::atomic::AtomicU8::new(0)).collect() }
+        let cells: Vec<std::sync::atomic::AtomicU8> = (0..width * (width + 1) / 2).map(|_| std::sync::atomic::AtomicU8::new(0)).collect();
+        // Fresh zeroed memory is mapped page by page when first touched: a page first read (the
+        // shared zero page) and then written by a comparing thread is copied with a TLB flush on
+        // every core, in a VM an interrupt each (a sixth of comparing at 100k). Written once here,
+        // each page is mapped for good.
+        for cell in cells.iter().step_by(4096) {
+            cell.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        LevelCache { slot, cells }
     }
 
     /// The cached level of values `a` and `b`, or `compute` it (and remember it when both values
