@@ -57,12 +57,29 @@ fn fresh_id(first_record: &RecordId, taken: &HashSet<PersonId>) -> PersonId {
 /// The id a new person whose smallest record is `first_record` gets with `salt` (the first salt
 /// whose id is not taken is used).
 fn salted_id(first_record: &RecordId, salt: u64) -> PersonId {
+    person_id(salted_bits(first_record, salt))
+}
+
+/// The 48 bits that [`salted_id`] writes out: two ids are equal when these are.
+fn salted_bits(first_record: &RecordId, salt: u64) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in first_record.as_str().bytes() {
         h ^= b as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    PersonId::new(format!("P{:012x}", (h ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)) & 0xFFFF_FFFF_FFFF))
+    (h ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)) & 0xFFFF_FFFF_FFFF
+}
+
+/// `P` and the 48 bits in twelve lower-case hex digits (as `format!("P{bits:012x}")`, without
+/// formatting machinery: a run names every new person).
+fn person_id(bits: u64) -> PersonId {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(13);
+    text.push('P');
+    for shift in (0..12).rev() {
+        text.push(HEX[(bits >> (4 * shift) & 0xF) as usize] as char);
+    }
+    PersonId::new(text)
 }
 
 /// Assigns ids to `clusters` of record numbers (indices into `record_ids`), inheriting from
@@ -111,10 +128,10 @@ pub fn assign_cluster_ids(
     let created: Vec<bool> = order.par_iter().map(|&c| !clusters[c].iter().any(|r| previous.contains_key(id(r)))).collect();
     // Unsalted ids that collide with no previous person and no other new person are what the
     // salted search gives, found in parallel; any collision takes the search in order.
-    let unsalted: Vec<PersonId> = order.par_iter().map(|&c| salted_id(first[c], 0)).collect();
-    let mut sorted: Vec<&PersonId> = unsalted.iter().collect();
-    sorted.par_sort_unstable();
-    let collide = sorted.windows(2).any(|w| w[0] == w[1]) || unsalted.par_iter().any(|p| prev_sizes.contains_key(p));
+    let mut bits: Vec<u64> = order.par_iter().map(|&c| salted_bits(first[c], 0)).collect();
+    let unsalted: Vec<PersonId> = bits.par_iter().map(|&b| person_id(b)).collect();
+    bits.par_sort_unstable();
+    let collide = bits.windows(2).any(|w| w[0] == w[1]) || unsalted.par_iter().any(|p| prev_sizes.contains_key(p));
     let fresh: Vec<PersonId> = if collide {
         // Only asked whether an id is taken (for each new person): hashed, not ordered.
         let mut taken: HashSet<PersonId> = previous.values().cloned().collect();
@@ -214,6 +231,13 @@ mod tests {
         assert_eq!(third[&RecordId::from("c1")], first[&RecordId::from("a1")]);
         assert_eq!(third[&RecordId::from("a2")], first[&RecordId::from("a2")]);
         assert_eq!(events, vec![IdEvent::Created { person: third[&RecordId::from("c2")].clone() }]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_person_id_is_its_bits_in_hex(bits in 0u64..1 << 48) {
+            proptest::prop_assert_eq!(person_id(bits), PersonId::new(format!("P{bits:012x}")));
+        }
     }
 
     #[test]
