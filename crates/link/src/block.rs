@@ -253,7 +253,10 @@ impl Blocker {
     /// Every rule's blocks of two or more records, cut into [`Span`]s: what the passes over the
     /// candidates walk, in one deterministic order.
     pub fn layout(&self) -> Layout {
+        // Rules are laid out in parallel (each one's sort is parallel too, but its blocks are
+        // cut serially).
         let rules = (0..self.rules.len())
+            .into_par_iter()
             .map(|r| {
                 let mut keyed: Vec<(u64, u32)> = (0..self.keys.len() / self.rules.len())
                     .map(|i| (self.keys[i * self.rules.len() + r], i as u32))
