@@ -466,8 +466,7 @@ fn effective_keys(p: &Prepared, rule: &[Atom], secondary: &[Atom], max_block: us
         .collect();
     let mut report = RuleReport { rule: name, ..RuleReport::default() };
     let sizes = |keys: &[u64]| {
-        // Sized for every record at once: growing it rehashed most keys several times.
-        let mut counts: IntMap<u64, usize> = IntMap::with_capacity_and_hasher(keys.len(), Default::default());
+        let mut counts: IntMap<u64, usize> = IntMap::default();
         for &k in keys.iter().filter(|k| **k != ABSENT) {
             *counts.entry(k).or_insert(0) += 1;
         }
