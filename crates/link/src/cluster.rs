@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// Plain union-find over record indices.
 pub struct UnionFind {
@@ -284,32 +284,62 @@ pub fn cluster<W: ComponentWeights + ?Sized>(input: &ClusterInput, weights: &W) 
             components.union(a as usize, b as usize);
         }
     }
-    let mut work: Vec<(Vec<u32>, f64)> = components.groups().into_iter().map(|g| (g, input.component_weight)).collect();
+    // Each work item: a component (ascending records), the weight its edges reached, and for
+    // an oversized one the edges inside it (indices into `input.edges`) at that weight, so
+    // tightening reads only those instead of every edge of the run per oversized component.
+    let mut work: Vec<(Vec<u32>, f64, Vec<u32>)> =
+        components.groups().into_iter().map(|g| (g, input.component_weight, Vec::new())).collect();
     report.components = work.len();
+    let mut oversized_of = vec![u32::MAX; if work.iter().any(|w| w.0.len() > input.max_component) { input.n } else { 0 }];
+    for (k, (group, _, _)) in work.iter().enumerate().filter(|(_, w)| w.0.len() > input.max_component) {
+        for &r in group {
+            oversized_of[r as usize] = k as u32;
+        }
+    }
+    for (e, &(a, _, w)) in input.edges.iter().enumerate() {
+        if let Some(&k) = oversized_of.get(a as usize)
+            && k != u32::MAX
+            && w >= input.component_weight
+        {
+            work[k as usize].2.push(e as u32);
+        }
+    }
     // Tighten oversized components: re-split them using only stronger edges.
     let mut ready: Vec<Vec<u32>> = Vec::new();
-    while let Some((group, threshold)) = work.pop() {
+    while let Some((group, threshold, edges)) = work.pop() {
         if group.len() <= input.max_component {
             ready.push(group);
             continue;
         }
         report.components_tightened += 1;
-        let members: BTreeSet<u32> = group.iter().copied().collect();
         let raised = threshold + 2.0;
-        let index: HashMap<u32, usize> = group.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+        // Both ends of a must-link or of an edge at the component's weight lie in the component.
+        let position = |r: u32| group.binary_search(&r).ok();
         let mut uf = UnionFind::new(group.len());
         for &(a, b) in input.must_link {
-            if members.contains(&a) {
-                uf.union(index[&a], index[&b]);
+            if let (Some(i), Some(j)) = (position(a), position(b)) {
+                uf.union(i, j);
             }
         }
-        for &(a, b, w) in input.edges {
-            if w >= raised && members.contains(&a) {
-                uf.union(index[&a], index[&b]);
+        let stronger: Vec<u32> = edges.into_iter().filter(|&e| input.edges[e as usize].2 >= raised).collect();
+        for &e in &stronger {
+            let (a, b, _) = input.edges[e as usize];
+            uf.union(position(a).expect("an edge inside"), position(b).expect("an edge inside"));
+        }
+        let parts = uf.groups();
+        let mut part_of = vec![u32::MAX; group.len()];
+        for (p, part) in parts.iter().enumerate() {
+            for &i in part {
+                part_of[i as usize] = p as u32;
             }
         }
-        for g in uf.groups() {
-            work.push((g.into_iter().map(|i| group[i as usize]).collect(), raised));
+        let mut part_edges: Vec<Vec<u32>> = vec![Vec::new(); parts.len()];
+        for e in stronger {
+            let i = position(input.edges[e as usize].0).expect("an edge inside");
+            part_edges[part_of[i] as usize].push(e);
+        }
+        for (part, edges) in parts.into_iter().zip(part_edges) {
+            work.push((part.into_iter().map(|i| group[i as usize]).collect(), raised, edges));
         }
     }
     let must_root: Vec<u32> =
@@ -566,6 +596,7 @@ fn reassign_records(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn run(n: usize, strong: &[(u32, u32)], weights: &(dyn Fn(usize, usize) -> Option<f64> + Sync), must: &[(u32, u32)], cannot: &[(u32, u32)]) -> Vec<u32> {
         let edges: Vec<(u32, u32, f64)> =
@@ -663,6 +694,22 @@ mod tests {
             let clustered = cluster(&input, &|a: usize, b: usize| weight(a, b).map(Evidence::whole)).0;
             proptest::prop_assert_eq!(clustered, scanned_average_linkage(n, &weight, 1.0));
         }
+    }
+
+    /// A component larger than `max_component` is split by edges 2 bits stronger, again and
+    /// again while a part is still too large.
+    #[test]
+    fn oversized_components_are_split_by_stronger_edges() {
+        let edges = [(0, 1, 5.0), (1, 2, 1.0), (2, 3, 5.0), (3, 4, 5.0), (4, 5, 0.5)];
+        let shown: Vec<String> = [3, 2]
+            .iter()
+            .map(|&max_component| {
+                let input = ClusterInput { n: 6, edges: &edges, must_link: &[], cannot_link: &[], threshold_weight: 3.0, component_weight: 0.0, max_component };
+                let (labels, report) = cluster(&input, &|_: usize, _: usize| Some(Evidence::whole(12.0)));
+                format!("at most {max_component}: {labels:?}, {} tightened", report.components_tightened)
+            })
+            .collect();
+        expect_test::expect!["at most 3: [0, 0, 2, 2, 2, 5], 1 tightened, at most 2: [0, 0, 2, 3, 4, 5], 3 tightened"].assert_eq(&shown.join(", "));
     }
 
     #[test]
