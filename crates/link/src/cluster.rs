@@ -104,7 +104,6 @@ impl Evidence {
 /// them: the upper triangle of a group-by-group table, held field by field (a component of 300
 /// records has 45,000 pairs of groups), over the first `fields` fields (no pair gives the rest).
 struct BetweenTable {
-    groups: usize,
     fields: usize,
     base: Vec<f64>,
     pairs: Vec<u32>,
@@ -115,14 +114,10 @@ struct BetweenTable {
 }
 
 impl BetweenTable {
-    fn new(groups: usize, fields: usize) -> BetweenTable {
-        BetweenTable::cells(groups * groups.saturating_sub(1) / 2, fields, groups)
-    }
-
-    /// `n` cells, each an accumulator of its own (`groups` only numbers cells by [`Self::at`]).
-    fn cells(n: usize, fields: usize, groups: usize) -> BetweenTable {
+    /// `n` cells, each summing the evidence of the pairs between two groups (numbered by
+    /// [`triangle_cell`]) or between one record and a cluster.
+    fn new(n: usize, fields: usize) -> BetweenTable {
         BetweenTable {
-            groups,
             fields,
             base: vec![0.0; n],
             pairs: vec![0; n],
@@ -130,12 +125,6 @@ impl BetweenTable {
             field_pairs: vec![0; n * fields],
             forbidden: vec![false; n],
         }
-    }
-
-    /// The cell of groups `i != j`.
-    fn at(&self, i: usize, j: usize) -> usize {
-        let (i, j) = (i.min(j), i.max(j));
-        i * (2 * self.groups - i - 1) / 2 + j - i - 1
     }
 
     fn add(&mut self, cell: usize, e: &Evidence) {
@@ -187,6 +176,12 @@ impl BetweenTable {
             .sum();
         self.base[cell] / self.pairs[cell] as f64 + fields
     }
+}
+
+/// The cell of `i != j` in the upper triangle of an `n` by `n` table, row by row.
+fn triangle_cell(n: usize, i: usize, j: usize) -> usize {
+    let (i, j) = (i.min(j), i.max(j));
+    i * (2 * n - i - 1) / 2 + j - i - 1
 }
 
 /// Two groups that may merge: the heaviest first, ties to the smaller first group, then the
@@ -402,7 +397,8 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
     let reassigning = slots > 1 && group.len() > 2;
     let mut record_pairs = RecordPairs::new(if reassigning { group.len() } else { 0 }, pairs.fields().min(EVIDENCE_FIELDS));
     if slots > 1 {
-        let mut between = BetweenTable::new(slots, pairs.fields().min(EVIDENCE_FIELDS));
+        let mut between = BetweenTable::new(slots * (slots - 1) / 2, pairs.fields().min(EVIDENCE_FIELDS));
+        let at = |i: usize, j: usize| triangle_cell(slots, i, j);
         pairs.each_pair(group, &mut |x, y, evidence| {
             if reassigning {
                 record_pairs.set(x, y, evidence.as_deref());
@@ -411,7 +407,7 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
             if ca == cb {
                 return;
             }
-            let cell = between.at(ca, cb);
+            let cell = at(ca, cb);
             match evidence {
                 Some(e) => between.add(cell, e),
                 None => between.forbidden[cell] = true,
@@ -420,11 +416,12 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
         if !cannot.is_empty() {
             for (x, a) in group.iter().enumerate() {
                 for b in cannot.get(a).into_iter().flatten() {
-                    if let Ok(y) = group.binary_search(b)
-                        && slot_at[x] != slot_at[y]
-                    {
-                        let cell = between.at(slot_at[x] as usize, slot_at[y] as usize);
-                        between.forbidden[cell] = true;
+                    let Ok(y) = group.binary_search(b) else { continue };
+                    if reassigning {
+                        record_pairs.set(x, y, None);
+                    }
+                    if slot_at[x] != slot_at[y] {
+                        between.forbidden[at(slot_at[x] as usize, slot_at[y] as usize)] = true;
                     }
                 }
             }
@@ -435,7 +432,7 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
         let mut heap = std::collections::BinaryHeap::new();
         for i in 0..slots {
             for j in i + 1..slots {
-                let cell = between.at(i, j);
+                let cell = at(i, j);
                 current[cell] = between.weight(cell);
                 if current[cell] >= threshold {
                     heap.push(MergeCandidate { weight: current[cell], first: i as u32, second: j as u32 });
@@ -445,13 +442,13 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
         let mut alive = vec![true; slots];
         while let Some(MergeCandidate { weight, first, second }) = heap.pop() {
             let (i, j) = (first as usize, second as usize);
-            if !alive[i] || !alive[j] || current[between.at(i, j)].to_bits() != weight.to_bits() {
+            if !alive[i] || !alive[j] || current[at(i, j)].to_bits() != weight.to_bits() {
                 continue;
             }
             alive[j] = false;
             merged_into[j] = i as u32;
             for x in (0..slots).filter(|&x| x != i && alive[x]) {
-                let (into, from) = (between.at(i, x), between.at(j, x));
+                let (into, from) = (at(i, x), at(j, x));
                 between.merge(into, from);
                 current[into] = between.weight(into);
                 if current[into] >= threshold {
@@ -471,10 +468,9 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
             slot_sizes[s as usize] += 1;
         }
         let movable: Vec<bool> = slot_at.iter().map(|&s| slot_sizes[s as usize] == 1).collect();
-        let forbidden = |x: usize, y: usize| cannot.get(&group[x]).is_some_and(|others| others.contains(&group[y]));
-        reassign_records(&mut cluster_of, &record_pairs, &movable, forbidden, threshold);
+        reassign_records(&mut cluster_of, &record_pairs, &movable, threshold);
     }
-    let mut first_record = vec![u32::MAX; group.len().max(slots)];
+    let mut first_record = vec![u32::MAX; group.len()];
     let first = cluster_of
         .iter()
         .zip(group)
@@ -504,15 +500,18 @@ impl RecordPairs {
     }
 
     fn row(&self, x: usize, y: usize) -> usize {
-        let (x, y) = (x.min(y), x.max(y));
-        (x * (2 * self.n - x - 1) / 2 + y - x - 1) * self.width
+        triangle_cell(self.n, x, y) * self.width
     }
 
+    /// Sets pair `(x, y)`'s evidence (`None`: forbidden).
     fn set(&mut self, x: usize, y: usize, evidence: Option<&Evidence>) {
         let row = self.row(x, y);
-        if let Some(e) = evidence {
-            self.values[row] = e.base;
-            self.values[row + 1..row + self.width].copy_from_slice(&e.fields[..self.width - 1]);
+        match evidence {
+            Some(e) => {
+                self.values[row] = e.base;
+                self.values[row + 1..row + self.width].copy_from_slice(&e.fields[..self.width - 1]);
+            }
+            None => self.values[row] = f64::NAN,
         }
     }
 
@@ -538,7 +537,6 @@ fn reassign_records(
     cluster_of: &mut [usize],
     pairs: &RecordPairs,
     movable: &[bool],
-    forbidden: impl Fn(usize, usize) -> bool,
     threshold: f64,
 ) {
     let n = cluster_of.len();
@@ -547,7 +545,7 @@ fn reassign_records(
         sizes[c] += 1;
     }
     // Per cluster, the evidence between it and the record weighed.
-    let mut towards = BetweenTable::cells(n, pairs.width - 1, n);
+    let mut towards = BetweenTable::new(n, pairs.width - 1);
     let mut touched: Vec<usize> = Vec::new();
     for _ in 0..REASSIGN_ROUNDS {
         let mut moved = false;
@@ -562,8 +560,8 @@ fn reassign_records(
                     touched.push(c);
                 }
                 match pairs.get(x, y) {
-                    Some((base, fields)) if !forbidden(x, y) => towards.add_parts(c, base, fields),
-                    _ => towards.forbidden[c] = true,
+                    Some((base, fields)) => towards.add_parts(c, base, fields),
+                    None => towards.forbidden[c] = true,
                 }
             }
             let own = cluster_of[x];
@@ -678,7 +676,7 @@ mod tests {
                 pairs.set(a, b, weight(a, b).map(Evidence::whole).as_ref());
             }
         }
-        reassign_records(&mut cluster_of, &pairs, &vec![true; n], |_, _| false, threshold);
+        reassign_records(&mut cluster_of, &pairs, &vec![true; n], threshold);
         (0..n).map(|r| (0..n).find(|&q| cluster_of[q] == cluster_of[r]).expect("r itself") as u32).collect()
     }
 
@@ -773,5 +771,16 @@ mod tests {
         let sexes = |a: usize, b: usize| if a + b == 1 { None } else { Some(12.0) };
         let labels = run(3, &[(0, 1), (1, 2), (0, 2)], &sexes, &[], &[]);
         assert_ne!(labels[0], labels[1]);
+        // Reassignment does not move 4 next to 2, whom it may not join, though {2, 3} weighs
+        // more for it than {0, 1}.
+        let rivals = |a: usize, b: usize| {
+            Some(match (a.min(b), a.max(b)) {
+                (0, 1) | (2, 3) => 25.0,
+                (2, 4) | (3, 4) => 20.0,
+                (0, 4) | (1, 4) => 10.0,
+                _ => -10.0,
+            })
+        };
+        assert_eq!(run(5, &[(0, 1), (2, 3), (0, 4), (2, 4)], &rivals, &[], &[(2, 4)]), vec![0, 0, 2, 2, 0]);
     }
 }
