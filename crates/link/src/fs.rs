@@ -631,23 +631,23 @@ impl<'a> Scorer<'a> {
         RecordTfs { width: fields.len(), column, rows }
     }
 
-    /// [`Scorer::score_pattern`] reading `a`'s adjustments from `tfs`: the same terms, summed
-    /// in the same order.
+    /// [`Scorer::score_pattern`] reading `a`'s adjustments from `tfs` (the same terms).
     pub fn score_pattern_with(&self, pattern: Pattern, a: usize, b: usize, tfs: &RecordTfs) -> Score {
-        let mut w = self.prior_weight(a, b);
         let row = &tfs.rows[a * tfs.width..][..tfs.width];
-        for (f, weights) in self.level_weights.iter().enumerate() {
-            let l = level_of(pattern, f) as usize;
-            w += weights[l] + if self.tf_levels[f][l] { row[tfs.column[f]] } else { 0.0 };
-        }
-        Score { weight: w, forbidden: self.forbids(pattern, a, b) }
+        self.score_by(pattern, a, b, |f, l| if self.tf_levels[f][l as usize] { row[tfs.column[f]] } else { 0.0 })
     }
 
     pub fn score_pattern(&self, pattern: Pattern, a: usize, b: usize) -> Score {
+        self.score_by(pattern, a, b, |f, l| self.tf_adjustment(f, l, a))
+    }
+
+    /// The prior and each field's level weight plus `tf(field, level)`, summed in field order
+    /// (both ways of scoring give the same weight to the last bit).
+    fn score_by(&self, pattern: Pattern, a: usize, b: usize, tf: impl Fn(usize, u8) -> f64) -> Score {
         let mut w = self.prior_weight(a, b);
         for (f, weights) in self.level_weights.iter().enumerate() {
             let l = level_of(pattern, f);
-            w += weights[l as usize] + self.tf_adjustment(f, l, a);
+            w += weights[l as usize] + tf(f, l);
         }
         Score { weight: w, forbidden: self.forbids(pattern, a, b) }
     }
