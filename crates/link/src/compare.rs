@@ -123,9 +123,8 @@ fn value_level(p: &Prepared, f: usize, ia: u32, ib: u32) -> u8 {
     if ia == ib {
         return 1;
     }
-    let Column::Strings { values, levels, .. } = &p.columns[f] else { unreachable!("value ids belong to a column of strings") };
-    let (lo, hi) = if ia < ib { (ia, ib) } else { (ib, ia) };
-    levels.get_or(lo, hi, || string_level(p.fields[f].kind, &values[lo as usize], &values[hi as usize]))
+    let Column::Strings { levels, .. } = &p.columns[f] else { unreachable!("value ids belong to a column of strings") };
+    values_level(p, f, (ia, levels.slot(ia)), (ib, levels.slot(ib)))
 }
 
 /// The level of two dates as day intervals (`lo > hi`: missing).

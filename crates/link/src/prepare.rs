@@ -94,19 +94,14 @@ impl LevelCache {
         LevelCache { slot, cells }
     }
 
-    /// The cached level of values `a` and `b`, or `compute` it (and remember it when both values
-    /// have a slot).
-    pub fn get_or(&self, a: u32, b: u32, compute: impl FnOnce() -> u8) -> u8 {
-        self.get_or_by_slots(self.slot[a as usize], self.slot[b as usize], compute)
-    }
-
     /// Value `v`'s row in the cache, or [`NULL`] (a comparer of many pairs of few values looks
     /// each up once).
     pub fn slot(&self, v: u32) -> u32 {
         self.slot[v as usize]
     }
 
-    /// [`LevelCache::get_or`] given both values' [`LevelCache::slot`].
+    /// The cached level of two values given their [`LevelCache::slot`]s, or `compute` it (and
+    /// remember it when both values have a slot).
     pub fn get_or_by_slots(&self, sa: u32, sb: u32, compute: impl FnOnce() -> u8) -> u8 {
         use std::sync::atomic::Ordering::Relaxed;
         if sa == NULL || sb == NULL {
