@@ -68,7 +68,8 @@ impl UnionFind {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ClusterReport {
     pub components: usize,
-    /// Components that average linkage cut into several persons (chains broken).
+    /// Components cut into several persons (chains broken by average linkage, records set apart
+    /// by reassignment).
     pub components_split: usize,
     /// Components too large to re-cluster in full, first cut by raising the link threshold.
     pub components_tightened: usize,
