@@ -218,7 +218,7 @@ fn memorial_analyses_agree_with_a_direct_reading_of_the_workbooks() {
     for day in persons.iter().filter_map(|p| consensus_day(p.iter().map(|r| r.arrest.clone()))) {
         let (start, end) = (days(1937, 1, 1), days(1939, 1, 1));
         if (start..end).contains(&day) {
-            let (y, m) = (1937..=1938).flat_map(|y| (1..=12).map(move |m| (y, m))).filter(|&(y, m)| days(y, m, 1) <= day).last().unwrap();
+            let (y, m) = (1937..=1938).flat_map(|y| (1..=12).map(move |m| (y, m))).rfind(|&(y, m)| days(y, m, 1) <= day).unwrap();
             *per_month.entry(format!("{y:04}-{m:02}")).or_default() += 1;
         }
     }

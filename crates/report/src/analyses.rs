@@ -101,11 +101,11 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, person: Person
             let _ = writeln!(page.html, "</table>\n<p>Measured: {m}; missing a date: {missing}; end certainly before start: {inconsistent}.</p>");
         }
         Figures::Survival(band) => {
-            let steps = |c: &analysis::survival::Curve| c.steps.iter().map(|s| (s.time, s.survival)).collect::<Vec<_>>();
+            let curve = |label, colour, c: &analysis::survival::Curve| svg::Curve { label, colour, steps: c.steps.iter().map(|s| (s.time, s.survival)).collect() };
             page.html.push_str(&svg::survival(&[
-                ("events at earliest", "#b5524a", steps(&band.earliest)),
-                ("midpoints", "#4a7ab5", steps(&band.point)),
-                ("events at latest", "#4ab57a", steps(&band.latest)),
+                curve("events at earliest", "#b5524a", &band.earliest),
+                curve("midpoints", "#4a7ab5", &band.point),
+                curve("events at latest", "#4ab57a", &band.latest),
             ]));
             let no = page.members("no follow-up", &band.no_follow_up);
             let _ = writeln!(page.html, "<p>{} persons followed, {} events; no follow-up: {no}. Median survival (midpoints): {} days.</p>", band.subjects, band.events, band.point.median().map_or("not reached".into(), |m| m.to_string()));

@@ -58,9 +58,16 @@ pub fn columns(bins: &[(String, u64, u64, u64)]) -> String {
     svg
 }
 
-/// Step curves of survival (each a list of (time, survival) steps) on one time axis, in days.
-pub fn survival(curves: &[(&str, &str, Vec<(i64, f64)>)]) -> String {
-    let t_max = curves.iter().flat_map(|c| c.2.iter().map(|s| s.0)).max().unwrap_or(1).max(1) as f64;
+/// One survival curve to draw: its label, its colour and its (time in days, survival) steps.
+pub struct Curve<'a> {
+    pub label: &'a str,
+    pub colour: &'a str,
+    pub steps: Vec<(i64, f64)>,
+}
+
+/// Step curves of survival on one time axis, in days.
+pub fn survival(curves: &[Curve]) -> String {
+    let t_max = curves.iter().flat_map(|c| c.steps.iter().map(|s| s.0)).max().unwrap_or(1).max(1) as f64;
     let (left, w, h) = (40.0, 640.0, 220.0);
     let mut svg = open(left + w + 140.0, h + 30.0);
     let x = |t: f64| left + w * t / t_max;
@@ -72,7 +79,7 @@ pub fn survival(curves: &[(&str, &str, Vec<(i64, f64)>)]) -> String {
         r = left + w,
         t = h + 22.0
     );
-    for (i, (name, colour, steps)) in curves.iter().enumerate() {
+    for (i, Curve { label, colour, steps }) in curves.iter().enumerate() {
         let mut path = format!("M{:.1},{:.1}", x(0.0), y(1.0));
         let mut last = 1.0;
         for &(t, s) in steps {
@@ -83,7 +90,7 @@ pub fn survival(curves: &[(&str, &str, Vec<(i64, f64)>)]) -> String {
         let _ = write!(
             svg,
             "<path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\"/><text x=\"{lx:.1}\" y=\"{ly:.1}\" fill=\"{colour}\">{} ({last:.2})</text>",
-            escape(name),
+            escape(label),
             lx = left + w + 6.0,
             ly = 16.0 + 16.0 * i as f64
         );

@@ -105,7 +105,7 @@ impl Register {
                 current => changed.push((file, current.map_or(1, |(version, ..)| version + 1))),
             }
         }
-        let bad: Vec<BTreeMap<Option<(Option<&str>, u64)>, BadRow>> =
+        let bad: Vec<BadRows> =
             changed.iter().map(|(file, _)| bad_rows(file)).collect();
         if policy == Policy::Strict {
             let bad_rows = bad.iter().map(BTreeMap::len).sum();
@@ -183,13 +183,19 @@ fn current_version(conn: &Connection, source: &SourceId, path: &str) -> Result<O
     })
 }
 
-fn row_key(record: &IngestedRecord) -> (Option<&str>, u64) {
+/// Where a row sits in its file: (sheet, row).
+type RowKey<'a> = (Option<&'a str>, u64);
+
+/// A file's bad rows, keyed by [`RowKey`] in file order; `None` for file-wide errors.
+type BadRows<'a> = BTreeMap<Option<RowKey<'a>>, BadRow<'a>>;
+
+fn row_key(record: &IngestedRecord) -> RowKey<'_> {
     (record.locator.sheet.as_deref(), record.locator.row)
 }
 
-/// The bad rows of a file, keyed by (sheet, row) in file order; `None` for file-wide errors.
-fn bad_rows<'a>(file: &FileVersion<'a>) -> BTreeMap<Option<(Option<&'a str>, u64)>, BadRow<'a>> {
-    let mut bad: BTreeMap<Option<(Option<&str>, u64)>, BadRow> = BTreeMap::new();
+/// The bad rows of a file.
+fn bad_rows<'a>(file: &FileVersion<'a>) -> BadRows<'a> {
+    let mut bad = BadRows::new();
     for diagnostic in file.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
         let key = diagnostic.row.map(|row| (diagnostic.sheet.as_deref(), row));
         bad.entry(key).or_insert_with(|| BadRow { record: None, problems: Vec::new() }).problems.push(diagnostic.clone());
