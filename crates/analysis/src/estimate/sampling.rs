@@ -314,24 +314,25 @@ pub(crate) fn count_to_f64(count: u64) -> f64 {
     count as i64 as f64
 }
 
-/// `base^n` for `n < 256` over the eight bits of `n`, without branches (`powi` calls a library
-/// loop whose exit mispredicts): the squares `base^(2^i)` do not depend on `n`, so they are ready
-/// before the previous draw yields `n`, and the chosen factors multiply as a tree of depth 3.
+/// `base^n` for `0 <= base <= 1` and `n < 256` over the eight bits of `n`, without branches
+/// (`powi` calls a library loop whose exit mispredicts): the squares `base^(2^i)` do not depend
+/// on `n`, so they are ready before the previous draw yields `n`, and the chosen factors
+/// multiply as a tree of depth 3. A square is chosen as the larger of it and 0 where its bit
+/// is set, of it and 1 where not (squares lie in [0, 1]): exact, and the comparisons vectorise.
 fn power_below_256(base: f64, n: u64) -> f64 {
     let mut squares = [base; 8];
     for bit in 1..8 {
         squares[bit] = squares[bit - 1] * squares[bit - 1];
     }
-    let factor = |bit: usize| select(n >> bit & 1 == 1, squares[bit], 1.0);
-    (factor(0) * factor(1) * (factor(2) * factor(3)))
-        * (factor(4) * factor(5) * (factor(6) * factor(7)))
-}
-
-/// `if take { value } else { otherwise }` by masking bits, so that the compiler emits no branch
-/// on an unpredictable condition.
-fn select(take: bool, value: f64, otherwise: f64) -> f64 {
-    let mask = 0u64.wrapping_sub(u64::from(take));
-    f64::from_bits(value.to_bits() & mask | otherwise.to_bits() & !mask)
+    // Below 256, so the bits fit the 32-bit lanes that compare in one instruction.
+    let n = n as u32;
+    let mut factors = [0.0; 8];
+    for (bit, (factor, &square)) in factors.iter_mut().zip(&squares).enumerate() {
+        let floor = if n & 1 << bit != 0 { 0.0 } else { 1.0 };
+        *factor = if square > floor { square } else { floor };
+    }
+    let [f0, f1, f2, f3, f4, f5, f6, f7] = factors;
+    (f0 * f1 * (f2 * f3)) * (f4 * f5 * (f6 * f7))
 }
 
 /// `ln(1 - q)` for `0 <= q <= 1/2` to a few units in the last place, through the natural
