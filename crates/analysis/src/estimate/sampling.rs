@@ -5,11 +5,12 @@ use rand::Rng;
 use std::sync::LazyLock;
 
 /// A 128-bit multiplicative congruential generator returning the state's high 64 bits (Lehmer's
-/// method with Steele and Vigna's 2021 multiplier 0xda942042e4dd58b5, period 2^126): the Gibbs
-/// sampler's stream. It passes BigCrush and PractRand, and a number costs one full and one
-/// half multiplication and an addition (Xoshiro256++, used before, took eleven operations and
-/// four stores of its state per number); the state is seeded from a ChaCha stream, so a seed
-/// still names one chain, on every platform and version.
+/// method, as Lemire's `lehmer64` with its multiplier 0xda942042e4dd58b5; period 2^126): the
+/// Gibbs sampler's stream. Lemire (2019) reports it passes TestU01's BigCrush, O'Neill (2017)
+/// that such truncated 128-bit generators pass PractRand; a number costs one full and one half
+/// multiplication and an addition (Xoshiro256++, used before, took eleven operations and four
+/// stores of its state per number). The state is seeded from a ChaCha stream, so a seed still
+/// names one chain, on every platform and version.
 #[derive(Debug, Clone)]
 pub struct SweepRng(u128);
 
