@@ -393,7 +393,10 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
         None if kind == FieldKind::Given && va.concept != NULL && vb.concept != NULL => return 8,
         _ => {}
     }
-    let s = similarity(va, vb, 0.80);
+    let s = match similarity(va, vb, 0.80) {
+        s if kind == FieldKind::Surname && s >= 0.80 => s.min(jaro_winkler_from_the_end(&va.chars, &vb.chars)),
+        s => s,
+    };
     if s >= 0.92 {
         4
     } else if s >= 0.80 {
@@ -520,6 +523,19 @@ pub fn jaro_winkler(a: &[char], b: &[char]) -> f64 {
     let jaro = (m / la as f64 + m / lb as f64 + (m - (transpositions / 2) as f64) / m) / 3.0;
     let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
     jaro + prefix * 0.1 * (1.0 - jaro)
+}
+
+/// Jaro-Winkler of two spellings read backwards, so its prefix bonus rewards a shared ending.
+/// Surnames of different families share stems (Иванов, Иваночкин, Иванский: a root, a middle
+/// syllable, a suffix), which Jaro-Winkler's prefix bonus rewards; two spellings of one surname
+/// (OCR, another transliteration) agree at the end as well. Surnames of different keys are
+/// therefore only alike as far as both readings say: on the simulated registers (100k, seeds 7,
+/// 3, 8) pairwise F1 0.8927 -> 0.8938, 0.8855 -> 0.8859, 0.8720 -> 0.8720, B-cubed 0.9480 ->
+/// 0.9484, 0.9399 -> 0.9402, 0.9319 -> 0.9320. Not for given names and patronymics, whose
+/// endings say the sex rather than the name (read both ways for every name: 0.8922 on seed 7).
+fn jaro_winkler_from_the_end(a: &[char], b: &[char]) -> f64 {
+    let backwards = |s: &[char]| s.iter().rev().copied().collect::<Vec<char>>();
+    jaro_winkler(&backwards(a), &backwards(b))
 }
 
 /// Jaro's matching characters and half-transpositions of two spellings of at most 64
@@ -671,34 +687,69 @@ mod tests {
     }
 
     fn check(a: StandardRecord, b: StandardRecord, expect: Expect) {
-        let spec = LinkSpec {
-            fields: vec![
-                FieldSpec::new("surname", FieldKind::Surname),
-                FieldSpec::new("given_name", FieldKind::Given),
-                FieldSpec::new("patronymic", FieldKind::Patronymic),
-                FieldSpec::new("birth_date", FieldKind::Date),
-                FieldSpec::new("sex", FieldKind::Sex),
-                FieldSpec::new("birth_place", FieldKind::Text),
-            ],
-            ..LinkSpec::default()
-        };
-        let p = Prepared::new(&[a, b], &spec, &FoldingMatcher);
-        let pattern = compare(&p, 0, 1);
-        let shown: Vec<String> = p
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(f, spec)| format!("{}: {}", spec.column, level_labels(spec.kind)[level_of(pattern, f) as usize]))
-            .collect();
+        let fields = vec![
+            FieldSpec::new("surname", FieldKind::Surname),
+            FieldSpec::new("given_name", FieldKind::Given),
+            FieldSpec::new("patronymic", FieldKind::Patronymic),
+            FieldSpec::new("birth_date", FieldKind::Date),
+            FieldSpec::new("sex", FieldKind::Sex),
+            FieldSpec::new("birth_place", FieldKind::Text),
+        ];
+        let columns: Vec<String> = fields.iter().map(|f| f.column.clone()).collect();
+        let shown: Vec<String> = columns.iter().zip(levels_of(fields, [a, b])).map(|(column, level)| format!("{column}: {level}")).collect();
         expect.assert_eq(&shown.join("\n"));
+    }
+
+    /// Pairs of surnames of different keys from the simulated register, each compared as a
+    /// surname and as a patronymic (whose similarity reads only forwards).
+    #[test]
+    fn surnames_are_alike_only_when_their_endings_agree_too() {
+        let pairs = [
+            // Two families of one stem (the last two still alike read from both ends).
+            ("Иваначин", "Ivanov"),
+            ("Иванов", "Ivanenin"),
+            ("Иваначин", "Iwanatschhow"),
+            ("Кузнеценво", "Kuznetsin"),
+            // One surname, misread or transliterated apart.
+            ("Смирнин", "Smlrin"),
+            ("Тимоешнко", "Tlmoshenko"),
+            ("Кравченишина", "Krawtcshenischina"),
+            ("Шевченко", "Schewtsschenko"),
+        ];
+        let shown: Vec<String> = pairs
+            .iter()
+            .map(|(a, b)| {
+                let records = [a, b].map(|name| StandardRecord {
+                    surname: Some(name.to_string()),
+                    patronymic: Some(name.to_string()),
+                    ..StandardRecord::default()
+                });
+                let fields = vec![FieldSpec::new("surname", FieldKind::Surname), FieldSpec::new("patronymic", FieldKind::Patronymic)];
+                let levels = levels_of(fields, records);
+                format!("{a} / {b}: {}; as a patronymic: {}", levels[0], levels[1])
+            })
+            .collect();
+        expect![[r#"
+            Иваначин / Ivanov: different; as a patronymic: phonetic similarity >= 0.80
+            Иванов / Ivanenin: different; as a patronymic: phonetic similarity >= 0.80
+            Иваначин / Iwanatschhow: phonetic similarity >= 0.80; as a patronymic: phonetic similarity >= 0.80
+            Кузнеценво / Kuznetsin: phonetic similarity >= 0.80; as a patronymic: phonetic similarity >= 0.80
+            Смирнин / Smlrin: phonetic similarity >= 0.80; as a patronymic: phonetic similarity >= 0.80
+            Тимоешнко / Tlmoshenko: phonetic similarity >= 0.80; as a patronymic: phonetic similarity >= 0.80
+            Кравченишина / Krawtcshenischina: phonetic similarity >= 0.80; as a patronymic: phonetic similarity >= 0.80
+            Шевченко / Schewtsschenko: phonetic similarity >= 0.80; as a patronymic: phonetic similarity >= 0.80"#]].assert_eq(&shown.join("\n"));
+    }
+
+    /// The level of every field of two records compared over `fields`.
+    fn levels_of(fields: Vec<FieldSpec>, records: [StandardRecord; 2]) -> Vec<&'static str> {
+        let spec = LinkSpec { fields, ..LinkSpec::default() };
+        let p = Prepared::new(&records, &spec, &FoldingMatcher);
+        let pattern = compare(&p, 0, 1);
+        p.fields.iter().enumerate().map(|(f, field)| level_labels(field.kind)[level_of(pattern, f) as usize]).collect()
     }
 
     /// Levels of places and occupations written by two lists in their own languages.
     fn check_texts(pairs: &[(&str, &str, &str, &str)], expect: Expect) {
-        let spec = LinkSpec {
-            fields: vec![FieldSpec::new("birth_place", FieldKind::Place), FieldSpec::new("occupation", FieldKind::Occupation)],
-            ..LinkSpec::default()
-        };
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let shown: Vec<String> = pairs
             .iter()
@@ -708,10 +759,9 @@ mod tests {
                     occupation: opt(occupation),
                     ..StandardRecord::default()
                 });
-                let p = Prepared::new(&records, &spec, &FoldingMatcher);
-                let pattern = compare(&p, 0, 1);
-                let label = |f: usize| level_labels(p.fields[f].kind)[level_of(pattern, f) as usize];
-                format!("{place_a} / {place_b}: {}; {occupation_a} / {occupation_b}: {}", label(0), label(1))
+                let fields = vec![FieldSpec::new("birth_place", FieldKind::Place), FieldSpec::new("occupation", FieldKind::Occupation)];
+                let levels = levels_of(fields, records);
+                format!("{place_a} / {place_b}: {}; {occupation_a} / {occupation_b}: {}", levels[0], levels[1])
             })
             .collect();
         expect.assert_eq(&shown.join("\n"));
