@@ -1,4 +1,8 @@
 //! Statistics over the register: cohorts, breakdowns, survival, turnover, multiple systems estimation. Pure, no IO.
+
+// Matrix and tableau code indexes several arrays by the same row and column, as the formulas
+// in its papers do; iterator chains there would hide which index is which.
+#![allow(clippy::needless_range_loop)]
 pub mod breakdown;
 pub mod proportion;
 pub mod timeseries;

@@ -141,7 +141,7 @@ pub fn profile_interval(
     let threshold = Z_95 * Z_95;
     let mut below = |total: f64| profile(total).map(|ll| 2.0 * (top - ll) > threshold);
     let lower = if below(n)? {
-        bisect(n, centre, |t| below(t))?
+        bisect(n, centre, &mut below)?
     } else {
         n
     };
@@ -149,7 +149,7 @@ pub fn profile_interval(
     let mut upper = None;
     for _ in 0..40 {
         if below(far)? {
-            upper = Some(bisect(far, centre, |t| below(t))?);
+            upper = Some(bisect(far, centre, &mut below)?);
             break;
         }
         far = centre + 2.0 * (far - centre);

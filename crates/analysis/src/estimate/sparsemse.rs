@@ -94,11 +94,16 @@ fn pair_name(pair: u32) -> String {
     lists.join(":")
 }
 
-/// The stepwise selection; returns the chosen pairs and, per step, the pair and its p-value.
-pub fn stepwise(
-    table: &OverlapTable,
-    threshold: f64,
-) -> Result<(Vec<u32>, Vec<(u32, f64)>), String> {
+/// What the stepwise selection chose.
+pub struct Selection {
+    /// The two-way interactions chosen, each as the bit mask of its two lists.
+    pub pairs: Vec<u32>,
+    /// Per step, the pair added and its tail probability.
+    pub steps: Vec<(u32, f64)>,
+}
+
+/// The stepwise selection.
+pub fn stepwise(table: &OverlapTable, threshold: f64) -> Result<Selection, String> {
     let candidates = all_pairs(table.lists());
     let mut chosen: Vec<u32> = Vec::new();
     let mut steps = Vec::new();
@@ -130,14 +135,14 @@ pub fn stepwise(
                 steps.push((pair, p));
                 (current, reduced) = fit(table, &chosen)?;
             }
-            _ => return Ok((chosen, steps)),
+            _ => return Ok(Selection { pairs: chosen, steps }),
         }
     }
 }
 
 pub fn estimate(table: &OverlapTable) -> Estimate {
     let observed = table.observed();
-    let (pairs, steps) = match stepwise(table, THRESHOLD) {
+    let Selection { pairs, steps } = match stepwise(table, THRESHOLD) {
         Ok(s) => s,
         Err(reason) => return Estimate::refused("sparsemse", observed, "stepwise", reason),
     };
@@ -208,7 +213,7 @@ mod tests {
                 identifiable: true
             }
         );
-        assert_eq!(check(&t, &[ab, ac]).finite, false);
+        assert!(!check(&t, &[ab, ac]).finite);
         assert!(check(&t, &[ac, bc]).passes());
         assert!(check(&t, &[]).passes());
     }
