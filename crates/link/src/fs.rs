@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// The smallest probability we let a level have, so no weight is infinite.
 const FLOOR: f64 = 1e-6;
@@ -51,23 +51,6 @@ pub struct FsModel {
     pub lambda_within_source: Option<f64>,
     pub fields: Vec<FieldParams>,
     pub em_iterations: usize,
-    /// m and u of pairs from two particular sources (or from one), where they depart from
-    /// `fields`': lists differ in how often their records agree with a match (one was typed
-    /// from OCR, one spells names in another system, one gives birth years where another gives
-    /// days). Pairs of sources not listed use `fields`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub source_pairs: Vec<SourcePairParams>,
-}
-
-/// The levels' probabilities for pairs of records from two named sources (see
-/// [`FsModel::source_pairs`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SourcePairParams {
-    /// The sources' names, in order (twice the same name for pairs inside one source).
-    pub sources: [String; 2],
-    /// Per field, per level, as `FieldParams::levels`' (level 0 unused).
-    pub m: Vec<Vec<f64>>,
-    pub u: Vec<Vec<f64>>,
 }
 
 impl FsModel {
@@ -97,7 +80,7 @@ impl FsModel {
                 }
             })
             .collect();
-        FsModel { lambda: 1e-4, lambda_within_source: None, fields, em_iterations: 0, source_pairs: Vec::new() }
+        FsModel { lambda: 1e-4, lambda_within_source: None, fields, em_iterations: 0 }
     }
 
     pub fn prior_weight(&self) -> f64 {
@@ -121,33 +104,6 @@ impl FsModel {
         (l.m.max(FLOOR) / l.u.max(FLOOR)).log2()
     }
 
-    /// The m and u of a level for pairs of the sources that `source_pair` indexes in
-    /// [`FsModel::source_pairs`] (`None`: the register's).
-    pub fn level_params(&self, source_pair: Option<usize>, field: usize, level: u8) -> (f64, f64) {
-        match source_pair {
-            Some(k) => (self.source_pairs[k].m[field][level as usize], self.source_pairs[k].u[field][level as usize]),
-            None => {
-                let l = &self.fields[field].levels[level as usize];
-                (l.m, l.u)
-            }
-        }
-    }
-
-    /// [`FsModel::level_weight`] for pairs of the sources that `source_pair` indexes.
-    pub fn source_pair_level_weight(&self, source_pair: Option<usize>, field: usize, level: u8) -> f64 {
-        if level == 0 {
-            return 0.0;
-        }
-        let (m, u) = self.level_params(source_pair, field, level);
-        (m.max(FLOOR) / u.max(FLOOR)).log2()
-    }
-
-    /// Where [`FsModel::source_pairs`] holds the pairs of two sources, in either order.
-    pub fn source_pair(&self, a: &str, b: &str) -> Option<usize> {
-        let (a, b) = if a <= b { (a, b) } else { (b, a) };
-        self.source_pairs.iter().position(|p| p.sources[0] == a && p.sources[1] == b)
-    }
-
     /// The weights of many patterns without term frequencies (what EM works with) less the
     /// prior: each the sum of its fields' level weights, every level's weight computed once
     /// instead of a `log2` per field and pattern.
@@ -158,26 +114,9 @@ impl FsModel {
     }
 }
 
-/// u from random pairs: the register's and each pair of sources' own (see [`estimate_u`]).
-pub struct SampledU {
-    /// Per field, the share of each level among random pairs (level 0 included, then ignored).
-    pub register: Vec<Vec<f64>>,
-    /// The same per pair of sources `(a, b)`, `a <= b` (indices into the data's sources), from
-    /// the random pairs between them blended with the register's by [`SOURCE_PAIR_U_STRENGTH`]
-    /// pairs; empty with more than [`SOURCES_WITH_OWN_U`] sources.
-    pub by_source_pair: BTreeMap<(u32, u32), Vec<Vec<f64>>>,
-}
-
-/// The most sources whose pairs get their own u (their pairs stay within [`MAX_SOURCE_PAIRS`]).
-const SOURCES_WITH_OWN_U: usize = 22;
-/// How many random pairs' worth of the register's u a pair of sources' own shares are blended
-/// with: the pairs of two small lists are few among random pairs.
-const SOURCE_PAIR_U_STRENGTH: f64 = 1000.0;
-
-/// u from random pairs (small data sets use every pair), for the register and for each pair of
-/// sources: lists differ in what they record (one gives birth days, another years; one spells
-/// names in one system throughout), so chance agreement differs between pairs of lists too.
-pub fn estimate_u(p: &Prepared, samples: usize, seed: u64) -> SampledU {
+/// Per field, the share of each level among random pairs (level 0 included, then ignored).
+/// Small data sets use every pair.
+pub fn estimate_u(p: &Prepared, samples: usize, seed: u64) -> Vec<Vec<f64>> {
     let n = p.len();
     let all_pairs = (n as u64) * (n as u64).saturating_sub(1) / 2;
     let pairs: Vec<(u32, u32)> = if all_pairs <= samples as u64 {
@@ -192,72 +131,41 @@ pub fn estimate_u(p: &Prepared, samples: usize, seed: u64) -> SampledU {
     };
     let pairs: Vec<(u32, u32)> =
         pairs.into_iter().filter(|&(a, b)| a != b && crate::block::Blocker::allowed(p, a as usize, b as usize)).collect();
-    let sources = p.source_names.len();
-    let own = sources <= SOURCES_WITH_OWN_U;
-    let slot = |a: u32, b: u32| {
-        let (x, y) = (p.source[a as usize] as usize, p.source[b as usize] as usize);
-        if own { x.min(y) * sources + x.max(y) } else { 0 }
-    };
-    let slots = if own { sources * sources } else { 1 };
-    // Field by field: one column's values (and level cache) stay in cache over all pairs. Per
-    // field, per slot (pair of sources), per level.
-    let counts: Vec<Vec<Vec<u64>>> = p
+    // Field by field: one column's values (and level cache) stay in cache over all pairs.
+    let counts: Vec<Vec<u64>> = p
         .fields
         .iter()
         .enumerate()
         .map(|(f, field)| {
             let levels = level_labels(field.kind).len();
-            let flat = pairs
+            pairs
                 .par_chunks(4096)
-                .fold(
-                    || vec![0u64; slots * levels],
-                    |mut local, chunk| {
-                        for &(a, b) in chunk {
-                            local[slot(a, b) * levels + compare_field(p, f, a as usize, b as usize) as usize] += 1;
-                        }
-                        local
-                    },
-                )
+                .map(|chunk| {
+                    let mut local = vec![0u64; levels];
+                    for &(a, b) in chunk {
+                        local[compare_field(p, f, a as usize, b as usize) as usize] += 1;
+                    }
+                    local
+                })
                 .reduce(
-                    || vec![0u64; slots * levels],
+                    || vec![0u64; levels],
                     |mut x, y| {
                         for (cx, cy) in x.iter_mut().zip(y) {
                             *cx += cy;
                         }
                         x
                     },
-                );
-            flat.chunks(levels).map(<[u64]>::to_vec).collect()
+                )
         })
         .collect();
-    let register: Vec<Vec<f64>> = counts
-        .iter()
-        .map(|by_slot| {
-            let c: Vec<u64> = (0..by_slot[0].len()).map(|l| by_slot.iter().map(|s| s[l]).sum()).collect();
+    counts
+        .into_iter()
+        .map(|c| {
             let present: u64 = c[1..].iter().sum();
             let smooth = 0.5 * (c.len() - 1) as f64;
             c.iter().enumerate().map(|(l, &x)| if l == 0 { 1.0 } else { (x as f64 + 0.5) / (present as f64 + smooth) }).collect()
         })
-        .collect();
-    let mut by_source_pair = BTreeMap::new();
-    if own {
-        for a in 0..sources {
-            for b in a..sources {
-                let u = counts
-                    .iter()
-                    .zip(&register)
-                    .map(|(by_slot, register)| {
-                        let c = &by_slot[a * sources + b];
-                        let present: u64 = c[1..].iter().sum();
-                        let blend = |l: usize| (c[l] as f64 + SOURCE_PAIR_U_STRENGTH * register[l]) / (present as f64 + SOURCE_PAIR_U_STRENGTH);
-                        (0..c.len()).map(|l| if l == 0 { 1.0 } else { blend(l) }).collect()
-                    })
-                    .collect();
-                by_source_pair.insert((a as u32, b as u32), u);
-            }
-        }
-    }
-    SampledU { register, by_source_pair }
+        .collect()
 }
 
 /// Which probabilities EM may move.
@@ -466,84 +374,6 @@ fn pattern_counts_weighted(items: impl Iterator<Item = (Pattern, u64)>) -> Vec<(
     v
 }
 
-/// The candidates of one pair of sources (see [`train_source_pairs`]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct SourcePairCandidates {
-    /// The sources' names, in order.
-    pub sources: [String; 2],
-    /// (pattern, pairs).
-    pub counts: Vec<(Pattern, u64)>,
-    /// Per field and level, u among random pairs of these sources ([`SampledU::by_source_pair`]).
-    pub u: Vec<Vec<f64>>,
-}
-
-/// The most pairs of sources a model gives their own m (a scorer numbers its tables in a byte).
-pub const MAX_SOURCE_PAIRS: usize = u8::MAX as usize;
-
-/// How many expected matches' worth of the register's m a pair of sources' own level shares are
-/// blended with (a Dirichlet prior centred on the register's m): pairs of sources with few
-/// candidates keep nearly the register's m. On the simulated register (100k, seed 7, u of each
-/// pair of lists from 3M random pairs) 200 gave pairwise F1 0.8955, 2,000 (four steps) 0.8922,
-/// against 0.8938 with the register's m alone.
-const SOURCE_PAIR_STRENGTH: f64 = 200.0;
-
-/// Each pair of sources' own m and u ([`FsModel::source_pairs`]): lists differ in how often
-/// their records agree with a match (one was typed from OCR, one spells names in another
-/// system, two giving birth days agree on the day more often) and by chance. u comes from random
-/// pairs of the two sources; m from the pair's candidates, each counted by its match probability
-/// under the register's model (one EM step), the level counts blended with the register's m by
-/// [`SOURCE_PAIR_STRENGTH`] expected matches. One step only: iterating it let each pair's m
-/// drift toward its namesakes (F1 0.8944 after four steps against 0.8955 after one). With fewer
-/// than two pairs of sources the register's m is the pair's, and the model is returned as it was.
-pub fn train_source_pairs(model: &FsModel, pairs: &[SourcePairCandidates]) -> FsModel {
-    let mut model = model.clone();
-    model.source_pairs.clear();
-    if pairs.len() < 2 {
-        return model;
-    }
-    let weights: Vec<Vec<f64>> =
-        model.fields.iter().enumerate().map(|(f, field)| (0..field.levels.len()).map(|l| model.level_weight(f, l as u8)).collect()).collect();
-    model.source_pairs = pairs
-        .par_iter()
-        .map(|pair| {
-            let prior = model.pair_prior_weight(pair.sources[0] == pair.sources[1]);
-            let mut expected: Vec<Vec<f64>> = model.fields.iter().map(|f| vec![0.0; f.levels.len()]).collect();
-            for &(pattern, count) in &pair.counts {
-                let w = prior + weights.iter().enumerate().map(|(f, w)| w[level_of(pattern, f) as usize]).sum::<f64>();
-                let matches = count as f64 / (1.0 + (-w).exp2());
-                for (f, levels) in expected.iter_mut().enumerate() {
-                    levels[level_of(pattern, f) as usize] += matches;
-                }
-            }
-            let m = model
-                .fields
-                .iter()
-                .zip(&expected)
-                .map(|(field, expected)| {
-                    // A decisive level (a given name the table says is another) keeps the
-                    // register's m: the likely matches landing there are brothers.
-                    let decisive = |l: usize| decisive_m_floor(field.kind, l as u8).is_some();
-                    let n: f64 = (1..field.levels.len()).filter(|&l| !decisive(l)).map(|l| expected[l]).sum();
-                    let kept: f64 = (1..field.levels.len()).filter(|&l| decisive(l)).map(|l| field.levels[l].m).sum();
-                    let blended: Vec<f64> = (1..field.levels.len())
-                        .map(|l| {
-                            if decisive(l) {
-                                return 0.0;
-                            }
-                            ((expected[l] + SOURCE_PAIR_STRENGTH * field.levels[l].m) / (n + SOURCE_PAIR_STRENGTH)).max(M_FLOOR)
-                        })
-                        .collect();
-                    let total: f64 = blended.iter().sum::<f64>() / (1.0 - kept);
-                    let m = (1..field.levels.len()).map(|l| if decisive(l) { field.levels[l].m } else { blended[l - 1] / total });
-                    std::iter::once(1.0).chain(m).collect()
-                })
-                .collect();
-            SourcePairParams { sources: pair.sources.clone(), m, u: pair.u.clone() }
-        })
-        .collect();
-    model
-}
-
 /// Re-estimates m (and u) from reviewed pairs, blending them with the unsupervised values in
 /// proportion to how many reviewed pairs there are (`prior_strength` pseudo-pairs for the model).
 pub fn refine_with_labels(model: &FsModel, labelled: &[(Pattern, bool)], prior_strength: f64) -> FsModel {
@@ -607,9 +437,6 @@ pub struct Explanation {
     pub record_l: String,
     pub record_r: String,
     pub prior_weight: f64,
-    /// The two sources whose own m and u weigh the fields (absent: the register's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub m_of_sources: Option<[String; 2]>,
     pub fields: Vec<FieldContribution>,
     /// Hard rules that decide the pair regardless of the weights.
     pub rules: Vec<String>,
@@ -632,15 +459,8 @@ pub struct Scorer<'a> {
     pub model: &'a FsModel,
     pub data: &'a Prepared,
     sex_field: Option<usize>,
-    /// Level weights computed once instead of per pair: per table, per field, per level. Table
-    /// 0 is the register's ([`FsModel::level_weight`]), table `k + 1` that of the model's
-    /// `source_pairs[k]`.
-    level_weights: Vec<Vec<Vec<f64>>>,
-    /// The table of each pair of sources, at `source_a * sources + source_b`.
-    table_of_sources: Vec<u8>,
-    sources: usize,
-    /// Per field and level, the largest weight of any table (for [`Scorer::weight_bound`]).
-    largest_level_weights: Vec<Vec<f64>>,
+    /// [`FsModel::level_weight`] of every field and level, computed once instead of per pair.
+    level_weights: Vec<Vec<f64>>,
     /// Per field and level: whether a term-frequency adjustment applies.
     tf_levels: Vec<Vec<bool>>,
     /// Per field, the adjustment of a key that `count` records hold, for every count up to the
@@ -716,36 +536,8 @@ impl<'a> Scorer<'a> {
 
     fn with_tf_table(model: &'a FsModel, data: &'a Prepared, table_counts: u32) -> Scorer<'a> {
         let sex_field = data.fields.iter().position(|f| f.kind == FieldKind::Sex);
-        let table = |source_pair: Option<usize>| -> Vec<Vec<f64>> {
-            model
-                .fields
-                .iter()
-                .enumerate()
-                .map(|(f, field)| (0..field.levels.len()).map(|l| model.source_pair_level_weight(source_pair, f, l as u8)).collect())
-                .collect()
-        };
-        // Pairs of sources beyond what a byte numbers score as the register.
-        let tables = model.source_pairs.len().min(MAX_SOURCE_PAIRS);
-        let level_weights: Vec<Vec<Vec<f64>>> = std::iter::once(None).chain((0..tables).map(Some)).map(table).collect();
-        let sources = data.source_names.len();
-        let mut table_of_sources = Vec::new();
-        if tables > 0 {
-            table_of_sources = vec![0u8; sources * sources];
-            let index: HashMap<&str, usize> = data.source_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-            for (t, pair) in model.source_pairs[..tables].iter().enumerate() {
-                if let (Some(&a), Some(&b)) = (index.get(pair.sources[0].as_str()), index.get(pair.sources[1].as_str())) {
-                    table_of_sources[a * sources + b] = t as u8 + 1;
-                    table_of_sources[b * sources + a] = t as u8 + 1;
-                }
-            }
-        }
-        let largest_level_weights = level_weights[0]
-            .iter()
-            .enumerate()
-            .map(|(f, levels)| {
-                (0..levels.len()).map(|l| level_weights.iter().map(|t| t[f][l]).fold(f64::NEG_INFINITY, f64::max)).collect()
-            })
-            .collect();
+        let level_weights =
+            model.fields.iter().enumerate().map(|(f, field)| (0..field.levels.len()).map(|l| model.level_weight(f, l as u8)).collect()).collect();
         let tf_levels: Vec<Vec<bool>> = model
             .fields
             .iter()
@@ -772,21 +564,7 @@ impl<'a> Scorer<'a> {
             .collect();
         let (prior_across, prior_within) = (model.pair_prior_weight(false), model.pair_prior_weight(true));
         let tf_by_value = Vec::new();
-        Scorer {
-            model,
-            data,
-            sex_field,
-            level_weights,
-            table_of_sources,
-            sources,
-            largest_level_weights,
-            tf_levels,
-            tf_by_count,
-            tf_largest,
-            tf_by_value,
-            prior_across,
-            prior_within,
-        }
+        Scorer { model, data, sex_field, level_weights, tf_levels, tf_by_count, tf_largest, tf_by_value, prior_across, prior_within }
     }
 
     fn tf_adjustment(&self, field: usize, level: u8, a: usize) -> f64 {
@@ -825,14 +603,6 @@ impl<'a> Scorer<'a> {
         rules
     }
 
-    /// The table of level weights for records `a` and `b`'s sources.
-    fn table(&self, a: usize, b: usize) -> usize {
-        if self.table_of_sources.is_empty() {
-            return 0;
-        }
-        self.table_of_sources[self.data.source[a] as usize * self.sources + self.data.source[b] as usize] as usize
-    }
-
     fn prior_weight(&self, a: usize, b: usize) -> f64 {
         if self.data.source[a] == self.data.source[b] { self.prior_within } else { self.prior_across }
     }
@@ -843,7 +613,7 @@ impl<'a> Scorer<'a> {
     /// bound.
     pub fn weight_bound(&self, pattern: Pattern) -> f64 {
         let mut w = self.prior_within.max(self.prior_across);
-        for (f, weights) in self.largest_level_weights.iter().enumerate() {
+        for (f, weights) in self.level_weights.iter().enumerate() {
             let l = level_of(pattern, f) as usize;
             w += weights[l] + if self.tf_levels[f][l] { self.tf_largest[f] } else { 0.0 };
         }
@@ -875,7 +645,7 @@ impl<'a> Scorer<'a> {
     /// (both ways of scoring give the same weight to the last bit).
     fn score_by(&self, pattern: Pattern, a: usize, b: usize, tf: impl Fn(usize, u8) -> f64) -> Score {
         let mut w = self.prior_weight(a, b);
-        for (f, weights) in self.level_weights[self.table(a, b)].iter().enumerate() {
+        for (f, weights) in self.level_weights.iter().enumerate() {
             let l = level_of(pattern, f);
             w += weights[l as usize] + tf(f, l);
         }
@@ -894,7 +664,7 @@ impl<'a> Scorer<'a> {
             return None;
         }
         let mut e = crate::cluster::Evidence::whole(self.prior_weight(a, b));
-        for (f, weights) in self.level_weights[self.table(a, b)].iter().enumerate() {
+        for (f, weights) in self.level_weights.iter().enumerate() {
             let l = level_of(pattern, f);
             if l != 0 {
                 e.fields[f] = weights[l as usize] + self.tf_adjustment(f, l, a);
@@ -909,8 +679,6 @@ impl<'a> Scorer<'a> {
 
     pub fn explain(&self, a: usize, b: usize) -> Explanation {
         let pattern = compare(self.data, a, b);
-        let table = self.table(a, b);
-        let source_pair = table.checked_sub(1);
         let fields: Vec<FieldContribution> = self
             .model
             .fields
@@ -918,15 +686,15 @@ impl<'a> Scorer<'a> {
             .enumerate()
             .map(|(f, fp)| {
                 let l = level_of(pattern, f);
-                let (m, u) = self.model.level_params(source_pair, f, l);
+                let lp = &fp.levels[l as usize];
                 FieldContribution {
                     column: fp.column.clone(),
-                    level: fp.levels[l as usize].label.clone(),
+                    level: lp.label.clone(),
                     value_l: self.data.display(f, a),
                     value_r: self.data.display(f, b),
-                    m,
-                    u,
-                    weight: self.level_weights[table][f][l as usize],
+                    m: lp.m,
+                    u: lp.u,
+                    weight: self.model.level_weight(f, l),
                     tf_adjustment: self.tf_adjustment(f, l, a),
                 }
             })
@@ -936,7 +704,6 @@ impl<'a> Scorer<'a> {
             record_l: self.data.record_ids[a].to_string(),
             record_r: self.data.record_ids[b].to_string(),
             prior_weight: self.prior_weight(a, b),
-            m_of_sources: source_pair.map(|k| self.model.source_pairs[k].sources.clone()),
             fields,
             rules: self.hard_rules(pattern, a, b),
             match_weight: score.weight,
@@ -949,87 +716,6 @@ impl<'a> Scorer<'a> {
 mod tests {
     use super::*;
 
-    /// A level drawn from the probabilities of levels 1 to 3 (level 0, null, is never drawn).
-    fn draw(rng: &mut ChaCha8Rng, probs: &[f64; 4]) -> u64 {
-        let x: f64 = rng.random();
-        let mut acc = 0.0;
-        for (l, p) in probs.iter().enumerate().skip(1) {
-            acc += p;
-            if x < acc {
-                return l as u64;
-            }
-        }
-        3
-    }
-
-    /// A field of four levels (0 unused) with the given m and u.
-    fn numeric_field(f: usize, m: [f64; 4], u: [f64; 4]) -> FieldParams {
-        FieldParams {
-            column: format!("f{f}"),
-            kind: FieldKind::Numeric,
-            tf: false,
-            levels: (0..4).map(|l| LevelParams { label: l.to_string(), m: m[l], u: u[l] }).collect(),
-        }
-    }
-
-    /// Two pairs of lists whose matches agree on a name at different rates (one list was typed
-    /// from OCR); a second field tells matches apart. The register's m is the mixture of the two;
-    /// each pair of lists gets back nearly its own.
-    #[test]
-    fn each_pair_of_sources_gets_its_own_m() {
-        let clean = [0.0, 0.90, 0.08, 0.02];
-        let ocr = [0.0, 0.50, 0.42, 0.08];
-        let name_u = [0.0, 0.01, 0.05, 0.94];
-        let (other_m, other_u) = ([0.0, 0.90, 0.08, 0.02], [0.0, 0.01, 0.04, 0.95]);
-        let lambda = 0.05;
-        let mut rng = ChaCha8Rng::seed_from_u64(11);
-        let mut candidates = |name_m: &[f64; 4], sources: [&str; 2]| {
-            let patterns: Vec<Pattern> = (0..100_000)
-                .map(|_| {
-                    let is_match = rng.random::<f64>() < lambda;
-                    let name = draw(&mut rng, if is_match { name_m } else { &name_u });
-                    let other = draw(&mut rng, if is_match { &other_m } else { &other_u });
-                    name | (other << 4)
-                })
-                .collect();
-            SourcePairCandidates {
-                sources: sources.map(str::to_owned),
-                counts: pattern_counts(patterns.into_iter()),
-                u: vec![name_u.to_vec(), other_u.to_vec()],
-            }
-        };
-        let pairs = [candidates(&clean, ["a", "b"]), candidates(&ocr, ["a", "c"])];
-        let mixture: [f64; 4] = std::array::from_fn(|l| (clean[l] + ocr[l]) / 2.0);
-        let register = FsModel {
-            lambda,
-            lambda_within_source: None,
-            fields: vec![numeric_field(0, mixture, name_u), numeric_field(1, other_m, other_u)],
-            em_iterations: 0,
-            source_pairs: Vec::new(),
-        };
-        let fitted = train_source_pairs(&register, &pairs);
-        assert_eq!(fitted.fields, register.fields, "the register's m stays");
-        let shown: Vec<String> = fitted
-            .source_pairs
-            .iter()
-            .map(|p| format!("{}-{}: {:.2?} {:.2?}", p.sources[0], p.sources[1], &p.m[0][1..], &p.m[1][1..]))
-            .collect();
-        expect_test::expect![[r#"
-            [
-                "a-b: [0.85, 0.10, 0.04] [0.89, 0.09, 0.02]",
-                "a-c: [0.53, 0.41, 0.06] [0.91, 0.07, 0.02]",
-            ]
-        "#]].assert_debug_eq(&shown);
-        // One EM step from the register's m goes most of the way (0.70 to 0.85 of 0.90, and to
-        // 0.53 of 0.50): the levels that tell the lists apart land near each pair's truth.
-        for (pair, truth) in fitted.source_pairs.iter().zip([clean, ocr]) {
-            for (l, want) in truth.iter().enumerate().take(3).skip(1) {
-                assert!((pair.m[0][l] - want).abs() < 0.06, "{:?} m[{l}] = {} want {want}", pair.sources, pair.m[0][l]);
-            }
-        }
-        assert_eq!(train_source_pairs(&register, &pairs[..1]), register, "one pair of sources is the register");
-    }
-
     /// Draws pattern counts from a known three-field model and checks EM finds it again.
     #[test]
     fn em_recovers_known_m_and_u() {
@@ -1038,6 +724,17 @@ mod tests {
         let u = [[0.0, 0.05, 0.15, 0.80], [0.0, 0.10, 0.20, 0.70], [0.0, 0.02, 0.08, 0.90]];
         let lambda = 0.2;
         let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let draw = |rng: &mut ChaCha8Rng, probs: &[f64; 4]| {
+            let x: f64 = rng.random();
+            let mut acc = 0.0;
+            for (l, p) in probs.iter().enumerate().skip(1) {
+                acc += p;
+                if x < acc {
+                    return l as u64;
+                }
+            }
+            3
+        };
         let patterns: Vec<Pattern> = (0..200_000)
             .map(|_| {
                 let is_match = rng.random::<f64>() < lambda;
@@ -1048,8 +745,19 @@ mod tests {
             })
             .collect();
         let counts = pattern_counts(patterns.into_iter());
-        let field = |f: usize| numeric_field(f, [1.0, 0.5, 0.3, 0.2], [1.0, 0.2, 0.3, 0.5]);
-        let start = FsModel { lambda: 0.5, lambda_within_source: None, fields: (0..3).map(field).collect(), em_iterations: 0, source_pairs: Vec::new() };
+        let field = |f: usize| FieldParams {
+            column: format!("f{f}"),
+            kind: FieldKind::Numeric,
+            tf: false,
+            levels: (0..4)
+                .map(|l| LevelParams {
+                    label: l.to_string(),
+                    m: [1.0, 0.5, 0.3, 0.2][l],
+                    u: [1.0, 0.2, 0.3, 0.5][l],
+                })
+                .collect(),
+        };
+        let start = FsModel { lambda: 0.5, lambda_within_source: None, fields: (0..3).map(field).collect(), em_iterations: 0 };
         let fitted = em(&counts, start, EmMode::Full, 500, 0.0);
         assert!((fitted.lambda - lambda).abs() < 0.01, "lambda {}", fitted.lambda);
         for f in 0..3 {

@@ -8,10 +8,7 @@ use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
 use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, cluster};
 use crate::compare::{BlockComparer, Pattern, compare};
 use crate::competition::Competition;
-use crate::fs::{
-    EmMode, Explanation, FsModel, RecordTfs, SampledU, Score, Scorer, SourcePairCandidates, em, estimate_u, refine_with_labels,
-    train_by_anchors, train_source_pairs,
-};
+use crate::fs::{EmMode, Explanation, FsModel, RecordTfs, Score, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
 use crate::ids::{Decision, DecisionKind, IdEvent, assign_cluster_ids};
 use crate::namekey::NameMatcher;
 use crate::prepare::Prepared;
@@ -114,29 +111,12 @@ impl<'a> LinkInputs<'a> {
 /// `(pattern, fields not read, pairs)`. EM trains on these counts, never on the pairs, so a
 /// cluster can count without sending pairs back.
 /// Pairs of records from one source have [`SAME_SOURCE`] set beside those field bits, for the
-/// separate prior of such pairs, and every count names its pair of sources in [`SOURCE_PAIR`]'s
-/// bits, for the sources' own m.
+/// separate prior of such pairs.
 pub type PatternCount = (Pattern, u64, u64);
 
 /// The bit of a [`PatternCount`]'s field mask that marks pairs from one source (fields use the
 /// low [`crate::compare::MAX_FIELDS`] bits).
 pub const SAME_SOURCE: u64 = 1 << 63;
-
-/// The bits of a [`PatternCount`]'s mask that name its pair of sources ([`source_pair_bits`]).
-pub const SOURCE_PAIR: u64 = ((1 << 31) - 1) << 32;
-
-/// A pair of sources in [`SOURCE_PAIR`]'s bits (never all 0): a hash of their names, so every
-/// machine of a cluster names a pair alike whatever its own numbering of the sources.
-pub fn source_pair_bits(a: &str, b: &str) -> u64 {
-    let (x, y) = if a <= b { (a, b) } else { (b, a) };
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    // 0xff never occurs in UTF-8, so it separates the names unambiguously.
-    for byte in x.bytes().chain([0xff]).chain(y.bytes()) {
-        h ^= byte as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    (h % ((1 << 31) - 1) + 1) << 32
-}
 
 /// The fields that some rule putting a pair in one block does not read (one bit per field), from
 /// [`Blocker::rule_masks`] and which rules cover the pair: the fields whose levels the pair
@@ -146,16 +126,10 @@ pub fn fields_not_read(rule_masks: &[u64], covers: impl Fn(usize) -> bool) -> u6
 }
 
 /// A candidate's mask in a [`PatternCount`]: the fields not read by a covering rule, plus
-/// [`SAME_SOURCE`] when both records come from one source and its pair of sources. Workers of a
-/// cluster call it too.
+/// [`SAME_SOURCE`] when both records come from one source. Workers of a cluster call it too.
 pub fn count_mask(data: &Prepared, rule_masks: &[u64], covers: impl Fn(usize) -> bool, a: usize, b: usize) -> u64 {
-    fields_not_read(rule_masks, covers) | sources_mask(data, data.source[a], data.source[b])
-}
-
-/// [`SAME_SOURCE`] and [`SOURCE_PAIR`]'s bits of a candidate from sources `a` and `b`.
-fn sources_mask(data: &Prepared, a: u32, b: u32) -> u64 {
-    let same_source = if a == b { SAME_SOURCE } else { 0 };
-    same_source | source_pair_bits(&data.source_names[a as usize], &data.source_names[b as usize])
+    let same_source = if data.source[a] == data.source[b] { SAME_SOURCE } else { 0 };
+    fields_not_read(rule_masks, covers) | same_source
 }
 
 /// A data set prepared and blocked, before any pair is compared: what a run computes over the
@@ -217,11 +191,11 @@ impl Blocked {
             .par_iter()
             .enumerate()
             .fold(empty, |(mut grouped, mut produced, mut patterns), (s, span)| {
-                // One map lookup a pair: the span's distinct (pattern, covering rules, sources)
+                // One map lookup a pair: the span's distinct (pattern, covering rules, same source)
                 // are numbered, counted by number, and turned into EM's (pattern, mask) counts once.
                 let mut store = SpanPatterns::default();
-                let mut numbered: IntMap<(Pattern, u64, u64), u32> = IntMap::default();
-                let mut classes: Vec<(Pattern, u64, u64)> = Vec::new();
+                let mut numbered: IntMap<(Pattern, u64, bool), u32> = IntMap::default();
+                let mut classes: Vec<(Pattern, u64, bool)> = Vec::new();
                 let mut class_pairs: Vec<u64> = Vec::new();
                 let mut ids: Vec<u32> = Vec::new();
                 let mut comparer = BlockComparer::new(data);
@@ -231,12 +205,7 @@ impl Blocked {
                         store.blocks.push((c.block_number as u32, ids.len() as u32));
                     }
                     let pattern = comparer.compare(c.at.0, c.at.1);
-                    let class = if count {
-                        let (sa, sb) = (data.source[c.a] as u64, data.source[c.b] as u64);
-                        (pattern, c.covering, sa.min(sb) << 32 | sa.max(sb))
-                    } else {
-                        (pattern, 0, 0)
-                    };
+                    let class = if count { (pattern, c.covering, c.same_source) } else { (pattern, 0, false) };
                     let id = *numbered.entry(class).or_insert_with(|| {
                         classes.push(class);
                         class_pairs.push(0);
@@ -249,9 +218,8 @@ impl Blocked {
                     }
                 });
                 if count {
-                    for (&(pattern, covering, sources), &n) in classes.iter().zip(&class_pairs) {
-                        let sources = sources_mask(data, (sources >> 32) as u32, sources as u32);
-                        let mask = fields_not_read(&rule_masks, |r| covering >> r & 1 != 0) | sources;
+                    for (&(pattern, covering, same_source), &n) in classes.iter().zip(&class_pairs) {
+                        let mask = fields_not_read(&rule_masks, |r| covering >> r & 1 != 0) | if same_source { SAME_SOURCE } else { 0 };
                         *grouped.entry((pattern, mask)).or_insert(0) += n;
                     }
                 }
@@ -293,16 +261,13 @@ impl Blocked {
             return Ok(Linker { data, model: model.clone(), blocker, index });
         }
         let spec = inputs.spec;
-        // Ordered by (pattern, fields not read), whatever order the counts came in; the register's
-        // m reads no pair of sources, each pair of sources' own m its candidates' patterns.
+        // Ordered by (pattern, fields not read), whatever order the counts came in.
         let mut grouped: BTreeMap<(Pattern, u64), u64> = BTreeMap::new();
-        let mut by_source_pair: BTreeMap<u64, BTreeMap<Pattern, u64>> = BTreeMap::new();
         for &(p, m, c) in counts {
-            *grouped.entry((p, m & !SOURCE_PAIR)).or_insert(0) += c;
-            *by_source_pair.entry(m & SOURCE_PAIR).or_default().entry(p).or_insert(0) += c;
+            *grouped.entry((p, m)).or_insert(0) += c;
         }
         let u = estimate_u(&data, spec.u_sample_pairs, spec.seed);
-        let start = FsModel::initial(&data, &u.register);
+        let start = FsModel::initial(&data, &u);
         let trained = if spec.em_full {
             let mut by_pattern: BTreeMap<Pattern, u64> = BTreeMap::new();
             for (&(p, _), &c) in &grouped {
@@ -315,7 +280,6 @@ impl Blocked {
             train_by_anchors(&start, &grouped, allowed_pairs(&data).total())
         };
         let trained = source_priors(trained, &data, &grouped);
-        let trained = train_source_pairs(&trained, &source_pair_candidates(&data, by_source_pair, &u));
         let linker = Linker { data, model: trained, blocker, index };
         let labelled = linker.labelled(inputs.decisions)?;
         let model = if labelled.is_empty() { linker.model.clone() } else { refine_with_labels(&linker.model, &labelled, 50.0) };
@@ -874,33 +838,6 @@ fn source_priors(model: FsModel, data: &Prepared, counts: &BTreeMap<(Pattern, u6
     let mut model = em(&across, model, EmMode::LambdaOnly, 100, allowed.across);
     model.lambda_within_source = Some(lambda_within);
     model
-}
-
-/// The candidates of each pair of sources by pattern with the pair's u, ordered by the sources'
-/// names (see [`train_source_pairs`]). None when the sources are too many for their own u, or
-/// when two pairs' bits collide.
-fn source_pair_candidates(data: &Prepared, by_bits: BTreeMap<u64, BTreeMap<Pattern, u64>>, u: &SampledU) -> Vec<SourcePairCandidates> {
-    let names = &data.source_names;
-    let mut named: HashMap<u64, ([String; 2], &Vec<Vec<f64>>)> = HashMap::new();
-    for (&(a, b), u) in &u.by_source_pair {
-        let (x, y) = (&names[a as usize], &names[b as usize]);
-        let bits = source_pair_bits(x, y);
-        if by_bits.contains_key(&bits) {
-            let pair = if x <= y { [x.clone(), y.clone()] } else { [y.clone(), x.clone()] };
-            if named.insert(bits, (pair, u)).is_some() {
-                return Vec::new();
-            }
-        }
-    }
-    let mut pairs: Vec<SourcePairCandidates> = by_bits
-        .into_iter()
-        .filter_map(|(bits, counts)| {
-            let (sources, u) = named.get(&bits)?;
-            Some(SourcePairCandidates { sources: sources.clone(), counts: counts.into_iter().collect(), u: (*u).clone() })
-        })
-        .collect();
-    pairs.sort_unstable_by(|x, y| x.sources.cmp(&y.sources));
-    pairs
 }
 
 /// Blocking recall on labelled data: of the true pairs (records sharing a person label), how

@@ -96,26 +96,13 @@ fn an_explanation_adds_up_to_its_score() {
     let (records, _) = register();
     let spec = spec_for(&records);    let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
     let linker = Linker::train(&records, &inputs).expect("trains");
-    let mut lists_named = 0;
     for (a, b) in [(0, 1), (3, 500), (10, records.len() - 1)] {
         let e = linker.explain(&records[a].id, &records[b].id).unwrap();
         let sum: f64 = e.prior_weight + e.fields.iter().map(|f| f.weight + f.tf_adjustment).sum::<f64>();
         assert!((sum - e.match_weight).abs() < 1e-9, "{sum} vs {}", e.match_weight);
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["fields"].as_array().unwrap().len(), spec.fields.len());
-        // Each field's weight is that of the m and u shown: the pair of lists' own where the
-        // model has them, and then the waterfall names the lists.
-        for f in &e.fields {
-            assert!((f.weight - (f.m.max(1e-6) / f.u.max(1e-6)).log2()).abs() < 1e-9, "{f:?}");
-        }
-        if let Some(lists) = &e.m_of_sources {
-            let sources = [&records[a], &records[b]].map(|r| r.source.as_ref().expect("simulated records name their list").as_str().to_owned());
-            assert!(sources.iter().all(|s| lists.contains(s)), "{lists:?} {sources:?}");
-            assert_eq!(json["m_of_sources"].as_array().map(Vec::len), Some(2));
-            lists_named += 1;
-        }
     }
-    assert!(lists_named > 0, "the simulated lists differ, so pairs of them have their own m");
 }
 
 /// Memorial's lists name family members shot on one day: one surname, patronymic, birthplace,
