@@ -390,10 +390,9 @@ pub fn refine_with_labels(model: &FsModel, labelled: &[(Pattern, bool)], prior_s
             if n == 0.0 {
                 continue;
             }
-            for l in 1..field.levels.len() {
-                let level = &mut field.levels[l];
+            for (level, &count) in field.levels.iter_mut().zip(&counts).skip(1) {
                 let old = if pick == 0 { level.m } else { level.u };
-                let blended = ((old * prior_strength + counts[l]) / (prior_strength + n)).max(FLOOR);
+                let blended = ((old * prior_strength + count) / (prior_strength + n)).max(FLOOR);
                 if pick == 0 {
                     level.m = blended;
                 } else {

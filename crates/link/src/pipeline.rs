@@ -833,7 +833,8 @@ fn source_priors(model: FsModel, data: &Prepared, counts: &BTreeMap<(Pattern, u6
         let side = if mask & SAME_SOURCE != 0 { &mut within } else { &mut across };
         *side.entry(pattern).or_insert(0) += count;
     }
-    let (within, across): (Vec<(Pattern, u64)>, Vec<(Pattern, u64)>) = (within.into_iter().collect(), across.into_iter().collect());
+    let within: Vec<(Pattern, u64)> = within.into_iter().collect();
+    let across: Vec<(Pattern, u64)> = across.into_iter().collect();
     let lambda_within = em(&within, model.clone(), EmMode::LambdaOnly, 100, allowed.within).lambda;
     let mut model = em(&across, model, EmMode::LambdaOnly, 100, allowed.across);
     model.lambda_within_source = Some(lambda_within);

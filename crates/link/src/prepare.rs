@@ -317,7 +317,7 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                 FieldKind::Nationality => Some(crate::vocab::nationalities()),
                 _ => None,
             };
-            let forms: Vec<(String, Vec<char>, String, Option<crate::vocab::Resolved>, names::GivenGroups)> = raw_values
+            let forms: Vec<ValueForms> = raw_values
                 .par_iter()
                 .map(|t| match (part, vocabulary) {
                     (Some(p), _) => {
@@ -326,7 +326,13 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                         let given = p == crate::namekey::NamePart::Given;
                         let known = given && names::GivenGroups::of(t).is_listed();
                         let groups = if given { names::GivenGroups::of(&f.normalized) } else { names::GivenGroups::default() };
-                        (f.normalized, chars, f.key, known.then_some(crate::vocab::Resolved { concept: 0, group: None }), groups)
+                        ValueForms {
+                            normalized: f.normalized,
+                            chars,
+                            key: f.key,
+                            resolved: known.then_some(crate::vocab::Resolved { concept: 0, group: None }),
+                            given_groups: groups,
+                        }
                     }
                     // A known place or occupation keys by its concept, any other by its folded
                     // spelling (Москва and Moskva are one key even when no table lists them).
@@ -336,7 +342,13 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                             Some(r) => format!("@{}", v.id(r.concept)),
                             None => crate::vocab::folded(t),
                         };
-                        (normalize(t), crate::vocab::folded(t).chars().collect(), key, resolved, names::GivenGroups::default())
+                        ValueForms {
+                            normalized: normalize(t),
+                            chars: crate::vocab::folded(t).chars().collect(),
+                            key,
+                            resolved,
+                            given_groups: names::GivenGroups::default(),
+                        }
                     }
                     // Text is compared on its phonetic Latin form too, so that a place written in
                     // Cyrillic and in transliteration (Москва, Moskwa) still comes out similar.
@@ -348,7 +360,7 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
                         } else {
                             matcher.forms(t, crate::namekey::NamePart::Full).phonetic.chars().collect()
                         };
-                        (n.clone(), chars, n, None, names::GivenGroups::default())
+                        ValueForms { normalized: n.clone(), chars, key: n, resolved: None, given_groups: names::GivenGroups::default() }
                     }
                 })
                 .collect();
@@ -357,7 +369,7 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
             let mut spellings: TextMap<String, u32> = TextMap::default();
             let values: Vec<Value> = forms
                 .into_iter()
-                .map(|(normalized, chars, key, resolved, given_groups)| {
+                .map(|ValueForms { normalized, chars, key, resolved, given_groups }| {
                     let key = *key_index.entry(key.clone()).or_insert_with(|| {
                         key_names.push(key);
                         key_names.len() as u32 - 1
@@ -386,4 +398,15 @@ fn prepare_column(records: &[StandardRecord], field: &FieldSpec, matcher: &dyn N
             Column::Strings { ids, values, key_names, key_freq, agree_chance, present, levels }
         }
     }
+}
+
+/// A distinct value's forms, before its key and spelling are numbered.
+struct ValueForms {
+    normalized: String,
+    /// The characters similarity reads (phonetic Latin for names and text).
+    chars: Vec<char>,
+    key: String,
+    /// The vocabulary's concept, or a listed given name.
+    resolved: Option<crate::vocab::Resolved>,
+    given_groups: names::GivenGroups,
 }
