@@ -214,7 +214,7 @@ impl Blocked {
                     class_pairs[id as usize] += 1;
                     if keep_patterns {
                         ids.push(id);
-                        store.positions.push(c.at);
+                        store.push_positions(c.at);
                     }
                 });
                 if count {
@@ -225,7 +225,7 @@ impl Blocked {
                 }
                 if keep_patterns {
                     store.distinct = classes.iter().map(|&(pattern, _, _)| pattern).collect();
-                    store.ids = PatternIds::new(ids);
+                    store.ids = Narrowest::new(ids);
                     patterns.push((s, store));
                 }
                 (grouped, produced, patterns)
@@ -309,81 +309,71 @@ pub struct Compared {
 #[derive(Default)]
 struct SpanPatterns {
     distinct: Vec<Pattern>,
-    ids: PatternIds,
-    /// Each pair's positions in its block, and the span's blocks holding candidates in visiting
-    /// order as (block number, index of the block's first pair): scoring finds a pair's records
-    /// without walking the blocks again.
-    positions: PairPositions,
+    ids: Narrowest<u16>,
+    /// Each pair's two positions in its block, one after the other, and the span's blocks
+    /// holding candidates in visiting order as (block number, index of the block's first pair):
+    /// scoring finds a pair's records without walking the blocks again.
+    positions: Narrowest<u8>,
     blocks: Vec<(u32, u32)>,
 }
 
-/// A span's pairs' positions in their blocks, a byte each while its blocks have at most 256
-/// records (blocks are split at the spec's `max_block`, 150 by default).
-enum PairPositions {
-    Narrow(Vec<[u8; 2]>),
-    Wide(Vec<[u32; 2]>),
-}
+impl SpanPatterns {
+    fn push_positions(&mut self, (x, y): (usize, usize)) {
+        self.positions.push(x as u32);
+        self.positions.push(y as u32);
+    }
 
-impl Default for PairPositions {
-    fn default() -> Self {
-        PairPositions::Narrow(Vec::new())
+    fn positions(&self, k: usize) -> (usize, usize) {
+        (self.positions.get(2 * k), self.positions.get(2 * k + 1))
     }
 }
 
-impl PairPositions {
-    fn push(&mut self, (x, y): (usize, usize)) {
-        if let PairPositions::Narrow(narrow) = self {
-            match (u8::try_from(x), u8::try_from(y)) {
-                (Ok(x), Ok(y)) => return narrow.push([x, y]),
-                _ => *self = PairPositions::Wide(narrow.iter().map(|p| p.map(u32::from)).collect()),
-            }
-        }
-        if let PairPositions::Wide(wide) = self {
-            wide.push([x as u32, y as u32]);
-        }
-    }
-
-    fn get(&self, k: usize) -> (usize, usize) {
-        match self {
-            PairPositions::Narrow(p) => (p[k][0] as usize, p[k][1] as usize),
-            PairPositions::Wide(p) => (p[k][0] as usize, p[k][1] as usize),
-        }
-    }
-}
-
-/// Indices into a span's distinct patterns, in 16 bits when they fit (they do in any span of
-/// several blocks, see [`Layout::SPAN_PAIRS`]).
-enum PatternIds {
-    Narrow(Vec<u16>),
+/// Numbers kept as `N` while every one fits in it, else as `u32`: a span's pattern ids fit in 16
+/// bits (they do in any span of several blocks, see [`Layout::SPAN_PAIRS`]) and its pairs'
+/// positions in their blocks in 8 (blocks are split at the spec's `max_block`, 150 by default),
+/// and that is how 10M records' candidates fit in 24 GiB.
+enum Narrowest<N> {
+    Narrow(Vec<N>),
     Wide(Vec<u32>),
 }
 
-impl Default for PatternIds {
+impl<N> Default for Narrowest<N> {
     fn default() -> Self {
-        PatternIds::Narrow(Vec::new())
+        Narrowest::Narrow(Vec::new())
     }
 }
 
-impl PatternIds {
-    fn new(ids: Vec<u32>) -> PatternIds {
-        if ids.iter().all(|&i| i <= u16::MAX as u32) {
-            PatternIds::Narrow(ids.into_iter().map(|i| i as u16).collect())
-        } else {
-            PatternIds::Wide(ids)
+impl<N: Copy + Into<u32> + TryFrom<u32>> Narrowest<N> {
+    fn new(values: Vec<u32>) -> Narrowest<N> {
+        match values.iter().map(|&v| N::try_from(v).ok()).collect::<Option<Vec<N>>>() {
+            Some(narrow) => Narrowest::Narrow(narrow),
+            None => Narrowest::Wide(values),
+        }
+    }
+
+    fn push(&mut self, value: u32) {
+        if let Narrowest::Narrow(narrow) = self {
+            match N::try_from(value) {
+                Ok(v) => return narrow.push(v),
+                Err(_) => *self = Narrowest::Wide(narrow.iter().map(|&v| v.into()).collect()),
+            }
+        }
+        if let Narrowest::Wide(wide) = self {
+            wide.push(value);
         }
     }
 
     fn len(&self) -> usize {
         match self {
-            PatternIds::Narrow(ids) => ids.len(),
-            PatternIds::Wide(ids) => ids.len(),
+            Narrowest::Narrow(values) => values.len(),
+            Narrowest::Wide(values) => values.len(),
         }
     }
 
     fn get(&self, k: usize) -> usize {
         match self {
-            PatternIds::Narrow(ids) => ids[k] as usize,
-            PatternIds::Wide(ids) => ids[k] as usize,
+            Narrowest::Narrow(values) => values[k].into() as usize,
+            Narrowest::Wide(values) => values[k] as usize,
         }
     }
 }
@@ -428,7 +418,7 @@ impl Linker {
                     for k in first as usize..end as usize {
                         let id = patterns.ids.get(k);
                         if may_keep[id] {
-                            let (x, y) = patterns.positions.get(k);
+                            let (x, y) = patterns.positions(k);
                             let pattern = patterns.distinct[id];
                             kept.extend(keeping.score(&scorer, &tfs, pattern, records[x] as usize, records[y] as usize).map(|p| (p, Some(pattern))));
                         }
