@@ -90,9 +90,6 @@ impl Competition {
     /// The weight of pair `(a, b)` (pairwise weight `weight`) with the competition around it.
     pub fn adjusted(&self, a: u32, b: u32, weight: f64, source: &[u32]) -> f64 {
         let (sa, sb) = (source[a as usize], source[b as usize]);
-        if sa == sb {
-            return weight;
-        }
         self.adjusted_by(weight, (sa, self.odds_in(b, sa)), (sb, self.odds_in(a, sb)))
     }
 
@@ -102,9 +99,12 @@ impl Competition {
         lists.iter().find(|&&(l, _)| l == list).map_or(0.0, |&(_, odds)| odds)
     }
 
-    /// [`Competition::adjusted`] of a pair across two lists, given each record's list and the
+    /// [`Competition::adjusted`] of a pair, given each record's list and the
     /// [`Competition::odds_in`] of the other record in it (a component looks each up once).
     pub fn adjusted_by(&self, weight: f64, (sa, odds_b_in_sa): (u32, f64), (sb, odds_a_in_sb): (u32, f64)) -> f64 {
+        if sa == sb {
+            return weight;
+        }
         let own = weight.clamp(-60.0, 60.0).exp2();
         let view = |odds: f64, list: u32| {
             let rivals = (odds - own).max(0.0);

@@ -611,8 +611,7 @@ impl<W: ComponentWeights + ?Sized> ComponentWeights for Competing<'_, W> {
             if let Some(e) = evidence.as_deref_mut() {
                 let weight = e.weight();
                 let (sa, sb) = (self.source[group[x] as usize], self.source[group[y] as usize]);
-                let adjusted =
-                    if sa == sb { weight } else { self.competition.adjusted_by(weight, (sa, odds_in(y, sa)), (sb, odds_in(x, sb))) };
+                let adjusted = self.competition.adjusted_by(weight, (sa, odds_in(y, sa)), (sb, odds_in(x, sb)));
                 e.base = e.base + adjusted - weight;
             }
             visit(x, y, evidence)
