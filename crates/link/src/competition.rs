@@ -13,8 +13,8 @@
 
 /// The candidates' odds summed per record and other list, and each list's estimated coverage.
 pub struct Competition {
-    /// Per record, where its lists start in `lists` and `odds` (the next record's start ends
-    /// them): clustering looks up two per pair of every component, and a record's few lists lie
+    /// Per record, where its entries start in `lists` (the next record's start ends them):
+    /// clustering looks up two per pair of every component, and a record's few lists lie
     /// together where a map of (record, list) keys scattered them.
     starts: Vec<u32>,
     /// A list holding candidates of the record, and Σ odds of those candidates.
