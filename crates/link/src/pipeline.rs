@@ -197,12 +197,11 @@ impl Blocked {
                 let mut numbered: IntMap<(Pattern, u64, bool), u32> = IntMap::default();
                 let mut classes: Vec<(Pattern, u64, bool)> = Vec::new();
                 let mut class_pairs: Vec<u64> = Vec::new();
-                let mut ids: Vec<u32> = Vec::new();
                 let mut comparer = BlockComparer::new(data);
                 produced[span.rule] += blocker.visit_span(data, &layout, span, &keep, |c| {
                     if c.first_in_block {
                         comparer.load(c.block);
-                        store.blocks.push((c.block_number as u32, ids.len() as u32));
+                        store.blocks.push((c.block_number as u32, store.ids.len() as u32));
                     }
                     let pattern = comparer.compare(c.at.0, c.at.1);
                     let class = if count { (pattern, c.covering, c.same_source) } else { (pattern, 0, false) };
@@ -213,7 +212,7 @@ impl Blocked {
                     });
                     class_pairs[id as usize] += 1;
                     if keep_patterns {
-                        ids.push(id);
+                        store.ids.push(id);
                         store.push_positions(c.at);
                     }
                 });
@@ -225,7 +224,6 @@ impl Blocked {
                 }
                 if keep_patterns {
                     store.distinct = classes.iter().map(|&(pattern, _, _)| pattern).collect();
-                    store.ids = Narrowest::new(ids);
                     patterns.push((s, store));
                 }
                 (grouped, produced, patterns)
@@ -344,13 +342,6 @@ impl<N> Default for Narrowest<N> {
 }
 
 impl<N: Copy + Into<u32> + TryFrom<u32>> Narrowest<N> {
-    fn new(values: Vec<u32>) -> Narrowest<N> {
-        match values.iter().map(|&v| N::try_from(v).ok()).collect::<Option<Vec<N>>>() {
-            Some(narrow) => Narrowest::Narrow(narrow),
-            None => Narrowest::Wide(values),
-        }
-    }
-
     fn push(&mut self, value: u32) {
         if let Narrowest::Narrow(narrow) = self {
             match N::try_from(value) {
