@@ -62,12 +62,7 @@ fn salted_id(first_record: &RecordId, salt: u64) -> PersonId {
 
 /// The 48 bits that [`salted_id`] writes out: two ids are equal when these are.
 fn salted_bits(first_record: &RecordId, salt: u64) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in first_record.as_str().bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    (h ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)) & 0xFFFF_FFFF_FFFF
+    (model::fnv1a(first_record.as_str().as_bytes()) ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)) & 0xFFFF_FFFF_FFFF
 }
 
 /// `P` and the 48 bits in twelve lower-case hex digits (as `format!("P{bits:012x}")`, without

@@ -9,6 +9,7 @@ pub mod date_parse;
 pub mod diagnostic;
 pub mod id;
 pub mod record;
+pub mod stable_hash;
 
 pub use assertion::{
     Assertion, Cell, Event, EventKind, EventPart, Field, IngestedRecord, Post, PostPart, RecordLocator, Value, ValueKind,
@@ -18,3 +19,4 @@ pub use date_parse::{DateOptions, parse_date};
 pub use diagnostic::{Diagnostic, Severity};
 pub use id::{PersonId, RecordId, SourceId};
 pub use record::{Sex, StandardRecord};
+pub use stable_hash::{Fnv1a, fnv1a};

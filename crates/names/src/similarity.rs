@@ -169,9 +169,9 @@ impl PreparedPart {
     }
 }
 
-/// FNV-1a: stable across runs and platforms, so explanations are deterministic.
+/// Stable across runs and platforms, so explanations are deterministic.
 fn hash_text(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+    model::fnv1a(text.as_bytes())
 }
 
 /// Folds a feminine patronymic onto the masculine one: -овна/-ovna → -ович/-ovich.
