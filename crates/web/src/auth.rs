@@ -77,14 +77,22 @@ impl SessionUser {
         self.role >= Role::Reviewer
     }
 
-    /// Checks a form's CSRF token (cookie sessions only; Basic-auth requests carry no cookie a
-    /// third-party page could ride on).
+    /// Checks the JSON API's CSRF token (cookie sessions only). Basic-auth requests pass: a
+    /// browser does re-send Basic credentials it once used, but a third-party page cannot send a
+    /// JSON body without a CORS preflight, which this server never grants.
     pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
         if !self.via_cookie || constant_time_eq(self.csrf.as_bytes(), token.as_bytes()) {
             Ok(())
         } else {
             Err(WebError::Csrf)
         }
+    }
+
+    /// Checks an HTML form's CSRF token. Forms need a cookie session: a browser re-sends Basic
+    /// credentials it once used with any form a third-party page submits, and that form has
+    /// no token, so Basic credentials must not stand in for one.
+    pub fn check_form(&self, token: &str) -> Result<(), WebError> {
+        if self.via_cookie && constant_time_eq(self.csrf.as_bytes(), token.as_bytes()) { Ok(()) } else { Err(WebError::Csrf) }
     }
 }
 
@@ -131,13 +139,18 @@ pub fn add_user(conn: &Connection, name: &str, role: Role, password: &str) -> Re
     Ok(())
 }
 
-/// Checks a name and password; the user's role when they match.
-pub fn check_credentials(conn: &Connection, name: &str, password: &str) -> Result<Option<Role>, WebError> {
+/// The role and password hash of the account `name`.
+fn account(conn: &Connection, name: &str) -> Result<Option<(Role, String)>, WebError> {
     let row: Option<(String, String)> = conn
         .query_row("SELECT role, password_hash FROM users WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    Ok(match row {
-        Some((role, hash)) if verify_password(password, &hash) => Some(role.parse().map_err(WebError::Internal)?),
+    row.map(|(role, hash)| Ok((role.parse().map_err(WebError::Internal)?, hash))).transpose()
+}
+
+/// Checks a name and password; the user's role and password hash when they match.
+fn verified_account(conn: &Connection, name: &str, password: &str) -> Result<Option<(Role, String)>, WebError> {
+    Ok(match account(conn, name)? {
+        Some((role, hash)) if verify_password(password, &hash) => Some((role, hash)),
         Some(_) => None,
         None => {
             // Spend the same time as a wrong password, so names cannot be probed by timing.
@@ -145,6 +158,11 @@ pub fn check_credentials(conn: &Connection, name: &str, password: &str) -> Resul
             None
         }
     })
+}
+
+/// Checks a name and password; the user's role when they match.
+pub fn check_credentials(conn: &Connection, name: &str, password: &str) -> Result<Option<Role>, WebError> {
+    Ok(verified_account(conn, name, password)?.map(|(role, _)| role))
 }
 
 /// Opens a session for `name`; returns the cookie token (only its hash is stored).
@@ -253,21 +271,28 @@ pub async fn user_of(headers: &HeaderMap, state: &AppState) -> Result<Option<Ses
         .and_then(|v| v.strip_prefix("Basic "))
         .map(str::to_owned);
     if let Some(encoded) = basic {
-        let cache_key = sha256_hex(&encoded);
-        if let Some(user) = state.basic_cache.lock().expect("cache poisoned").get(&cache_key) {
-            return Ok(Some(user.clone()));
-        }
         // Wrong credentials are no user: the handler answers 401 (API) or sends to sign in.
         let decoded = base64_decode(encoded.trim()).and_then(|b| String::from_utf8(b).ok());
         let Some((name, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else { return Ok(None) };
         let (name, password) = (name.to_owned(), password.to_owned());
+        let cache_key = sha256_hex(&encoded);
+        let verified = state.basic_cache.lock().expect("cache poisoned").get(&cache_key).cloned();
+        // The account is read on every request, so a changed password or role (`kartoteka user
+        // add` while the server runs) counts at once; argon2 runs only when the hash is new.
         let checked_name = name.clone();
-        let Some(role) = state.db.read(move |conn| check_credentials(conn, &checked_name, &password)).await? else {
+        let Some((role, hash)) = state
+            .db
+            .read(move |conn| match account(conn, &checked_name)? {
+                Some((role, hash)) if verified.as_ref() == Some(&hash) => Ok(Some((role, hash))),
+                _ => verified_account(conn, &checked_name, &password),
+            })
+            .await?
+        else {
+            state.basic_cache.lock().expect("cache poisoned").remove(&cache_key);
             return Ok(None);
         };
-        let user = SessionUser { name, role, csrf: String::new(), via_cookie: false };
-        state.basic_cache.lock().expect("cache poisoned").insert(cache_key, user.clone());
-        return Ok(Some(user));
+        state.basic_cache.lock().expect("cache poisoned").insert(cache_key, hash);
+        return Ok(Some(SessionUser { name, role, csrf: String::new(), via_cookie: false }));
     }
     Ok(None)
 }

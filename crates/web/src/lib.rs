@@ -59,8 +59,9 @@ pub struct AppState {
     pub sensitivity: Arc<Sensitivity>,
     /// The cohorts the manifest declares (search can filter by them).
     pub cohorts: Arc<cohorts::Declared>,
-    /// Verified HTTP Basic credentials (by SHA-256 of the header), so argon2 runs once per client.
-    pub basic_cache: Arc<Mutex<HashMap<String, auth::SessionUser>>>,
+    /// The password hash each HTTP Basic header (by its SHA-256) was verified against, so argon2
+    /// runs once per client and password.
+    pub basic_cache: Arc<Mutex<HashMap<String, String>>>,
 }
 
 /// Opens the project: migrates the register, reads the manifest's sensitivity marks, links the

@@ -94,7 +94,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
 }
 
 async fn logout(State(state): State<AppState>, User(user): User, headers: HeaderMap, Form(form): FormPairs) -> Result<Response, WebError> {
-    user.check_csrf(field(&form, "csrf"))?;
+    user.check_form(field(&form, "csrf"))?;
     let mut parts = axum::http::Request::new(());
     *parts.headers_mut() = headers;
     let (parts, ()) = parts.into_parts();
@@ -349,14 +349,24 @@ async fn person_page(State(state): State<AppState>, User(user): User, Path(id): 
             let person = register::person(conn, &person_id, &sensitivity, sees)?;
             let mut pairs = Vec::new();
             if let Some(p) = &person {
+                // With each side's source: a viewer sees no pair with a record of a hidden source.
                 let mut stmt = conn.prepare_cached(
-                    "SELECT record_key_l, record_key_r, match_probability FROM link_pairs WHERE record_key_l = ?1 OR record_key_r = ?1
-                     ORDER BY match_probability DESC LIMIT 50",
+                    "SELECT p.record_key_l, p.record_key_r, p.match_probability,
+                            (SELECT f.source_id FROM records r JOIN current_files f USING (file_id) WHERE r.record_key = p.record_key_l),
+                            (SELECT f.source_id FROM records r JOIN current_files f USING (file_id) WHERE r.record_key = p.record_key_r)
+                     FROM link_pairs p WHERE p.record_key_l = ?1 OR p.record_key_r = ?1
+                     ORDER BY p.match_probability DESC LIMIT 50",
                 )?;
                 for r in &p.records {
-                    let rows = stmt.query_map([&r.record_key], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, f64>(2)?)))?;
+                    let rows = stmt.query_map([&r.record_key], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, f64>(2)?, row.get::<_, Option<String>>(3)?, row.get::<_, Option<String>>(4)?))
+                    })?;
                     for row in rows {
-                        pairs.push(row?);
+                        let (l, r, p, source_l, source_r) = row?;
+                        let hidden = |source: Option<String>| !sees && source.is_none_or(|s| sensitivity.source(&s));
+                        if !hidden(source_l) && !hidden(source_r) {
+                            pairs.push((l, r, p));
+                        }
                     }
                 }
             }
@@ -413,7 +423,7 @@ async fn person_page(State(state): State<AppState>, User(user): User, Path(id): 
         }
         body.push_str(" because <input name=\"why\" size=\"40\" required> <button>Split</button></p></form>");
     }
-    body.push_str(&decisions_table(&history, &user, Some(version)));
+    body.push_str(&decisions_table(&history, &user, true));
     Ok(Html(page(&title, Some(&user), &body)))
 }
 
@@ -636,8 +646,8 @@ fn report_charts(html: &str) -> Vec<&str> {
 
 // ---- review ----
 
-/// The decisions of an item; `version` (the item's) enables the undo forms.
-fn decisions_table(rows: &[review::DecisionRow], user: &SessionUser, version: Option<i64>) -> String {
+/// The decisions of an item, with undo forms (each naming its decision's item version) when asked.
+fn decisions_table(rows: &[review::DecisionRow], user: &SessionUser, undo_forms: bool) -> String {
     if rows.is_empty() {
         return String::new();
     }
@@ -645,12 +655,12 @@ fn decisions_table(rows: &[review::DecisionRow], user: &SessionUser, version: Op
     for d in rows {
         let state = match &d.undone {
             Some((who, at, why)) => format!("undone by {} at {} ({})", esc(who), esc(at), esc(why)),
-            None if user.role >= Role::Reviewer && version.is_some() => format!(
+            None if user.role >= Role::Reviewer && undo_forms => format!(
                 "<form method=\"post\" action=\"/review/undo\">{}<input type=\"hidden\" name=\"decision\" value=\"{}\">\
                  <input type=\"hidden\" name=\"version\" value=\"{}\"><input name=\"why\" placeholder=\"why undo\" required> <button>Undo</button></form>",
                 csrf_input(user),
                 d.decision_id,
-                version.unwrap_or_default()
+                d.item_version
             ),
             None => String::new(),
         };
@@ -793,7 +803,7 @@ async fn pair_page(State(state): State<AppState>, User(user): User, QueryParams(
         );
     }
     if !state.config.double_review || user.role >= Role::Admin {
-        body.push_str(&decisions_table(&history, &user, Some(version)));
+        body.push_str(&decisions_table(&history, &user, true));
     }
     Ok(Html(page("Review a pair", Some(&user), &body)))
 }
@@ -836,7 +846,7 @@ fn person_constraints(conn: &rusqlite::Connection, action: Action, person: &str,
 }
 
 async fn decide(State(state): State<AppState>, User(user): User, Form(form): FormPairs) -> Result<Response, WebError> {
-    user.check_csrf(field(&form, "csrf"))?;
+    user.check_form(field(&form, "csrf"))?;
     user.require(Role::Reviewer)?;
     let action = Action::parse(field(&form, "action"))?;
     let why = field(&form, "why").trim().to_owned();
@@ -856,6 +866,9 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
                     let (item, l, r) = review::pair_item(field(&form, "l"), field(&form, "r"));
                     if item != field(&form, "item") || register::record_id_of(conn, &l)?.is_none() || register::record_id_of(conn, &r)?.is_none() {
                         return Err(WebError::bad("item", "not a pair of current records"));
+                    }
+                    if l == r {
+                        return Err(WebError::bad("r", "a pair needs two different records"));
                     }
                     let back = format!("/review/pair?l={}&r={}", url(&l), url(&r));
                     if double {
@@ -883,7 +896,7 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
 }
 
 async fn undo(State(state): State<AppState>, User(user): User, Form(form): FormPairs) -> Result<Response, WebError> {
-    user.check_csrf(field(&form, "csrf"))?;
+    user.check_form(field(&form, "csrf"))?;
     user.require(Role::Reviewer)?;
     let decision: i64 = field(&form, "decision").parse().map_err(|_| WebError::bad("decision", "a decision id is a number"))?;
     let version: i64 = field(&form, "version").parse().map_err(|_| WebError::bad("version", "missing the version the undo was made on"))?;
@@ -903,7 +916,7 @@ async fn undo(State(state): State<AppState>, User(user): User, Form(form): FormP
 async fn log_page(State(state): State<AppState>, User(user): User) -> Result<Html<String>, WebError> {
     user.require(Role::Reviewer)?;
     let rows = state.db.read(|conn| review::decisions(conn, None, 1000)).await?;
-    let mut body = decisions_table(&rows, &user, None);
+    let mut body = decisions_table(&rows, &user, false);
     if rows.is_empty() {
         body.push_str("<p>No decisions yet.</p>");
     }
@@ -931,7 +944,7 @@ async fn disagreements_page(State(state): State<AppState>, User(user): User) -> 
 }
 
 async fn relink(State(state): State<AppState>, User(user): User, Form(form): FormPairs) -> Result<Html<String>, WebError> {
-    user.check_csrf(field(&form, "csrf"))?;
+    user.check_form(field(&form, "csrf"))?;
     user.require(Role::Admin)?;
     let project_dir = state.config.project_dir.clone();
     let summary = state

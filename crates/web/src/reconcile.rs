@@ -8,7 +8,7 @@ use crate::search::{self, PersonHit, Query};
 use crate::{ApiError, AppState, WebError, register};
 use axum::Router;
 use axum::extract::{Form, Query as QueryParams, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
@@ -31,27 +31,42 @@ async fn caller(state: &AppState, user: Option<SessionUser>) -> Result<SessionUs
     }
 }
 
-fn manifest(state: &AppState) -> Value {
+/// This server's address as the client reached it (`http://host:port`), from the `Host` header:
+/// OpenRefine resolves the manifest's view, preview and suggest addresses against its own page,
+/// so they must be absolute. Empty (relative addresses) when the header is missing or odd.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let plain = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if plain { format!("http://{host}") } else { String::new() }
+}
+
+fn manifest(state: &AppState, headers: &HeaderMap) -> Value {
     let name = state.config.project_dir.file_name().and_then(|n| n.to_str()).unwrap_or("project");
+    let base = base_url(headers);
     json!({
         "versions": ["0.2"],
         "name": format!("kartoteka: {name}"),
         "identifierSpace": "https://kartoteka.invalid/person/",
         "schemaSpace": "https://kartoteka.invalid/schema/",
         "defaultTypes": [{"id": "person", "name": "Person"}],
-        "view": {"url": "/persons/{{id}}"},
-        "preview": {"url": "/reconcile/preview?id={{id}}", "width": 400, "height": 200},
-        "suggest": {"entity": {"service_url": "", "service_path": "/reconcile/suggest/entity"}},
+        "view": {"url": format!("{base}/persons/{{{{id}}}}")},
+        "preview": {"url": format!("{base}/reconcile/preview?id={{{{id}}}}"), "width": 400, "height": 200},
+        "suggest": {"entity": {"service_url": base, "service_path": "/reconcile/suggest/entity"}},
         "batchSize": 20
     })
 }
 
-async fn reconcile_get(State(state): State<AppState>, MaybeUser(user): MaybeUser, QueryParams(params): QueryParams<BTreeMap<String, String>>) -> Result<Response, ApiError> {
-    answer(state, user, params.get("queries").cloned()).await
+async fn reconcile_get(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    QueryParams(params): QueryParams<BTreeMap<String, String>>,
+) -> Result<Response, ApiError> {
+    answer(state, user, &headers, params.get("queries").cloned()).await
 }
 
-async fn reconcile_post(State(state): State<AppState>, MaybeUser(user): MaybeUser, Form(form): Form<Vec<(String, String)>>) -> Result<Response, ApiError> {
-    answer(state, user, form.into_iter().find(|(k, _)| k == "queries").map(|(_, v)| v)).await
+async fn reconcile_post(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Result<Response, ApiError> {
+    answer(state, user, &headers, form.into_iter().find(|(k, _)| k == "queries").map(|(_, v)| v)).await
 }
 
 /// One reconciliation query, validated.
@@ -66,6 +81,9 @@ struct Reconcile {
 fn parse_query(key: &str, value: &Value) -> Result<Reconcile, WebError> {
     let text = value.get("query").and_then(Value::as_str).map(str::trim).filter(|q| !q.is_empty());
     let text = text.ok_or_else(|| WebError::bad(&format!("{key}.query"), "required: the name to reconcile"))?.to_owned();
+    if text.chars().count() > search::MAX_QUERY_CHARS {
+        return Err(WebError::bad(&format!("{key}.query"), format!("at most {} characters", search::MAX_QUERY_CHARS)));
+    }
     let limit = match value.get("limit") {
         None => 5,
         Some(l) => l.as_u64().filter(|l| (1..=search::MAX_LIMIT as u64).contains(l)).ok_or_else(|| WebError::bad(&format!("{key}.limit"), format!("expected 1 to {}", search::MAX_LIMIT)))? as usize,
@@ -104,9 +122,9 @@ fn entity_id(hit: &PersonHit) -> String {
     hit.person_id.clone().unwrap_or_else(|| format!("record-{}", hit.best.record_id))
 }
 
-async fn answer(state: AppState, user: Option<SessionUser>, queries: Option<String>) -> Result<Response, ApiError> {
+async fn answer(state: AppState, user: Option<SessionUser>, headers: &HeaderMap, queries: Option<String>) -> Result<Response, ApiError> {
     let user = caller(&state, user).await?;
-    let Some(queries) = queries else { return Ok(Json(manifest(&state)).into_response()) };
+    let Some(queries) = queries else { return Ok(Json(manifest(&state, headers)).into_response()) };
     let parsed: Value = serde_json::from_str(&queries).map_err(|e| WebError::bad("queries", format!("not JSON: {e}")))?;
     let batch = parsed.as_object().ok_or_else(|| WebError::bad("queries", "expected an object of queries keyed q0, q1, ..."))?;
     if batch.len() > 100 {
@@ -184,6 +202,9 @@ async fn preview(State(state): State<AppState>, MaybeUser(user): MaybeUser, Quer
 async fn suggest(State(state): State<AppState>, MaybeUser(user): MaybeUser, QueryParams(params): QueryParams<BTreeMap<String, String>>) -> Result<Json<Value>, ApiError> {
     let user = caller(&state, user).await?;
     let prefix = params.get("prefix").map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).ok_or_else(|| WebError::bad("prefix", "required"))?;
+    if prefix.chars().count() > search::MAX_QUERY_CHARS {
+        return Err(WebError::bad("prefix", format!("at most {} characters", search::MAX_QUERY_CHARS)).into());
+    }
     let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
     let hits = state.db.read(move |conn| search::suggest(conn, &prefix, &sensitivity, sees, 10)).await?;
     let result: Vec<Value> = hits.iter().map(|h| json!({"id": entity_id(h), "name": h.best.name, "description": h.best.source})).collect();

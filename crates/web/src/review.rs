@@ -113,17 +113,21 @@ pub struct DecisionRow {
     pub who: String,
     pub decided_at: String,
     pub why: String,
+    /// The current version of the decision's item (what an undo of it must name).
+    pub item_version: i64,
     /// (who, when, why) when undone.
     pub undone: Option<(String, String, String)>,
 }
 
-/// Decisions, newest first; of one item when given.
+/// Decisions, newest first; of one item when given (for a pair: also the merges and splits
+/// that decided on its two records).
 pub fn decisions(conn: &Connection, item: Option<&str>, limit: i64) -> Result<Vec<DecisionRow>, WebError> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.decision_id, d.item, d.action, d.kind, d.record_key_l, d.record_key_r, d.who, d.decided_at, d.why,
-                u.who, u.undone_at, u.why
-         FROM decisions d LEFT JOIN decision_undos u USING (decision_id)
-         WHERE ?1 IS NULL OR d.item = ?1 ORDER BY d.decision_id DESC LIMIT ?2",
+                u.who, u.undone_at, u.why, coalesce(i.version, 0)
+         FROM decisions d LEFT JOIN decision_undos u USING (decision_id) LEFT JOIN review_items i ON i.item = d.item
+         WHERE ?1 IS NULL OR d.item = ?1 OR 'pair:' || d.record_key_l || '|' || d.record_key_r = ?1
+         ORDER BY d.decision_id DESC LIMIT ?2",
     )?;
     Ok(stmt
         .query_map(params![item, limit], |r| {
@@ -138,6 +142,7 @@ pub fn decisions(conn: &Connection, item: Option<&str>, limit: i64) -> Result<Ve
                 who: r.get(6)?,
                 decided_at: r.get(7)?,
                 why: r.get(8)?,
+                item_version: r.get(12)?,
                 undone: match undone_by {
                     Some(who) => Some((who, r.get(10)?, r.get(11)?)),
                     None => None,
@@ -165,7 +170,8 @@ fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebEr
     if now != seen {
         let last: Option<(String, String, String)> = tx
             .query_row(
-                "SELECT who, action, decided_at FROM decisions WHERE item = ?1 ORDER BY decision_id DESC LIMIT 1",
+                "SELECT who, action, decided_at FROM decisions WHERE item = ?1 OR 'pair:' || record_key_l || '|' || record_key_r = ?1
+                 ORDER BY decision_id DESC LIMIT 1",
                 [item],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -176,8 +182,34 @@ fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebEr
              Nothing of yours was stored; review the current state and decide again"
         )));
     }
-    tx.execute("INSERT INTO review_items (item, version) VALUES (?1, 1) ON CONFLICT (item) DO UPDATE SET version = version + 1", [item])?;
+    bump(tx, item)?;
     Ok(now + 1)
+}
+
+fn bump(tx: &rusqlite::Transaction, item: &str) -> Result<(), WebError> {
+    tx.execute("INSERT INTO review_items (item, version) VALUES (?1, 1) ON CONFLICT (item) DO UPDATE SET version = version + 1", [item])?;
+    Ok(())
+}
+
+/// Bumps every other item the constraints touch (the pair of each, the persons its records
+/// belong to now): a reviewer who loaded one of them before this decision then gets a
+/// conflict, instead of overruling a decision they never saw.
+fn touch_related<'a>(tx: &rusqlite::Transaction, item: &str, constraints: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), WebError> {
+    let mut related = std::collections::BTreeSet::new();
+    let mut person_of = tx.prepare_cached("SELECT person_id FROM person_records WHERE record_key = ?1")?;
+    for (a, b) in constraints {
+        related.insert(pair_item(a, b).0);
+        for key in [a, b] {
+            if let Some(person) = person_of.query_row([key], |r| r.get::<_, String>(0)).optional()? {
+                related.insert(person_item(&person));
+            }
+        }
+    }
+    related.remove(item);
+    for other in &related {
+        bump(tx, other)?;
+    }
+    Ok(())
 }
 
 /// Stores a decision in one immediate transaction; returns the new decision ids.
@@ -190,6 +222,7 @@ pub fn decide(conn: &mut Connection, decision: &NewDecision) -> Result<Vec<i64>,
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     claim(&tx, &decision.item, decision.version)?;
+    touch_related(&tx, &decision.item, decision.constraints.iter().map(|(a, b, _)| (a.as_str(), b.as_str())))?;
     let mut ids = Vec::new();
     for (a, b, must) in &decision.constraints {
         let (l, r) = if a <= b { (a, b) } else { (b, a) };
@@ -276,6 +309,7 @@ pub fn vote(conn: &mut Connection, vote: &NewVote) -> Result<bool, WebError> {
     if decided {
         let seen = tx.query_row("SELECT version FROM review_items WHERE item = ?1", [item], |r| r.get(0)).optional()?.unwrap_or(0);
         claim(&tx, item, seen)?;
+        touch_related(&tx, item, [(l, r)])?;
         tx.execute(
             "INSERT INTO decisions (item, action, kind, record_key_l, record_key_r, who, decided_at, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![

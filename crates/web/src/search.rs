@@ -289,12 +289,18 @@ pub struct Query {
     pub persons_in: Option<Arc<BTreeSet<String>>>,
     /// A soft preference (reconciliation): records born away from this year rank lower.
     pub near_year: Option<i64>,
+    /// Surnames whose key starts with the query's (suggest, as the user types), not only equal.
+    pub surname_prefix: bool,
     /// How many persons of the ranked window to skip (a page's start).
     pub offset: usize,
     pub limit: usize,
 }
 
 pub const MAX_LIMIT: usize = WINDOW;
+
+/// The longest name a search takes: each word of the query may be looked up as a surname, so a
+/// longer text would cost a range scan per word.
+pub const MAX_QUERY_CHARS: usize = 200;
 
 /// The most persons a search reads and ranks; pages are slices of them, so `offset + limit`
 /// stays within it (narrow the search with filters to see others).
@@ -309,8 +315,8 @@ impl Query {
     pub fn parse(params: &BTreeMap<String, String>) -> Result<Query, WebError> {
         let get = |k: &str| params.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         let text = get("q").ok_or_else(|| WebError::bad("q", "a name to search for is required"))?.to_owned();
-        if text.chars().count() > 200 {
-            return Err(WebError::bad("q", "at most 200 characters"));
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(WebError::bad("q", format!("at most {MAX_QUERY_CHARS} characters")));
         }
         let year = |k: &str| -> Result<Option<i64>, WebError> {
             get(k)
@@ -368,6 +374,7 @@ impl Query {
             cohort,
             persons_in: None,
             near_year: None,
+            surname_prefix: false,
             offset,
             limit,
         })
@@ -546,7 +553,22 @@ fn filters(query: &Query, sensitivity: &Sensitivity, sees_sensitive: bool) -> (S
         args.push(to.into());
     }
     if !sees_sensitive {
-        for source in sensitivity.sources() {
+        // A viewer's filter on a field a source hides must not match that source's records:
+        // which records match would tell the hidden value.
+        let is_event = |field: &str, kind: Option<&str>| {
+            field.split_once('.').is_some_and(|(k, _)| kind.map_or_else(|| model::EventKind::ALL.iter().any(|e| e.as_str() == k), |kind| k == kind))
+        };
+        let dated = query.born_from.is_some() || query.born_to.is_some();
+        let evented = query.event.is_some() || query.event_from.is_some() || query.event_to.is_some();
+        let hidden = |field: &str| {
+            (dated && field == "birth_date")
+                || (query.place.is_some() && (field == "birth_place" || field == "residence"))
+                || (evented && is_event(field, query.event.as_deref()))
+                || (query.sentence.is_some() && is_event(field, Some("sentence")))
+        };
+        let mut hiding: BTreeSet<&str> = sensitivity.sources().collect();
+        hiding.extend(sensitivity.sources_hiding(hidden));
+        for source in hiding {
             sql.push_str(" AND n.source_id <> ?");
             args.push(source.to_owned().into());
         }
@@ -619,6 +641,8 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
     } else {
         ("p.person_id", "LEFT JOIN person_records p ON p.record_key = n.record_key")
     };
+    // Keys are ASCII: every key that starts with `k` sorts in [k, k + DEL).
+    let surname_condition = if query.surname_prefix { "n.surname_key >= ? AND n.surname_key < ?" } else { "n.surname_key = ?" };
     // One statement per slice, written once per search and prepared once per connection.
     let statements: Vec<String> = slices
         .iter()
@@ -627,7 +651,7 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
             format!(
                 "SELECT n.record_id, n.record_key, n.source_id, n.display, n.given_key, n.patronymic_key, n.birth_year, n.birth_to, {person}, n.place
                  FROM search_names n {join} {join_persons}
-                 WHERE n.surname_key = ?{condition}{filter_sql}
+                 WHERE {surname_condition}{condition}{filter_sql}
                  ORDER BY n.given_key, n.patronymic_initial, n.birth_year, n.record_id"
             )
         })
@@ -644,7 +668,8 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
         let surname_fit = if rank == 0 { 1.0 } else { 0.9 };
         for (slice, sql) in slices.iter().zip(&statements) {
             for key in &keys {
-                let args = std::iter::once(SqlValue::from(key.clone())).chain(slice.args.iter().cloned()).chain(filter_args.iter().cloned());
+                let prefix_end = query.surname_prefix.then(|| SqlValue::from(format!("{key}\u{7f}")));
+                let args = std::iter::once(SqlValue::from(key.clone())).chain(prefix_end).chain(slice.args.iter().cloned()).chain(filter_args.iter().cloned());
                 let mut stmt = conn.prepare_cached(sql)?;
                 let mut rows = stmt.query(params_from_iter(args))?;
                 while let Some(r) = rows.next()? {
@@ -659,7 +684,11 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
                     let key_at = |i: usize| r.get_ref(i).map(|v| v.as_str().unwrap_or(""));
                     let fit_of = |part: &Option<QueryPart>, indexed: &str| part.as_ref().map(|p| p.fit(indexed)).unwrap_or(0.0);
                     let fit = fit_of(&given, key_at(4)?) + 0.7 * fit_of(&patronymic, key_at(5)?);
-                    let born: (i64, i64) = (r.get(6)?, r.get(7)?);
+                    // What a viewer may not see of the record neither ranks it nor comes back.
+                    let source: String = r.get(2)?;
+                    let hidden = |field: &str| !sees_sensitive && sensitivity.field(&source, field);
+                    let born: (i64, i64) = if hidden("birth_date") { (UNKNOWN_YEAR, UNKNOWN_YEAR) } else { (r.get(6)?, r.get(7)?) };
+                    let place: String = if hidden("birth_place") || hidden("residence") { String::new() } else { r.get(9)? };
                     let distance = match (query.near_year, born) {
                         (Some(_), (UNKNOWN_YEAR, _)) => 1.0,
                         (Some(year), (from, to)) => (from - year).max(year - to).max(0) as f64,
@@ -676,11 +705,11 @@ pub fn search(conn: &Connection, query: &Query, sensitivity: &Sensitivity, sees_
                         score: ((surname_fit + fit) / max - YEAR_PENALTY * distance.min(4.0)).clamp(0.0, 1.0),
                         record_id,
                         record_key: r.get(1)?,
-                        source: r.get(2)?,
+                        source,
                         display: r.get(3)?,
                         born,
                         person,
-                        place: r.get(9)?,
+                        place,
                     });
                     if persons.len() >= WINDOW {
                         break 'surnames;
@@ -796,8 +825,9 @@ fn similarities<'a>(asked: &PreparedName, displays: impl Iterator<Item = &'a str
         .collect()
 }
 
-/// Persons whose indexed name starts like `prefix` (for reconciliation's suggest), by name.
+/// Persons whose indexed surname starts like `prefix` (for reconciliation's suggest, called as
+/// the user types: "Gus" already finds Гусев), by name.
 pub fn suggest(conn: &Connection, prefix: &str, sensitivity: &Sensitivity, sees_sensitive: bool, limit: usize) -> Result<Vec<PersonHit>, WebError> {
-    let query = Query { text: prefix.to_owned(), limit, ..Query::default() };
+    let query = Query { text: prefix.to_owned(), limit, surname_prefix: true, ..Query::default() };
     Ok(search(conn, &query, sensitivity, sees_sensitive)?.hits)
 }

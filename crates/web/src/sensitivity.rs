@@ -52,6 +52,12 @@ impl Sensitivity {
         self.source(source) || self.fields.contains(&(source.to_owned(), field.to_owned()))
     }
 
+    /// The sources that hide from viewers some field `hidden` picks (whole sensitive sources
+    /// aside): a filter on such a field must not match their records for a viewer.
+    pub fn sources_hiding(&self, hidden: impl Fn(&str) -> bool) -> BTreeSet<&str> {
+        self.fields.iter().filter(|(_, field)| hidden(field)).map(|(source, _)| source.as_str()).collect()
+    }
+
     /// The sensitive source ids, for excluding them in queries.
     pub fn sources(&self) -> impl Iterator<Item = &str> {
         self.sources.iter().map(String::as_str)

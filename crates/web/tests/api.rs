@@ -63,19 +63,24 @@ async fn post_json(client: &mut Client, project: &TestProject, body: &str, csrf:
     client.send(project, request.body(Body::from(body.to_owned())).unwrap()).await
 }
 
-#[tokio::test]
-async fn decisions_through_the_api_are_validated_and_versioned() {
-    let project = project();
-    let mut client = Client::signed_in(&project, "rita").await;
-    let csrf = client.csrf.clone();
-    let keys: Vec<String> = project
+/// The keys of the first two records of the memorial list.
+fn two_memorial_records(project: &TestProject) -> Vec<String> {
+    project
         .state
         .db
         .read_blocking(|conn| {
             let mut stmt = conn.prepare("SELECT record_key FROM search_records WHERE source_id = 'memorial' ORDER BY record_id LIMIT 2")?;
             Ok(stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?)
         })
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn decisions_through_the_api_are_validated_and_versioned() {
+    let project = project();
+    let mut client = Client::signed_in(&project, "rita").await;
+    let csrf = client.csrf.clone();
+    let keys = two_memorial_records(&project);
     let good = serde_json::json!({"left": keys[0], "right": keys[1], "action": "reject", "why": "different men", "version": 0}).to_string();
     assert_eq!(post_json(&mut client, &project, &good, None).await.status, StatusCode::FORBIDDEN, "cookie sessions need the CSRF header");
     let cases = [
@@ -188,4 +193,84 @@ async fn reconciliation_is_private_unless_the_server_opens_it() {
     // Anonymous callers see what a viewer sees: the sensitive witness list is not among the results.
     let witness = reconcile(&open, None, &serde_json::json!({"q0": {"query": "Секретов"}})).await.json();
     assert_eq!(witness["q0"]["result"].as_array().unwrap().len(), 0, "{witness}");
+}
+
+#[tokio::test]
+async fn basic_credentials_follow_a_changed_password_or_role_at_once() {
+    let project = project();
+    let auth = basic("rita");
+    let decisions = |auth: String| {
+        let project = &project;
+        async move { Client::default().send(project, Request::get("/api/decisions").header(header::AUTHORIZATION, auth).body(Body::empty()).unwrap()).await.status }
+    };
+    assert_eq!(decisions(auth.clone()).await, StatusCode::OK);
+    // Demoted to viewer while the server runs (`kartoteka user add` from another process).
+    project.state.db.write_blocking(|conn| web::auth::add_user(conn, "rita", web::Role::Viewer, common::PASSWORD)).unwrap();
+    assert_eq!(decisions(auth.clone()).await, StatusCode::FORBIDDEN, "the old role was remembered");
+    // A new password: the old one opens nothing any more.
+    project.state.db.write_blocking(|conn| web::auth::add_user(conn, "rita", web::Role::Reviewer, "a-new-password")).unwrap();
+    assert_eq!(decisions(auth).await, StatusCode::UNAUTHORIZED, "the old password was remembered");
+}
+
+#[tokio::test]
+async fn html_forms_do_not_take_basic_credentials_for_a_csrf_token() {
+    // A browser that once answered the API's Basic challenge re-sends those credentials with any
+    // form a third-party page submits; such a form has no CSRF token and must change nothing.
+    let project = project();
+    let keys = two_memorial_records(&project);
+    let (item, _, _) = web::review::pair_item(&keys[0], &keys[1]);
+    let form = common::form_encode(&[("item", &item), ("version", "0"), ("l", &keys[0]), ("r", &keys[1]), ("action", "reject"), ("why", "forged")]);
+    for path in ["/review/decide", "/admin/relink"] {
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::AUTHORIZATION, basic("ada"))
+            .body(Body::from(form.clone()))
+            .unwrap();
+        let reply = Client::default().send(&project, request).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {}", reply.body);
+    }
+    assert_eq!(project.state.db.read_blocking(|conn| web::review::decisions(conn, None, 10)).unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn reconciliation_refuses_names_longer_than_a_search_takes() {
+    // Every word of a name may be looked up as a surname: a long text would cost a range scan
+    // per word, so it is refused like a long search.
+    let project = project();
+    let auth = basic("vera");
+    let long = "Ivanov ".repeat(40);
+    let reply = reconcile(&project, Some(&auth), &serde_json::json!({"q0": {"query": long}})).await;
+    assert_eq!((reply.status, reply.json()["error"]["field"].as_str().unwrap()), (StatusCode::BAD_REQUEST, "q0.query"), "{}", reply.body);
+    let path = format!("/reconcile/suggest/entity?prefix={}", common::enc(&long));
+    let suggest = Client::default().send(&project, Request::get(path).header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap()).await;
+    assert_eq!((suggest.status, suggest.json()["error"]["field"].as_str().unwrap()), (StatusCode::BAD_REQUEST, "prefix"), "{}", suggest.body);
+}
+
+#[tokio::test]
+async fn the_reconciliation_manifest_gives_openrefine_absolute_addresses() {
+    // OpenRefine resolves the manifest's addresses against its own page (localhost:3333), so a
+    // relative "/persons/{{id}}" would open OpenRefine's own host.
+    let project = project();
+    let request = Request::get("/reconcile").header(header::AUTHORIZATION, basic("vera")).header(header::HOST, "127.0.0.1:8080").body(Body::empty()).unwrap();
+    let manifest = Client::default().send(&project, request).await.json();
+    let urls: Vec<&str> = [&manifest["view"]["url"], &manifest["preview"]["url"], &manifest["suggest"]["entity"]["service_url"]].map(|u| u.as_str().unwrap_or("")).to_vec();
+    expect![[r#"["http://127.0.0.1:8080/persons/{{id}}", "http://127.0.0.1:8080/reconcile/preview?id={{id}}", "http://127.0.0.1:8080"]"#]].assert_eq(&format!("{urls:?}"));
+}
+
+#[tokio::test]
+async fn suggest_finds_persons_as_the_name_is_typed() {
+    let project = project();
+    let auth = basic("vera");
+    let mut seen = Vec::new();
+    for prefix in ["Gord", "Бух", "Yezh", "Zzzz"] {
+        let path = format!("/reconcile/suggest/entity?prefix={}", common::enc(prefix));
+        let reply = Client::default().send(&project, Request::get(path).header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap()).await.json();
+        let names: Vec<&str> = reply["result"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        seen.push(format!("{prefix}: {names:?}"));
+    }
+    expect![[r#"
+        Gord: ["Gordievsky Oleg"]
+        Бух: ["Бухарин Николай Иванович"]
+        Yezh: ["Yezhov Nikolai"]
+        Zzzz: []"#]].assert_eq(&seen.join("\n"));
 }

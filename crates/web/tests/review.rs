@@ -149,3 +149,40 @@ async fn blind_double_review_decides_on_agreement_and_surfaces_disagreement() {
     assert_eq!(log["decisions"][0]["who"], "rita & rolf", "{log}");
     assert_eq!(log["decisions"][0]["kind"], "cannot_link");
 }
+
+#[tokio::test]
+async fn a_pair_form_loaded_before_a_split_of_its_person_is_stale() {
+    let project = project();
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let mut rolf = Client::signed_in(&project, "rolf").await;
+    let person = rita.get(&project, "/api/search?q=Бухарин").await.json()["results"][0]["person_id"].as_str().unwrap().to_owned();
+    let records = rita.get(&project, &format!("/api/persons/{person}")).await.json();
+    let keys: Vec<String> = records["records"].as_array().unwrap().iter().map(|r| r["record_key"].as_str().unwrap().to_owned()).collect();
+    assert!(keys.len() >= 2, "Бухарин and Bukharin are one person: {keys:?}");
+    // Rita opens the pair of the person's first two records; Rolf splits the first one off.
+    let page = rita.get(&project, &format!("/review/pair?l={}&r={}", common::enc(&keys[0]), common::enc(&keys[1]))).await;
+    let pair = ["item", "version", "l", "r"].map(|k| common::hidden(&page.body, k).unwrap_or_else(|| panic!("no {k} in {}", page.body)));
+    let person_page = rolf.get(&project, &format!("/persons/{person}")).await;
+    let version = common::hidden(&person_page.body, "version").unwrap();
+    let csrf = rolf.csrf.clone();
+    let item = format!("person:{person}");
+    let split = [("csrf", csrf.as_str()), ("item", &item), ("version", &version), ("person", &person), ("action", "split"), ("split", &keys[0]), ("why", "two men")];
+    assert_eq!(rolf.post(&project, "/review/decide", &split).await.status, StatusCode::SEE_OTHER);
+    // Rita's form predates the split: it must not silently overrule it.
+    let reply = decide(&mut rita, &project, &pair, "accept", "same man").await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    let log = rita.get(&project, "/api/decisions").await.json();
+    assert!(log["decisions"].as_array().unwrap().iter().all(|d| d["action"] == "split" && d["undone"].is_null()), "{log}");
+}
+
+#[tokio::test]
+async fn a_record_is_not_a_pair_with_itself() {
+    let project = project();
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let [_, _, l, _] = first_pair(&mut rita, &project).await;
+    let item = format!("pair:{l}|{l}");
+    let reply = decide(&mut rita, &project, &[item, "0".to_owned(), l.clone(), l.clone()], "reject", "the same row").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("two different records"), "{}", reply.body);
+    assert_eq!(rita.get(&project, "/api/decisions").await.json()["decisions"].as_array().unwrap().len(), 0);
+}

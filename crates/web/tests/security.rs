@@ -153,3 +153,64 @@ async fn nothing_outside_the_output_folder_is_served() {
         assert!(!reply.body.contains("[[sources]]") && !reply.body.contains("SQLite format"), "{path} leaked");
     }
 }
+
+#[tokio::test]
+async fn a_person_page_shows_a_viewer_no_pair_with_a_hidden_source() {
+    let project = project();
+    let mut viewer = Client::signed_in(&project, "vera").await;
+    let mut reviewer = Client::signed_in(&project, "rita").await;
+    let person = reviewer.get(&project, "/api/search?q=Ежов").await.json()["results"][0]["person_id"].as_str().unwrap().to_owned();
+    let seen_by_reviewer = reviewer.get(&project, &format!("/persons/{person}")).await;
+    assert!(seen_by_reviewer.body.contains("witnesses:"), "the witness record is linked to Ежов: {}", seen_by_reviewer.body);
+    let seen_by_viewer = viewer.get(&project, &format!("/persons/{person}")).await;
+    assert_eq!(seen_by_viewer.status, StatusCode::OK);
+    assert!(!seen_by_viewer.body.contains("witnesses"), "{}", seen_by_viewer.body);
+}
+
+/// A project whose one list hides its birth dates and places from viewers.
+fn project_with_hidden_birth() -> common::TestProject {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = r#"
+[[sources]]
+id = "list"
+title = "A list with hidden birth data (simulated)"
+kind = "testimony"
+file = "list.csv"
+[sources.columns]
+surname = "surname"
+given = "given_name"
+born = { field = "birth_date", sensitive = true }
+place = { field = "birth_place", sensitive = true }
+"#;
+    std::fs::write(dir.path().join("kartoteka.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join("list.csv"), "surname,given,born,place\nЕжов,Николай,1895,Санкт-Петербург\n").unwrap();
+    common::ingest_project(dir.path());
+    let state = web::open(web::Config::new(dir.path())).unwrap();
+    for (name, role) in [("vera", web::Role::Viewer), ("rita", web::Role::Reviewer)] {
+        state.db.write_blocking(|conn| web::auth::add_user(conn, name, role, common::PASSWORD)).unwrap();
+    }
+    common::TestProject { dir, state }
+}
+
+#[tokio::test]
+async fn filters_and_ranking_do_not_tell_a_viewer_hidden_values() {
+    let project = project_with_hidden_birth();
+    let mut viewer = Client::signed_in(&project, "vera").await;
+    let mut reviewer = Client::signed_in(&project, "rita").await;
+    let found = |json: serde_json::Value| json["results"].as_array().unwrap().len();
+    for filter in ["place=%D0%BF%D0%B5%D1%82%D0%B5%D1%80%D0%B1%D1%83%D1%80%D0%B3", "born_from=1895&born_to=1895"] {
+        let path = format!("/api/search?q=Ezhov&{filter}");
+        assert_eq!(found(reviewer.get(&project, &path).await.json()), 1, "{filter}");
+        assert_eq!(found(viewer.get(&project, &path).await.json()), 0, "a viewer's filter matched a hidden value: {filter}");
+    }
+    // A birth year asked of the reconciliation service neither moves the score nor comes back.
+    let mut scores = Vec::new();
+    for year in ["1895", "1950"] {
+        let queries = serde_json::json!({"q0": {"query": "Ежов Николай", "properties": [{"pid": "birth_year", "v": year}]}}).to_string();
+        let reply = viewer.get(&project, &format!("/reconcile?queries={}", common::enc(&queries))).await.json();
+        let first = &reply["q0"]["result"][0];
+        assert!(!first["description"].as_str().unwrap().contains("1895"), "{reply}");
+        scores.push(first["score"].clone());
+    }
+    assert_eq!(scores[0], scores[1], "the score told the hidden birth year");
+}
