@@ -111,7 +111,7 @@ fn parse_query(key: &str, value: &Value) -> Result<Reconcile, WebError> {
 fn score(hit: &PersonHit, query: &Reconcile) -> f64 {
     let mut score = hit.score * 100.0;
     if let Some(place) = &query.place
-        && !hit.best.place.contains(place.as_str())
+        && !hit.best.place.to_lowercase().contains(place.as_str())
     {
         score -= 10.0;
     }

@@ -91,7 +91,8 @@ impl Indexed {
         };
         let events: String = self.events.iter().map(|e| format!(" {e}")).collect::<String>() + " ";
         let (given_key, patronymic_key) = (part_key(given.as_deref()), part_key(patronymic.as_deref()));
-        let place = self.places.join(" | ").to_lowercase();
+        // As written for the page, lower-cased in `search_records` for the place filter.
+        let place = self.places.join(" | ");
         insert_record.execute(params![
             record_id,
             self.record_key,
@@ -101,7 +102,7 @@ impl Indexed {
             patronymic_key,
             self.birth.map(|b| b.0),
             self.birth.map(|b| b.1),
-            place,
+            place.to_lowercase(),
             events,
             self.sentences.join(" | ").to_lowercase(),
         ])?;
