@@ -521,7 +521,17 @@ fn confined(root: &std::path::Path, path: &str) -> Result<std::path::PathBuf, We
     Ok(canonical)
 }
 
-async fn report_file(State(state): State<AppState>, User(_user): User, Path(path): Path<String>) -> Result<Response, WebError> {
+/// Whether `user` may open the built report: `kartoteka build` withholds sensitive columns from
+/// it but still describes sensitive sources (title, notes, files, record keys), which viewers
+/// must not see.
+fn reads_report(state: &AppState, user: &SessionUser) -> bool {
+    user.sees_sensitive() || state.sensitivity.sources().next().is_none()
+}
+
+async fn report_file(State(state): State<AppState>, User(user): User, Path(path): Path<String>) -> Result<Response, WebError> {
+    if !reads_report(&state, &user) {
+        return Err(WebError::Forbidden("the built report describes sources hidden from viewers; a reviewer or an admin can open it".to_owned()));
+    }
     let file = confined(&out_dir(&state), &path)?;
     let kind = match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
         "html" => "text/html; charset=utf-8",
@@ -558,7 +568,7 @@ async fn analyses_page(State(state): State<AppState>, User(user): User) -> Resul
     if names.is_empty() {
         body.push_str("<p class=\"muted\">None yet: run <code>kartoteka build</code>.</p>");
     }
-    if out_dir(&state).join("index.html").is_file() {
+    if reads_report(&state, &user) && out_dir(&state).join("index.html").is_file() {
         body.push_str("<p><a href=\"/report/index.html\">The static report</a></p>");
     }
     Ok(Html(page("Analyses", Some(&user), &body)))
@@ -625,7 +635,11 @@ async fn analysis_page(State(state): State<AppState>, User(user): User, Path(nam
         for chart in report_charts(&report) {
             body.push_str(chart);
         }
-        let _ = write!(body, "</div><p class=\"muted\">As of the last build. <a href=\"/report/analyses/{}.html\">The report's page</a>.</p>", url(&name));
+        body.push_str("</div><p class=\"muted\">As of the last build.");
+        if reads_report(&state, &user) {
+            let _ = write!(body, " <a href=\"/report/analyses/{}.html\">The report's page</a>.", url(&name));
+        }
+        body.push_str("</p>");
     }
     body.push_str(&json_html(&json, 0));
     Ok(Html(page(&name, Some(&user), &body)))

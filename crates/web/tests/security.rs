@@ -214,3 +214,18 @@ async fn filters_and_ranking_do_not_tell_a_viewer_hidden_values() {
     }
     assert_eq!(scores[0], scores[1], "the score told the hidden birth year");
 }
+
+#[tokio::test]
+async fn viewers_cannot_open_a_built_report_that_describes_hidden_sources() {
+    // The build withholds sensitive columns from the report but describes sensitive sources.
+    let project = project();
+    let out = project.dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("index.html"), "<h2 id=\"source-witnesses\">Witness statements</h2>").unwrap();
+    let mut viewer = Client::signed_in(&project, "vera").await;
+    assert_eq!(viewer.get(&project, "/report/index.html").await.status, StatusCode::FORBIDDEN);
+    assert!(!viewer.get(&project, "/analyses").await.body.contains("/report/index.html"));
+    let mut reviewer = Client::signed_in(&project, "rita").await;
+    assert!(reviewer.get(&project, "/report/index.html").await.body.contains("Witness statements"));
+    assert!(reviewer.get(&project, "/analyses").await.body.contains("/report/index.html"));
+}
