@@ -62,6 +62,39 @@ pub struct AppState {
     /// The password hash each HTTP Basic header (by its SHA-256) was verified against, so argon2
     /// runs once per client and password.
     pub basic_cache: Arc<Mutex<HashMap<String, String>>>,
+    /// The newest file version and linkage run the search index was brought up to date with.
+    indexed: Arc<Mutex<(i64, i64)>>,
+}
+
+/// The newest file version and linkage run of the register: both only ever grow (a changed
+/// source file is a new version), and the current records change only with the first.
+fn index_inputs(conn: &rusqlite::Connection) -> Result<(i64, i64), WebError> {
+    Ok(conn.query_row(
+        "SELECT (SELECT coalesce(max(file_id), 0) FROM source_files), (SELECT coalesce(max(run_id), 0) FROM link_runs)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// How often a serving app looks for what a `kartoteka build` beside it changed.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Brings the search index up to date when the register changed since it was (a `kartoteka
+/// build` beside the server added file versions or linked again); says whether it looked.
+/// [`serve`] calls it every [`WATCH_EVERY`], so new records are found without a restart and no
+/// result points at a superseded record.
+pub fn refresh_index(state: &AppState) -> Result<bool, WebError> {
+    let now = state.db.read_blocking(index_inputs)?;
+    if *state.indexed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) == now {
+        return Ok(false);
+    }
+    state.db.write_blocking(|conn| {
+        search::ensure_index(conn)?;
+        search::prepare_names(conn)?;
+        Ok(())
+    })?;
+    *state.indexed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = now;
+    Ok(true)
 }
 
 /// Opens the project: migrates the register, reads the manifest's sensitivity marks, links the
@@ -70,15 +103,23 @@ pub fn open(config: Config) -> Result<AppState, WebError> {
     let db = Db::open(&config.project_dir.join(store::REGISTER_FILE))?;
     let sensitivity = Sensitivity::load(&config.project_dir)?;
     let cohorts = cohorts::Declared::load(&config.project_dir)?;
-    db.write_blocking(|conn| {
+    let indexed = db.write_blocking(|conn| {
         if !linking::has_run(conn)? {
             linking::relink(conn, &config.project_dir, &clock::now())?;
         }
+        let inputs = index_inputs(conn)?;
         search::ensure_index(conn)?;
         search::prepare_names(conn)?;
-        Ok(())
+        Ok(inputs)
     })?;
-    Ok(AppState { db, config: Arc::new(config), sensitivity: Arc::new(sensitivity), cohorts: Arc::new(cohorts), basic_cache: Arc::default() })
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        sensitivity: Arc::new(sensitivity),
+        cohorts: Arc::new(cohorts),
+        basic_cache: Arc::default(),
+        indexed: Arc::new(Mutex::new(indexed)),
+    })
 }
 
 /// The whole app, with security headers on every response.
@@ -102,6 +143,16 @@ pub fn serve(config: Config, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| WebError::Internal(e.to_string()))?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| WebError::Internal(format!("cannot listen on {addr}: {e}")))?;
+        let watched = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(WATCH_EVERY);
+            loop {
+                every.tick().await;
+                let state = watched.clone();
+                // A refresh that failed (the register busy with a build) is tried on the next tick.
+                let _ = tokio::task::spawn_blocking(move || refresh_index(&state)).await;
+            }
+        });
         on_ready(listener.local_addr().map_err(|e| WebError::Internal(e.to_string()))?);
         axum::serve(listener, router(state)).await.map_err(|e| WebError::Internal(e.to_string()))
     })

@@ -3,8 +3,9 @@
 //! index (`search_names`) is ordered by surname key, given-name key, patronymic initial and birth
 //! year, so the best candidates of a query are the first rows of a few range scans: a search
 //! reads a window of at most [`WINDOW`] persons, ranks them with the `names` crate's similarity,
-//! and pages are slices of that window. The index lives in the register and is rebuilt at
-//! startup whenever the current records change; it holds each record's person, copied again
+//! and pages are slices of that window. The index lives in the register and is rebuilt whenever
+//! the current records change (at startup, and within seconds of a `kartoteka build` beside a
+//! serving app: `crate::refresh_index`); it holds each record's person, copied again
 //! whenever a linkage run changed the persons (until then, searches look persons up).
 
 use crate::WebError;

@@ -274,3 +274,25 @@ fn the_index_follows_the_persons_of_every_linkage_run() {
         assert_eq!(hit.person_id, Some(format!("B{}", hit.best.record_id / 2)), "{hit:?}");
     }
 }
+
+#[tokio::test]
+async fn records_a_build_adds_beside_the_server_are_found_without_a_restart() {
+    let project = common::project();
+    let mut client = Client::signed_in(&project, "rita").await;
+    let before = client.get(&project, "/api/search?q=Ежов").await.json()["results"][0]["record_id"].clone();
+    assert!(!web::refresh_index(&project.state).unwrap(), "nothing changed yet");
+    // `kartoteka build` ingests a new version of the book of memory while the server runs.
+    let memorial = project.dir.path().join("memorial.csv");
+    let mut text = std::fs::read_to_string(&memorial).unwrap();
+    text.push_str("Тарасов,Пётр,Ильич,1931,Вена,1951,\n");
+    std::fs::write(&memorial, text).unwrap();
+    common::ingest_project(project.dir.path());
+    assert!(web::refresh_index(&project.state).unwrap());
+    let found = client.get(&project, "/api/search?q=Tarasov").await.json();
+    assert_eq!(found["results"][0]["name"], "Тарасов Пётр Ильич", "{found}");
+    // Results point at the current version of a record, not the superseded one.
+    let after = client.get(&project, "/api/search?q=Ежов").await.json()["results"][0]["record_id"].clone();
+    assert_ne!(before, after);
+    let record = client.get(&project, &format!("/api/records/{after}")).await.json();
+    assert_eq!(record["superseded"], false, "{record}");
+}
