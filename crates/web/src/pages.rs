@@ -204,18 +204,21 @@ async fn search_page(State(state): State<AppState>, User(user): User, QueryParam
             }
             body.push_str("</table>");
             if let Some((offset, limit)) = shown {
-                let link = |to: usize, label: &str| {
+                let link = |to: usize, size: usize, label: &str| {
                     let mut at = params.clone();
                     at.insert("offset".to_owned(), to.to_string());
+                    at.insert("limit".to_owned(), size.to_string());
                     let query: Vec<String> = at.iter().map(|(k, v)| format!("{}={}", url(k), url(v))).collect();
                     format!("<a rel=\"{label}\" href=\"/?{}\">{label}</a> ", esc(&query.join("&")))
                 };
                 body.push_str("<p class=\"pages\">");
                 if offset > 0 {
-                    body.push_str(&link(offset.saturating_sub(limit), "prev"));
+                    body.push_str(&link(offset.saturating_sub(limit), limit, "prev"));
                 }
-                if hits.len() == limit && offset + 2 * limit <= search::WINDOW {
-                    body.push_str(&link(offset + limit, "next"));
+                // The last page of the window may be shorter than the others, never left out.
+                let rest = search::WINDOW - (offset + limit);
+                if hits.len() == limit && rest > 0 {
+                    body.push_str(&link(offset + limit, limit.min(rest), "next"));
                 }
                 body.push_str("</p>");
             }

@@ -296,3 +296,27 @@ async fn records_a_build_adds_beside_the_server_are_found_without_a_restart() {
     let record = client.get(&project, &format!("/api/records/{after}")).await.json();
     assert_eq!(record["superseded"], false, "{record}");
 }
+
+#[tokio::test]
+async fn next_links_page_through_the_whole_window() {
+    let (dir, conn) = crowd();
+    // Persons are not the point here: a stand-in linkage run keeps `open` from linking 3,000 records.
+    conn.execute("INSERT INTO link_runs (ran_at, records, persons, pairs, decisions, events_json) VALUES ('test', 0, 0, 0, 0, '[]')", []).unwrap();
+    drop(conn);
+    let state = web::open(web::Config::new(dir.path())).unwrap();
+    state.db.write_blocking(|conn| web::auth::add_user(conn, "rita", web::Role::Reviewer, common::PASSWORD)).unwrap();
+    let project = common::TestProject { dir, state };
+    let mut client = Client::signed_in(&project, "rita").await;
+    let mut path = "/?q=Ivanov+P.".to_owned();
+    let mut shown = std::collections::BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        let page = client.get(&project, &path).await;
+        pages += 1;
+        shown.extend(page.body.split("<a href=\"/records/").skip(1).map(|rest| rest.split('"').next().unwrap().to_owned()));
+        let Some(next) = page.body.split("<a rel=\"next\" href=\"").nth(1) else { break };
+        path = next.split('"').next().unwrap().replace("&amp;", "&");
+        assert!(pages < 10, "{path}");
+    }
+    assert_eq!((pages, shown.len()), (3, web::search::WINDOW), "pages of 20, 20 and 10 show the whole window");
+}
