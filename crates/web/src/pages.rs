@@ -714,7 +714,12 @@ async fn queue_page(State(state): State<AppState>, User(user): User) -> Result<H
             p.match_weight
         );
     }
-    body.push_str("</table><p><a href=\"/review/log\">All decisions</a>");
+    body.push_str("</table>");
+    if pending.is_empty() {
+        body.push_str("<p id=\"nothing-to-review\">No uncertain pair waits for review: every pair the last linkage run scored was certain enough, or has been decided. \
+                       Persons can still be merged or split from their pages.</p>");
+    }
+    body.push_str("<p><a href=\"/review/log\">All decisions</a>");
     if state.config.double_review {
         body.push_str(" · <a href=\"/review/disagreements\">Disagreements</a>");
     }

@@ -186,3 +186,14 @@ async fn a_record_is_not_a_pair_with_itself() {
     assert!(reply.body.contains("two different records"), "{}", reply.body);
     assert_eq!(rita.get(&project, "/api/decisions").await.json()["decisions"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn an_empty_queue_says_so() {
+    let project = project();
+    let mut rita = Client::signed_in(&project, "rita").await;
+    assert!(!rita.get(&project, "/review").await.body.contains("nothing-to-review"));
+    // Every pair certain (as in the shipped example): an empty table alone reads as broken.
+    project.state.db.write_blocking(|conn| Ok(conn.execute("UPDATE link_pairs SET explanation_json = NULL", [])?)).unwrap();
+    let queue = rita.get(&project, "/review").await;
+    assert!(queue.body.contains("id=\"nothing-to-review\""), "{}", queue.body);
+}
