@@ -32,6 +32,39 @@ pub fn decode(bytes: &[u8], encoding: Option<Encoding>) -> Decoded<'_> {
     Decoded { text, encoding, guessed, had_errors }
 }
 
+/// Where valid UTF-8 holds letters beyond ASCII: the 1-based line of the first and that line
+/// (at most 60 characters). `None` for ASCII, and for bytes that are not UTF-8.
+pub fn utf8_beyond_ascii(bytes: &[u8]) -> Option<(u64, String)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = bytes.iter().position(|b| !b.is_ascii())?;
+    let text = std::str::from_utf8(bytes).ok()?;
+    let start = bytes[..first].iter().rposition(|&b| matches!(b, b'\n' | b'\r')).map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or_default();
+    Some((1 + line_breaks(&bytes[..start]), line.chars().take(60).collect()))
+}
+
+/// The 1-based line of the first byte that `encoding` cannot decode (the line after the last
+/// when every byte decodes).
+pub fn first_undecodable_line(bytes: &[u8], encoding: Encoding) -> u64 {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let offset = match encoding {
+        Encoding::Utf8 => std::str::from_utf8(bytes).err().map_or(bytes.len(), |e| e.valid_up_to()),
+        // One byte is one character in the Cyrillic code pages, so a bad byte is bad alone.
+        single_byte => {
+            let bad: Vec<bool> = (0..=255u8).map(|b| single_byte.encoding_rs().decode_without_bom_handling(&[b]).1).collect();
+            bytes.iter().position(|&b| bad[usize::from(b)]).unwrap_or(bytes.len())
+        }
+    };
+    1 + line_breaks(&bytes[..offset])
+}
+
+/// Line breaks as the CSV reader ends records on them: `\n`, `\r\n` and a lone `\r` (old Mac
+/// files, stray carriage returns) each count once.
+pub fn line_breaks(bytes: &[u8]) -> u64 {
+    let lone_returns = memchr::memchr_iter(b'\r', bytes).filter(|&i| bytes.get(i + 1) != Some(&b'\n')).count();
+    (memchr::memchr_iter(b'\n', bytes).count() + lone_returns) as u64
+}
+
 /// UTF-8 when the bytes are valid UTF-8, else the likelier of CP1251 and KOI8-R.
 pub fn detect(bytes: &[u8]) -> Encoding {
     if std::str::from_utf8(bytes).is_ok() {
@@ -61,6 +94,21 @@ mod tests {
             assert_eq!(decoded.text, TEXT);
             assert!(!decoded.had_errors);
         }
+    }
+
+    #[test]
+    fn lines_end_as_the_csv_reader_ends_them() {
+        assert_eq!([b"a\nb\r\nc\rd".as_slice(), b"\r\r\n\n", b"no break"].map(line_breaks), [3, 3, 0]);
+    }
+
+    #[test]
+    fn where_the_encoding_goes_wrong() {
+        let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(TEXT);
+        assert_eq!(first_undecodable_line(&cp1251, Encoding::Utf8), 1);
+        assert_eq!(first_undecodable_line(b"a\r\nb\x98", Encoding::Cp1251), 2);
+        assert_eq!(first_undecodable_line(b"a\nb", Encoding::Cp1251), 2);
+        assert_eq!(utf8_beyond_ascii("\u{FEFF}id\r\n1,Ёж\n".as_bytes()), Some((2, "1,Ёж".to_owned())));
+        assert_eq!((utf8_beyond_ascii(b"ascii\n"), utf8_beyond_ascii(&cp1251)), (None, None));
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub(crate) fn read_delimited(
             start += 1;
         }
         if start > counted_to {
-            line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count() as u64;
+            line += crate::decode::line_breaks(&text.as_bytes()[counted_to..start]);
             counted_to = start;
         }
         if !have_header {

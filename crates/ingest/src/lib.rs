@@ -27,16 +27,24 @@ use std::sync::Arc;
 /// A file that cannot be read at all. Each names the file (relative to the project).
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{file}: cannot read the file: {source}")]
-    Unreadable { file: String, source: std::io::Error },
+    /// The cause is written into the message, not chained, so it is said once.
+    #[error("{file}: cannot read the file: {error}")]
+    Unreadable { file: String, error: std::io::Error },
     #[error("{file}: not an XLSX workbook: {message}")]
     NotAWorkbook { file: String, message: String },
     #[error("{file}: no sheet {sheet:?} (the workbook has {available:?})")]
     NoSuchSheet { file: String, sheet: String, available: Vec<String> },
-    #[error("{file}: not valid {encoding} text (set `encoding` in the manifest)")]
-    BadEncoding { file: String, encoding: &'static str },
-    #[error("{file}: the manifest maps columns the file does not have: {}", quoted(missing))]
+    #[error("{file}:{line}: not valid {encoding} text, which the manifest declares (leave `encoding` out to detect it)")]
+    BadEncoding { file: String, line: u64, encoding: &'static str },
+    /// Valid UTF-8 with letters beyond ASCII read as a one-byte Cyrillic code page would all
+    /// decode, into gibberish (`Фамилия` as `Р¤Р°РјРёР»РёСЏ`).
+    #[error("{file}:{line}: the manifest declares {encoding}, but the file is UTF-8 text ({sample:?}); set `encoding = \"utf-8\"` or leave it out")]
+    DeclaredButUtf8 { file: String, line: u64, encoding: &'static str, sample: String },
+    #[error("{file}: the manifest maps columns the file does not have: {} (the file's columns: {})", quoted(missing), quoted(available))]
     MissingColumns { file: String, missing: Vec<String>, available: Vec<String> },
+    /// An empty file (or sheet) has no header, so none of the columns the manifest maps.
+    #[error("{file}{}: no header row (the file is empty, or shorter than `header_row`), so none of the mapped columns {}", sheet.as_ref().map(|s| format!(" (sheet {s:?})")).unwrap_or_default(), quoted(missing))]
+    Empty { file: String, sheet: Option<String>, missing: Vec<String> },
 }
 
 fn quoted(names: &[String]) -> String {
@@ -113,7 +121,7 @@ pub fn hash_file(project_dir: &Path, file: &FileSpec) -> Result<(String, u64), I
 
 fn read_bytes(project_dir: &Path, file: &FileSpec) -> Result<Vec<u8>, IngestError> {
     std::fs::read(project_dir.join(&file.path))
-        .map_err(|source| IngestError::Unreadable { file: file.path.clone(), source })
+        .map_err(|error| IngestError::Unreadable { file: file.path.clone(), error })
 }
 
 /// Reads one file of a source from disk, handing each record to `on_record` as it is read.
@@ -162,9 +170,15 @@ pub fn read_file_bytes(
             sink.finish();
         }
         Format::Csv | Format::Tsv | Format::Jsonl => {
+            if let Some(declared @ (Encoding::Cp1251 | Encoding::Koi8R)) = file.encoding
+                && let Some((line, sample)) = decode::utf8_beyond_ascii(bytes)
+            {
+                return Err(IngestError::DeclaredButUtf8 { file: file.path.clone(), line, encoding: declared.as_str(), sample });
+            }
             let decoded = decode::decode(bytes, file.encoding);
             if decoded.had_errors && (file.encoding.is_some() || decoded.encoding == Encoding::Utf8) {
-                return Err(IngestError::BadEncoding { file: file.path.clone(), encoding: decoded.encoding.as_str() });
+                let line = decode::first_undecodable_line(bytes, decoded.encoding);
+                return Err(IngestError::BadEncoding { file: file.path.clone(), line, encoding: decoded.encoding.as_str() });
             }
             summary.encoding = Some(decoded.encoding);
             if decoded.had_errors {
@@ -228,6 +242,12 @@ impl<F: FnMut(IngestedRecord)> formats::RowSink for Collector<'_, '_, F> {
         let missing = self.mapper.set_header(header);
         if missing.is_empty() {
             Ok(())
+        } else if header.is_empty() {
+            Err(IngestError::Empty {
+                file: self.summary.path.to_string(),
+                sheet: self.summary.sheet.as_ref().map(|s| s.to_string()),
+                missing: missing.iter().map(|m| m.to_string()).collect(),
+            })
         } else {
             Err(IngestError::MissingColumns {
                 file: self.summary.path.to_string(),

@@ -101,7 +101,62 @@ fn declared_utf8_that_is_not_is_an_error_naming_the_file() {
     check(
         &source("file = \"sources/kgb.csv\"\nencoding = \"utf-8\""),
         &cp1251,
-        expect!["error: sources/kgb.csv: not valid utf-8 text (set `encoding` in the manifest)"],
+        expect!["error: sources/kgb.csv:1: not valid utf-8 text, which the manifest declares (leave `encoding` out to detect it)"],
+    );
+}
+
+#[test]
+fn declared_cyrillic_code_page_on_utf8_text_is_an_error_naming_the_line() {
+    check(
+        &source("file = \"sources/kgb.csv\"\nencoding = \"cp1251\""),
+        TABLE.as_bytes(),
+        expect![[r#"error: sources/kgb.csv:1: the manifest declares cp1251, but the file is UTF-8 text ("Фамилия;Пол;Арест;Приговор"); set `encoding = "utf-8"` or leave it out"#]],
+    );
+    // ASCII is the same text in every encoding (this one fails only for its missing columns).
+    let ascii = read(&source("file = \"sources/kgb.csv\"\nencoding = \"koi8-r\""), b"a,b\n1,2\n").err().unwrap().to_string();
+    assert!(ascii.contains("maps columns the file does not have"), "{ascii}");
+}
+
+/// A lone carriage return ends a row for the CSV reader (old Mac files, a stray CR pasted into
+/// a cell), so it ends a line too: two rows never share a line number (the register keys
+/// records by it).
+#[test]
+fn a_lone_carriage_return_ends_a_line() {
+    check(
+        &source("file = \"mac.csv\""),
+        "Фамилия,Пол,Арест,Приговор\rИванов,м,1937,\rПетров,м,1938,\r".as_bytes(),
+        expect![[r#"
+            Csv encoding=Some("utf-8") sheet=None columns=["Фамилия", "Пол", "Арест", "Приговор"]
+            row 2: surname=Иванов sex=m arrest.date=1937
+            row 3: surname=Петров sex=m arrest.date=1938
+        "#]],
+    );
+    check(
+        &source("file = \"stray.csv\""),
+        "Фамилия,Пол,Арест,Приговор\r\nИванов,м\r,,1937,\r\nПетров,м,1938,\r\n".as_bytes(),
+        expect![[r#"
+            Csv encoding=Some("utf-8") sheet=None columns=["Фамилия", "Пол", "Арест", "Приговор"]
+            row 2: surname=Иванов sex=m
+            row 3: arrest.date=1937
+            row 4: surname=Петров sex=m arrest.date=1938
+            stray.csv:2: 2 cells, the header has 4
+        "#]],
+    );
+}
+
+#[test]
+fn an_empty_file_or_sheet_is_an_error_saying_so() {
+    check(
+        &source("file = \"list.csv\""),
+        b"",
+        expect![[r#"error: list.csv: no header row (the file is empty, or shorter than `header_row`), so none of the mapped columns "Арест", "Пол", "Приговор", "Фамилия""#]],
+    );
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    workbook.add_worksheet().set_name("Пусто").unwrap();
+    check(
+        &source("file = \"list.xlsx\""),
+        &workbook.save_to_buffer().unwrap(),
+        expect![[r#"error: list.xlsx (sheet "Пусто"): no header row (the file is empty, or shorter than `header_row`), so none of the mapped columns "Арест", "Пол", "Приговор", "Фамилия""#]],
     );
 }
 
@@ -164,7 +219,7 @@ fn a_mapped_column_the_file_lacks_is_an_error() {
     check(
         &source("file = \"list.csv\""),
         "Фамилия,Пол\nИванов,м\n".as_bytes(),
-        expect![[r#"error: list.csv: the manifest maps columns the file does not have: "Арест", "Приговор""#]],
+        expect![[r#"error: list.csv: the manifest maps columns the file does not have: "Арест", "Приговор" (the file's columns: "Фамилия", "Пол")"#]],
     );
 }
 
