@@ -138,7 +138,7 @@ fn ingest_sources(project: &Project, register: &mut Register, policy: Policy) ->
         match ingest_source(project, register, spec, entry, policy, &ingested_at, pause_after) {
             Ok(line) => println!("{line}"),
             Err(err) => {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", crate::message(&err));
                 failures.push(spec.id.to_string());
             }
         }

@@ -30,7 +30,7 @@ pub struct Args {
     /// a project folder whose register `kartoteka build` has linked.
     table: PathBuf,
     /// Project folder: the match-probability thresholds at which to re-link the records.
-    #[arg(long, value_delimiter = ',', default_value = "0.5,0.8,0.9,0.95,0.99")]
+    #[arg(long, value_delimiter = ',', default_value = "0.5,0.8,0.9,0.95,0.99", value_parser = parse_probability)]
     thresholds: Vec<f64>,
     /// Project folder: also this many linkages drawn from the match probabilities (seeded).
     #[arg(long, default_value_t = 0)]
@@ -56,6 +56,15 @@ pub struct Args {
     /// Write an SVG plot of the estimates and intervals here.
     #[arg(long)]
     svg: Option<PathBuf>,
+}
+
+/// A match probability, 0 to 1 (as `[estimate] thresholds` in the manifest takes).
+fn parse_probability(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=1.0).contains(p))
+        .ok_or_else(|| format!("`{text}` is not a probability from 0 to 1"))
 }
 
 fn parse_pair(text: &str) -> Result<(usize, usize), String> {

@@ -84,6 +84,7 @@ pub fn run(args: &Args) -> Result<()> {
     let spec = load_spec(args.spec.as_deref(), &records, args.threshold)?;
     let inputs = LinkInputs::first_run(&spec, &FoldingMatcher);
     if let Some(ids) = &args.explain {
+        check_explained(ids, &records, &args.files)?;
         let linker = Linker::train(&records, &inputs)?;
         let explanation = linker.explain(&RecordId::new(ids[0].as_str()), &RecordId::new(ids[1].as_str()))?;
         println!("{}", serde_json::to_string_pretty(&explanation)?);
@@ -125,6 +126,20 @@ pub fn run(args: &Args) -> Result<()> {
         outcome.internal_duplicates.len(),
         out.display()
     );
+    Ok(())
+}
+
+/// `--explain ID1 ID2` names two different records of the files.
+fn check_explained(ids: &[String], records: &[model::StandardRecord], files: &[PathBuf]) -> Result<()> {
+    let files = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+    for id in ids {
+        if !records.iter().any(|r| r.id.as_str() == id) {
+            bail!("--explain: no record {id:?} in column record_id of {files}");
+        }
+    }
+    if ids[0] == ids[1] {
+        bail!("--explain: {:?} twice; name two different records", ids[0]);
+    }
     Ok(())
 }
 

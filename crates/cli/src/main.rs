@@ -73,8 +73,56 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message(&err));
             ExitCode::from(1)
         }
+    }
+}
+
+/// The error and its causes, each said once: library errors often write their cause into their
+/// own message as well as chaining it (`cannot read the file: No such file or directory (os error
+/// 2)`), which `{:#}` would then repeat.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain().map(ToString::to_string) {
+        if !text.contains(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+
+    /// As a thiserror `#[error("register database: {0}")] Wrapping(#[from] io::Error)` is.
+    #[derive(Debug)]
+    struct Wrapping(std::io::Error);
+
+    impl std::fmt::Display for Wrapping {
+        fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "register database: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapping {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_the_message_already_says_is_not_repeated() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let said_twice = anyhow::Error::from(Wrapping(io())).context("kgb-list");
+        let said_once = anyhow::Error::from(io()).context("data/a.csv: cannot read");
+        assert_eq!(
+            [message(&said_twice), message(&said_once)],
+            ["kgb-list: register database: no such file", "data/a.csv: cannot read: no such file"]
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Invented persons (each appears in some of the lists).
+    /// Invented persons (some appear on no list: the uncounted that estimation is about).
     #[arg(long)]
     persons: usize,
     /// Number of lists.
@@ -39,6 +39,15 @@ pub fn run(args: &Args) -> Result<()> {
         splink.write_record(link::simulate::splink_row(r))?;
     }
     splink.flush()?;
-    eprintln!("simulated {} records of {} persons in {} lists into {}", register.records.len(), args.persons, register.lists.len(), args.out.display());
+    let listed: std::collections::HashSet<&str> = register.truth.iter().map(|(_, person)| person.as_str()).collect();
+    eprintln!(
+        "simulated {} records of {} persons in {} lists ({} of {} invented persons on no list) into {}",
+        register.records.len(),
+        listed.len(),
+        register.lists.len(),
+        args.persons.saturating_sub(listed.len()),
+        args.persons,
+        args.out.display()
+    );
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result, bail};
 use model::{RecordId, Sex, SourceId, StandardRecord, UncertainDate};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub const COLUMNS: [&str; 11] = [
@@ -13,21 +13,32 @@ pub const COLUMNS: [&str; 11] = [
 ];
 
 /// Reads one file; records without a `source` column get the file's stem as their source.
-pub fn read(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<StandardRecord>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("{}: cannot open", path.display()))?;
+/// Each record comes with its row: the line it starts on, as a spreadsheet user counts.
+pub fn read(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<(u64, StandardRecord)>> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
+    let mut lines = Lines::new(&bytes);
     let headers: Vec<String> =
         reader.headers().with_context(|| format!("{}: no header row", path.display()))?.iter().map(|h| h.trim().to_owned()).collect();
     let Some(id_col) = headers.iter().position(|h| h == "record_id") else {
         bail!("{}: row 1: no `record_id` column", path.display());
     };
+    for (i, header) in headers.iter().enumerate().filter(|(i, h)| headers[..*i].contains(h)) {
+        warnings.push(format!("{}: row 1, column {}: {header:?} appears more than once; the first is read", path.display(), i + 1));
+    }
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let mut records = Vec::new();
-    for (row, result) in reader.records().enumerate() {
-        let line = row + 2;
+    for (index, result) in reader.records().enumerate() {
+        let line = lines.of(&result, index);
         let rec = result.with_context(|| format!("{}: row {line}: not CSV", path.display()))?;
+        if rec.len() > headers.len() && rec.iter().skip(headers.len()).any(|c| !c.trim().is_empty()) {
+            warnings.push(format!(
+                "{}: row {line}: {} cells, the header has {}; the cells beyond it are not read",
+                path.display(),
+                rec.len(),
+                headers.len()
+            ));
+        }
         let cell = |name: &str| -> Option<String> {
             let i = headers.iter().position(|h| h == name)?;
             rec.get(i).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
@@ -56,7 +67,7 @@ pub fn read(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<StandardRecor
             .filter_map(|(i, h)| rec.get(i).map(|v| (h.clone(), v.trim().to_owned())))
             .filter(|(_, v)| !v.is_empty())
             .collect();
-        records.push(StandardRecord {
+        records.push((line, StandardRecord {
             id: RecordId::new(id),
             source: Some(SourceId::new(cell("source").unwrap_or_else(|| stem.clone()))),
             surname: cell("surname"),
@@ -69,7 +80,7 @@ pub fn read(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<StandardRecor
             nationality: cell("nationality"),
             occupation: cell("occupation"),
             other,
-        });
+        }));
     }
     Ok(records)
 }
@@ -77,12 +88,14 @@ pub fn read(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<StandardRecor
 /// Reads several files into one list; a record id used twice is an error naming both places.
 pub fn read_all(paths: &[std::path::PathBuf], warnings: &mut Vec<String>) -> Result<Vec<StandardRecord>> {
     let mut all = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
     for path in paths {
-        for r in read(path, warnings)? {
-            if !seen.insert(r.id.to_string()) {
-                bail!("{}: column record_id: {:?} appears twice", path.display(), r.id.as_str());
+        for (line, r) in read(path, warnings)? {
+            let place = format!("{}: row {line}", path.display());
+            if let Some(first) = seen.get(r.id.as_str()) {
+                bail!("{place}, column record_id: {:?} appears twice (first at {first})", r.id.as_str());
             }
+            seen.insert(r.id.to_string(), place);
             all.push(r);
         }
     }
@@ -113,9 +126,13 @@ pub fn write(path: &Path, records: &[StandardRecord]) -> Result<()> {
     Ok(())
 }
 
-/// Reads a two-column assignment file (`record_id` and a person or cluster column).
-pub fn read_assignment(path: &Path) -> Result<Vec<(String, String)>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("{}: cannot open", path.display()))?;
+/// Reads a two-column assignment file (`record_id` and a person or cluster column). Each
+/// record is in one group: a record id given twice, or a row without its group, is an error
+/// naming the row. Each row comes with its line.
+pub fn read_assignment(path: &Path) -> Result<Vec<(u64, String, String)>> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let mut lines = Lines::new(&bytes);
     let headers: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_owned()).collect();
     let id = headers.iter().position(|h| h == "record_id");
     let group = headers.iter().position(|h| h == "person_id" || h == "cluster_id");
@@ -123,12 +140,49 @@ pub fn read_assignment(path: &Path) -> Result<Vec<(String, String)>> {
         bail!("{}: row 1: expected columns record_id and person_id (or cluster_id)", path.display());
     };
     let mut rows = Vec::new();
-    for (row, result) in reader.records().enumerate() {
-        let rec = result.with_context(|| format!("{}: row {}: not CSV", path.display(), row + 2))?;
-        match (rec.get(id), rec.get(group)) {
-            (Some(r), Some(g)) if !r.trim().is_empty() => rows.push((r.trim().to_owned(), g.trim().to_owned())),
-            _ => bail!("{}: row {}: record_id or person_id missing", path.display(), row + 2),
+    let mut first_row: HashMap<String, u64> = HashMap::new();
+    for (index, result) in reader.records().enumerate() {
+        let line = lines.of(&result, index);
+        let rec = result.with_context(|| format!("{}: row {line}: not CSV", path.display()))?;
+        let cell = |i| rec.get(i).map(str::trim).filter(|c| !c.is_empty());
+        let (Some(record), Some(person)) = (cell(id), cell(group)) else {
+            bail!("{}: row {line}: {} or {} empty", path.display(), headers[id], headers[group]);
+        };
+        if let Some(first) = first_row.insert(record.to_owned(), line) {
+            bail!("{}: row {line}, column record_id: {record:?} appears twice (first in row {first})", path.display());
         }
+        rows.push((line, record.to_owned(), person.to_owned()));
     }
     Ok(rows)
+}
+
+/// The line each record of a file starts on, as a spreadsheet user counts: blank lines and
+/// quoted cells over several lines make records and lines part ways (the CSV reader's own line
+/// count runs behind after a blank line).
+struct Lines<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Lines<'a> {
+        Lines { bytes, counted_to: 0, line: 1 }
+    }
+
+    /// The line of the `index`-th data record (its line breaks are counted up to its first byte).
+    fn of(&mut self, record: &Result<csv::StringRecord, csv::Error>, index: usize) -> u64 {
+        let Some(start) = record.as_ref().ok().and_then(|r| r.position()).map(|p| p.byte() as usize) else {
+            return index as u64 + 2;
+        };
+        let mut start = start.min(self.bytes.len());
+        while self.bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > self.counted_to {
+            self.line += ingest::decode::line_breaks(&self.bytes[self.counted_to..start]);
+            self.counted_to = start;
+        }
+        self.line
+    }
 }

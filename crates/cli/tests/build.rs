@@ -144,3 +144,38 @@ fn lenient_build_sends_the_bad_row_to_rejects() {
     let html = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
     assert!(html.contains("2 records, 1 rejected rows"), "the report counts rejects");
 }
+
+/// A stray carriage return splits a row for the CSV reader; the two parts used to share a line
+/// number, and the register refused the second with a raw UNIQUE constraint error.
+#[test]
+fn a_stray_carriage_return_makes_two_rows_not_a_database_error() {
+    let dir = tempfile::tempdir().unwrap();
+    bad_project(dir.path());
+    std::fs::write(dir.path().join("list.csv"), "Фамилия,Арест\r\nИванов\r,15.10.1938\r\nПетров,1937\r\n").unwrap();
+    let output = build(dir.path(), &["--lenient"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("3 records stored, 0 rejected"), "{}", stdout(&output));
+}
+
+/// A build that fails on a broken file keeps what the last good build stored, and the next
+/// build after the fix works.
+#[test]
+fn an_emptied_file_is_refused_by_name_and_the_register_keeps_the_good_version() {
+    let dir = tempfile::tempdir().unwrap();
+    bad_project(dir.path());
+    let good = "Фамилия,Арест\nИванов,15.10.1938\n";
+    std::fs::write(dir.path().join("list.csv"), good).unwrap();
+    assert!(build(dir.path(), &[]).status.success());
+    std::fs::write(dir.path().join("list.csv"), "").unwrap();
+    let output = build(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.starts_with("error: list.csv: no header row (the file is empty"), "{message}");
+    let records = std::fs::read_to_string(dir.path().join("out/records.csv")).unwrap();
+    assert!(records.contains("Иванов"), "the good build's export stands: {records}");
+    let register = store::Register::open_in(dir.path()).unwrap();
+    assert_eq!(register.files(true).unwrap().len(), 1, "still the good version only");
+    std::fs::write(dir.path().join("list.csv"), format!("{good}Петров,1937\n")).unwrap();
+    let output = build(dir.path(), &[]);
+    assert!(stdout(&output).contains("1 new file version(s), 2 records stored"), "{}", stdout(&output));
+}
