@@ -122,19 +122,28 @@ pub fn open(config: Config) -> Result<AppState, WebError> {
     })
 }
 
-/// The whole app, with security headers on every response.
+/// The whole app, with security headers on every response. The reconciliation service is
+/// called by OpenRefine from its own page (so it answers any origin, CORS, as the W3C API asks;
+/// a cross-origin caller carries no credentials, so it sees what anonymous callers may) and shows
+/// previews in a frame there; every other page refuses to be framed.
 pub fn router(state: AppState) -> Router {
-    let headers = [
+    let common = [(header::X_CONTENT_TYPE_OPTIONS, "nosniff"), (header::REFERRER_POLICY, "same-origin")];
+    let own = [
         (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
     ];
-    let mut app = pages::routes().merge(api::routes()).merge(reconcile::routes()).with_state(state);
-    for (name, value) in headers {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
-    }
-    app.layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
+    let reconciliation = [
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'"),
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+    ];
+    let with = |mut routes: Router<AppState>, headers: &[(header::HeaderName, &'static str)]| {
+        for (name, value) in common.iter().chain(headers) {
+            routes = routes.layer(SetResponseHeaderLayer::if_not_present(name.clone(), HeaderValue::from_static(value)));
+        }
+        routes
+    };
+    let app = with(pages::routes().merge(api::routes()), &own).merge(with(reconcile::routes(), &reconciliation));
+    app.with_state(state).layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
 }
 
 /// Serves the project until the process ends (blocking; starts its own runtime).

@@ -274,3 +274,22 @@ async fn suggest_finds_persons_as_the_name_is_typed() {
         Yezh: ["Yezhov Nikolai"]
         Zzzz: []"#]].assert_eq(&seen.join("\n"));
 }
+
+#[tokio::test]
+async fn openrefine_can_call_the_service_from_its_page_and_frame_previews() {
+    // OpenRefine fetches the manifest and suggestions from its own page (another origin), and
+    // shows previews in a frame: without CORS it cannot add the service at all.
+    let project = project_with(|c| c.public_reconcile = true);
+    let get = |path: &str| Request::get(path).header(header::ORIGIN, "http://localhost:3333").body(Body::empty()).unwrap();
+    let manifest = Client::default().send(&project, get("/reconcile")).await;
+    assert_eq!(manifest.headers["access-control-allow-origin"], "*");
+    let id = reconcile(&project, None, &serde_json::json!({"q0": {"query": "Ежов"}})).await.json()["q0"]["result"][0]["id"].as_str().unwrap().to_owned();
+    let preview = Client::default().send(&project, get(&format!("/reconcile/preview?id={id}"))).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.headers.get("x-frame-options").is_none(), "{:?}", preview.headers);
+    assert!(!preview.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors"));
+    // The app's own pages still refuse to be framed and answer no other origin.
+    let login = Client::default().send(&project, get("/login")).await;
+    assert_eq!(login.headers["x-frame-options"], "DENY");
+    assert!(login.headers.get("access-control-allow-origin").is_none());
+}
