@@ -89,8 +89,9 @@ pub fn refresh_index(state: &AppState) -> Result<bool, WebError> {
         return Ok(false);
     }
     state.db.write_blocking(|conn| {
-        search::ensure_index(conn)?;
-        search::prepare_names(conn)?;
+        if search::ensure_index(conn)? == search::IndexUpdate::Rebuilt {
+            search::prepare_names(conn)?;
+        }
         Ok(())
     })?;
     *state.indexed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = now;
