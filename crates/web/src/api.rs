@@ -163,7 +163,7 @@ async fn decisions_api(State(state): State<AppState>, ApiUser(user): ApiUser, Qu
         None => 100,
         Some(l) => l.parse().ok().filter(|l| (1..=10_000).contains(l)).ok_or_else(|| WebError::bad("limit", "expected a number from 1 to 10000"))?,
     };
-    let rows = state.db.read(move |conn| review::decisions(conn, item.as_deref(), limit)).await?;
+    let rows = state.db.read(move |conn| review::decisions(conn, item.as_deref(), &[], limit)).await?;
     Ok(Json(json!({ "decisions": rows })))
 }
 

@@ -374,7 +374,8 @@ async fn person_page(State(state): State<AppState>, User(user): User, Path(id): 
                 }
             }
             let item = review::person_item(&person_id);
-            Ok((person, pairs, review::version(conn, &item)?, review::decisions(conn, Some(&item), 50)?))
+            let keys: Vec<String> = person.iter().flat_map(|p| p.records.iter().map(|r| r.record_key.clone())).collect();
+            Ok((person, pairs, review::version(conn, &item)?, review::decisions(conn, Some(&item), &keys, 50)?))
         })
         .await?;
     let person = person.ok_or_else(|| WebError::NotFound(format!("person {id}")))?;
@@ -426,7 +427,11 @@ async fn person_page(State(state): State<AppState>, User(user): User, Path(id): 
         }
         body.push_str(" because <input name=\"why\" size=\"40\" required> <button>Split</button></p></form>");
     }
-    body.push_str(&decisions_table(&history, &user, true));
+    // Decisions are the reviewers' business (the log and the API show them to reviewers only),
+    // and they name records of sources a viewer may not see.
+    if user.role >= Role::Reviewer {
+        body.push_str(&decisions_table(&history, &user, true));
+    }
     Ok(Html(page(&title, Some(&user), &body)))
 }
 
@@ -663,7 +668,8 @@ fn report_charts(html: &str) -> Vec<&str> {
 
 // ---- review ----
 
-/// The decisions of an item, with undo forms (each naming its decision's item version) when asked.
+/// The decisions of an item (for reviewers: each links its pair's page), with undo forms (each
+/// naming its decision's item version) when asked.
 fn decisions_table(rows: &[review::DecisionRow], user: &SessionUser, undo_forms: bool) -> String {
     if rows.is_empty() {
         return String::new();
@@ -683,10 +689,12 @@ fn decisions_table(rows: &[review::DecisionRow], user: &SessionUser, undo_forms:
         };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{} ({})</td><td>{} ↔ {}</td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td></tr>",
+            "<tr><td>{}</td><td>{} ({})</td><td><a href=\"/review/pair?l={}&amp;r={}\">{} ↔ {}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td></tr>",
             d.decision_id,
             esc(&d.action),
             esc(&d.kind),
+            url(&d.record_key_l),
+            url(&d.record_key_r),
             esc(&d.record_key_l),
             esc(&d.record_key_r),
             esc(&d.who),
@@ -786,7 +794,7 @@ async fn pair_page(State(state): State<AppState>, User(user): User, QueryParams(
                 ))?,
                 None => None,
             };
-            Ok((load(&ll)?, load(&rr)?, review::pair(conn, &ll, &rr)?, review::version(conn, &lookup_item)?, review::decisions(conn, Some(&lookup_item), 50)?, my_vote))
+            Ok((load(&ll)?, load(&rr)?, review::pair(conn, &ll, &rr)?, review::version(conn, &lookup_item)?, review::decisions(conn, Some(&lookup_item), &[], 50)?, my_vote))
         })
         .await?;
     let (Some(left), Some(right)) = (left, right) else { return Err(WebError::NotFound("pair".to_owned())) };
@@ -937,7 +945,7 @@ async fn undo(State(state): State<AppState>, User(user): User, Form(form): FormP
 
 async fn log_page(State(state): State<AppState>, User(user): User) -> Result<Html<String>, WebError> {
     user.require(Role::Reviewer)?;
-    let rows = state.db.read(|conn| review::decisions(conn, None, 1000)).await?;
+    let rows = state.db.read(|conn| review::decisions(conn, None, &[], 1000)).await?;
     let mut body = decisions_table(&rows, &user, false);
     if rows.is_empty() {
         body.push_str("<p>No decisions yet.</p>");

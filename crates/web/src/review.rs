@@ -119,18 +119,21 @@ pub struct DecisionRow {
     pub undone: Option<(String, String, String)>,
 }
 
-/// Decisions, newest first; of one item when given (for a pair: also the merges and splits
-/// that decided on its two records).
-pub fn decisions(conn: &Connection, item: Option<&str>, limit: i64) -> Result<Vec<DecisionRow>, WebError> {
+/// Decisions, newest first; when `item` is given, those of the item (for a pair: also the
+/// merges and splits that decided on its two records) and those about any of `records` (a
+/// person's page shows what was decided about its records on their pairs).
+pub fn decisions(conn: &Connection, item: Option<&str>, records: &[String], limit: i64) -> Result<Vec<DecisionRow>, WebError> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.decision_id, d.item, d.action, d.kind, d.record_key_l, d.record_key_r, d.who, d.decided_at, d.why,
                 u.who, u.undone_at, u.why, coalesce(i.version, 0)
          FROM decisions d LEFT JOIN decision_undos u USING (decision_id) LEFT JOIN review_items i ON i.item = d.item
          WHERE ?1 IS NULL OR d.item = ?1 OR 'pair:' || d.record_key_l || '|' || d.record_key_r = ?1
+            OR d.record_key_l IN (SELECT value FROM json_each(?3)) OR d.record_key_r IN (SELECT value FROM json_each(?3))
          ORDER BY d.decision_id DESC LIMIT ?2",
     )?;
+    let records = serde_json::to_string(records).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(stmt
-        .query_map(params![item, limit], |r| {
+        .query_map(params![item, limit, records], |r| {
             let undone_by: Option<String> = r.get(9)?;
             Ok(DecisionRow {
                 decision_id: r.get(0)?,

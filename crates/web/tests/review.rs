@@ -197,3 +197,21 @@ async fn an_empty_queue_says_so() {
     let queue = rita.get(&project, "/review").await;
     assert!(queue.body.contains("id=\"nothing-to-review\""), "{}", queue.body);
 }
+
+#[tokio::test]
+async fn a_person_page_shows_the_decisions_on_its_records_to_reviewers_only() {
+    let project = project();
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let person = rita.get(&project, "/api/search?q=Бухарин").await.json()["results"][0]["person_id"].as_str().unwrap().to_owned();
+    let records = rita.get(&project, &format!("/api/persons/{person}")).await.json();
+    let keys: Vec<String> = records["records"].as_array().unwrap().iter().map(|r| r["record_key"].as_str().unwrap().to_owned()).collect();
+    let page = rita.get(&project, &format!("/review/pair?l={}&r={}", common::enc(&keys[0]), common::enc(&keys[1]))).await;
+    let pair = ["item", "version", "l", "r"].map(|k| common::hidden(&page.body, k).unwrap());
+    assert_eq!(decide(&mut rita, &project, &pair, "reject", "two Bukharins in the archive").await.status, StatusCode::SEE_OTHER);
+    // The decision on two of the person's records is on the person's page, linked to its pair.
+    let person_page = rita.get(&project, &format!("/persons/{person}")).await;
+    assert!(person_page.body.contains("two Bukharins in the archive"), "{}", person_page.body);
+    assert!(person_page.body.contains(&format!("/review/pair?l={}", common::enc(&pair[2]))), "{}", person_page.body);
+    let mut vera = Client::signed_in(&project, "vera").await;
+    assert!(!vera.get(&project, &format!("/persons/{person}")).await.body.contains("two Bukharins"));
+}
