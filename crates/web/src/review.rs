@@ -297,6 +297,19 @@ pub fn vote(conn: &mut Connection, vote: &NewVote) -> Result<bool, WebError> {
         return Err(WebError::bad("action", "double review votes accept or reject"));
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // A vote is on an undecided pair: two votes must not overrule a decision (an admin's, or a
+    // merge or split of the pair's records) that the voters, blind to the history, never saw.
+    let settled: Option<(String, String)> = tx
+        .query_row(
+            "SELECT who, action FROM decisions WHERE (item = ?1 OR 'pair:' || record_key_l || '|' || record_key_r = ?1)
+               AND decision_id NOT IN (SELECT decision_id FROM decision_undos) ORDER BY decision_id DESC LIMIT 1",
+            [item],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((by, action)) = settled {
+        return Err(WebError::Conflict(format!("{by} already decided this pair ({action}); nothing of yours was stored")));
+    }
     let inserted = tx.execute(
         "INSERT OR IGNORE INTO review_votes (item, action, record_key_l, record_key_r, who, voted_at, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![item, action.as_str(), l, r, who, at, why],

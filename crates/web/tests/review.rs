@@ -215,3 +215,26 @@ async fn a_person_page_shows_the_decisions_on_its_records_to_reviewers_only() {
     let mut vera = Client::signed_in(&project, "vera").await;
     assert!(!vera.get(&project, &format!("/persons/{person}")).await.body.contains("two Bukharins"));
 }
+
+#[tokio::test]
+async fn blind_votes_cannot_overrule_a_decision_already_made() {
+    let project = project_with(|c| c.double_review = true);
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let mut rolf = Client::signed_in(&project, "rolf").await;
+    let pair = first_pair(&mut ada, &project).await;
+    // The reviewers open the pair (their forms show no history: the review is blind) ...
+    let (rita_form, rolf_form) = (loser_form(&mut rita, &project, &pair).await, loser_form(&mut rolf, &project, &pair).await);
+    // ... an admin decides it, and their two agreeing votes come in after.
+    assert_eq!(decide(&mut ada, &project, &pair, "reject", "archive file: two men").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(decide(&mut rita, &project, &rita_form, "accept", "same man").await.status, StatusCode::CONFLICT);
+    assert_eq!(decide(&mut rolf, &project, &rolf_form, "accept", "same man").await.status, StatusCode::CONFLICT);
+    let log = ada.get(&project, "/api/decisions").await.json();
+    let decisions = log["decisions"].as_array().unwrap();
+    assert_eq!((decisions.len(), decisions[0]["who"].as_str(), decisions[0]["undone"].is_null()), (1, Some("ada"), true), "{log}");
+}
+
+async fn loser_form(client: &mut Client, project: &TestProject, pair: &[String; 4]) -> [String; 4] {
+    let page = loser_page(client, project, pair).await;
+    ["item", "version", "l", "r"].map(|k| common::hidden(&page, k).unwrap_or_else(|| panic!("no {k} in {page}")))
+}
