@@ -456,6 +456,9 @@ async fn sources_page(State(state): State<AppState>, User(user): User) -> Result
     Ok(Html(page("Sources", Some(&user), &body)))
 }
 
+/// Records a source's page lists at a time.
+const SOURCE_PAGE: i64 = 100;
+
 async fn source_page(State(state): State<AppState>, User(user): User, Path(id): Path<String>, QueryParams(params): Params) -> Result<Html<String>, WebError> {
     let offset: i64 = params.get("offset").and_then(|o| o.parse().ok()).filter(|o| *o >= 0).unwrap_or(0);
     let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
@@ -464,7 +467,8 @@ async fn source_page(State(state): State<AppState>, User(user): User, Path(id): 
         .db
         .read(move |conn| {
             let source = register::sources(conn, &sensitivity, sees)?.into_iter().find(|s| s.source_id == source_id);
-            let records = if source.is_some() { register::source_records(conn, &source_id, offset, 100)? } else { Vec::new() };
+            // One record more than a page shows, to know whether a next page exists.
+            let records = if source.is_some() { register::source_records(conn, &source_id, offset, SOURCE_PAGE + 1)? } else { Vec::new() };
             Ok((source, records))
         })
         .await?;
@@ -495,13 +499,17 @@ async fn source_page(State(state): State<AppState>, User(user): User, Path(id): 
         );
     }
     body.push_str("</table><h2>Records</h2><table><tr><th>Row</th><th>Name</th></tr>");
-    for (rid, row, name) in &records {
+    for (rid, row, name) in records.iter().take(SOURCE_PAGE as usize) {
         let _ = write!(body, "<tr><td>{row}</td><td><a href=\"/records/{rid}\">{}</a></td></tr>", esc(name));
     }
-    body.push_str("</table>");
-    if records.len() == 100 {
-        let _ = write!(body, "<p><a href=\"/sources/{}?offset={}\">Next</a></p>", url(&id), offset + 100);
+    body.push_str("</table><p class=\"pages\">");
+    if offset > 0 {
+        let _ = write!(body, "<a rel=\"prev\" href=\"/sources/{}?offset={}\">Previous</a> ", url(&id), (offset - SOURCE_PAGE).max(0));
     }
+    if records.len() as i64 > SOURCE_PAGE {
+        let _ = write!(body, "<a rel=\"next\" href=\"/sources/{}?offset={}\">Next</a>", url(&id), offset + SOURCE_PAGE);
+    }
+    body.push_str("</p>");
     Ok(Html(page(&source.title, Some(&user), &body)))
 }
 

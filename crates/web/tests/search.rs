@@ -320,3 +320,22 @@ async fn next_links_page_through_the_whole_window() {
     }
     assert_eq!((pages, shown.len()), (3, web::search::WINDOW), "pages of 20, 20 and 10 show the whole window");
 }
+
+#[tokio::test]
+async fn a_source_page_links_the_previous_and_only_an_existing_next_page() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("kartoteka.toml"), book_manifest("Exactly two pages", "")).unwrap();
+    let book: String = std::iter::once("Фамилия,Имя,Год\n".to_owned()).chain((0..200).map(|i| format!("Иванов,Пётр,{}\n", 1800 + i))).collect();
+    std::fs::write(dir.path().join("book.csv"), book).unwrap();
+    common::ingest_project(dir.path());
+    let state = web::open(web::Config::new(dir.path())).unwrap();
+    state.db.write_blocking(|conn| web::auth::add_user(conn, "rita", web::Role::Reviewer, common::PASSWORD)).unwrap();
+    let project = common::TestProject { dir, state };
+    let mut client = Client::signed_in(&project, "rita").await;
+    let first = client.get(&project, "/sources/book").await.body;
+    assert!(first.contains("rel=\"next\" href=\"/sources/book?offset=100\"") && !first.contains("rel=\"prev\""), "{first}");
+    // The second page is the last: 200 records make two full pages and no empty third.
+    let second = client.get(&project, "/sources/book?offset=100").await.body;
+    assert!(second.contains("rel=\"prev\" href=\"/sources/book?offset=0\"") && !second.contains("rel=\"next\""), "{second}");
+    assert_eq!(second.matches("<a href=\"/records/").count(), 100);
+}
