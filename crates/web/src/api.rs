@@ -210,7 +210,7 @@ async fn decide_api(
                 }
             }
             let constraints = vec![(l, r, action == Action::Accept)];
-            review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, who, why, at: clock::now() })?;
+            review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, also_seen: Vec::new(), who, why, at: clock::now() })?;
             Ok((item.clone(), review::version(conn, &item)?))
         })
         .await?;

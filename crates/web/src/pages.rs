@@ -785,7 +785,7 @@ async fn pair_page(State(state): State<AppState>, User(user): User, QueryParams(
     let (item, l, r) = review::pair_item(params.get("l").map(String::as_str).unwrap_or(""), params.get("r").map(String::as_str).unwrap_or(""));
     let (sensitivity, lookup_item, ll, rr) = (state.sensitivity.clone(), item.clone(), l.clone(), r.clone());
     let voted = (state.config.double_review && user.role < Role::Admin).then(|| user.name.clone());
-    let (left, right, pair, version, history, my_vote) = state
+    let (left, right, persons, pair, version, history, my_vote) = state
         .db
         .read(move |conn| {
             let load = |key: &str| -> Result<Option<Record>, WebError> {
@@ -802,10 +802,19 @@ async fn pair_page(State(state): State<AppState>, User(user): User, QueryParams(
                 ))?,
                 None => None,
             };
-            Ok((load(&ll)?, load(&rr)?, review::pair(conn, &ll, &rr)?, review::version(conn, &lookup_item)?, review::decisions(conn, Some(&lookup_item), &[], 50)?, my_vote))
+            let (left, right) = (load(&ll)?, load(&rr)?);
+            // The persons the reviewer sees the two records in: the form names their versions.
+            let mut persons = std::collections::BTreeMap::new();
+            for person in [&left, &right].into_iter().flatten().filter_map(|r| r.person_id.as_deref()) {
+                let item = review::person_item(person);
+                let version = review::version(conn, &item)?;
+                persons.insert(item, version);
+            }
+            Ok((left, right, persons, review::pair(conn, &ll, &rr)?, review::version(conn, &lookup_item)?, review::decisions(conn, Some(&lookup_item), &[], 50)?, my_vote))
         })
         .await?;
     let (Some(left), Some(right)) = (left, right) else { return Err(WebError::NotFound("pair".to_owned())) };
+    let seen: String = persons.iter().map(|(item, v)| format!("<input type=\"hidden\" name=\"seen\" value=\"{v} {}\">", esc(item))).collect();
     let mut body = String::from("<div class=\"side\">");
     for record in [&left, &right] {
         let person = record.person_id.as_deref().map(|p| format!(" · person <a href=\"/persons/{}\">{}</a>", url(p), esc(p))).unwrap_or_default();
@@ -830,7 +839,7 @@ async fn pair_page(State(state): State<AppState>, User(user): User, QueryParams(
             body,
             "<h2>Your decision</h2><form method=\"post\" action=\"/review/decide\" id=\"decide\">{}\
              <input type=\"hidden\" name=\"item\" value=\"{}\"><input type=\"hidden\" name=\"version\" value=\"{version}\">\
-             <input type=\"hidden\" name=\"l\" value=\"{}\"><input type=\"hidden\" name=\"r\" value=\"{}\">\
+             <input type=\"hidden\" name=\"l\" value=\"{}\"><input type=\"hidden\" name=\"r\" value=\"{}\">{seen}\
              <p><label><input type=\"radio\" name=\"action\" value=\"accept\" id=\"accept\" required> Same person (accept)</label> \
              <label><input type=\"radio\" name=\"action\" value=\"reject\" id=\"reject\"> Different persons (reject)</label></p>\
              <p><label>Why <input name=\"why\" id=\"why\" size=\"60\" required></label> <button id=\"submit\">Decide</button></p></form>",
@@ -883,6 +892,17 @@ fn person_constraints(conn: &rusqlite::Connection, action: Action, person: &str,
     }
 }
 
+/// The `seen` fields of a pair's form: "VERSION ITEM" of each person of its records.
+fn seen_items(form: &[(String, String)]) -> Result<Vec<(String, i64)>, WebError> {
+    form.iter()
+        .filter(|(k, _)| k == "seen")
+        .map(|(_, v)| {
+            let (version, item) = v.split_once(' ').ok_or_else(|| WebError::bad("seen", "expected a version and an item"))?;
+            Ok((item.to_owned(), version.parse().map_err(|_| WebError::bad("seen", "a version is a number"))?))
+        })
+        .collect()
+}
+
 async fn decide(State(state): State<AppState>, User(user): User, Form(form): FormPairs) -> Result<Response, WebError> {
     user.check_form(field(&form, "csrf"))?;
     user.require(Role::Reviewer)?;
@@ -913,7 +933,8 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
                         review::vote(conn, &review::NewVote { item: &item, left: &l, right: &r, action, who: &who, why: &why, at: &at })?;
                     } else {
                         let constraints = vec![(l, r, action == Action::Accept)];
-                        review::decide(conn, &NewDecision { item, version, action, constraints, who, why, at })?;
+                        let also_seen = seen_items(&form)?;
+                        review::decide(conn, &NewDecision { item, version, action, constraints, also_seen, who, why, at })?;
                     }
                     Ok(back)
                 }
@@ -924,7 +945,7 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
                         return Err(WebError::bad("item", "the form's item does not match its person"));
                     }
                     let constraints = person_constraints(conn, action, &person, &form)?;
-                    review::decide(conn, &NewDecision { item, version, action, constraints, who, why, at })?;
+                    review::decide(conn, &NewDecision { item, version, action, constraints, also_seen: Vec::new(), who, why, at })?;
                     Ok(format!("/persons/{}", url(&person)))
                 }
             }

@@ -162,6 +162,9 @@ pub struct NewDecision {
     pub action: Action,
     /// (left, right, must_link) constraints the decision stands for.
     pub constraints: Vec<(String, String, bool)>,
+    /// Other items the reviewer saw, at these versions (a pair's page: the persons of its two
+    /// records): a decision on any of them since, such as a merge, is a conflict too.
+    pub also_seen: Vec<(String, i64)>,
     pub who: String,
     pub why: String,
     pub at: String,
@@ -225,6 +228,9 @@ pub fn decide(conn: &mut Connection, decision: &NewDecision) -> Result<Vec<i64>,
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     claim(&tx, &decision.item, decision.version)?;
+    for (other, seen) in &decision.also_seen {
+        claim(&tx, other, *seen)?;
+    }
     touch_related(&tx, &decision.item, decision.constraints.iter().map(|(a, b, _)| (a.as_str(), b.as_str())))?;
     let mut ids = Vec::new();
     for (a, b, must) in &decision.constraints {

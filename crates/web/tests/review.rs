@@ -238,3 +238,38 @@ async fn loser_form(client: &mut Client, project: &TestProject, pair: &[String; 
     let page = loser_page(client, project, pair).await;
     ["item", "version", "l", "r"].map(|k| common::hidden(&page, k).unwrap_or_else(|| panic!("no {k} in {page}")))
 }
+
+/// The record keys of the first person a search for `q` finds.
+async fn keys_of(client: &mut Client, project: &TestProject, q: &str) -> (String, Vec<String>) {
+    let person = client.get(project, &format!("/api/search?q={}", common::enc(q))).await.json()["results"][0]["person_id"].as_str().unwrap().to_owned();
+    let records = client.get(project, &format!("/api/persons/{person}")).await.json();
+    (person, records["records"].as_array().unwrap().iter().map(|r| r["record_key"].as_str().unwrap().to_owned()).collect())
+}
+
+#[tokio::test]
+async fn a_pair_form_loaded_before_a_merge_of_its_persons_is_stale() {
+    let project = project();
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let (bukharin, bukharin_keys) = keys_of(&mut ada, &project, "Бухарин").await;
+    let (ezhov, ezhov_keys) = keys_of(&mut ada, &project, "Ежов").await;
+    assert!(bukharin_keys.len() >= 2 && ezhov_keys.len() >= 2, "{bukharin_keys:?} {ezhov_keys:?}");
+    // Rita opens a pair across the two persons that a merge does not name as its constraint.
+    let (l, r) = (bukharin_keys.last().unwrap(), ezhov_keys.last().unwrap());
+    let page = rita.get(&project, &format!("/review/pair?l={}&r={}", common::enc(l), common::enc(r))).await.body;
+    let [item, version, l, r] = ["item", "version", "l", "r"].map(|k| common::hidden(&page, k).unwrap());
+    let seen: Vec<String> = page.split("name=\"seen\" value=\"").skip(1).map(|rest| rest.split('"').next().unwrap().to_owned()).collect();
+    assert_eq!(seen.len(), 2, "the form names both persons: {page}");
+    // Ada merges the two persons; Rita's form, loaded before, must not pass as if nothing changed.
+    let person_page = ada.get(&project, &format!("/persons/{bukharin}")).await;
+    let person_version = common::hidden(&person_page.body, "version").unwrap();
+    let csrf = ada.csrf.clone();
+    let person_item = format!("person:{bukharin}");
+    let merge = [("csrf", csrf.as_str()), ("item", &person_item), ("version", &person_version), ("person", &bukharin), ("action", "merge"), ("other", &ezhov), ("why", "one man")];
+    assert_eq!(ada.post(&project, "/review/decide", &merge).await.status, StatusCode::SEE_OTHER);
+    let csrf = rita.csrf.clone();
+    let mut form = vec![("csrf", csrf.as_str()), ("item", &item), ("version", &version), ("l", &l), ("r", &r), ("action", "reject"), ("why", "two men")];
+    form.extend(seen.iter().map(|s| ("seen", s.as_str())));
+    let reply = rita.post(&project, "/review/decide", &form).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+}
