@@ -1,17 +1,18 @@
 //! What viewers may not see: sources and columns the manifest marks `sensitive`.
 
 use crate::WebError;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The sensitive sources, columns and fields of a project.
+/// The sensitive sources, columns and fields of a project. Keyed by source, so a lookup (one per
+/// search candidate) allocates nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Sensitivity {
     sources: BTreeSet<String>,
-    /// (source, column name)
-    columns: BTreeSet<(String, String)>,
-    /// (source, field name such as `birth_place` or `arrest.date`)
-    fields: BTreeSet<(String, String)>,
+    /// Column names, by source.
+    columns: BTreeMap<String, BTreeSet<String>>,
+    /// Field names such as `birth_place` or `arrest.date`, by source.
+    fields: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Sensitivity {
@@ -23,8 +24,8 @@ impl Sensitivity {
                 out.sources.insert(id.clone());
             }
             for column in source.columns.iter().filter(|c| c.sensitive) {
-                out.columns.insert((id.clone(), column.column.to_string()));
-                out.fields.insert((id.clone(), column.field.name()));
+                out.columns.entry(id.clone()).or_default().insert(column.column.to_string());
+                out.fields.entry(id.clone()).or_default().insert(column.field.name());
             }
         }
         out
@@ -45,17 +46,17 @@ impl Sensitivity {
     }
 
     pub fn column(&self, source: &str, column: &str) -> bool {
-        self.source(source) || self.columns.contains(&(source.to_owned(), column.to_owned()))
+        self.source(source) || self.columns.get(source).is_some_and(|c| c.contains(column))
     }
 
     pub fn field(&self, source: &str, field: &str) -> bool {
-        self.source(source) || self.fields.contains(&(source.to_owned(), field.to_owned()))
+        self.source(source) || self.fields.get(source).is_some_and(|f| f.contains(field))
     }
 
     /// The sources that hide from viewers some field `hidden` picks (whole sensitive sources
     /// aside): a filter on such a field must not match their records for a viewer.
     pub fn sources_hiding(&self, hidden: impl Fn(&str) -> bool) -> BTreeSet<&str> {
-        self.fields.iter().filter(|(_, field)| hidden(field)).map(|(source, _)| source.as_str()).collect()
+        self.fields.iter().filter(|(_, fields)| fields.iter().any(|f| hidden(f))).map(|(source, _)| source.as_str()).collect()
     }
 
     /// The sensitive source ids, for excluding them in queries.
