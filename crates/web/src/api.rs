@@ -231,7 +231,7 @@ async fn openapi() -> Json<Value> {
     record_responses["200"] = ok("the record: locator, raw cells, assertions");
     let mut list_responses = errors(&["401", "403"]);
     list_responses["200"] = ok("a list");
-    let mut decide_responses = errors(&["400", "401", "403", "409"]);
+    let mut decide_responses = errors(&["400", "401", "403", "409", "503"]);
     decide_responses["201"] = ok("stored: the item and its new version");
     let query = |name: &str, kind: &str, description: &str| json!({"name": name, "in": "query", "schema": {"type": kind}, "description": description});
     Json(json!({

@@ -38,7 +38,21 @@ impl WebError {
         WebError::BadRequest { field: field.to_owned(), message: message.into() }
     }
 
+    /// The register is locked by another writer (`kartoteka build` or a re-link) for longer than
+    /// the busy timeout: nothing is wrong, the request can be sent again.
+    fn busy(&self) -> bool {
+        let sqlite = match self {
+            WebError::Sqlite(e) => e,
+            WebError::Store(store::StoreError::Sqlite(e)) => e,
+            _ => return false,
+        };
+        matches!(sqlite.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+    }
+
     pub fn status(&self) -> StatusCode {
+        if self.busy() {
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
         match self {
             WebError::NotSignedIn => StatusCode::UNAUTHORIZED,
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
@@ -50,6 +64,9 @@ impl WebError {
     }
 
     fn code(&self) -> &'static str {
+        if self.busy() {
+            return "busy";
+        }
         match self {
             WebError::NotSignedIn => "unauthorized",
             WebError::Forbidden(_) => "forbidden",
@@ -92,9 +109,28 @@ impl IntoResponse for ApiError {
             error["message"] = message.as_str().into();
         }
         let mut response = (self.0.status(), Json(serde_json::json!({ "error": error }))).into_response();
+        if self.0.busy() {
+            response.headers_mut().insert(header::RETRY_AFTER, "5".parse().expect("static header"));
+        }
         if matches!(self.0, WebError::NotSignedIn) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, "Basic realm=\"kartoteka\"".parse().expect("static header"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WebError;
+    use axum::http::StatusCode;
+
+    #[test]
+    fn a_register_locked_by_a_build_is_503_busy_not_a_500() {
+        let locked = || rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None);
+        for e in [WebError::Sqlite(locked()), WebError::Store(store::StoreError::Sqlite(locked()))] {
+            assert_eq!((e.status(), e.code()), (StatusCode::SERVICE_UNAVAILABLE, "busy"), "{e}");
+        }
+        let broken = WebError::Sqlite(rusqlite::Error::InvalidQuery);
+        assert_eq!((broken.status(), broken.code()), (StatusCode::INTERNAL_SERVER_ERROR, "internal"));
     }
 }
