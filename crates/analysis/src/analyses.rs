@@ -24,7 +24,7 @@
 //! `network` (`matching`, `head_roles`). Every kind takes `confidence` (default 0.95).
 
 use crate::breakdown::{self, Category};
-use crate::cohort::{Cohort, OneOrMany, Selection, SpecError};
+use crate::cohort::{Cohort, Condition, OneOrMany, Selection, SpecError};
 use crate::duration::{self, Durations};
 use crate::network::{self, Network};
 use crate::person::Profile;
@@ -34,7 +34,7 @@ use crate::timeseries::{self, Era, Granularity, TimeSeries};
 use crate::turnover::{self, PostHistory, PostKey, PurgeSeries, Tenure};
 use model::{Day, Field, PersonId, UncertainDate, ValueKind};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// `[[analyses]]` as written, before validation. Which keys apply depends on `kind`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -238,6 +238,33 @@ impl Analysis {
         Ok(Analysis { name: spec.name.clone(), cohort: spec.cohort.clone(), confidence, kind })
     }
 
+    /// The fields the analysis reads, each with the key that names it; `None` for the posts a
+    /// succession or network reads.
+    pub fn reads(&self) -> Vec<(&'static str, Option<Field>)> {
+        let date_from = |d: &DateFrom| match d {
+            DateFrom::Field(f) => Some(*f),
+            DateFrom::Fixed(_) => None,
+        };
+        match &self.kind {
+            AnalysisKind::Breakdown { fields } => fields.iter().map(|f| ("fields", Some(*f))).collect(),
+            AnalysisKind::TimeSeries { field, .. } => vec![("field", Some(*field))],
+            AnalysisKind::Duration { start, end } => vec![("start", Some(*start)), ("end", Some(*end))],
+            AnalysisKind::Survival { origin, event, last_seen } => [
+                date_from(origin).map(|f| ("origin", Some(f))),
+                Some(("event", Some(*event))),
+                last_seen.as_ref().and_then(date_from).map(|f| ("last_seen", Some(f))),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            AnalysisKind::StatusAt { event, last_seen, .. } => {
+                [Some(("event", Some(*event))), last_seen.as_ref().and_then(date_from).map(|f| ("last_seen", Some(f)))].into_iter().flatten().collect()
+            }
+            AnalysisKind::Purge { event, .. } => vec![("event", Some(*event))],
+            AnalysisKind::Succession { .. } | AnalysisKind::Network { .. } => vec![("kind", None)],
+        }
+    }
+
     /// Runs the analysis over the profiles of its cohort (already resolved by the caller).
     pub fn run(&self, cohort: &Cohort, profiles: &BTreeMap<PersonId, Profile>) -> AnalysisResult {
         let selection = cohort.select(profiles.values());
@@ -245,16 +272,14 @@ impl Analysis {
         let dates = |field: Field| -> Vec<(PersonId, Option<UncertainDate>)> { members.iter().map(|p| (p.person.clone(), p.date(field))).collect() };
         let figures = match &self.kind {
             AnalysisKind::Breakdown { fields } => {
-                let category = |p: &Profile, f: Field| Category::from_option(p.text(f));
+                let categories = |f: Field| Category::grouped(&members.iter().map(|p| p.text(f)).collect::<Vec<_>>());
+                let ids = members.iter().map(|p| p.person.clone());
                 match fields.as_slice() {
                     [row, column] => Figures::TwoWay(breakdown::two_way(
-                        &members.iter().map(|p| (p.person.clone(), category(p, *row), category(p, *column))).collect::<Vec<_>>(),
+                        &ids.zip(categories(*row)).zip(categories(*column)).map(|((id, r), c)| (id, r, c)).collect::<Vec<_>>(),
                         self.confidence,
                     )),
-                    _ => Figures::OneWay(breakdown::one_way(
-                        &members.iter().map(|p| (p.person.clone(), category(p, fields[0]))).collect::<Vec<_>>(),
-                        self.confidence,
-                    )),
+                    _ => Figures::OneWay(breakdown::one_way(&ids.zip(categories(fields[0])).collect::<Vec<_>>(), self.confidence)),
                 }
             }
             AnalysisKind::TimeSeries { field, granularity, range, eras } => {
@@ -340,6 +365,53 @@ pub fn validate(cohorts: &[crate::cohort::CohortSpec], analyses: &[AnalysisSpec]
         valid_analyses.push(analysis);
     }
     Ok((valid_cohorts, valid_analyses))
+}
+
+/// Checks that every field the cohorts and analyses read is one some source gives (`given`:
+/// the fields the manifest's columns map to). A field no source gives would make a table of
+/// nothing but "(missing)" or a series of undated persons, which reads like a finding; it is a
+/// typo or a forgotten column, so the error names the key and the fields the sources do give.
+pub fn check_fields(cohorts: &[Cohort], analyses: &[Analysis], given: &BTreeSet<Field>) -> Result<(), SpecError> {
+    let missing = |key: String, what: String| {
+        let known: Vec<String> = given.iter().map(|f| f.name()).collect();
+        Err(SpecError::new(key, format!("{what} is given by no source (the sources give: {})", known.join(", "))))
+    };
+    for (i, cohort) in cohorts.iter().enumerate() {
+        let (mut posts, mut events) = (0, 0);
+        for condition in &cohort.conditions {
+            match condition {
+                Condition::HeldPost { .. } => {
+                    if !given.iter().any(|f| matches!(f, Field::Post(_))) {
+                        return missing(format!("cohorts[{i}].held_post[{posts}]"), "a post".into());
+                    }
+                    posts += 1;
+                }
+                Condition::Event { kind, .. } => {
+                    if !given.iter().any(|f| matches!(f, Field::Event(k, _) if k == kind)) {
+                        return missing(format!("cohorts[{i}].event[{events}].kind"), format!("the event {}", kind.as_str()));
+                    }
+                    events += 1;
+                }
+                Condition::Attribute { field, .. } => {
+                    if !given.contains(field) {
+                        return missing(format!("cohorts[{i}].where.{field}"), field.to_string());
+                    }
+                }
+            }
+        }
+    }
+    for (i, analysis) in analyses.iter().enumerate() {
+        for (key, field) in analysis.reads() {
+            let absent = match field {
+                Some(field) => !given.contains(&field),
+                None => !given.iter().any(|f| matches!(f, Field::Post(_))),
+            };
+            if absent {
+                return missing(format!("analyses[{i}].{key}"), field.map_or_else(|| "a post".to_owned(), |f| f.to_string()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs every analysis over its cohort, in declaration order.
@@ -430,6 +502,25 @@ mod tests {
         // a: 10 days; b: 1937-09-01..30 to 1937-10-01, 1..30 days (point 16); c: 20 days.
         assert_eq!((median.lower, median.point, median.upper), (10.0, 16.0, 20.0));
         assert!(json[0].contains(r#""members":["a"]"#), "{}", json[0]);
+    }
+
+    #[test]
+    fn fields_no_source_gives_are_refused_by_key() {
+        let check = |manifest: &str| {
+            let m: Manifest = serde_json::from_str(manifest).unwrap();
+            let (cohorts, analyses) = validate(&m.cohorts, &m.analyses).unwrap();
+            let given: BTreeSet<Field> = ["nationality", "arrest.date", "sentence.detail"].iter().map(|f| f.parse().unwrap()).collect();
+            check_fields(&cohorts, &analyses, &given).map_err(|e| e.to_string())
+        };
+        let known = "(the sources give: nationality, arrest.date, sentence.detail)";
+        assert_eq!(check(r#"{"analyses": [{"name": "x", "kind": "breakdown", "fields": ["nationality", "party"]}]}"#), Err(format!("analyses[0].fields: party is given by no source {known}")));
+        assert_eq!(check(r#"{"analyses": [{"name": "x", "kind": "duration", "start": "arrest.date", "end": "trial.date"}]}"#), Err(format!("analyses[0].end: trial.date is given by no source {known}")));
+        assert_eq!(check(r#"{"analyses": [{"name": "x", "kind": "succession"}]}"#), Err(format!("analyses[0].kind: a post is given by no source {known}")));
+        assert_eq!(check(r#"{"cohorts": [{"name": "c", "event": [{"kind": "arrest"}, {"kind": "execution"}]}]}"#), Err(format!("cohorts[0].event[1].kind: the event execution is given by no source {known}")));
+        assert_eq!(check(r#"{"cohorts": [{"name": "c", "where": {"sex": "m"}}]}"#), Err(format!("cohorts[0].where.sex: sex is given by no source {known}")));
+        let fine = r#"{"cohorts": [{"name": "c", "event": {"kind": "arrest"}, "where": {"nationality": "русский"}}],
+            "analyses": [{"name": "x", "kind": "survival", "cohort": "c", "origin": "1937-01-01", "event": "arrest.date"}]}"#;
+        assert_eq!(check(fine), Ok(()));
     }
 
     #[test]

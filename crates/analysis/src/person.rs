@@ -292,12 +292,14 @@ fn split(a: &Assertion) -> Vec<(Field, Value)> {
 /// The key under which two values count as the same: case, spacing and ё/е do not matter.
 fn value_key(value: &Value) -> String {
     match value {
-        Value::Text { text } => normalise(text),
+        Value::Text { text } => text_key(text),
         other => display(other),
     }
 }
 
-fn normalise(text: &str) -> String {
+/// The key under which two texts count as the same value (`4 Года` and `4 года`): case,
+/// spacing and ё/е do not matter. Profiles group their values by it, and so do breakdowns.
+pub fn text_key(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase().replace('ё', "е")
 }
 
@@ -412,7 +414,7 @@ fn posts(per_record: Vec<(RecordId, BTreeMap<PostPart, Value>)>) -> Vec<PostHeld
     let mut merged: BTreeMap<(String, String, String), PostHeld> = BTreeMap::new();
     for (record, parts) in per_record {
         let (organisation, unit, role) = (text(&parts, PostPart::Organisation), text(&parts, PostPart::Unit), text(&parts, PostPart::Role));
-        let key = |t: &Option<String>| t.as_deref().map(normalise).unwrap_or_default();
+        let key = |t: &Option<String>| t.as_deref().map(text_key).unwrap_or_default();
         let post = merged.entry((key(&organisation), key(&unit), key(&role))).or_insert_with(|| PostHeld {
             organisation,
             unit,

@@ -53,7 +53,13 @@ pub struct Proportion {
     pub confidence: Confidence,
     pub wilson: Option<Interval>,
     pub exact: Option<Interval>,
+    /// The share rests on fewer than [`SMALL_BASE`] persons: a report flags it, because a
+    /// percentage of a handful reads as firmer than it is.
+    pub small: bool,
 }
+
+/// Below this many trials a share is flagged as resting on few cases.
+pub const SMALL_BASE: u64 = 30;
 
 impl Proportion {
     /// Panics if `successes > trials`, which no count can produce.
@@ -66,6 +72,7 @@ impl Proportion {
             confidence,
             wilson: wilson(successes, trials, confidence),
             exact: clopper_pearson(successes, trials, confidence),
+            small: trials < SMALL_BASE,
         }
     }
 }
@@ -154,7 +161,8 @@ mod tests {
     #[test]
     fn no_trials_no_interval() {
         let p = Proportion::new(0, 0, Confidence::NINETY_FIVE);
-        assert_eq!((p.share, p.wilson, p.exact), (None, None, None));
+        assert_eq!((p.share, p.wilson, p.exact, p.small), (None, None, None, true));
+        assert!(Proportion::new(3, 29, Confidence::NINETY_FIVE).small && !Proportion::new(0, 30, Confidence::NINETY_FIVE).small);
         assert_eq!(Confidence::new(1.0), None);
         assert_eq!(Confidence::new(0.0), None);
     }

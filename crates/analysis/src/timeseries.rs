@@ -1,12 +1,14 @@
 //! Time series of dated events by day, month or year, and counts per era (Stalin, Khrushchev...).
 //!
 //! How an uncertain date is counted (the choice is ours, so it is written here and in every
-//! result): each dated member counts once, in the bin holding the midpoint of its interval
-//! (`count`, which sums to the number of dated members). When the interval reaches outside that
-//! bin the member is also counted as `uncertain` there. Independently, `certain` counts the
-//! intervals lying wholly inside the bin and `possible` those touching it, so the true number is
-//! always within `[certain, possible]`. Open-ended dates ("before 1938") have no midpoint worth
-//! the name and are reported apart as `open_ended`, as are members without a date (`undated`).
+//! result): a dated member is counted in a bin only when its whole interval lies in that bin
+//! (`count`). A member whose interval spans several bins ("1938" in a monthly series, "winter
+//! 1937" across the new year) is placed in none of them: putting it at its interval's start or
+//! midpoint would invent a peak there (every "1938" in July 1938). Such members are listed
+//! apart (`imprecise`), and `possible` counts every member whose interval touches the bin, so
+//! the true number always lies within `[count, possible]`. Eras are counted by the same rule.
+//! Open-ended dates ("before 1938") are reported apart as `open_ended`, members without a date
+//! as `undated`, and dates wholly outside the series' range as `outside_range`.
 
 use model::{Day, PersonId, UncertainDate};
 use serde::{Deserialize, Serialize};
@@ -18,6 +20,17 @@ pub enum Granularity {
     Day,
     Month,
     Year,
+}
+
+impl Granularity {
+    /// The bin in words, for "dated too vaguely to place in one month".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Granularity::Day => "day",
+            Granularity::Month => "month",
+            Granularity::Year => "year",
+        }
+    }
 }
 
 /// A named span of days, e.g. Khrushchev from 1953-03-05 to 1964-10-14: `[from, to]` inclusive.
@@ -35,12 +48,8 @@ pub struct SpanCount {
     pub label: String,
     pub from: Day,
     pub to: Day,
-    /// Members whose interval's midpoint falls in the span.
+    /// Members whose whole interval lies within the span: a lower bound.
     pub count: u64,
-    /// Of `count`, those whose interval reaches outside the span.
-    pub uncertain: u64,
-    /// Members whose interval lies wholly within the span: a lower bound.
-    pub certain: u64,
     /// Members whose interval touches the span: an upper bound.
     pub possible: u64,
     /// The members counted in `count`, sorted.
@@ -55,15 +64,17 @@ pub struct TimeSeries {
     pub rule: &'static str,
     pub bins: Vec<SpanCount>,
     pub eras: Vec<SpanCount>,
-    /// Members with a date whose midpoint lies outside the series' range.
+    /// Members whose interval touches the series' range but lies within none of its bins.
+    pub imprecise: Vec<PersonId>,
+    /// Members with a date wholly outside the series' range.
     pub outside_range: Vec<PersonId>,
     pub open_ended: Vec<PersonId>,
     pub undated: Vec<PersonId>,
 }
 
-pub const COUNTING_RULE: &str = "each dated member counts once, in the bin of its interval's midpoint; \
-'uncertain' counts those of them whose interval reaches outside the bin; the true count lies between \
-'certain' (interval wholly inside) and 'possible' (interval touching the bin)";
+pub const COUNTING_RULE: &str = "a dated member is counted in a period only when its whole interval lies in it; \
+a member whose interval spans several bins is placed in none and listed as dated too vaguely; 'possible' \
+counts every member whose interval touches the period, so the true count lies between the count and 'possible'";
 
 /// Builds the series. `range` limits the bins (inclusive); without it the bins run from the first
 /// to the last midpoint. Members are counted in eras by the same rule.
@@ -95,37 +106,30 @@ pub fn time_series(
             .collect(),
         _ => Vec::new(),
     };
-    let mut outside_range: Vec<PersonId> = match range {
-        Some((first, last)) => dated
-            .iter()
-            .filter(|(_, d)| d.midpoint() < first || d.midpoint() > last)
-            .map(|(id, _)| (*id).clone())
-            .collect(),
-        None => Vec::new(),
-    };
+    let in_range = |d: &UncertainDate| range.is_some_and(|(first, last)| d.earliest() <= last && first <= d.latest());
+    let placed = |d: &UncertainDate| bins.iter().any(|b| b.from <= d.earliest() && d.latest() <= b.to);
+    let mut outside_range: Vec<PersonId> = dated.iter().filter(|(_, d)| !in_range(d)).map(|(id, _)| (*id).clone()).collect();
+    let mut imprecise: Vec<PersonId> = dated.iter().filter(|(_, d)| in_range(d) && !placed(d)).map(|(id, _)| (*id).clone()).collect();
     let eras = eras.iter().map(|e| span_count(e.name.clone(), e.from, e.to, &dated)).collect();
+    imprecise.sort();
     outside_range.sort();
     open_ended.sort();
     undated.sort();
-    TimeSeries { granularity, rule: COUNTING_RULE, bins, eras, outside_range, open_ended, undated }
+    TimeSeries { granularity, rule: COUNTING_RULE, bins, eras, imprecise, outside_range, open_ended, undated }
 }
 
 fn span_count(label: String, from: Day, to: Day, dated: &[(&PersonId, UncertainDate)]) -> SpanCount {
     let span = UncertainDate::new(from, to, model::Precision::Range).expect("spans are built with from <= to");
     let mut members: Vec<PersonId> = Vec::new();
-    let (mut uncertain, mut certain, mut possible) = (0, 0, 0);
+    let mut possible = 0;
     for (id, date) in dated {
-        let inside = from <= date.earliest() && date.latest() <= to;
-        let mid = date.midpoint();
-        if from <= mid && mid <= to {
+        if from <= date.earliest() && date.latest() <= to {
             members.push((*id).clone());
-            uncertain += u64::from(!inside);
         }
-        certain += u64::from(inside);
         possible += u64::from(span.overlaps(date));
     }
     members.sort();
-    SpanCount { label, from, to, count: members.len() as u64, uncertain, certain, possible, members }
+    SpanCount { label, from, to, count: members.len() as u64, possible, members }
 }
 
 /// The consecutive bins covering `[first, last]`, each as (label, first day, last day).
@@ -176,12 +180,12 @@ mod tests {
     fn show(series: &TimeSeries) -> String {
         let line = |s: &SpanCount| {
             let ids: Vec<&str> = s.members.iter().map(PersonId::as_str).collect();
-            format!("{} n={} unc={} [{}..{}] {{{}}}", s.label, s.count, s.uncertain, s.certain, s.possible, ids.join(","))
+            format!("{} n={} possible={} {{{}}}", s.label, s.count, s.possible, ids.join(","))
         };
         let mut out: Vec<String> = series.bins.iter().map(line).collect();
         out.extend(series.eras.iter().map(line));
         let ids = |v: &[PersonId]| v.iter().map(PersonId::as_str).collect::<Vec<_>>().join(",");
-        out.push(format!("outside {} open {} undated {}", ids(&series.outside_range), ids(&series.open_ended), ids(&series.undated)));
+        out.push(format!("imprecise {} outside {} open {} undated {}", ids(&series.imprecise), ids(&series.outside_range), ids(&series.open_ended), ids(&series.undated)));
         out.join("\n")
     }
 
@@ -191,11 +195,12 @@ mod tests {
     }
 
     #[test]
-    fn months_with_uncertain_dates_count_by_midpoint_within_bounds() {
+    fn months_count_only_dates_within_them_and_list_vaguer_ones_apart() {
         let items = [
             ("a", "1937-08-05"),
             ("b", "1937-08"),
-            ("c", "1937"), // midpoint 1937-07-02: counted in July, uncertain, possible everywhere
+            ("c", "1937"), // in no month (not in July, its midpoint): possible everywhere
+            ("g", "1937-07/1937-08"),
             ("d", "1937-10-01"),
             ("e", ""),
             ("f", "1940-01-01"),
@@ -207,11 +212,11 @@ mod tests {
             range,
             &[],
             expect![[r#"
-                1937-07 n=1 unc=1 [0..1] {c}
-                1937-08 n=2 unc=0 [2..3] {a,b}
-                1937-09 n=0 unc=0 [0..1] {}
-                1937-10 n=1 unc=0 [1..2] {d}
-                outside f open  undated e"#]],
+                1937-07 n=0 possible=2 {}
+                1937-08 n=2 possible=4 {a,b}
+                1937-09 n=0 possible=1 {}
+                1937-10 n=1 possible=2 {d}
+                imprecise c,g outside f open  undated e"#]],
         );
     }
 
@@ -226,14 +231,28 @@ mod tests {
         items.push((PersonId::new("v"), Some(UncertainDate::before(day(1960, 1, 1)))));
         let series = time_series(&items, Granularity::Year, None, &eras);
         expect![[r#"
-            1950 n=1 unc=0 [1..1] {x}
-            1951 n=0 unc=0 [0..1] {}
-            1952 n=0 unc=0 [0..1] {}
-            1953 n=2 unc=1 [1..2] {y,z}
-            Stalin n=1 unc=0 [1..3] {x}
-            Khrushchev n=2 unc=2 [0..2] {y,z}
-            outside  open v undated w"#]]
+            1950 n=1 possible=1 {x}
+            1951 n=0 possible=1 {}
+            1952 n=0 possible=1 {}
+            1953 n=1 possible=2 {y}
+            Stalin n=1 possible=3 {x}
+            Khrushchev n=0 possible=2 {}
+            imprecise z outside  open v undated w"#]]
         .assert_eq(&show(&series));
+    }
+
+    #[test]
+    fn year_only_dates_make_no_peak_in_a_monthly_series() {
+        // Memorial gives some arrests as the year only: by their midpoint all would land in July.
+        let mut items: Vec<(PersonId, Option<UncertainDate>)> = (0..10).map(|i| (PersonId::new(format!("y{i}")), d("1938"))).collect();
+        items.push((PersonId::new("day"), d("1938-07-14")));
+        let series = time_series(&items, Granularity::Month, Some((day(1938, 1, 1), day(1938, 12, 31))), &[]);
+        let july = &series.bins[6];
+        assert_eq!((july.label.as_str(), july.count, july.possible), ("1938-07", 1, 11));
+        assert!(series.bins.iter().all(|b| b.possible >= 10 && b.count <= 1));
+        assert_eq!(series.imprecise.len(), 10);
+        let placed: u64 = series.bins.iter().map(|b| b.count).sum();
+        assert_eq!(placed as usize + series.imprecise.len(), items.len(), "each dated member is placed once or listed apart");
     }
 
     #[test]
@@ -244,10 +263,10 @@ mod tests {
             None,
             &[],
             expect![[r#"
-                1938-02-27 n=1 unc=0 [1..1] {a}
-                1938-02-28 n=0 unc=0 [0..0] {}
-                1938-03-01 n=1 unc=0 [1..1] {b}
-                outside  open  undated "#]],
+                1938-02-27 n=1 possible=1 {a}
+                1938-02-28 n=0 possible=0 {}
+                1938-03-01 n=1 possible=1 {b}
+                imprecise  outside  open  undated "#]],
         );
     }
 }

@@ -17,6 +17,7 @@
 mod analyse;
 mod export;
 mod linkage;
+mod locate;
 mod page;
 mod table;
 
@@ -54,6 +55,8 @@ pub struct Project {
     entries: Vec<String>,
     /// (source, column) pairs the manifest marks as sensitive: withheld from exports and report.
     pub sensitive: BTreeSet<(String, String)>,
+    /// The manifest as written, so an error can name the line of a key.
+    pub text: String,
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -101,8 +104,8 @@ pub fn run(args: &Args) -> Result<()> {
 }
 
 fn load_project(dir: &Path) -> Result<Project> {
-    let manifest = Manifest::load(dir)?;
-    let text = std::fs::read_to_string(dir.join("kartoteka.toml"))?;
+    let text = std::fs::read_to_string(dir.join("kartoteka.toml")).with_context(|| format!("cannot read {}", dir.join("kartoteka.toml").display()))?;
+    let manifest = Manifest::parse(&text).map_err(|e| anyhow::anyhow!(locate::manifest_error(dir, &text, &e.key, &e.message)))?;
     let raw: toml::Table = toml::from_str(&text)?;
     let vocabularies = raw.get("vocabularies").cloned().unwrap_or(toml::Value::Table(Default::default()));
     let raw_sources = raw.get("sources").and_then(toml::Value::as_array).cloned().unwrap_or_default();
@@ -125,7 +128,7 @@ fn load_project(dir: &Path) -> Result<Project> {
             s.columns.iter().filter(|c| c.sensitive).map(|c| (s.id.to_string(), c.column.to_string()))
         })
         .collect();
-    Ok(Project { dir: dir.to_owned(), manifest, entries, sensitive })
+    Ok(Project { dir: dir.to_owned(), manifest, entries, sensitive, text })
 }
 
 /// Step 2: every source, in manifest order. A source that fails (bad rows under the strict

@@ -67,7 +67,10 @@ fn the_readme_example_builds_and_says_where_the_report_is() {
     assert_eq!(first_ids, csv_ids, "the Parquet twin has the CSV's persons in the same order");
     // The sentences breakdown as CSV: one row per category, the persons adding up to everyone.
     let sentences = std::fs::read_to_string(dir.path().join("out/analyses/sentences.csv")).unwrap();
-    assert!(sentences.starts_with("category,persons,share,wilson_lower,wilson_upper,exact_lower,exact_upper\n"), "{sentences}");
+    assert!(sentences.starts_with("category,persons,share,wilson_lower,wilson_upper,exact_lower,exact_upper,share_of_known,known_wilson_lower,known_wilson_upper\n"), "{sentences}");
+    // The missing are a category of their own and outside the share of those with a value.
+    let missing = sentences.lines().find(|l| l.starts_with("(missing),")).expect("the list gives no sentence for the press reports");
+    assert!(missing.ends_with(",,,"), "{missing}");
     let counted: usize = sentences.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse::<usize>().unwrap()).sum();
     assert_eq!(counted, persons.len(), "{sentences}");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/profiles.json")).unwrap()).unwrap();
@@ -178,4 +181,24 @@ fn an_emptied_file_is_refused_by_name_and_the_register_keeps_the_good_version() 
     std::fs::write(dir.path().join("list.csv"), format!("{good}Петров,1937\n")).unwrap();
     let output = build(dir.path(), &[]);
     assert!(stdout(&output).contains("1 new file version(s), 2 records stored"), "{}", stdout(&output));
+}
+
+#[test]
+fn an_analysis_of_a_field_no_source_gives_is_refused_with_the_manifest_line() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(&example_dir(), dir.path());
+    let path = dir.path().join("kartoteka.toml");
+    let manifest = std::fs::read_to_string(&path).unwrap();
+    let line = manifest.lines().position(|l| l == "fields = \"sentence.detail\"").expect("the example breaks sentences down") + 1;
+    for (field, message) in [
+        ("party", "party is given by no source (the sources give: surname, "),
+        ("sentense.detail", "unknown field \"sentense.detail\""),
+    ] {
+        std::fs::write(&path, manifest.replace("fields = \"sentence.detail\"", &format!("fields = \"{field}\""))).unwrap();
+        let output = build(dir.path(), &[]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let expected = format!("{}:{line}: analyses[1].fields: {message}", path.display());
+        assert!(stderr(&output).contains(&expected), "{expected}\n{}", stderr(&output));
+        assert!(!dir.path().join("out").exists(), "refused before anything is built");
+    }
 }

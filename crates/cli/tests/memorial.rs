@@ -213,7 +213,7 @@ fn memorial_analyses_agree_with_a_direct_reading_of_the_workbooks() {
     assert!(executed.values().sum::<u64>() > 1000);
 
     // Arrests per month, 1937-38: the persons whose date is given to the day are exactly the
-    // `certain` counts.
+    // counts (a date given only as the year is placed in no month, not in its midpoint's July).
     let mut per_month: BTreeMap<String, u64> = BTreeMap::new();
     for day in persons.iter().filter_map(|p| consensus_day(p.iter().map(|r| r.arrest.clone()))) {
         let (start, end) = (days(1937, 1, 1), days(1939, 1, 1));
@@ -227,11 +227,17 @@ fn memorial_analyses_agree_with_a_direct_reading_of_the_workbooks() {
     assert_eq!(bins.len(), 24);
     for bin in bins {
         let label = bin["label"].as_str().unwrap();
-        let certain = bin["certain"].as_u64().unwrap();
-        assert_eq!(certain, per_month.get(label).copied().unwrap_or(0), "{label}");
-        assert!(bin["count"].as_u64().unwrap() >= certain && bin["possible"].as_u64().unwrap() >= bin["count"].as_u64().unwrap());
+        let count = bin["count"].as_u64().unwrap();
+        assert_eq!(count, per_month.get(label).copied().unwrap_or(0), "{label}");
+        assert!(bin["possible"].as_u64().unwrap() >= count);
     }
-    let peak = bins.iter().max_by_key(|b| b["certain"].as_u64().unwrap()).unwrap();
+    let year_only = persons
+        .iter()
+        .filter(|p| matches!(consensus(p.iter().map(|r| r.arrest.clone()).filter(|c| *c != DateCell::Empty)), Some(DateCell::Vaguer(_))))
+        .count();
+    assert_eq!(series["figures"]["imprecise"].as_array().unwrap().len(), year_only, "dates vaguer than a month are listed apart");
+    assert!(year_only > 1000, "{year_only}");
+    let peak = bins.iter().max_by_key(|b| b["count"].as_u64().unwrap()).unwrap();
     assert!(peak["label"].as_str().unwrap().starts_with("1937"), "the mass operations peak in 1937: {peak}");
 
     // Days from arrest to trial for the persons whose two dates are given to the day.

@@ -45,42 +45,50 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, person: Person
         Figures::OneWay(table) => {
             let bars: Vec<(String, f64, String)> = table.cells.iter().map(|c| (c.category.label().to_owned(), c.count as f64, c.count.to_string())).collect();
             page.html.push_str(&svg::bars(&bars));
-            page.html.push_str("\n<table>\n<tr><th>value</th><th>persons</th><th>share</th><th>Wilson</th><th>exact</th></tr>\n");
+            let _ = write!(
+                page.html,
+                "\n<table>\n<tr><th>value</th><th>persons</th><th>share of all {t}</th><th>Wilson</th><th>exact</th><th>share of the {k} with a value</th><th>Wilson</th></tr>\n",
+                t = table.total,
+                k = table.known_total
+            );
             for c in &table.cells {
                 page.cell_row(c.category.label(), c);
             }
-            let _ = writeln!(page.html, "<tr><th>total</th><td class=\"n\">{}</td><td colspan=\"3\"></td></tr>\n</table>", table.total);
+            let _ = writeln!(page.html, "<tr><th>total</th><td class=\"n\">{}</td><td colspan=\"5\"></td></tr>\n</table>", table.total);
+            page.html.push_str(&few_cases_note(table.cells.iter().flat_map(|c| [Some(&c.proportion), c.known.as_ref()]).flatten()));
         }
         Figures::TwoWay(table) => {
-            page.html.push_str("<p>Shares are of the row.</p>\n<table>\n<tr><th></th>");
+            page.html.push_str("<p>Each cell: persons, then their share of the row's persons with a value for the column (the row's persons without one, in the (missing) column, are outside that denominator; their own cell gives their share of the whole row). Both row denominators are at the right.</p>\n<table>\n<tr><th></th>");
             for c in &table.columns {
                 let _ = write!(page.html, "<th>{}</th>", escape(c.label()));
             }
-            page.html.push_str("<th>total</th></tr>\n");
+            page.html.push_str("<th>total</th><th>with a value</th></tr>\n");
             for row in &table.rows {
                 let _ = write!(page.html, "<tr><th>{}</th>", escape(row.category.label()));
                 for c in &row.cells {
                     let label = format!("{} × {}", row.category.label(), c.category.label());
                     let link = page.members(&label, &c.members);
-                    let _ = write!(page.html, "<td class=\"n\">{link} <small>{}</small></td>", share(&c.proportion));
+                    let _ = write!(page.html, "<td class=\"n\">{link} <small>{}</small></td>", share(c.known.as_ref().unwrap_or(&c.proportion)));
                 }
-                let _ = writeln!(page.html, "<td class=\"n\">{}</td></tr>", row.total);
+                let _ = writeln!(page.html, "<td class=\"n\">{}</td><td class=\"n\">{}</td></tr>", row.total, row.known_total);
             }
             page.html.push_str("</table>\n");
+            page.html.push_str(&few_cases_note(table.rows.iter().flat_map(|r| &r.cells).map(|c| c.known.as_ref().unwrap_or(&c.proportion))));
         }
         Figures::TimeSeries(series) => {
-            let bins: Vec<(String, u64, u64, u64)> = series.bins.iter().map(|b| (b.label.clone(), b.count, b.certain, b.possible)).collect();
+            let bins: Vec<(String, u64, u64)> = series.bins.iter().map(|b| (b.label.clone(), b.count, b.possible)).collect();
             page.html.push_str(&svg::columns(&bins));
-            let _ = writeln!(page.html, "<p><small>Counting rule: {}.</small></p>", escape(series.rule));
-            page.html.push_str("<table>\n<tr><th>period</th><th>persons</th><th>of them uncertain</th><th>certain</th><th>possible</th></tr>\n");
+            let _ = writeln!(page.html, "<p><small>Counting rule: {}. Bars are the persons dated within the {}; the grey line reaches the number the dates allow.</small></p>", escape(series.rule), series.granularity.noun());
+            page.html.push_str("<table>\n<tr><th>period</th><th>persons dated within it</th><th>possibly (the dates allow it)</th></tr>\n");
             for s in series.eras.iter().chain(&series.bins) {
                 let link = page.members(&s.label, &s.members);
-                let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>", escape(&s.label), s.uncertain, s.certain, s.possible);
+                let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td></tr>", escape(&s.label), s.possible);
             }
-            let rest = [("outside the range", &series.outside_range), ("open-ended date", &series.open_ended), ("no date", &series.undated)];
+            let vague = format!("dated too vaguely to place in one {}", series.granularity.noun());
+            let rest = [(vague.as_str(), &series.imprecise), ("outside the range", &series.outside_range), ("open-ended date", &series.open_ended), ("no date", &series.undated)];
             for (label, members) in rest {
                 let link = page.members(label, members);
-                let _ = writeln!(page.html, "<tr><td><i>{label}</i></td><td class=\"n\">{link}</td><td colspan=\"3\"></td></tr>");
+                let _ = writeln!(page.html, "<tr><td><i>{label}</i></td><td class=\"n\">{link}</td><td></td></tr>");
             }
             page.html.push_str("</table>\n");
         }
@@ -139,7 +147,7 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, person: Person
             }
         }
         Figures::Purge(series) => {
-            let bars: Vec<(String, f64, String)> = series.years.iter().map(|y| (y.year.to_string(), y.share.share.unwrap_or(0.0), share(&y.share))).collect();
+            let bars: Vec<(String, f64, String)> = series.years.iter().map(|y| (y.year.to_string(), y.share.share.unwrap_or(0.0), share_marked(&y.share, ""))).collect();
             page.html.push_str(&svg::bars(&bars));
             page.html.push_str("\n<table>\n<tr><th>year</th><th>in the body at its start</th><th>purged</th><th>of them uncertain</th><th>share</th></tr>\n");
             for y in &series.years {
@@ -201,21 +209,50 @@ impl Page<'_> {
     fn cell_row(&mut self, label: &str, c: &Cell) {
         let link = self.members(label, &c.members);
         let interval = |i: Option<analysis::proportion::Interval>| i.map_or("–".to_owned(), |i| format!("{:.1}–{:.1}%", i.lower * 100.0, i.upper * 100.0));
+        let known = c.known.as_ref();
         let _ = writeln!(
             self.html,
-            "<tr><td>{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             escape(label),
-            c.proportion.share.map_or("–".to_owned(), |s| format!("{:.1}%", s * 100.0)),
+            percent(&c.proportion),
             interval(c.proportion.wilson),
-            interval(c.proportion.exact)
+            interval(c.proportion.exact),
+            known.map_or("–".to_owned(), percent),
+            interval(known.and_then(|k| k.wilson))
         );
     }
 }
 
-/// `12.5% (9.1–16.9%)`: the share with its Wilson interval.
+/// The mark after a share resting on few persons, explained by [`few_cases_note`].
+const FEW: &str = "<sup class=\"bad\" title=\"fewer than 30 persons\">†</sup>";
+
+/// `42.9%`, marked when it rests on few persons.
+fn percent(p: &Proportion) -> String {
+    p.share.map_or("–".to_owned(), |s| format!("{:.1}%{}", s * 100.0, if p.small { FEW } else { "" }))
+}
+
+/// The footnote for the shares marked as resting on few persons, when any is.
+fn few_cases_note<'p>(shares: impl IntoIterator<Item = &'p Proportion>) -> String {
+    let marked = shares.into_iter().filter(|p| p.small && p.share.is_some()).count();
+    if marked == 0 {
+        return String::new();
+    }
+    format!(
+        "<p><small>{FEW} {marked} share(s) rest on fewer than {} persons: read them with their interval, not as a rate.</small></p>\n",
+        analysis::proportion::SMALL_BASE
+    )
+}
+
+/// `12.5% (9.1–16.9%)`: the share with its Wilson interval, marked when it rests on few persons.
 fn share(p: &Proportion) -> String {
+    share_marked(p, FEW)
+}
+
+/// The share with its interval and `mark` after it when it rests on few persons (a chart's
+/// text takes no markup).
+fn share_marked(p: &Proportion, mark: &str) -> String {
     match (p.share, p.wilson) {
-        (Some(s), Some(i)) => format!("{:.1}% ({:.1}–{:.1}%)", s * 100.0, i.lower * 100.0, i.upper * 100.0),
+        (Some(s), Some(i)) => format!("{:.1}%{} ({:.1}–{:.1}%)", s * 100.0, if p.small { mark } else { "" }, i.lower * 100.0, i.upper * 100.0),
         _ => "–".to_owned(),
     }
 }
@@ -378,17 +415,22 @@ mod tests {
     #[test]
     fn every_count_links_to_its_members_and_persons_show_their_assertions() {
         let profiles: BTreeMap<PersonId, Profile> =
-            [profile("a", "s1", "русский"), profile("b", "s2", "русский"), profile("c", "s1", "<латыш>")].into_iter().map(|p| (p.person.clone(), p)).collect();
+            [profile("a", "s1", "русский"), profile("b", "s2", "русский"), profile("c", "s1", "<латыш>"), profile("e", "s2", "")].into_iter().map(|p| (p.person.clone(), p)).collect();
         let spec = AnalysisSpec { name: "by-nationality".into(), kind: "breakdown".into(), fields: Some(analysis::cohort::OneOrMany::One("nationality".into())), ..Default::default() };
         let result = Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &profiles);
         let link = |p: &PersonId| (format!("persons/1.html#{p}"), format!("name of {p}"));
         let html = analysis_page(&result, "Test", &link);
-        assert!(html.contains("<td class=\"n\"><a href=\"#m1\">2</a></td><td class=\"n\">66.7%</td>"), "{html}");
+        // Two of all four, two of the three with a value; both shares rest on few persons.
+        let few = "<sup class=\"bad\" title=\"fewer than 30 persons\">†</sup>";
+        assert!(html.contains("<th>share of all 4</th><th>Wilson</th><th>exact</th><th>share of the 3 with a value</th>"), "{html}");
+        assert!(html.contains(&format!("<td class=\"n\"><a href=\"#m1\">2</a></td><td class=\"n\">50.0%{few}</td><td class=\"n\">15.0–85.0%</td><td class=\"n\">6.8–93.2%</td><td class=\"n\">66.7%{few}</td>")), "{html}");
+        assert!(html.contains("<tr><td>(missing)</td><td class=\"n\"><a href=\"#m3\">1</a></td><td class=\"n\">25.0%"), "{html}");
+        assert!(html.contains("5 share(s) rest on fewer than 30 persons"), "{html}");
         assert!(html.contains("<details id=\"m1\"><summary>русский: 2 persons</summary><p><a href=\"../persons/1.html#a\">name of a</a>; <a href=\"../persons/1.html#b\">name of b</a>; </p></details>"), "{html}");
         assert!(html.contains("&lt;латыш&gt;") && !html.contains("<латыш>"));
         assert_eq!(html.matches("http").count(), html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(), "no external references");
         let index = analyses_index(std::slice::from_ref(&result), "Test");
-        assert!(index.contains("<li><a href=\"by-nationality.html\">by-nationality</a> <small>breakdown over cohort all (3 persons)</small></li>"), "{index}");
+        assert!(index.contains("<li><a href=\"by-nationality.html\">by-nationality</a> <small>breakdown over cohort all (4 persons)</small></li>"), "{index}");
         assert!(analysis_list(std::slice::from_ref(&result), "analyses/").contains("<a href=\"analyses/by-nationality.html\">"));
         let records: Vec<LinkedRecord> = [("s1", "русский"), ("s2", "Русский"), ("s3", "украинец")]
             .iter()

@@ -31,10 +31,10 @@ pub fn bars(items: &[(String, f64, String)]) -> String {
     svg
 }
 
-/// Vertical bars over consecutive bins, with a grey whisker from the certain to the possible
-/// count where the dates leave the bin uncertain.
-pub fn columns(bins: &[(String, u64, u64, u64)]) -> String {
-    let max = bins.iter().map(|b| b.1.max(b.3)).max().unwrap_or(0).max(1) as f64;
+/// Vertical bars over consecutive bins (the count placed in each), with a grey whisker up to the
+/// possible count where vaguer dates may fall in the bin too.
+pub fn columns(bins: &[(String, u64, u64)]) -> String {
+    let max = bins.iter().map(|b| b.1.max(b.2)).max().unwrap_or(0).max(1) as f64;
     let (left, plot_h, bottom) = (40.0, 200.0, 60.0);
     let step = (720.0 / bins.len().max(1) as f64).clamp(2.0, 40.0);
     let width = left + step * bins.len() as f64 + 10.0;
@@ -42,13 +42,13 @@ pub fn columns(bins: &[(String, u64, u64, u64)]) -> String {
     let y = |v: f64| plot_h - plot_h * v / max + 4.0;
     let _ = write!(svg, "<text x=\"2\" y=\"12\">{max}</text><text x=\"2\" y=\"{:.1}\">0</text>", plot_h + 4.0);
     let label_every = (bins.len() / 24).max(1);
-    for (i, (label, count, certain, possible)) in bins.iter().enumerate() {
+    for (i, (label, count, possible)) in bins.iter().enumerate() {
         let x = left + i as f64 * step;
         let top = y(*count as f64);
-        let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{BLUE}\"><title>{}: {count}</title></rect>", (step - 1.0).max(1.0), plot_h + 4.0 - top, escape(label));
-        if possible > certain {
+        let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{BLUE}\"><title>{}: {count} (possibly {possible})</title></rect>", (step - 1.0).max(1.0), plot_h + 4.0 - top, escape(label));
+        if possible > count {
             let cx = x + step / 2.0;
-            let _ = write!(svg, "<line x1=\"{cx:.1}\" x2=\"{cx:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{GREY}\"/>", y(*certain as f64), y(*possible as f64));
+            let _ = write!(svg, "<line x1=\"{cx:.1}\" x2=\"{cx:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{GREY}\"/>", y(*count as f64), y(*possible as f64));
         }
         if i % label_every == 0 {
             let _ = write!(svg, "<text transform=\"translate({:.1},{:.1}) rotate(60)\">{}</text>", x + 2.0, plot_h + 10.0, escape(label));

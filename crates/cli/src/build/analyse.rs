@@ -66,21 +66,33 @@ struct Declarations {
 }
 
 fn declarations(project: &Project) -> Result<Declarations> {
-    let section = |name: &str| project.manifest.sections.get(name).cloned();
-    let rule: ConsensusRule = match section("consensus") {
+    let located = |key: &str, message: &str| anyhow!(super::locate::manifest_error(&project.dir, &project.text, key, message));
+    let rule: ConsensusRule = match project.manifest.sections.get("consensus") {
         None => ConsensusRule::default(),
-        Some(v) => v.try_into().map_err(|e| anyhow!("kartoteka.toml: consensus: {e}"))?,
+        Some(v) => v.clone().try_into().map_err(|e: toml::de::Error| located("consensus", e.message()))?,
     };
-    let cohorts: Vec<CohortSpec> = match section("cohorts") {
-        None => Vec::new(),
-        Some(v) => v.try_into().map_err(|e| anyhow!("kartoteka.toml: cohorts: {e}"))?,
-    };
-    let specs: Vec<AnalysisSpec> = match section("analyses") {
-        None => Vec::new(),
-        Some(v) => v.try_into().map_err(|e| anyhow!("kartoteka.toml: analyses: {e}"))?,
-    };
-    let (cohorts, analyses) = analyses::validate(&cohorts, &specs).map_err(|e| anyhow!("kartoteka.toml: {e}"))?;
+    let cohorts: Vec<CohortSpec> = section_items(project, "cohorts", |v| v.try_into())?;
+    let specs: Vec<AnalysisSpec> = section_items(project, "analyses", |v| v.try_into())?;
+    let spec_error = |e: analysis::cohort::SpecError| located(&e.key, &e.message);
+    let (cohorts, analyses) = analyses::validate(&cohorts, &specs).map_err(spec_error)?;
+    let given: BTreeSet<Field> = project.manifest.sources.iter().flat_map(|s| s.columns.iter().map(|c| c.field)).collect();
+    analyses::check_fields(&cohorts, &analyses, &given).map_err(spec_error)?;
     Ok(Declarations { rule, cohorts, analyses })
+}
+
+/// The items of an array of tables (`[[cohorts]]`), each read on its own so that an error
+/// names the item (`cohorts[2]`) and its line.
+fn section_items<T>(project: &Project, name: &str, read: impl Fn(toml::Value) -> Result<T, toml::de::Error>) -> Result<Vec<T>> {
+    let located = |key: &str, message: &str| anyhow!(super::locate::manifest_error(&project.dir, &project.text, key, message));
+    match project.manifest.sections.get(name) {
+        None => Ok(Vec::new()),
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| read(item.clone()).map_err(|e| located(&format!("{name}[{i}]"), e.message())))
+            .collect(),
+        Some(_) => Err(located(name, &format!("expected [[{name}]] tables"))),
+    }
 }
 
 /// Checks the declarations before anything is ingested, so a typo fails fast.
@@ -305,7 +317,8 @@ fn profile_json(p: &Profile) -> Result<String> {
 
 
 /// An analysis's main table, one row per number, for a spreadsheet or a data frame: breakdowns
-/// one row per cell (`row`, `column` for two-way; the share is of the row), time series one row
+/// one row per cell (`row`, `column` for two-way; the share is of the row, missing included,
+/// and `share_of_known` of those in it with a value), time series one row
 /// per bin and era, durations one per person, survival one per step of each curve, status one
 /// per person, successions one per tenure, purges one per year, networks one per tie. Shares and
 /// interval bounds are decimal text (empty where undefined); the member lists are in the JSON.
@@ -320,46 +333,37 @@ fn figures_table(figures: &Figures) -> Table {
     };
     const SHARES: [(&str, bool); 5] = [("share", false), ("wilson_lower", false), ("wilson_upper", false), ("exact_lower", false), ("exact_upper", false)];
     let with_shares = |head: &[(&'static str, bool)]| -> Vec<(&'static str, bool)> { head.iter().chain(&SHARES).copied().collect() };
+    // A breakdown cell's share among those with a value, and its Wilson bounds (empty for the
+    // missing category).
+    const KNOWN: [(&str, bool); 3] = [("share_of_known", false), ("known_wilson_lower", false), ("known_wilson_upper", false)];
+    let known = |c: &breakdown::Cell| {
+        let p = c.known.as_ref();
+        let bound = |upper: bool| number(p.and_then(|p| p.wilson).map(|i| if upper { i.upper } else { i.lower }));
+        vec![number(p.and_then(|p| p.share)), bound(false), bound(true)]
+    };
+    let with_known = |head: &[(&'static str, bool)]| -> Vec<(&'static str, bool)> { with_shares(head).into_iter().chain(KNOWN).collect() };
     match figures {
         Figures::OneWay(t) => {
-            let mut table = Table::new(&with_shares(&[("category", false), ("persons", true)]));
+            let mut table = Table::new(&with_known(&[("category", false), ("persons", true)]));
             for c in &t.cells {
-                table.push_row([vec![text(c.category.label()), int(c.count)], shares(&c.proportion)].into_iter().flatten().collect());
+                table.push_row([vec![text(c.category.label()), int(c.count)], shares(&c.proportion), known(c)].into_iter().flatten().collect());
             }
             table
         }
         Figures::TwoWay(t) => {
-            let mut table = Table::new(&with_shares(&[("row", false), ("column", false), ("persons", true)]));
+            let mut table = Table::new(&with_known(&[("row", false), ("column", false), ("persons", true)]));
             for r in &t.rows {
                 for c in &r.cells {
-                    table.push_row([vec![text(r.category.label()), text(c.category.label()), int(c.count)], shares(&c.proportion)].into_iter().flatten().collect());
+                    table.push_row([vec![text(r.category.label()), text(c.category.label()), int(c.count)], shares(&c.proportion), known(c)].into_iter().flatten().collect());
                 }
             }
             table
         }
         Figures::TimeSeries(series) => {
-            let mut table = Table::new(&[
-                ("span", false),
-                ("label", false),
-                ("from", false),
-                ("to", false),
-                ("persons", true),
-                ("uncertain", true),
-                ("certain", true),
-                ("possible", true),
-            ]);
+            let mut table = Table::new(&[("span", false), ("label", false), ("from", false), ("to", false), ("persons", true), ("possible", true)]);
             for (span, counts) in [("era", &series.eras), ("bin", &series.bins)] {
                 for c in counts {
-                    table.push_row(vec![
-                        text(span),
-                        text(&c.label),
-                        text(&c.from.to_string()),
-                        text(&c.to.to_string()),
-                        int(c.count),
-                        int(c.uncertain),
-                        int(c.certain),
-                        int(c.possible),
-                    ]);
+                    table.push_row(vec![text(span), text(&c.label), text(&c.from.to_string()), text(&c.to.to_string()), int(c.count), int(c.possible)]);
                 }
             }
             table
