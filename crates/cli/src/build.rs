@@ -149,6 +149,17 @@ fn ingest_sources(project: &Project, register: &mut Register, policy: Policy) ->
     if !failures.is_empty() {
         bail!("{} source(s) not ingested: {}; nothing of them was written", failures.len(), failures.join(", "));
     }
+    // Files the manifest no longer declares (renamed, replaced, their source removed) would
+    // otherwise stay current beside their successors and be linked, exported and counted twice.
+    let declared = project
+        .manifest
+        .sources
+        .iter()
+        .flat_map(|spec| spec.files.iter().map(|file| (spec.id.to_string(), file.path.clone())))
+        .collect();
+    for (source, path) in register.withdraw_undeclared(&declared, &ingested_at)? {
+        println!("{source}: {path} is no longer in the manifest; its records are withdrawn (kept in the register, no longer current)");
+    }
     Ok(())
 }
 

@@ -202,3 +202,23 @@ fn an_analysis_of_a_field_no_source_gives_is_refused_with_the_manifest_line() {
         assert!(!dir.path().join("out").exists(), "refused before anything is built");
     }
 }
+
+/// A file renamed in the manifest: the old path's records used to stay current beside the new
+/// path's, so every record of it was linked, exported and counted twice.
+#[test]
+fn a_file_renamed_in_the_manifest_replaces_the_old_path_instead_of_doubling_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(&example_dir(), dir.path());
+    assert!(build(dir.path(), &[]).status.success());
+    let records_before = std::fs::read_to_string(dir.path().join("out/records.csv")).unwrap().lines().count();
+    std::fs::rename(dir.path().join("data/western-press.csv"), dir.path().join("data/press.csv")).unwrap();
+    let manifest = std::fs::read_to_string(dir.path().join("kartoteka.toml")).unwrap();
+    std::fs::write(dir.path().join("kartoteka.toml"), manifest.replace("data/western-press.csv", "data/press.csv")).unwrap();
+    let output = build(dir.path(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = stdout(&output);
+    assert!(said.contains("western-press: data/western-press.csv is no longer in the manifest; its records are withdrawn"), "{said}");
+    assert!(said.contains("linked 88 records into 64 persons"), "{said}");
+    let records_after = std::fs::read_to_string(dir.path().join("out/records.csv")).unwrap().lines().count();
+    assert_eq!(records_after, records_before);
+}

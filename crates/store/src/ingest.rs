@@ -8,7 +8,7 @@ use crate::{Register, StoreError};
 use model::{Assertion, Cell, Diagnostic, Field, IngestedRecord, Severity, SourceId, Value};
 use rusqlite::{Connection, Transaction, params};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What to do with a bad row: one whose mapped cells did not all parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -78,7 +78,26 @@ impl Register {
     /// skip reading the file).
     pub fn is_current(&self, source: &SourceEntry, path: &str, sha256: &str) -> Result<bool, StoreError> {
         Ok(current_version(&self.conn, source.id, path)?
-            .is_some_and(|(_, sha, manifest)| sha == sha256 && manifest == source.manifest_sha256()))
+            .is_some_and(|(_, sha, manifest, withdrawn)| !withdrawn && sha == sha256 && manifest == source.manifest_sha256()))
+    }
+
+    /// Withdraws every current file that `declared` (source id, path) does not name: the
+    /// manifest no longer declares it (renamed, replaced by another file, its source removed),
+    /// so its records stop being current. Nothing is deleted; declaring the path again ingests
+    /// it as a new version. Returns the withdrawn (source id, path), in one transaction.
+    pub fn withdraw_undeclared(&mut self, declared: &BTreeSet<(String, String)>, withdrawn_at: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let current: Vec<(i64, (String, String))> = tx
+            .prepare("SELECT file_id, source_id, path FROM current_files ORDER BY source_id, path")?
+            .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+            .collect::<Result<_, _>>()?;
+        let mut withdrawn = Vec::new();
+        for (file_id, file) in current.into_iter().filter(|(_, file)| !declared.contains(file)) {
+            tx.execute("INSERT INTO file_withdrawals (file_id, withdrawn_at) VALUES (?1, ?2)", params![file_id, withdrawn_at])?;
+            withdrawn.push(file);
+        }
+        tx.commit()?;
+        Ok(withdrawn)
     }
 
     /// Writes the files of one source that are new or changed, in one transaction.
@@ -99,7 +118,7 @@ impl Register {
         let mut outcomes = Vec::new();
         for file in files {
             match current_version(&tx, source.id, file.path)? {
-                Some((version, sha, manifest)) if sha == file.sha256 && manifest == manifest_sha256 => {
+                Some((version, sha, manifest, false)) if sha == file.sha256 && manifest == manifest_sha256 => {
                     outcomes.push(FileOutcome::Unchanged { path: file.path.to_owned(), version });
                 }
                 current => changed.push((file, current.map_or(1, |(version, ..)| version + 1))),
@@ -170,15 +189,15 @@ impl Register {
     }
 }
 
-/// The latest version of a file of a source: (version, sha256, manifest_sha256).
-fn current_version(conn: &Connection, source: &SourceId, path: &str) -> Result<Option<(u32, String, String)>, StoreError> {
+/// The latest version of a file of a source: (version, sha256, manifest_sha256, withdrawn).
+fn current_version(conn: &Connection, source: &SourceId, path: &str) -> Result<Option<(u32, String, String, bool)>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT version, sha256, manifest_sha256 FROM source_files
+        "SELECT version, sha256, manifest_sha256, file_id IN (SELECT file_id FROM file_withdrawals) FROM source_files
          WHERE source_id = ?1 AND path = ?2 ORDER BY version DESC LIMIT 1",
     )?;
     let mut rows = stmt.query(params![source.as_str(), path])?;
     Ok(match rows.next()? {
-        Some(row) => Some((row.get(0)?, row.get(1)?, row.get(2)?)),
+        Some(row) => Some((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         None => None,
     })
 }

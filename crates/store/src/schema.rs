@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "persons in the search index", sql: include_str!("../migrations/0007_search_persons.sql") },
     Migration { name: "places in the search index", sql: include_str!("../migrations/0008_search_places.sql") },
     Migration { name: "places as written in the search index", sql: include_str!("../migrations/0009_search_places_as_written.sql") },
+    Migration { name: "files the manifest no longer declares", sql: include_str!("../migrations/0010_withdrawn_files.sql") },
 ];
 
 /// The schema version this build of kartoteka writes.

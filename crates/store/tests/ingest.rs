@@ -249,3 +249,25 @@ fn an_ingest_interrupted_mid_source_leaves_the_register_as_it_was() {
     assert!(interrupted.is_err());
     assert_eq!(register.content_fingerprint().unwrap(), before);
 }
+
+/// A file the manifest no longer declares stops being current (its records stay in the
+/// register); declared again, it is ingested as a new, current version.
+#[test]
+fn an_undeclared_file_is_withdrawn_and_comes_back_as_a_new_version() {
+    let mut register = Register::open_in_memory().unwrap();
+    let records = [record(2, "Иванов", "1901")];
+    ingest(&mut register, "{}", "s1", &records, &[], Policy::Strict).unwrap();
+    let declared = |paths: &[&str]| paths.iter().map(|p| ("kgb".to_owned(), (*p).to_owned())).collect();
+    let kept = register.withdraw_undeclared(&declared(&[PATH]), "2026-01-02T00:00:00Z").unwrap();
+    let withdrawn = register.withdraw_undeclared(&declared(&["data/renamed.csv"]), "2026-01-02T00:00:00Z").unwrap();
+    assert_eq!((kept, withdrawn), (vec![], vec![("kgb".to_owned(), PATH.to_owned())]));
+    assert!(register.files(true).unwrap().is_empty());
+    assert_eq!(exported(&register), "", "no current records");
+    let id = SourceId::new("kgb");
+    let entry = SourceEntry { id: &id, title: "t", kind: "k", manifest_json: "{}" };
+    assert!(!register.is_current(&entry, PATH, "s1").unwrap(), "a withdrawn file is read again");
+    let outcome = ingest(&mut register, "{}", "s1", &records, &[], Policy::Strict).unwrap();
+    assert!(matches!(outcome[0], FileOutcome::Stored { version: 2, .. }), "{outcome:?}");
+    let current: Vec<u32> = register.files(true).unwrap().iter().map(|f| f.version).collect();
+    assert_eq!((current, register.files(false).unwrap().len()), (vec![2], 2));
+}
