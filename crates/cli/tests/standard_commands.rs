@@ -108,3 +108,14 @@ fn a_missing_file_is_said_once() {
     assert!(first.starts_with("error: gone.csv: cannot read the file: "), "{stderr}");
     assert_eq!(first.matches("os error 2").count(), 1, "{stderr}");
 }
+
+#[test]
+fn a_link_spec_column_no_file_has_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("records.csv"), RECORDS).unwrap();
+    std::fs::write(dir.path().join("spec.toml"), "[[field]]\ncolumn = \"surnme\"\nkind = \"surname\"\n").unwrap();
+    let (code, _, stderr) = run(dir.path(), &["link", "records.csv", "--out", "out", "--spec", "spec.toml"]);
+    let error = stderr.lines().find(|l| l.starts_with("error")).unwrap_or_default();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(error.starts_with("error: link spec: field[0].column: \"surnme\" is not a column of any record"), "{stderr}");
+}

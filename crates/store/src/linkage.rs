@@ -461,6 +461,23 @@ pub fn declared_link_spec(project_dir: &Path, manifest_section: Option<&toml::Va
     }
 }
 
+/// The first field of `spec` whose column is neither a standard column, nor one `known`
+/// accepts, nor one any record fills, described for an error: a typo there (`surnme`) would
+/// otherwise compare nothing and silently change the linkage.
+pub fn unknown_link_column(spec: &LinkSpec, records: &[StandardRecord], known: impl Fn(&str) -> bool) -> Option<String> {
+    let (index, field) = spec.fields.iter().enumerate().find(|(_, field)| {
+        let column = field.column.as_str();
+        !link::spec::STANDARD_FIELDS.iter().any(|(standard, _)| *standard == column)
+            && !known(column)
+            && !records.iter().any(|r| r.other.contains_key(column))
+    })?;
+    Some(format!(
+        "field[{index}].column: {:?} is not a column of any record (standard columns: {})",
+        field.column,
+        link::spec::STANDARD_FIELDS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+    ))
+}
+
 /// Links the register's current records into persons with the declared spec (what it leaves
 /// out inferred from the records), every decision in force honoured and person ids inherited
 /// from the previous run, and stores persons, scored pairs (with waterfalls for the uncertain
@@ -484,6 +501,10 @@ pub fn link_persons_with(conn: &mut Connection, declared: &LinkSpec, ran_at: &st
     }
     let link_records = current_link_records(conn)?;
     let records: Vec<StandardRecord> = link_records.iter().map(|r| r.record.clone()).collect();
+    // A field of the register (`defection.date`) that no record fills yet is a declared column.
+    if let Some(message) = unknown_link_column(declared, &records, |column| column.parse::<model::Field>().is_ok()) {
+        return Err(StoreError::LinkSpec { place: "link spec".to_owned(), message });
+    }
     let spec = declared.clone().completed_for(&records);
     let previous = inherited_persons(&link_records, &previous_persons(conn)?);
     let current: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();

@@ -200,3 +200,18 @@ fn a_new_source_links_against_the_persons_already_formed() {
     };
     assert_eq!(groups(&at_once), groups(&second));
 }
+
+/// A spec field whose column no record has and no field is named (a typo) is refused by name;
+/// a field of the register that no record fills yet is not a typo.
+#[test]
+fn a_spec_column_that_is_nothing_is_refused() {
+    let mut register = Register::open_in_memory().unwrap();
+    name_source(&mut register, "ru", &PEOPLE);
+    let spec = |column: &str| link::LinkSpec {
+        fields: vec![link::FieldSpec::new("surname", link::FieldKind::Surname), link::FieldSpec::new(column, link::FieldKind::Date)],
+        ..link::LinkSpec::default()
+    };
+    let error = register.link_persons(&spec("birth_dat"), "2026-01-01T00:00:00Z").unwrap_err().to_string();
+    assert!(error.starts_with("link spec: field[1].column: \"birth_dat\" is not a column of any record (standard columns: surname, "), "{error}");
+    assert!(register.link_persons(&spec("defection.date"), "2026-01-01T00:00:00Z").is_ok());
+}
