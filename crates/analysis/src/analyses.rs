@@ -27,7 +27,7 @@ use crate::breakdown::{self, Category};
 use crate::cohort::{Cohort, Condition, OneOrMany, Selection, SpecError};
 use crate::duration::{self, Durations};
 use crate::network::{self, Network};
-use crate::person::Profile;
+use crate::person::{Profile, has_event};
 use crate::proportion::Confidence;
 use crate::survival::{self, StatusAt, Subject, SurvivalBand};
 use crate::timeseries::{self, Era, Granularity, TimeSeries};
@@ -289,7 +289,8 @@ impl Analysis {
                 Figures::Duration(duration::durations(&members.iter().map(|p| (p.person.clone(), p.date(*start), p.date(*end))).collect::<Vec<_>>()))
             }
             AnalysisKind::Survival { origin, event, last_seen } => {
-                let subjects: Vec<Subject> = members
+                let (with_origin, without): (Vec<&&Profile>, Vec<&&Profile>) = members.iter().partition(|p| origin.of(p).is_some());
+                let subjects: Vec<Subject> = with_origin
                     .iter()
                     .filter_map(|p| {
                         Some(Subject {
@@ -300,7 +301,9 @@ impl Analysis {
                         })
                     })
                     .collect();
-                Figures::Survival(survival::survival_band(&subjects))
+                let mut band = survival::survival_band(&subjects);
+                band.no_origin = without.iter().map(|p| p.person.clone()).collect();
+                Figures::Survival(band)
             }
             AnalysisKind::StatusAt { event, on, last_seen } => Figures::StatusAt(survival::status_at(
                 &members.iter().map(|p| (p.person.clone(), p.date(*event), last_seen.as_ref().and_then(|l| l.of(p)))).collect::<Vec<_>>(),
@@ -308,7 +311,14 @@ impl Analysis {
                 self.confidence,
             )),
             AnalysisKind::Succession { matching } => Figures::Succession { posts: turnover::post_histories(&tenures(&members, matching.as_deref())) },
-            AnalysisKind::Purge { event, first, last } => Figures::Purge(turnover::purge_per_year(&dates(*event), *first, *last, self.confidence)),
+            AnalysisKind::Purge { event, first, last } => {
+                // Recorded (a flag, a sentence, a place) but not dated: purged at an unknown time.
+                let undated: Vec<PersonId> = match event {
+                    Field::Event(kind, _) => members.iter().filter(|p| p.date(*event).is_none() && has_event(p, *kind)).map(|p| p.person.clone()).collect(),
+                    _ => Vec::new(),
+                };
+                Figures::Purge(turnover::purge_per_year(&dates(*event), &undated, *first, *last, self.confidence))
+            }
             AnalysisKind::Network { matching, head_roles } => {
                 let labels = members.iter().map(|p| (p.person.clone(), p.label.clone())).collect();
                 Figures::Network(network::service_network(&tenures(&members, matching.as_deref()), &labels, head_roles))
@@ -502,6 +512,23 @@ mod tests {
         // a: 10 days; b: 1937-09-01..30 to 1937-10-01, 1..30 days (point 16); c: 20 days.
         assert_eq!((median.lower, median.point, median.upper), (10.0, 16.0, 20.0));
         assert!(json[0].contains(r#""members":["a"]"#), "{}", json[0]);
+    }
+
+    #[test]
+    fn persons_without_the_dates_an_analysis_needs_are_listed_not_dropped() {
+        let results = run(
+            r#"{"analyses": [
+                  {"name": "sentenced", "kind": "purge", "event": "sentence.date", "years": [1937, 1938]},
+                  {"name": "after-trial", "kind": "survival", "origin": "trial.date", "event": "sentence.date"}
+                ]}"#,
+        );
+        let ids = |v: &[PersonId]| v.iter().map(PersonId::as_str).collect::<Vec<_>>().join(",");
+        let Figures::Purge(purge) = &results[0].figures else { panic!("{:?}", results[0].figures) };
+        // a, b and c were sentenced at a date no record gives: not "never sentenced".
+        assert_eq!(ids(&purge.undated), "a,b,c");
+        assert_eq!((purge.purged_in_range.successes, purge.purged_in_range_at_most.successes, purge.members), (0, 3, 4));
+        let Figures::Survival(band) = &results[1].figures else { panic!("{:?}", results[1].figures) };
+        assert_eq!((ids(&band.no_origin), band.subjects, ids(&band.no_follow_up)), ("d".into(), 0, "a,b,c".into()));
     }
 
     #[test]

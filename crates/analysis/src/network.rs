@@ -17,6 +17,16 @@ pub enum Tie {
     ServedWith,
 }
 
+impl Tie {
+    /// The tie as a report's table reads it: "who served under whom".
+    pub fn words(self) -> &'static str {
+        match self {
+            Tie::ServedUnder => "served under",
+            Tie::ServedWith => "served with",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Edge {
     pub source: PersonId,

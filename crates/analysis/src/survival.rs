@@ -65,6 +65,9 @@ pub struct SurvivalBand {
     pub events: u64,
     /// Persons with neither an event nor a last sighting, sorted.
     pub no_follow_up: Vec<PersonId>,
+    /// Cohort members without an origin date, who cannot enter the curve, sorted (filled by
+    /// the caller, who knows the cohort; [`survival_band`] sees only subjects with an origin).
+    pub no_origin: Vec<PersonId>,
 }
 
 /// The Kaplan-Meier estimate from (time, event observed) pairs. At a tie, events come before
@@ -129,6 +132,7 @@ pub fn survival_band(subjects: &[Subject]) -> SurvivalBand {
         point: kaplan_meier(&point),
         latest: kaplan_meier(&latest),
         no_follow_up,
+        no_origin: Vec::new(),
     }
 }
 

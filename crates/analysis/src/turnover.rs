@@ -97,13 +97,21 @@ pub struct PurgeYear {
 pub struct PurgeSeries {
     pub members: u64,
     pub years: Vec<PurgeYear>,
-    /// Purged in any year of the range, of all members: "70 % of the Central Committee".
+    /// Purged in any year of the range, of all members: "70 % of the Central Committee". A
+    /// lower bound when some were purged at an unknown date (`undated`).
     pub purged_in_range: Proportion,
+    /// Members whose purge is recorded without a date, sorted. They cannot be placed in a
+    /// year, so each year counts them as still in the body and its share is a lower bound.
+    pub undated: Vec<PersonId>,
+    /// The share purged in the range if every undated purge fell within it: the upper bound.
+    pub purged_in_range_at_most: Proportion,
 }
 
 /// For each member of a body, the date they were purged (arrested, shot), if they were: the
-/// share purged per year over `first..=last` and over the whole range.
-pub fn purge_per_year(members: &[(PersonId, Option<UncertainDate>)], first: i32, last: i32, confidence: Confidence) -> PurgeSeries {
+/// share purged per year over `first..=last` and over the whole range. `undated` are the
+/// members (without a date in `members`) whose purge is recorded but not dated: they are never
+/// counted as not purged without saying so.
+pub fn purge_per_year(members: &[(PersonId, Option<UncertainDate>)], undated: &[PersonId], first: i32, last: i32, confidence: Confidence) -> PurgeSeries {
     let year_of = |d: &UncertainDate| d.midpoint().year();
     let years: Vec<PurgeYear> = (first..=last)
         .map(|year| {
@@ -119,8 +127,18 @@ pub fn purge_per_year(members: &[(PersonId, Option<UncertainDate>)], first: i32,
             PurgeYear { year, at_start, share: Proportion::new(purged.len() as u64, at_start, confidence), purged, uncertain }
         })
         .collect();
-    let in_range = years.iter().map(|y| y.purged.len() as u64).sum();
-    PurgeSeries { members: members.len() as u64, purged_in_range: Proportion::new(in_range, members.len() as u64, confidence), years }
+    let in_range: u64 = years.iter().map(|y| y.purged.len() as u64).sum();
+    let total = members.len() as u64;
+    let mut undated: Vec<PersonId> = undated.iter().filter(|p| members.iter().any(|(m, d)| m == *p && d.is_none())).cloned().collect();
+    undated.sort();
+    undated.dedup();
+    PurgeSeries {
+        members: total,
+        purged_in_range: Proportion::new(in_range, total, confidence),
+        purged_in_range_at_most: Proportion::new(in_range + undated.len() as u64, total, confidence),
+        undated,
+        years,
+    }
 }
 
 #[cfg(test)]
@@ -168,7 +186,8 @@ mod tests {
     #[test]
     fn share_purged_per_year() {
         // Ten members of a body: 1936 one shot, 1937 four (one dated only to 1937/1938, midpoint
-        // 1937-12-31), 1938 two, one in 1941 (outside the range), two never.
+        // 1937-12-31), 1938 two, one in 1941 (outside the range), one
+        // never, one (j) purged at a date no source gives.
         let members: Vec<(PersonId, Option<UncertainDate>)> = [
             ("a", "1936-08-25"),
             ("b", "1937-06-12"),
@@ -184,7 +203,7 @@ mod tests {
         .iter()
         .map(|(id, date)| (PersonId::new(*id), d(date)))
         .collect();
-        let series = purge_per_year(&members, 1936, 1938, Confidence::NINETY_FIVE);
+        let series = purge_per_year(&members, &[PersonId::new("j"), PersonId::new("a")], 1936, 1938, Confidence::NINETY_FIVE);
         let rows: Vec<String> = series
             .years
             .iter()
@@ -194,7 +213,15 @@ mod tests {
             1936 1/10 unc=0 0.100 ["a"]
             1937 4/9 unc=1 0.444 ["b", "c", "d", "e"]
             1938 2/5 unc=0 0.400 ["f", "g"]
-            in range 7/10"#]]
-        .assert_eq(&format!("{}\nin range {}/{}", rows.join("\n"), series.purged_in_range.successes, series.purged_in_range.trials));
+            in range 7/10, at most 8/10, undated ["j"]"#]]
+        .assert_eq(&format!(
+            "{}\nin range {}/{}, at most {}/{}, undated {:?}",
+            rows.join("\n"),
+            series.purged_in_range.successes,
+            series.purged_in_range.trials,
+            series.purged_in_range_at_most.successes,
+            series.purged_in_range_at_most.trials,
+            series.undated.iter().map(PersonId::as_str).collect::<Vec<_>>()
+        ));
     }
 }

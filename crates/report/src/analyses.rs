@@ -116,7 +116,14 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, person: Person
                 curve("events at latest", "#4ab57a", &band.latest),
             ]));
             let no = page.members("no follow-up", &band.no_follow_up);
-            let _ = writeln!(page.html, "<p>{} persons followed, {} events; no follow-up: {no}. Median survival (midpoints): {} days.</p>", band.subjects, band.events, band.point.median().map_or("not reached".into(), |m| m.to_string()));
+            let no_origin = page.members("no origin date", &band.no_origin);
+            let _ = writeln!(
+                page.html,
+                "<p>{} persons followed, {} events; left out: no follow-up (neither the event nor a later sighting) {no}, no origin date {no_origin}. Median survival (midpoints): {} days.</p>",
+                band.subjects,
+                band.events,
+                band.point.median().map_or("not reached".into(), |m| m.to_string())
+            );
             page.html.push_str("<table>\n<tr><th>day</th><th>at risk</th><th>events</th><th>censored</th><th>survival</th><th>SE</th></tr>\n");
             for s in &band.point.steps {
                 let _ = writeln!(page.html, "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td></tr>", s.time, s.at_risk, s.events, s.censored, s.survival, s.standard_error);
@@ -155,6 +162,14 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, person: Person
                 let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td>{}</td></tr>", y.year, y.at_start, y.uncertain, share(&y.share));
             }
             let _ = writeln!(page.html, "</table>\n<p>Purged in the whole range, of {} members: {}.</p>", series.members, share(&series.purged_in_range));
+            if !series.undated.is_empty() {
+                let undated = page.members("purged at an unknown date", &series.undated);
+                let _ = writeln!(
+                    page.html,
+                    "<p>Purged at a date no source gives: {undated}. They are counted as still in the body every year, so each year's share is a lower bound; over the whole range the share is at most {}.</p>",
+                    share(&series.purged_in_range_at_most)
+                );
+            }
         }
         Figures::Network(network) => {
             let index: BTreeMap<&PersonId, usize> = network.nodes.iter().enumerate().map(|(i, (id, _))| (id, i)).collect();
@@ -166,8 +181,8 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, person: Person
                 let (a, b) = ((page.person)(&e.source), (page.person)(&e.target));
                 let _ = writeln!(
                     page.html,
-                    "<tr><td><a href=\"../{}\">{}</a></td><td>{:?}</td><td><a href=\"../{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-                    escape(&a.0), escape(&a.1), e.tie, escape(&b.0), escape(&b.1), escape(&e.unit), e.certain, e.overlap_days
+                    "<tr><td><a href=\"../{}\">{}</a></td><td>{}</td><td><a href=\"../{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                    escape(&a.0), escape(&a.1), e.tie.words(), escape(&b.0), escape(&b.1), escape(&e.unit), if e.certain { "yes" } else { "possibly" }, e.overlap_days
                 );
             }
             page.html.push_str("</table>\n");
@@ -410,6 +425,46 @@ mod tests {
         };
         let record = LinkedRecord { record: RecordId::new(format!("{source}:{id}")), source: SourceId::new(source), assertions: vec![assertion] };
         build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default())
+    }
+
+    /// A profile of one record with the claims given (dates in the standard form).
+    fn person(id: &str, claims: &[(&str, &str)]) -> Profile {
+        let assertions = claims
+            .iter()
+            .map(|(f, raw)| {
+                let field: Field = f.parse().unwrap();
+                let value = match field.value_kind() {
+                    model::ValueKind::Date => Value::Date { date: model::UncertainDate::parse_standard(raw).unwrap() },
+                    _ => Value::Text { text: (*raw).to_owned() },
+                };
+                Assertion { field, column: Arc::from(*f), raw: (*raw).to_owned(), value }
+            })
+            .collect();
+        let record = LinkedRecord { record: RecordId::new(id), source: SourceId::new("s"), assertions };
+        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default())
+    }
+
+    #[test]
+    fn pages_say_who_is_left_out_and_name_ties_in_words() {
+        let profiles: BTreeMap<PersonId, Profile> = [
+            person("chief", &[("post.role", "начальник"), ("post.unit", "УНКВД"), ("post.from", "1936-01-01"), ("post.to", "1938-06-01"), ("arrest", "1938-06-20"), ("sentence.detail", "ВМН")]),
+            person("aide", &[("post.role", "оперуполномоченный"), ("post.unit", "УНКВД"), ("post.from", "1937-01-01"), ("post.to", "1938-01-01"), ("arrest", "1938-02-01"), ("sentence.detail", "ВМН"), ("sentence.date", "1938-03-01")]),
+            person("clerk", &[("post.unit", "УНКВД")]),
+        ]
+        .into_iter()
+        .map(|p| (p.person.clone(), p))
+        .collect();
+        let link = |p: &PersonId| (format!("persons/1.html#{p}"), p.to_string());
+        let page = |spec: AnalysisSpec| analysis_page(&Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &profiles), "Test", &link);
+        let text = |t: &str| Some(t.to_owned());
+        let network = page(AnalysisSpec { name: "n".into(), kind: "network".into(), head_roles: Some(vec!["начальник".into()]), ..Default::default() });
+        assert!(network.contains("<td>served under</td>") && !network.contains("ServedUnder"), "{network}");
+        let survival = page(AnalysisSpec { name: "s".into(), kind: "survival".into(), origin: text("arrest.date"), event: text("sentence.date"), ..Default::default() });
+        assert!(survival.contains("no follow-up (neither the event nor a later sighting) <a href=\"#m1\">1</a>, no origin date <a href=\"#m2\">1</a>"), "{survival}");
+        assert!(survival.contains("<summary>no origin date: 1 persons</summary><p><a href=\"../persons/1.html#clerk\">clerk</a>"), "{survival}");
+        let purge = page(AnalysisSpec { name: "p".into(), kind: "purge".into(), event: text("sentence.date"), years: Some([1937, 1938]), ..Default::default() });
+        assert!(purge.contains("Purged at a date no source gives: <a href=\"#m2\">1</a>."), "{purge}");
+        assert!(purge.contains("over the whole range the share is at most 66.7%"), "{purge}");
     }
 
     #[test]
