@@ -59,8 +59,15 @@ pub struct Project {
     pub text: String,
 }
 
+/// The manifest's sections beside `[[sources]]` and `[vocabularies]` that a build reads.
+const SECTIONS: [&str; 5] = ["link", "estimate", "consensus", "cohorts", "analyses"];
+
 pub fn run(args: &Args) -> Result<()> {
     let project = load_project(&args.dir)?;
+    // A misspelt section (`[estimat]`, `[[analysis]]`) would otherwise be skipped in silence.
+    if let Some(unknown) = project.manifest.sections.keys().find(|name| !SECTIONS.contains(&name.as_str())) {
+        bail!("kartoteka.toml: [{unknown}]: unknown section (a build reads {})", SECTIONS.map(|s| format!("[{s}]")).join(", "));
+    }
     analyse::check(&project)?;
     crate::estimate::Declared::from_section(project.manifest.sections.get("estimate"))?;
     let mut register = Register::open_in(&args.dir)

@@ -222,3 +222,19 @@ fn a_file_renamed_in_the_manifest_replaces_the_old_path_instead_of_doubling_it()
     let records_after = std::fs::read_to_string(dir.path().join("out/records.csv")).unwrap().lines().count();
     assert_eq!(records_after, records_before);
 }
+
+/// A misspelt section used to be passed over in silence: no estimate, no analyses, no error.
+#[test]
+fn a_misspelt_section_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    bad_project(dir.path());
+    let path = dir.path().join("kartoteka.toml");
+    let manifest = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{manifest}\n[estimat]\nmethods = [\"chapman\"]\n")).unwrap();
+    let output = build(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim(),
+        "error: kartoteka.toml: [estimat]: unknown section (a build reads [link], [estimate], [consensus], [cohorts], [analyses])"
+    );
+}
