@@ -47,7 +47,7 @@ impl OverlapTable {
         let header_fields: Vec<String> = header
             .trim_start_matches('\u{feff}')
             .split(',')
-            .map(|f| f.trim().to_ascii_lowercase())
+            .map(|f| unquoted(f).to_ascii_lowercase())
             .collect();
         if header_fields != ["pattern", "count"] {
             return Err(TableError::Header {
@@ -57,7 +57,7 @@ impl OverlapTable {
         let mut lists = None;
         let mut counts: Vec<Option<u64>> = Vec::new();
         for (line, row) in lines.filter(|(_, row)| !row.is_empty()) {
-            let fields: Vec<&str> = row.split(',').map(str::trim).collect();
+            let fields: Vec<&str> = row.split(',').map(unquoted).collect();
             if fields.len() != 2 {
                 return Err(TableError::FieldCount {
                     line,
@@ -71,7 +71,9 @@ impl OverlapTable {
                 return Err(TableError::Pattern {
                     line,
                     reason: format!(
-                        "`{pattern}` has {width} characters, earlier rows have {expected_width}"
+                        "`{pattern}` has {width} characters, earlier rows have {expected_width} \
+                         (a spreadsheet that reads patterns as numbers drops their leading zeros: \
+                         store the column as text)"
                     ),
                 });
             }
@@ -255,6 +257,13 @@ fn pattern_string(lists: usize, mask: u32) -> String {
         .collect()
 }
 
+/// A CSV field without its surrounding blanks and quotes: spreadsheets quote text cells
+/// (`"0101",27`) when they save CSV.
+fn unquoted(field: &str) -> &str {
+    let field = field.trim();
+    field.strip_prefix('"').and_then(|f| f.strip_suffix('"')).map_or(field, str::trim)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,7 +299,7 @@ mod tests {
         );
         check(
             "pattern,count\n11,3\n100,4\n",
-            expect!["error: line 3, field pattern: `100` has 3 characters, earlier rows have 2"],
+            expect!["error: line 3, field pattern: `100` has 3 characters, earlier rows have 2 (a spreadsheet that reads patterns as numbers drops their leading zeros: store the column as text)"],
         );
         check(
             "pattern,count\n11,-3\n",
@@ -317,6 +326,10 @@ mod tests {
             expect!["error: line 2: expected 2 fields `pattern,count`, found 3"],
         );
         check("pattern,count\n", expect!["error: the table has no rows"]);
+        check(
+            "\"pattern\",\"count\"\n\"11\",3\n\"10\",\"4\"\n01,5\n",
+            expect!["ok: 2 lists, 12 observed"],
+        );
     }
 
     #[test]
