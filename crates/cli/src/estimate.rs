@@ -48,7 +48,7 @@ pub struct Args {
     #[arg(long)]
     model: Option<String>,
     /// Bootstrap intervals with this many replicates for the log-linear family and BHS.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_replicates)]
     bootstrap: Option<usize>,
     /// Seed of the bootstrap and of the LCMCR chains.
     #[arg(long, default_value_t = 12345)]
@@ -56,6 +56,16 @@ pub struct Args {
     /// Write an SVG plot of the estimates and intervals here.
     #[arg(long)]
     svg: Option<PathBuf>,
+}
+
+/// Bootstrap replicates: a 95% interval reads the 2.5% and 97.5% quantiles, so each tail needs
+/// a replicate (0 used to report "the bootstrap failed on most resampled tables").
+fn parse_replicates(text: &str) -> Result<usize, String> {
+    const FEWEST: usize = 40;
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= FEWEST => Ok(n),
+        _ => Err(format!("`{text}` replicates cannot give a 95% interval; give at least {FEWEST}")),
+    }
 }
 
 /// A match probability, 0 to 1 (as `[estimate] thresholds` in the manifest takes).

@@ -95,6 +95,15 @@ fn estimate_thresholds_outside_zero_to_one_are_a_usage_error() {
 }
 
 #[test]
+fn too_few_bootstrap_replicates_for_an_interval_are_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), "pattern,count\n11,30\n10,40\n01,50\n").unwrap();
+    let (code, _, stderr) = run(dir.path(), &["estimate", "t.csv", "--method", "loglinear", "--bootstrap", "0"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("`0` replicates cannot give a 95% interval; give at least 40"), "{stderr}");
+}
+
+#[test]
 fn a_missing_file_is_said_once() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
