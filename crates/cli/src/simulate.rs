@@ -10,9 +10,9 @@ pub struct Args {
     /// Invented persons (some appear on no list: the uncounted that estimation is about).
     #[arg(long)]
     persons: usize,
-    /// Number of lists.
-    #[arg(long, default_value_t = 5)]
-    lists: usize,
+    /// Number of lists (at least 1).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    lists: u16,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Output folder: records.csv, truth.csv, and splink/{records,truth}.csv.
@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let register = link::simulate::simulate(args.persons, args.lists, args.seed);
+    let register = link::simulate::simulate(args.persons, usize::from(args.lists), args.seed);
     let splink_dir = args.out.join("splink");
     std::fs::create_dir_all(&splink_dir).with_context(|| format!("{}: cannot create", splink_dir.display()))?;
     standard_csv::write(&args.out.join("records.csv"), &register.records)?;

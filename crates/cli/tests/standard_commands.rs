@@ -128,3 +128,11 @@ fn a_link_spec_column_no_file_has_is_refused() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(error.starts_with("error: link spec: field[0].column: \"surnme\" is not a column of any record"), "{stderr}");
 }
+
+#[test]
+fn simulating_no_lists_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(dir.path(), &["simulate", "--persons", "10", "--lists", "0", "--out", "sim"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(!dir.path().join("sim").exists());
+}
