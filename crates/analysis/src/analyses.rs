@@ -130,6 +130,19 @@ pub struct AnalysisResult {
     pub analysis: Analysis,
     pub cohort: Selection,
     pub figures: Figures,
+    /// For each field the analysis reads, the analysed persons whose records disagree on it:
+    /// the figures use each person's consensus value, and these say for whom that was a choice.
+    pub disagreements: Vec<Disagreement>,
+}
+
+/// The analysed persons whose records give more than one value for a field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Disagreement {
+    pub field: Field,
+    /// Records give more than one value (a year and a day within it count too), sorted.
+    pub several_values: Vec<PersonId>,
+    /// Of those, the persons whose values contradict each other, sorted.
+    pub conflicting: Vec<PersonId>,
 }
 
 impl Analysis {
@@ -324,7 +337,22 @@ impl Analysis {
                 Figures::Network(network::service_network(&tenures(&members, matching.as_deref()), &labels, head_roles))
             }
         };
-        AnalysisResult { name: self.name.clone(), analysis: self.clone(), cohort: selection, figures }
+        let disagreements = self
+            .reads()
+            .into_iter()
+            .filter_map(|(_, field)| field)
+            .map(|field| {
+                let several = |conflict_only: bool| -> Vec<PersonId> {
+                    members
+                        .iter()
+                        .filter(|p| p.attribute(field).is_some_and(|a| a.values.len() > 1 && (a.conflict || !conflict_only)))
+                        .map(|p| p.person.clone())
+                        .collect()
+                };
+                Disagreement { field, several_values: several(false), conflicting: several(true) }
+            })
+            .collect();
+        AnalysisResult { name: self.name.clone(), analysis: self.clone(), cohort: selection, figures, disagreements }
     }
 }
 
@@ -512,6 +540,39 @@ mod tests {
         // a: 10 days; b: 1937-09-01..30 to 1937-10-01, 1..30 days (point 16); c: 20 days.
         assert_eq!((median.lower, median.point, median.upper), (10.0, 16.0, 20.0));
         assert!(json[0].contains(r#""members":["a"]"#), "{}", json[0]);
+    }
+
+    #[test]
+    fn results_name_the_persons_whose_records_disagree_on_the_fields_read() {
+        let mut people = fixture();
+        let claim = |field: &str, raw: &str| {
+            let field: Field = field.parse().unwrap();
+            let value = match field.value_kind() {
+                ValueKind::Date => Value::Date { date: UncertainDate::parse_standard(raw).unwrap() },
+                _ => Value::Text { text: raw.to_owned() },
+            };
+            Assertion { field, column: Arc::from("c"), raw: raw.to_owned(), value }
+        };
+        let records = [
+            LinkedRecord { record: RecordId::new("e1"), source: SourceId::new("s"), assertions: vec![claim("nationality", "латыш"), claim("arrest", "1937")] },
+            LinkedRecord { record: RecordId::new("e2"), source: SourceId::new("t"), assertions: vec![claim("nationality", "русский"), claim("arrest", "1937-08-05")] },
+        ];
+        people.insert(PersonId::new("e"), build_profile(PersonId::new("e"), &records, &BTreeMap::new(), &ConsensusRule::default()));
+        let m: Manifest = serde_json::from_str(r#"{"analyses": [{"name": "x", "kind": "breakdown", "fields": ["nationality", "sentence.detail"]}, {"name": "y", "kind": "time_series", "field": "arrest.date"}]}"#).unwrap();
+        let (cohorts, analyses) = validate(&m.cohorts, &m.analyses).unwrap();
+        let shown: Vec<String> = run_all(&cohorts, &analyses, &people)
+            .iter()
+            .flat_map(|r| r.disagreements.iter().map(|d| format!("{} {}: {:?} conflicting {:?}", r.name, d.field, d.several_values, d.conflicting)))
+            .collect();
+        // Two nationalities contradict; a year and a day within it are two values, no conflict.
+        assert_eq!(
+            shown,
+            [
+                r#"x nationality: [PersonId("e")] conflicting [PersonId("e")]"#,
+                "x sentence.detail: [] conflicting []",
+                r#"y arrest.date: [PersonId("e")] conflicting []"#
+            ]
+        );
     }
 
     #[test]

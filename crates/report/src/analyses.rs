@@ -18,8 +18,9 @@ const MEMBERS_LISTED: usize = 500;
 /// Where a person's page is: the href (relative to `out/`) and the name to show.
 pub type PersonLink<'a> = &'a dyn Fn(&PersonId) -> (String, String);
 
-/// One analysis on its own page, written to `out/analyses/NAME.html`.
-pub fn analysis_page(result: &AnalysisResult, report_title: &str, person: PersonLink) -> String {
+/// One analysis on its own page, written to `out/analyses/NAME.html`. `rule` is the consensus
+/// rule in words: the page says which value of a person it counted and for whom that was a choice.
+pub fn analysis_page(result: &AnalysisResult, report_title: &str, rule: &str, person: PersonLink) -> String {
     let mut page = Page { html: String::new(), lists: String::new(), next: 0, person };
     let title = format!("{} · {}", result.name, report_title);
     let _ = write!(
@@ -41,6 +42,7 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, person: Person
         escape(&result.name),
         escape(&result.name)
     );
+    page.values_used(result, rule);
     match &result.figures {
         Figures::OneWay(table) => {
             let bars: Vec<(String, f64, String)> = table.cells.iter().map(|c| (c.category.label().to_owned(), c.count as f64, c.count.to_string())).collect();
@@ -219,6 +221,34 @@ impl Page<'_> {
         }
         self.lists.push_str("</p></details>\n");
         format!("<a href=\"#{id}\">{}</a>", members.len())
+    }
+
+    /// Which value of each person the figures use, and the persons whose records disagree on a
+    /// field read, linked to the list of them.
+    fn values_used(&mut self, result: &AnalysisResult, rule: &str) {
+        if result.disagreements.is_empty() {
+            return;
+        }
+        let _ = write!(self.html, "<p>Each person counts once, with the consensus of their records' values (rule: {}). ", escape(rule));
+        let mut agreed = Vec::new();
+        let mut disputed = Vec::new();
+        for d in &result.disagreements {
+            let field = d.field.name();
+            if d.several_values.is_empty() {
+                agreed.push(field);
+                continue;
+            }
+            let several = self.members(&format!("{field}: records give several values"), &d.several_values);
+            let conflicting = self.members(&format!("{field}: values contradict each other"), &d.conflicting);
+            disputed.push(format!("<b>{}</b>: the records of {several} persons give more than one value ({conflicting} contradicting each other)", escape(&field)));
+        }
+        if !disputed.is_empty() {
+            let _ = write!(self.html, "{}. ", disputed.join("; "));
+        }
+        if !agreed.is_empty() {
+            let _ = write!(self.html, "{}: the records of every person analysed agree. ", escape(&agreed.join(", ")));
+        }
+        self.html.push_str("Every value, with its record and source, is on the person pages.</p>\n");
     }
 
     fn cell_row(&mut self, label: &str, c: &Cell) {
@@ -455,7 +485,7 @@ mod tests {
         .map(|p| (p.person.clone(), p))
         .collect();
         let link = |p: &PersonId| (format!("persons/1.html#{p}"), p.to_string());
-        let page = |spec: AnalysisSpec| analysis_page(&Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &profiles), "Test", &link);
+        let page = |spec: AnalysisSpec| analysis_page(&Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &profiles), "Test", "rule", &link);
         let text = |t: &str| Some(t.to_owned());
         let network = page(AnalysisSpec { name: "n".into(), kind: "network".into(), head_roles: Some(vec!["начальник".into()]), ..Default::default() });
         assert!(network.contains("<td>served under</td>") && !network.contains("ServedUnder"), "{network}");
@@ -474,7 +504,8 @@ mod tests {
         let spec = AnalysisSpec { name: "by-nationality".into(), kind: "breakdown".into(), fields: Some(analysis::cohort::OneOrMany::One("nationality".into())), ..Default::default() };
         let result = Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &profiles);
         let link = |p: &PersonId| (format!("persons/1.html#{p}"), format!("name of {p}"));
-        let html = analysis_page(&result, "Test", &link);
+        let html = analysis_page(&result, "Test", "the rule", &link);
+        assert!(html.contains("<p>Each person counts once, with the consensus of their records' values (rule: the rule). nationality: the records of every person analysed agree."), "{html}");
         // Two of all four, two of the three with a value; both shares rest on few persons.
         let few = "<sup class=\"bad\" title=\"fewer than 30 persons\">†</sup>";
         assert!(html.contains("<th>share of all 4</th><th>Wilson</th><th>exact</th><th>share of the 3 with a value</th>"), "{html}");
@@ -495,6 +526,9 @@ mod tests {
             })
             .collect();
         let linked = build_profile(PersonId::new("d"), &records, &BTreeMap::new(), &ConsensusRule::default());
+        let disputed = Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &BTreeMap::from([(linked.person.clone(), linked.clone())]));
+        let html = analysis_page(&disputed, "Test", "the rule", &link);
+        assert!(html.contains("<b>nationality</b>: the records of <a href=\"#m1\">1</a> persons give more than one value (<a href=\"#m2\">1</a> contradicting each other). Every value"), "{html}");
         let page = persons_page(&[&linked], &|p| p.to_string(), &BTreeMap::new(), "rule", "Test");
         assert!(page.contains("<td class=\"bad\">русский</td><td>majority</td><td class=\"n\">2</td><td>русский <small>[1] [2] Русский </small><br>украинец <small>[3] </small><br></td>"), "{page}");
         let page = persons_page(&profiles.values().collect::<Vec<_>>(), &|p| p.to_string(), &BTreeMap::new(), "rule", "Test");

@@ -117,6 +117,7 @@ pub fn run(contents: &Contents, project: &Project, out: &Path, report_title: &st
         let label = profiles.get(id).map_or_else(|| id.to_string(), |p| p.label.clone());
         (format!("persons/{page}.html#{}", anchor(id)), label)
     };
+    let described = declared.rule.describe();
     let dir = out.join("analyses");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for result in &results {
@@ -125,7 +126,7 @@ pub fn run(contents: &Contents, project: &Project, out: &Path, report_title: &st
         if let Figures::Network(network) = &result.figures {
             write(&dir.join(format!("{}.gexf", result.name)), &analysis::network::to_gexf(network))?;
         }
-        write(&dir.join(format!("{}.html", result.name)), &report::analyses::analysis_page(result, report_title, &link))?;
+        write(&dir.join(format!("{}.html", result.name)), &report::analyses::analysis_page(result, report_title, &described, &link))?;
         let table = figures_table(&result.figures);
         table.write_csv(&dir.join(format!("{}.csv", result.name)))?;
         table.write_parquet(&dir.join(format!("{}.parquet", result.name)), "figures")?;
