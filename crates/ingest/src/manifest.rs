@@ -525,12 +525,23 @@ impl RawSource {
                 Ok(FileSpec { path, installment, format, encoding, delimiter, sheet: sheet.clone(), header_row })
             };
 
+        // A file read twice into one source would give its records two versions at once.
+        let mut first_key: BTreeMap<String, String> = BTreeMap::new();
+        let mut once = |path: &str, file_key: String| match first_key.get(path) {
+            Some(first) => Err(err(file_key, format!("{path:?} is already a file of this source ({first})"))),
+            None => {
+                first_key.insert(path.to_owned(), file_key.clone());
+                Ok(file_key)
+            }
+        };
         let mut files = Vec::new();
         if let Some(file) = self.file {
-            files.push(file_spec(file, None, format!("{key}.file"))?);
+            let file_key = once(&file, format!("{key}.file"))?;
+            files.push(file_spec(file, None, file_key)?);
         }
         for (i, file) in self.files.into_iter().enumerate() {
-            files.push(file_spec(file, None, format!("{key}.files[{i}]"))?);
+            let file_key = once(&file, format!("{key}.files[{i}]"))?;
+            files.push(file_spec(file, None, file_key)?);
         }
         let mut installments = Vec::new();
         for (i, raw) in self.installments.into_iter().enumerate() {
@@ -539,11 +550,13 @@ impl RawSource {
             let date = raw.date.as_deref().map(|d| parse_manifest_date(&format!("{ikey}.date"), d)).transpose()?;
             let mut paths = Vec::new();
             if let Some(file) = raw.file {
-                files.push(file_spec(file.clone(), Some(id.clone()), format!("{ikey}.file"))?);
+                let file_key = once(&file, format!("{ikey}.file"))?;
+                files.push(file_spec(file.clone(), Some(id.clone()), file_key)?);
                 paths.push(file);
             }
             for (j, file) in raw.files.into_iter().enumerate() {
-                files.push(file_spec(file.clone(), Some(id.clone()), format!("{ikey}.files[{j}]"))?);
+                let file_key = once(&file, format!("{ikey}.files[{j}]"))?;
+                files.push(file_spec(file.clone(), Some(id.clone()), file_key)?);
                 paths.push(file);
             }
             if paths.is_empty() {

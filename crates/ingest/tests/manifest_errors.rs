@@ -50,6 +50,10 @@ fn errors_name_the_key() {
         expect!["kartoteka.toml: sources[0].columns.x.vocabulary: no [vocabularies.nope] table"],
     );
     check(
+        "[[sources]]\nid = \"a\"\nfiles = [\"a.csv\", \"b.csv\"]\n[[sources.installments]]\nid = \"2\"\nfile = \"a.csv\"\n",
+        expect![[r#"kartoteka.toml: sources[0].installments[0].file: "a.csv" is already a file of this source (sources[0].files[0])"#]],
+    );
+    check(
         "[[sources]]\nid = \"a\"\nkind = \"tabloid\"\nfile = \"a.csv\"\n",
         expect![
             "kartoteka.toml: sources[0].kind: unknown source kind \"tabloid\" (expected one of official, samizdat, emigre_press, archive, book_of_memory, press, testimony, other)"
