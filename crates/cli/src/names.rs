@@ -62,6 +62,10 @@ pub fn run(args: &Args) -> Result<()> {
 }
 
 fn compare(a: &str, b: &str, part: Part, loose: bool, as_json: bool) -> Result<()> {
+    // As `names key` refuses it: a blank name is a mistake on the command line, not a score of 0.
+    if let Some(name) = [a, b].into_iter().find(|name| !name.chars().any(char::is_alphabetic)) {
+        bail!("name {name:?} has no letters");
+    }
     let comparison = names::compare_with(a, b, part, CompareOptions { loose_equivalents: loose });
     if as_json {
         println!("{}", serde_json::to_string(&comparison)?);

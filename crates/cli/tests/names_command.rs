@@ -22,6 +22,13 @@ fn compare_prints_score_verdict_and_rules_as_json() {
 }
 
 #[test]
+fn comparing_a_name_without_letters_is_refused_as_key_refuses_it() {
+    let (code, out) = kartoteka(&["names", "compare", "", "Ежов", "--json"]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(kartoteka(&["names", "key", " ", "--json"]).0, 1);
+}
+
+#[test]
 fn key_prints_parts_and_shared_keys() {
     let (code, out) = kartoteka(&["names", "key", "Jeschow, Nikolai", "--json"]);
     assert_eq!(code, 0);
