@@ -21,7 +21,9 @@ pub fn read(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<(u64, Standar
     let headers: Vec<String> =
         reader.headers().with_context(|| format!("{}: no header row", path.display()))?.iter().map(|h| h.trim().to_owned()).collect();
     let Some(id_col) = headers.iter().position(|h| h == "record_id") else {
-        bail!("{}: row 1: no `record_id` column", path.display());
+        let separated = ['\t', ';', '|'].into_iter().find(|d| headers.len() == 1 && headers[0].contains(*d));
+        let hint = separated.map(|d| format!(" (the header is one cell split by {d:?}: the standard schema is comma-separated)")).unwrap_or_default();
+        bail!("{}: row 1: no `record_id` column{hint}", path.display());
     };
     for (i, header) in headers.iter().enumerate().filter(|(i, h)| headers[..*i].contains(h)) {
         warnings.push(format!("{}: row 1, column {}: {header:?} appears more than once; the first is read", path.display(), i + 1));

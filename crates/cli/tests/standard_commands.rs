@@ -136,3 +136,14 @@ fn simulating_no_lists_is_a_usage_error() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(!dir.path().join("sim").exists());
 }
+
+#[test]
+fn a_file_split_by_semicolons_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("semi.csv"), "record_id;surname\na1;Иванов\n").unwrap();
+    let (code, _, stderr) = run(dir.path(), &["link", "semi.csv", "--out", "out"]);
+    assert_eq!(
+        (code, stderr.trim()),
+        (Some(1), "error: semi.csv: row 1: no `record_id` column (the header is one cell split by ';': the standard schema is comma-separated)")
+    );
+}
