@@ -238,3 +238,19 @@ fn a_misspelt_section_is_refused_by_name() {
         "error: kartoteka.toml: [estimat]: unknown section (a build reads [link], [estimate], [consensus], [cohorts], [analyses])"
     );
 }
+
+/// A malformed `[link]` section used to be found only after every source was ingested.
+#[test]
+fn a_malformed_link_section_is_refused_before_anything_is_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    bad_project(dir.path());
+    std::fs::write(dir.path().join("list.csv"), "Фамилия,Арест\nИванов,15.10.1938\n").unwrap();
+    let path = dir.path().join("kartoteka.toml");
+    let manifest = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{manifest}\n[[link.field]]\nkind = \"surname\"\n")).unwrap();
+    let output = build(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).starts_with("error: kartoteka.toml: [link]: not a link spec"), "{}", stderr(&output));
+    let register = store::Register::open_in(dir.path()).unwrap();
+    assert!(register.files(false).unwrap().is_empty(), "nothing ingested");
+}
