@@ -233,21 +233,25 @@ fn ingest_source(
 
 /// One line per source: what was stored, or that nothing changed.
 fn describe(spec: &SourceSpec, mut unchanged: usize, outcomes: &[FileOutcome]) -> String {
-    let (mut stored, mut records, mut rejects) = (0, 0, 0);
+    let (mut stored, mut records, mut rejects, mut diagnostics) = (0, 0, 0, 0);
     for outcome in outcomes {
         match outcome {
             FileOutcome::Unchanged { .. } => unchanged += 1,
-            FileOutcome::Stored { records: r, rejects: j, .. } => {
+            FileOutcome::Stored { records: r, rejects: j, diagnostics: d, .. } => {
                 stored += 1;
                 records += r;
                 rejects += j;
+                diagnostics += d;
             }
         }
     }
+    // Dirty but readable rows (ragged, a guessed encoding) are stored as diagnostics; say so
+    // here, or a historian reading only the console never learns of them.
+    let noticed = if diagnostics > 0 { format!(", {diagnostics} diagnostic(s) (out/index.html lists them)") } else { String::new() };
     if stored == 0 {
         format!("{}: unchanged ({unchanged} file(s))", spec.id)
     } else {
-        format!("{}: {stored} new file version(s), {records} records stored, {rejects} rejected; {unchanged} file(s) unchanged", spec.id)
+        format!("{}: {stored} new file version(s), {records} records stored, {rejects} rejected{noticed}; {unchanged} file(s) unchanged", spec.id)
     }
 }
 

@@ -157,7 +157,7 @@ fn a_stray_carriage_return_makes_two_rows_not_a_database_error() {
     std::fs::write(dir.path().join("list.csv"), "Фамилия,Арест\r\nИванов\r,15.10.1938\r\nПетров,1937\r\n").unwrap();
     let output = build(dir.path(), &["--lenient"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("3 records stored, 0 rejected"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("3 records stored, 0 rejected, 1 diagnostic(s) (out/index.html lists them)"), "{}", stdout(&output));
 }
 
 /// A build that fails on a broken file keeps what the last good build stored, and the next
