@@ -50,6 +50,9 @@ pub struct SpanCount {
     pub to: Day,
     /// Members whose whole interval lies within the span: a lower bound.
     pub count: u64,
+    /// Of `count`, those whose source marked the date approximate (`1937?`, `ок. 1937`): the
+    /// interval is what the source wrote, the mark says it may be wrong.
+    pub approximate: u64,
     /// Members whose interval touches the span: an upper bound.
     pub possible: u64,
     /// The members counted in `count`, sorted.
@@ -121,15 +124,16 @@ pub fn time_series(
 fn span_count(label: String, from: Day, to: Day, dated: &[(&PersonId, UncertainDate)]) -> SpanCount {
     let span = UncertainDate::new(from, to, model::Precision::Range).expect("spans are built with from <= to");
     let mut members: Vec<PersonId> = Vec::new();
-    let mut possible = 0;
+    let (mut possible, mut approximate) = (0, 0);
     for (id, date) in dated {
         if from <= date.earliest() && date.latest() <= to {
             members.push((*id).clone());
+            approximate += u64::from(date.is_approximate());
         }
         possible += u64::from(span.overlaps(date));
     }
     members.sort();
-    SpanCount { label, from, to, count: members.len() as u64, possible, members }
+    SpanCount { label, from, to, count: members.len() as u64, approximate, possible, members }
 }
 
 /// The consecutive bins covering `[first, last]`, each as (label, first day, last day).
@@ -180,7 +184,7 @@ mod tests {
     fn show(series: &TimeSeries) -> String {
         let line = |s: &SpanCount| {
             let ids: Vec<&str> = s.members.iter().map(PersonId::as_str).collect();
-            format!("{} n={} possible={} {{{}}}", s.label, s.count, s.possible, ids.join(","))
+            format!("{} n={}{} possible={} {{{}}}", s.label, s.count, if s.approximate > 0 { format!(" approx={}", s.approximate) } else { String::new() }, s.possible, ids.join(","))
         };
         let mut out: Vec<String> = series.bins.iter().map(line).collect();
         out.extend(series.eras.iter().map(line));
@@ -226,16 +230,16 @@ mod tests {
             Era { name: "Stalin".into(), from: day(1945, 1, 1), to: day(1953, 3, 5) },
             Era { name: "Khrushchev".into(), from: day(1953, 3, 6), to: day(1964, 10, 14) },
         ];
-        let open = [("x", "1950"), ("y", "1953"), ("z", "1951/1956"), ("w", "")];
+        let open = [("x", "1950?"), ("y", "1953"), ("z", "1951/1956"), ("w", "")];
         let mut items: Vec<(PersonId, Option<UncertainDate>)> = open.iter().map(|(id, t)| (PersonId::new(*id), d(t))).collect();
         items.push((PersonId::new("v"), Some(UncertainDate::before(day(1960, 1, 1)))));
         let series = time_series(&items, Granularity::Year, None, &eras);
         expect![[r#"
-            1950 n=1 possible=1 {x}
+            1950 n=1 approx=1 possible=1 {x}
             1951 n=0 possible=1 {}
             1952 n=0 possible=1 {}
             1953 n=1 possible=2 {y}
-            Stalin n=1 possible=3 {x}
+            Stalin n=1 approx=1 possible=3 {x}
             Khrushchev n=0 possible=2 {}
             imprecise z outside  open v undated w"#]]
         .assert_eq(&show(&series));

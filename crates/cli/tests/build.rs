@@ -254,3 +254,43 @@ fn a_malformed_link_section_is_refused_before_anything_is_ingested() {
     let register = store::Register::open_in(dir.path()).unwrap();
     assert!(register.files(false).unwrap().is_empty(), "nothing ingested");
 }
+
+/// "1937?" is a year the source doubts: the mark survives the register into the profile and
+/// the time series counts it apart, instead of reading as a firm 1937.
+#[test]
+fn a_date_marked_approximate_stays_approximate_in_profiles_and_series() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("kartoteka.toml"),
+        r#"
+[[sources]]
+id = "list"
+file = "list.csv"
+[sources.columns]
+"Фамилия" = "surname"
+"Арест" = "arrest.date"
+
+[[analyses]]
+name = "arrests"
+kind = "time_series"
+field = "arrest.date"
+granularity = "year"
+from = "1937"
+to = "1938"
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("list.csv"), "Фамилия,Арест\nИванов,1937?\nПетров,1937\nСидоров,ок. 1938\n").unwrap();
+    let output = build(dir.path(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let profiles = std::fs::read_to_string(dir.path().join("out/profiles.csv")).unwrap();
+    assert!(profiles.contains(",Иванов,1937?\n") && profiles.contains(",Петров,1937\n") && profiles.contains(",Сидоров,1938?\n"), "{profiles}");
+    let series: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/analyses/arrests.json")).unwrap()).unwrap();
+    let bins: Vec<(String, u64, u64)> = series["figures"]["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["label"].as_str().unwrap().to_owned(), b["count"].as_u64().unwrap(), b["approximate"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(bins, [("1937".to_owned(), 2, 1), ("1938".to_owned(), 1, 1)]);
+}

@@ -81,16 +81,16 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, rule: &str, pe
             let bins: Vec<(String, u64, u64)> = series.bins.iter().map(|b| (b.label.clone(), b.count, b.possible)).collect();
             page.html.push_str(&svg::columns(&bins));
             let _ = writeln!(page.html, "<p><small>Counting rule: {}. Bars are the persons dated within the {}; the grey line reaches the number the dates allow.</small></p>", escape(series.rule), series.granularity.noun());
-            page.html.push_str("<table>\n<tr><th>period</th><th>persons dated within it</th><th>possibly (the dates allow it)</th></tr>\n");
+            page.html.push_str("<table>\n<tr><th>period</th><th>persons dated within it</th><th>of them marked approximate (1937?)</th><th>possibly (the dates allow it)</th></tr>\n");
             for s in series.eras.iter().chain(&series.bins) {
                 let link = page.members(&s.label, &s.members);
-                let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td></tr>", escape(&s.label), s.possible);
+                let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>", escape(&s.label), s.approximate, s.possible);
             }
             let vague = format!("dated too vaguely to place in one {}", series.granularity.noun());
             let rest = [(vague.as_str(), &series.imprecise), ("outside the range", &series.outside_range), ("open-ended date", &series.open_ended), ("no date", &series.undated)];
             for (label, members) in rest {
                 let link = page.members(label, members);
-                let _ = writeln!(page.html, "<tr><td><i>{label}</i></td><td class=\"n\">{link}</td><td></td></tr>");
+                let _ = writeln!(page.html, "<tr><td><i>{label}</i></td><td class=\"n\">{link}</td><td colspan=\"2\"></td></tr>");
             }
             page.html.push_str("</table>\n");
         }

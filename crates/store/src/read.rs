@@ -57,6 +57,8 @@ pub struct AssertionRow {
     pub date_latest: Option<String>,
     pub date_precision: Option<String>,
     pub date_calendar: Option<String>,
+    /// The source marked the date approximate (`1937?`, `ок. 1937`).
+    pub date_approximate: bool,
 }
 
 /// A row of a current file version that the lenient policy set aside.
@@ -150,7 +152,7 @@ impl Register {
     pub fn for_each_current_assertion(&self, mut each: impl FnMut(AssertionRow)) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT r.record_key, f.source_id, a.ordinal, a.field, a.column_name, a.raw, a.value_type, a.value_text,
-                    a.date_earliest, a.date_latest, a.date_precision, a.date_calendar
+                    a.date_earliest, a.date_latest, a.date_precision, a.date_calendar, a.date_approximate
              FROM assertions a JOIN records r USING (record_id) JOIN current_files f USING (file_id)
              ORDER BY f.source_id, f.path, r.sheet, r.row, a.ordinal",
         )?;
@@ -169,6 +171,7 @@ impl Register {
                 date_latest: r.get(9)?,
                 date_precision: r.get(10)?,
                 date_calendar: r.get(11)?,
+                date_approximate: r.get::<_, Option<bool>>(12)?.unwrap_or(false),
             });
         }
         Ok(())

@@ -222,7 +222,9 @@ fn date(row: &AssertionRow) -> Option<UncertainDate> {
         "after" => Precision::After,
         _ => Precision::Range,
     };
-    UncertainDate::new(day(&row.date_earliest)?, day(&row.date_latest)?, precision)
+    let date = UncertainDate::new(day(&row.date_earliest)?, day(&row.date_latest)?, precision)?;
+    // "1937?" stays approximate: profiles show it so and time series count it apart.
+    Some(if row.date_approximate { date.approximately() } else { date })
 }
 
 fn write_person_pages(profiles: &BTreeMap<PersonId, Profile>, sources: &BTreeMap<SourceId, SourceInfo>, rule: &ConsensusRule, out: &Path, title: &str) -> Result<()> {
@@ -361,10 +363,10 @@ fn figures_table(figures: &Figures) -> Table {
             table
         }
         Figures::TimeSeries(series) => {
-            let mut table = Table::new(&[("span", false), ("label", false), ("from", false), ("to", false), ("persons", true), ("possible", true)]);
+            let mut table = Table::new(&[("span", false), ("label", false), ("from", false), ("to", false), ("persons", true), ("approximate", true), ("possible", true)]);
             for (span, counts) in [("era", &series.eras), ("bin", &series.bins)] {
                 for c in counts {
-                    table.push_row(vec![text(span), text(&c.label), text(&c.from.to_string()), text(&c.to.to_string()), int(c.count), int(c.possible)]);
+                    table.push_row(vec![text(span), text(&c.label), text(&c.from.to_string()), text(&c.to.to_string()), int(c.count), int(c.approximate), int(c.possible)]);
                 }
             }
             table
