@@ -45,7 +45,9 @@ impl FieldKind {
 }
 
 /// One compared field: a column of the standard schema (or any other column) and its kind.
+/// A misspelt key (`tff = false`) is an error, not a setting left out in silence.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     pub column: String,
     pub kind: FieldKind,
@@ -79,6 +81,7 @@ impl FieldSpec {
 /// the key), `initial`, `value` (normalized text; a date's exact interval), `year` (birth year),
 /// `decade`, `prefix3`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BlockingSpec {
     pub keys: Vec<String>,
 }

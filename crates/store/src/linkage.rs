@@ -449,10 +449,7 @@ pub fn declared_link_spec(project_dir: &Path, manifest_section: Option<&toml::Va
             project_dir.display().to_string(),
             "the link spec is given twice, in kartoteka.toml's [link] section and in link.toml; keep one".to_owned(),
         )),
-        (Some(section), false) => section
-            .clone()
-            .try_into()
-            .map_err(|e| invalid("kartoteka.toml: [link]".to_owned(), format!("not a link spec: {e}"))),
+        (Some(section), false) => spec_from_section(section).map_err(|message| invalid("kartoteka.toml: [link]".to_owned(), message)),
         (None, true) => {
             let text = std::fs::read_to_string(&file).map_err(|e| invalid(file.display().to_string(), format!("cannot read: {e}")))?;
             toml::from_str(&text).map_err(|e| invalid(file.display().to_string(), format!("not a link spec: {e}")))
@@ -476,6 +473,22 @@ pub fn unknown_link_column(spec: &LinkSpec, records: &[StandardRecord], known: i
         field.column,
         link::spec::STANDARD_FIELDS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
     ))
+}
+
+/// The `[link]` section as a spec. A TOML value carries no line numbers, so an error names the
+/// entry instead (`field[2]: missing field `column``), on one line.
+fn spec_from_section(section: &toml::Value) -> Result<LinkSpec, String> {
+    let one_line = |e: toml::de::Error| e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    for list in ["field", "blocking"] {
+        for (i, entry) in section.get(list).and_then(toml::Value::as_array).into_iter().flatten().enumerate() {
+            let checked = match list {
+                "field" => entry.clone().try_into::<link::FieldSpec>().map(drop),
+                _ => entry.clone().try_into::<link::spec::BlockingSpec>().map(drop),
+            };
+            checked.map_err(|e| format!("{list}[{i}]: {}", one_line(e)))?;
+        }
+    }
+    section.clone().try_into().map_err(|e| format!("not a link spec: {}", one_line(e)))
 }
 
 /// Links the register's current records into persons with the declared spec (what it leaves

@@ -215,3 +215,20 @@ fn a_spec_column_that_is_nothing_is_refused() {
     assert!(error.starts_with("link spec: field[1].column: \"birth_dat\" is not a column of any record (standard columns: surname, "), "{error}");
     assert!(register.link_persons(&spec("defection.date"), "2026-01-01T00:00:00Z").is_ok());
 }
+
+/// `[link]` errors name the entry and keep to one line; a misspelt key of an entry is an error.
+#[test]
+fn a_malformed_link_section_names_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let declared = |text: &str| {
+        let section: toml::Value = toml::from_str(text).unwrap();
+        store::declared_link_spec(dir.path(), Some(&section)).map(|_| ()).map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        declared("[[field]]\ncolumn = \"surname\"\nkind = \"surname\"\n[[field]]\ncolumn = \"given_name\"\nkind = \"given\"\ntff = false\n"),
+        Err("kartoteka.toml: [link]: field[1]: unknown field `tff`, expected one of `column`, `kind`, `tf`".to_owned())
+    );
+    assert_eq!(declared("[[blocking]]\nkyes = [\"surname\"]\n").unwrap_err(), "kartoteka.toml: [link]: blocking[0]: unknown field `kyes`, expected `keys`");
+    assert_eq!(declared("threshhold = 0.9\n").unwrap_err(), "kartoteka.toml: [link]: not a link spec: unknown field `threshhold`, expected one of `threshold`, `link_type`, `unique_sources`, `max_block`, `u_sample_pairs`, `seed`, `em_full`, `field`, `blocking`");
+    assert_eq!(declared("threshold = 0.9\n"), Ok(()));
+}
