@@ -264,6 +264,11 @@ fn memorial_analyses_agree_with_a_direct_reading_of_the_workbooks() {
     assert!(all["lower"].as_f64().unwrap() <= all["point"].as_f64().unwrap() && all["point"].as_f64().unwrap() <= all["upper"].as_f64().unwrap());
     assert!(median > 0.0 && median < 365.0, "median {median} days");
 
+    // "сведений нет" (no information) is no sentence: it is among the missing.
+    let sentences = analysis(&out, "sentences-by-nationality");
+    let columns: Vec<&str> = sentences["figures"]["columns"].as_array().unwrap().iter().filter_map(|c| c["value"].as_str()).collect();
+    assert!(columns.contains(&"death") && !columns.iter().any(|c| c.to_lowercase().contains("сведений")), "{columns:?}");
+
     // Every analysis has its page, and persons have theirs.
     for name in ["executed-per-region", "arrests-per-month-1937-38", "days-arrest-to-trial", "sentences-by-nationality", "executed-by-education", "rehabilitations-per-year"] {
         assert!(out.join("analyses").join(format!("{name}.html")).exists(), "{name}");
