@@ -126,6 +126,11 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, rule: &str, pe
                 band.events,
                 band.point.median().map_or("not reached".into(), |m| m.to_string())
             );
+            if band.subjects > 0 && band.subjects == band.events && !band.no_follow_up.is_empty() {
+                page.html.push_str(
+                    "<p class=\"bad\">No one is followed without the event (no <code>last_seen</code>, or no sighting), so the curve is only the time to the event among those who had it, not the survival of the cohort: those left out without follow-up may never have had it.</p>\n",
+                );
+            }
             page.html.push_str("<table>\n<tr><th>day</th><th>at risk</th><th>events</th><th>censored</th><th>survival</th><th>SE</th></tr>\n");
             for s in &band.point.steps {
                 let _ = writeln!(page.html, "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td></tr>", s.time, s.at_risk, s.events, s.censored, s.survival, s.standard_error);
@@ -492,6 +497,9 @@ mod tests {
         let survival = page(AnalysisSpec { name: "s".into(), kind: "survival".into(), origin: text("arrest.date"), event: text("sentence.date"), ..Default::default() });
         assert!(survival.contains("no follow-up (neither the event nor a later sighting) <a href=\"#m1\">1</a>, no origin date <a href=\"#m2\">1</a>"), "{survival}");
         assert!(survival.contains("<summary>no origin date: 1 persons</summary><p><a href=\"../persons/1.html#clerk\">clerk</a>"), "{survival}");
+        assert!(survival.contains("the curve is only the time to the event among those who had it"), "everyone followed had the event: {survival}");
+        let seen = page(AnalysisSpec { name: "s".into(), kind: "survival".into(), origin: text("arrest.date"), event: text("sentence.date"), last_seen: text("1940-01-01"), ..Default::default() });
+        assert!(!seen.contains("the curve is only the time to the event"), "the chief is followed to 1940 without it: {seen}");
         let purge = page(AnalysisSpec { name: "p".into(), kind: "purge".into(), event: text("sentence.date"), years: Some([1937, 1938]), ..Default::default() });
         assert!(purge.contains("Purged at a date no source gives: <a href=\"#m2\">1</a>."), "{purge}");
         assert!(purge.contains("over the whole range the share is at most 66.7%"), "{purge}");
