@@ -56,6 +56,7 @@ impl OverlapTable {
         }
         let mut lists = None;
         let mut counts: Vec<Option<u64>> = Vec::new();
+        let mut total = 0u64;
         for (line, row) in lines.filter(|(_, row)| !row.is_empty()) {
             let fields: Vec<&str> = row.split(',').map(unquoted).collect();
             if fields.len() != 2 {
@@ -99,6 +100,15 @@ impl OverlapTable {
                 line,
                 reason: format!("`{}` is not a non-negative whole number", fields[1]),
             })?;
+            // Estimators work in f64, exact for whole numbers up to 2^53; a larger total is no
+            // count of persons (and its sum overflowed).
+            total = total.saturating_add(count);
+            if total > MAX_TOTAL {
+                return Err(TableError::Count {
+                    line,
+                    reason: format!("`{count}` brings the table's total above {MAX_TOTAL}, more than any count of persons"),
+                });
+            }
             if counts.is_empty() {
                 counts = vec![None; 1 << width];
             }
@@ -257,6 +267,9 @@ fn pattern_string(lists: usize, mask: u32) -> String {
         .collect()
 }
 
+/// The largest total a table may hold: 2^53, below which f64 holds every whole number exactly.
+const MAX_TOTAL: u64 = 1 << 53;
+
 /// A CSV field without its surrounding blanks and quotes: spreadsheets quote text cells
 /// (`"0101",27`) when they save CSV.
 fn unquoted(field: &str) -> &str {
@@ -326,6 +339,10 @@ mod tests {
             expect!["error: line 2: expected 2 fields `pattern,count`, found 3"],
         );
         check("pattern,count\n", expect!["error: the table has no rows"]);
+        check(
+            "pattern,count\n11,18446744073709551615\n10,5\n01,7\n",
+            expect!["error: line 2, field count: `18446744073709551615` brings the table's total above 9007199254740992, more than any count of persons"],
+        );
         check(
             "\"pattern\",\"count\"\n\"11\",3\n\"10\",\"4\"\n01,5\n",
             expect!["ok: 2 lists, 12 observed"],
