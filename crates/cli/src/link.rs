@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long)]
     spec: Option<PathBuf>,
     /// Match probability at or above which records are linked (overrides the spec).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_threshold)]
     threshold: Option<f64>,
     /// Print the waterfall of one pair as JSON instead of linking.
     #[arg(long, num_args = 2, value_names = ["ID1", "ID2"])]
@@ -45,6 +45,16 @@ pub struct ClusterArgs {
     /// Seconds to wait for the cluster's first executor.
     #[arg(long, default_value_t = 60, requires = "cluster")]
     pub cluster_wait: u64,
+}
+
+/// `--threshold`: a match probability strictly between 0 and 1 (at 1 nothing links, at 0
+/// everything does); out of range it is a usage error, as a spec's threshold is a data error.
+fn parse_threshold(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|p| *p > 0.0 && *p < 1.0)
+        .ok_or_else(|| format!("`{text}` is not a probability strictly between 0 and 1"))
 }
 
 /// The spec from a file (missing fields and rules inferred) or inferred entirely.

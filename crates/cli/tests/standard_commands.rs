@@ -147,3 +147,12 @@ fn a_file_split_by_semicolons_is_named_as_such() {
         (Some(1), "error: semi.csv: row 1: no `record_id` column (the header is one cell split by ';': the standard schema is comma-separated)")
     );
 }
+
+#[test]
+fn a_link_threshold_outside_zero_to_one_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("records.csv"), RECORDS).unwrap();
+    let (code, _, stderr) = run(dir.path(), &["link", "records.csv", "--out", "out", "--threshold", "1.5"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("`1.5` is not a probability strictly between 0 and 1"), "{stderr}");
+}
