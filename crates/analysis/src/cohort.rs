@@ -16,10 +16,12 @@
 //! uncertain = "include"
 //! ```
 //! `where` values: a value or a list of values (compared ignoring case), `(missing)`, `(any)`,
-//! or `~text` for "contains". The command-line form joins the same conditions with `;`:
+//! or `~text` for "contains". A `where` condition tests the person's consensus value;
+//! when the consensus rule could break a tie only alphabetically and another of the tied values
+//! would answer otherwise, the condition holds only possibly. The command-line form joins the same conditions with `;`:
 //! `held_post=начальник УНКВД@1938-01-01; event=arrest@1937..1938; nationality=русский|украинец`.
 
-use crate::person::{Profile, has_event};
+use crate::person::{Decision, Profile, has_event};
 use model::{Day, EventKind, EventPart, Field, PersonId, UncertainDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -306,13 +308,20 @@ fn condition_matches(condition: &Condition, profile: &Profile) -> Match {
             }
         }
         Condition::Attribute { field, test } => {
-            let value = profile.text(*field).map(|v| v.to_lowercase());
-            match test {
-                AttributeTest::Missing => yes(value.is_none()),
-                AttributeTest::Present => yes(value.is_some()),
-                AttributeTest::OneOf(options) => yes(value.is_some_and(|v| options.contains(&v))),
-                AttributeTest::Contains(part) => yes(value.is_some_and(|v| v.contains(part.as_str()))),
-            }
+            let holds = |value: Option<String>| match test {
+                AttributeTest::Missing => value.is_none(),
+                AttributeTest::Present => value.is_some(),
+                AttributeTest::OneOf(options) => value.is_some_and(|v| options.contains(&v)),
+                AttributeTest::Contains(part) => value.is_some_and(|v| v.contains(part.as_str())),
+            };
+            let consensus = holds(profile.text(*field).map(str::to_lowercase));
+            // A tie the rule could only break alphabetically (one record "true", another
+            // "false") decides nothing: if another value would answer otherwise, the person
+            // only possibly fits (Memorial: 322 persons' execution flags tie this way).
+            let tied = profile.attribute(*field).is_some_and(|a| {
+                a.decision == Decision::Alphabetical && a.values.iter().any(|v| holds(Some(v.display.to_lowercase())) != consensus)
+            });
+            if tied { Match::Possibly } else { yes(consensus) }
         }
     }
 }
@@ -367,6 +376,26 @@ mod tests {
         assert_eq!(select("nationality=(missing); event=arrest"), r#"["outsider"] possibly []"#);
         assert_eq!(select("post.role=~начальник"), r#"[] possibly []"#);
         assert_eq!(select(""), r#"["chief", "clerk", "deputy", "outsider"] possibly []"#);
+    }
+
+    #[test]
+    fn a_tie_broken_alphabetically_admits_a_person_only_possibly() {
+        let record = |id: &str, flag: &str| LinkedRecord {
+            record: RecordId::new(id),
+            source: SourceId::new("s"),
+            assertions: vec![Assertion { field: "execution.occurred".parse().unwrap(), column: Arc::from("x"), raw: flag.into(), value: Value::Flag { flag: flag == "true" } }],
+        };
+        let tied = build_profile(PersonId::new("tied"), &[record("r1", "true"), record("r2", "false")], &BTreeMap::new(), &ConsensusRule::default());
+        let outvoted = build_profile(PersonId::new("outvoted"), &[record("r3", "true"), record("r4", "false"), record("r5", "false")], &BTreeMap::new(), &ConsensusRule::default());
+        let shot = build_profile(PersonId::new("shot"), &[record("r6", "true")], &BTreeMap::new(), &ConsensusRule::default());
+        let people = [tied, outvoted, shot];
+        let selected = |text: &str| {
+            let s = Cohort::parse_cli("t", text).unwrap().select(&people);
+            format!("{:?} possibly {:?}", s.members.iter().map(PersonId::as_str).collect::<Vec<_>>(), s.possible.iter().map(PersonId::as_str).collect::<Vec<_>>())
+        };
+        // "false" wins the tie only by the alphabet: the tied person is neither in nor out.
+        assert_eq!(selected("execution.occurred=true"), r#"["shot"] possibly ["tied"]"#);
+        assert_eq!(selected("execution.occurred=false"), r#"["outvoted"] possibly ["tied"]"#);
     }
 
     #[test]
