@@ -16,9 +16,11 @@
 //! uncertain = "include"
 //! ```
 //! `where` values: a value or a list of values (compared ignoring case), `(missing)`, `(any)`,
-//! or `~text` for "contains". A `where` condition tests the person's consensus value;
-//! when the consensus rule could break a tie only alphabetically and another of the tied values
-//! would answer otherwise, the condition holds only possibly. The command-line form joins the same conditions with `;`:
+//! or `~text` for "contains". A `where` condition tests the person's consensus value; when the
+//! consensus rule could break a tie only alphabetically and another value the records give
+//! would answer otherwise, the condition holds only possibly.
+//!
+//! The command-line form joins the same conditions with `;`:
 //! `held_post=начальник УНКВД@1938-01-01; event=arrest@1937..1938; nationality=русский|украинец`.
 
 use crate::person::{Decision, Profile, has_event};
