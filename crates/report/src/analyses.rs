@@ -31,12 +31,12 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, rule: &str, pe
         escape(&result.name)
     );
     let cohort = &result.cohort;
+    let possible = page.members("possibly in the cohort", &cohort.possible);
     let _ = writeln!(
         page.html,
-        "<p>Cohort <b>{}</b>: {} persons certainly in it, {} possibly (the dates allow it), {} analysed. Confidence level {}. The figures as JSON: <a href=\"{}.json\">{}.json</a>.</p>",
+        "<p>Cohort <b>{}</b>: {} persons certainly in it, {possible} possibly (an uncertain date or a tie between values allows it), {} analysed. Confidence level {}. The figures as JSON: <a href=\"{}.json\">{}.json</a>.</p>",
         escape(&cohort.cohort),
         cohort.members.len(),
-        cohort.possible.len(),
         cohort.analysed().len(),
         result.analysis.confidence.level(),
         escape(&result.name),
@@ -446,7 +446,7 @@ fn persons_posts(html: &mut String, p: &Profile) {
 mod tests {
     use super::*;
     use analysis::analyses::{Analysis, AnalysisSpec};
-    use analysis::cohort::Cohort;
+    use analysis::cohort::{Cohort, Selection};
     use analysis::person::{ConsensusRule, LinkedRecord, build_profile};
     use model::{Assertion, Field, RecordId, Value};
     use std::sync::Arc;
@@ -536,6 +536,9 @@ mod tests {
         let linked = build_profile(PersonId::new("d"), &records, &BTreeMap::new(), &ConsensusRule::default());
         let disputed = Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &BTreeMap::from([(linked.person.clone(), linked.clone())]));
         let html = analysis_page(&disputed, "Test", "the rule", &link);
+        let maybe = Selection { possible: vec![PersonId::new("d")], ..disputed.cohort.clone() };
+        let possibly = analysis_page(&AnalysisResult { cohort: maybe, ..disputed.clone() }, "Test", "the rule", &link);
+        assert!(possibly.contains("1 persons certainly in it, <a href=\"#m1\">1</a> possibly") && possibly.contains("<summary>possibly in the cohort: 1 persons</summary>"), "{possibly}");
         assert!(html.contains("<b>nationality</b>: the records of <a href=\"#m1\">1</a> persons give more than one value (<a href=\"#m2\">1</a> contradicting each other). Every value"), "{html}");
         let page = persons_page(&[&linked], &|p| p.to_string(), &BTreeMap::new(), "rule", "Test");
         assert!(page.contains("<td class=\"bad\">русский</td><td>majority</td><td class=\"n\">2</td><td>русский <small>[1] [2] Русский </small><br>украинец <small>[3] </small><br></td>"), "{page}");
