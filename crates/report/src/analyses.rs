@@ -163,7 +163,7 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, rule: &str, pe
         Figures::Purge(series) => {
             let bars: Vec<(String, f64, String)> = series.years.iter().map(|y| (y.year.to_string(), y.share.share.unwrap_or(0.0), share_marked(&y.share, ""))).collect();
             page.html.push_str(&svg::bars(&bars));
-            page.html.push_str("\n<table>\n<tr><th>year</th><th>in the body at its start</th><th>purged</th><th>of them uncertain</th><th>share</th></tr>\n");
+            page.html.push_str("\n<table>\n<tr><th>year</th><th>in the body at its start</th><th>purged within it</th><th>possibly also (a date spanning years)</th><th>share (at least)</th></tr>\n");
             for y in &series.years {
                 let link = page.members(&y.year.to_string(), &y.purged);
                 let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td>{}</td></tr>", y.year, y.at_start, y.uncertain, share(&y.share));
