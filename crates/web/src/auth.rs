@@ -276,7 +276,7 @@ pub async fn user_of(headers: &HeaderMap, state: &AppState) -> Result<Option<Ses
         let Some((name, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else { return Ok(None) };
         let (name, password) = (name.to_owned(), password.to_owned());
         let cache_key = sha256_hex(&encoded);
-        let verified = state.basic_cache.lock().expect("cache poisoned").get(&cache_key).cloned();
+        let verified = basic_cache(state).get(&cache_key).cloned();
         // The account is read on every request, so a changed password or role (`kartoteka user
         // add` while the server runs) counts at once; argon2 runs only when the hash is new.
         let checked_name = name.clone();
@@ -288,13 +288,20 @@ pub async fn user_of(headers: &HeaderMap, state: &AppState) -> Result<Option<Ses
             })
             .await?
         else {
-            state.basic_cache.lock().expect("cache poisoned").remove(&cache_key);
+            basic_cache(state).remove(&cache_key);
             return Ok(None);
         };
-        state.basic_cache.lock().expect("cache poisoned").insert(cache_key, hash);
+        basic_cache(state).insert(cache_key, hash);
         return Ok(Some(SessionUser { name, role, csrf: String::new(), via_cookie: false }));
     }
     Ok(None)
+}
+
+/// The cache of verified Basic headers. A panic while it was held leaves at worst one entry
+/// missing or stale, and the account is read again on every request, so it is used as it is
+/// (as the register's writer is) rather than failing every later request.
+fn basic_cache(state: &AppState) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+    state.basic_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A signed-in user; requests without one are sent to sign in (pages) or get 401 (API).

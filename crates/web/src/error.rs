@@ -2,7 +2,7 @@
 
 use crate::html;
 use axum::Json;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
@@ -110,10 +110,10 @@ impl IntoResponse for ApiError {
         }
         let mut response = (self.0.status(), Json(serde_json::json!({ "error": error }))).into_response();
         if self.0.busy() {
-            response.headers_mut().insert(header::RETRY_AFTER, "5".parse().expect("static header"));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         if matches!(self.0, WebError::NotSignedIn) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, "Basic realm=\"kartoteka\"".parse().expect("static header"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"kartoteka\""));
         }
         response
     }
