@@ -304,8 +304,8 @@ fn condition_matches(condition: &Condition, profile: &Profile) -> Match {
             let Some((from, to)) = between else { return Match::Certainly };
             match profile.date(Field::Event(*kind, EventPart::Date)) {
                 None => Match::Possibly,
-                Some(d) if *from <= d.earliest() && d.latest() <= *to => Match::Certainly,
-                Some(d) if d.earliest() <= *to && *from <= d.latest() => Match::Possibly,
+                Some(d) if d.lies_between(*from, *to) => Match::Certainly,
+                Some(d) if d.touches(*from, *to) => Match::Possibly,
                 Some(_) => Match::No,
             }
         }

@@ -109,8 +109,8 @@ pub fn time_series(
             .collect(),
         _ => Vec::new(),
     };
-    let in_range = |d: &UncertainDate| range.is_some_and(|(first, last)| d.earliest() <= last && first <= d.latest());
-    let placed = |d: &UncertainDate| bins.iter().any(|b| b.from <= d.earliest() && d.latest() <= b.to);
+    let in_range = |d: &UncertainDate| range.is_some_and(|(first, last)| d.touches(first, last));
+    let placed = |d: &UncertainDate| bins.iter().any(|b| d.lies_between(b.from, b.to));
     let mut outside_range: Vec<PersonId> = dated.iter().filter(|(_, d)| !in_range(d)).map(|(id, _)| (*id).clone()).collect();
     let mut imprecise: Vec<PersonId> = dated.iter().filter(|(_, d)| in_range(d) && !placed(d)).map(|(id, _)| (*id).clone()).collect();
     let eras = eras.iter().map(|e| span_count(e.name.clone(), e.from, e.to, &dated)).collect();
@@ -122,15 +122,14 @@ pub fn time_series(
 }
 
 fn span_count(label: String, from: Day, to: Day, dated: &[(&PersonId, UncertainDate)]) -> SpanCount {
-    let span = UncertainDate::new(from, to, model::Precision::Range).expect("spans are built with from <= to");
     let mut members: Vec<PersonId> = Vec::new();
     let (mut possible, mut approximate) = (0, 0);
     for (id, date) in dated {
-        if from <= date.earliest() && date.latest() <= to {
+        if date.lies_between(from, to) {
             members.push((*id).clone());
             approximate += u64::from(date.is_approximate());
         }
-        possible += u64::from(span.overlaps(date));
+        possible += u64::from(date.touches(from, to));
     }
     members.sort();
     SpanCount { label, from, to, count: members.len() as u64, approximate, possible, members }

@@ -186,7 +186,17 @@ impl UncertainDate {
 
     /// Whether the two intervals share at least one day.
     pub fn overlaps(&self, other: &UncertainDate) -> bool {
-        self.earliest <= other.latest && other.earliest <= self.latest
+        self.touches(other.earliest, other.latest)
+    }
+
+    /// Whether the date certainly lies in the days `from..=to`: its whole interval does.
+    pub fn lies_between(&self, from: Day, to: Day) -> bool {
+        from <= self.earliest && self.latest <= to
+    }
+
+    /// Whether the date may lie in the days `from..=to`: its interval shares a day with them.
+    pub fn touches(&self, from: Day, to: Day) -> bool {
+        self.earliest <= to && from <= self.latest
     }
 
     /// Days between the intervals (0 when they overlap).
@@ -317,6 +327,18 @@ mod tests {
             Err(e) => e.to_string(),
         };
         expect.assert_eq(&shown);
+    }
+
+    #[test]
+    fn a_date_lies_between_days_only_wholly_and_touches_them_on_any_shared_day() {
+        let year = UncertainDate::year(1938).unwrap();
+        let day = |m, d| Day::from_ymd(1938, m, d).unwrap();
+        let (july_first, july_last) = (day(7, 1), day(7, 31));
+        assert!(!year.lies_between(july_first, july_last), "a year is not certainly in July");
+        assert!(year.touches(july_first, july_last));
+        assert!(year.lies_between(day(1, 1), day(12, 31)), "the bounds are inclusive");
+        assert!(!year.touches(Day::from_ymd(1939, 1, 1).unwrap(), Day::from_ymd(1939, 12, 31).unwrap()));
+        assert!(UncertainDate::day(day(12, 31)).touches(day(12, 31), day(12, 31)));
     }
 
     #[test]
