@@ -3,6 +3,7 @@
 //! file, row and column, and the record keeps going without it.
 
 use anyhow::{Context, Result, bail};
+use ingest::decode::RecordLines;
 use model::{RecordId, Sex, SourceId, StandardRecord, UncertainDate};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -17,7 +18,7 @@ pub const COLUMNS: [&str; 11] = [
 pub fn read(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<(u64, StandardRecord)>> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
-    let mut lines = Lines::new(&bytes);
+    let mut lines = RecordLines::new(&bytes);
     let headers: Vec<String> =
         reader.headers().with_context(|| format!("{}: no header row", path.display()))?.iter().map(|h| h.trim().to_owned()).collect();
     let Some(id_col) = headers.iter().position(|h| h == "record_id") else {
@@ -31,7 +32,7 @@ pub fn read(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<(u64, Standar
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let mut records = Vec::new();
     for (index, result) in reader.records().enumerate() {
-        let line = lines.of(&result, index);
+        let line = line_of(&mut lines, &result, index);
         let rec = result.with_context(|| format!("{}: row {line}: not CSV", path.display()))?;
         if rec.len() > headers.len() && rec.iter().skip(headers.len()).any(|c| !c.trim().is_empty()) {
             warnings.push(format!(
@@ -134,7 +135,7 @@ pub fn write(path: &Path, records: &[StandardRecord]) -> Result<()> {
 pub fn read_assignment(path: &Path) -> Result<Vec<(u64, String, String)>> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let mut lines = Lines::new(&bytes);
+    let mut lines = RecordLines::new(&bytes);
     let headers: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_owned()).collect();
     let id = headers.iter().position(|h| h == "record_id");
     let group = headers.iter().position(|h| h == "person_id" || h == "cluster_id");
@@ -144,7 +145,7 @@ pub fn read_assignment(path: &Path) -> Result<Vec<(u64, String, String)>> {
     let mut rows = Vec::new();
     let mut first_row: HashMap<String, u64> = HashMap::new();
     for (index, result) in reader.records().enumerate() {
-        let line = lines.of(&result, index);
+        let line = line_of(&mut lines, &result, index);
         let rec = result.with_context(|| format!("{}: row {line}: not CSV", path.display()))?;
         let cell = |i| rec.get(i).map(str::trim).filter(|c| !c.is_empty());
         let (Some(record), Some(person)) = (cell(id), cell(group)) else {
@@ -158,33 +159,11 @@ pub fn read_assignment(path: &Path) -> Result<Vec<(u64, String, String)>> {
     Ok(rows)
 }
 
-/// The line each record of a file starts on, as a spreadsheet user counts: blank lines and
-/// quoted cells over several lines make records and lines part ways (the CSV reader's own line
-/// count runs behind after a blank line).
-struct Lines<'a> {
-    bytes: &'a [u8],
-    counted_to: usize,
-    line: u64,
-}
-
-impl<'a> Lines<'a> {
-    fn new(bytes: &'a [u8]) -> Lines<'a> {
-        Lines { bytes, counted_to: 0, line: 1 }
-    }
-
-    /// The line of the `index`-th data record (its line breaks are counted up to its first byte).
-    fn of(&mut self, record: &Result<csv::StringRecord, csv::Error>, index: usize) -> u64 {
-        let Some(start) = record.as_ref().ok().and_then(|r| r.position()).map(|p| p.byte() as usize) else {
-            return index as u64 + 2;
-        };
-        let mut start = start.min(self.bytes.len());
-        while self.bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
-            start += 1;
-        }
-        if start > self.counted_to {
-            self.line += ingest::decode::line_breaks(&self.bytes[self.counted_to..start]);
-            self.counted_to = start;
-        }
-        self.line
+/// The line of the `index`-th data record, as a spreadsheet user counts (a record the reader
+/// could not read has no position: it is taken to follow the header directly).
+fn line_of(lines: &mut RecordLines, record: &Result<csv::StringRecord, csv::Error>, index: usize) -> u64 {
+    match record.as_ref().ok().and_then(|r| r.position()) {
+        Some(position) => lines.of_record_at(Some(position.byte())),
+        None => index as u64 + 2,
     }
 }

@@ -65,6 +65,36 @@ pub fn line_breaks(bytes: &[u8]) -> u64 {
     (memchr::memchr_iter(b'\n', bytes).count() + lone_returns) as u64
 }
 
+/// The line each record of delimited text starts on, as a spreadsheet user counts: blank lines
+/// and quoted cells over several lines make records and lines part ways (the CSV reader's own
+/// line count runs behind after a blank line). Records are asked for in file order.
+pub struct RecordLines<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'a> RecordLines<'a> {
+    pub fn new(bytes: &'a [u8]) -> RecordLines<'a> {
+        RecordLines { bytes, counted_to: 0, line: 1 }
+    }
+
+    /// The line of the record whose first byte the reader put at `start` (`None`: the reader
+    /// gave no position, so the line of the record before). With CRLF endings the reader leaves
+    /// the LF for the next record, so line breaks at `start` are skipped first.
+    pub fn of_record_at(&mut self, start: Option<u64>) -> u64 {
+        let mut start = start.map_or(self.counted_to, |s| s as usize).min(self.bytes.len());
+        while self.bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > self.counted_to {
+            self.line += line_breaks(&self.bytes[self.counted_to..start]);
+            self.counted_to = start;
+        }
+        self.line
+    }
+}
+
 /// UTF-8 when the bytes are valid UTF-8, else the likelier of CP1251 and KOI8-R.
 pub fn detect(bytes: &[u8]) -> Encoding {
     if std::str::from_utf8(bytes).is_ok() {

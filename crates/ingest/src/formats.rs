@@ -77,7 +77,7 @@ pub(crate) fn read_delimited(
     let mut header: Vec<Arc<str>> = Vec::new();
     let mut index = 0u32;
     let mut have_header = false;
-    let (mut line, mut counted_to) = (1u64, 0usize);
+    let mut lines = crate::decode::RecordLines::new(text.as_bytes());
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
@@ -93,15 +93,7 @@ pub(crate) fn read_delimited(
         }
         index += 1;
         // The line the record starts on, counted from its byte offset (quoted fields may span lines).
-        let mut start = record.position().map_or(counted_to, |p| p.byte() as usize).min(text.len());
-        // With CRLF endings the reader leaves the LF for the next record to consume.
-        while text.as_bytes().get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
-            start += 1;
-        }
-        if start > counted_to {
-            line += crate::decode::line_breaks(&text.as_bytes()[counted_to..start]);
-            counted_to = start;
-        }
+        let line = lines.of_record_at(record.position().map(|p| p.byte()));
         if !have_header {
             if header_row == 0 {
                 header = (0..record.len()).map(numbered).collect();
