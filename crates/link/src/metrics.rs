@@ -58,8 +58,12 @@ pub fn evaluate(truth: &[(String, String)], clusters: &[(String, String)]) -> Me
     let true_pairs: u64 = psize.iter().map(|&x| pairs(x)).sum();
     let p = if pred > 0 { tp as f64 / pred as f64 } else { 1.0 };
     let r = if true_pairs > 0 { tp as f64 / true_pairs as f64 } else { 1.0 };
+    // Summed in a fixed order: the map's order changes from run to run, and with it the last bits
+    // of a float sum, and `eval` prints these figures.
+    let mut ordered: Vec<((usize, usize), u64)> = cells.into_iter().collect();
+    ordered.sort_unstable();
     let (mut bp, mut br) = (0.0, 0.0);
-    for (&(c, pi), &x) in &cells {
+    for &((c, pi), x) in &ordered {
         let x = x as f64;
         bp += x * x / csize[c] as f64;
         br += x * x / psize[pi] as f64;
@@ -102,5 +106,19 @@ mod tests {
         assert!((m.bcubed_precision - 0.8).abs() < 1e-12);
         assert!((m.bcubed_recall - (4.0 / 3.0 + 1.0 / 3.0 + 1.0) / 5.0).abs() < 1e-12);
         assert_eq!(m.n_clusters, 3);
+    }
+
+    #[test]
+    fn same_input_same_figures_to_the_last_bit() {
+        // Thousands of cells of unequal sizes, so that a sum in the maps' (per-run random) order
+        // would differ in its last bits from one call to the next.
+        let truth: Vec<(String, String)> = (0..3000).map(|i| (format!("r{i}"), format!("p{}", i % 997))).collect();
+        let clusters: Vec<(String, String)> = (0..3000).map(|i| (format!("r{i}"), format!("c{}", (i * 7) % 1013))).collect();
+        let first = evaluate(&truth, &clusters);
+        for _ in 0..8 {
+            let again = evaluate(&truth, &clusters);
+            assert_eq!(again.bcubed_precision.to_bits(), first.bcubed_precision.to_bits());
+            assert_eq!(again.bcubed_recall.to_bits(), first.bcubed_recall.to_bits());
+        }
     }
 }
