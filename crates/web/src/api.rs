@@ -132,14 +132,20 @@ fn search_reply(state: &AppState, user: &SessionUser, query: &Query, hits: &[sea
 }
 
 async fn person_api(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !valid_person_id(&id) {
         return Err(WebError::bad("id", "a person id is letters, digits, '-' or '_' (at most 64)").into());
     }
     let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
     let pid = id.clone();
-    let person = state.db.read(move |conn| register::person(conn, &pid, &sensitivity, sees)).await?;
+    let (person, version) = state
+        .db
+        .read(move |conn| Ok((register::person(conn, &pid, &sensitivity, sees)?, review::version(conn, &review::person_item(&pid))?)))
+        .await?;
     let person = person.ok_or_else(|| WebError::NotFound(format!("person {id}")))?;
-    Ok(Json(serde_json::to_value(person).map_err(|e| WebError::Internal(e.to_string()))?))
+    let mut json = serde_json::to_value(person).map_err(|e| WebError::Internal(e.to_string()))?;
+    // The review version a decision on a pair of its records names in `persons`.
+    json["version"] = version.into();
+    Ok(Json(json))
 }
 
 async fn record_api(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -176,7 +182,47 @@ fn string_field<'a>(body: &'a Value, name: &str, max: usize) -> Result<&'a str, 
     Ok(text)
 }
 
-/// POST /api/decisions: `{"left", "right", "action": "accept"|"reject", "why", "version"}`.
+/// The optional `persons` of a decision: `{"PERSON_ID": version}`, the review version of each
+/// person the client saw the pair's two records in (from `/api/persons/{id}`).
+fn seen_persons(body: &Value) -> Result<Option<BTreeMap<String, i64>>, WebError> {
+    let Some(persons) = body.get("persons") else { return Ok(None) };
+    let persons = persons.as_object().ok_or_else(|| WebError::bad("persons", "expected an object of person id to the version you saw"))?;
+    let mut seen = BTreeMap::new();
+    for (person, version) in persons {
+        if !valid_person_id(person) {
+            return Err(WebError::bad("persons", format!("{person:?} is not a person id")));
+        }
+        let version = version.as_i64().filter(|v| *v >= 0).ok_or_else(|| WebError::bad("persons", format!("{person}: expected a whole number >= 0")))?;
+        seen.insert(person.clone(), version);
+    }
+    Ok(Some(seen))
+}
+
+fn valid_person_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The versions to check beside the pair's: each person the client saw, which must be the
+/// persons the two records belong to now (a record moved by a re-link is a change too).
+fn also_seen(conn: &rusqlite::Connection, keys: [&str; 2], seen: BTreeMap<String, i64>) -> Result<Vec<(String, i64)>, WebError> {
+    let mut now = BTreeMap::new();
+    for key in keys {
+        if let Some(person) = register::person_of(conn, key)? {
+            now.insert(person, key);
+        }
+    }
+    let stale = |person: &str, message: String| WebError::Stale { item: review::person_item(person), message };
+    if let Some((person, key)) = now.iter().find(|(person, _)| !seen.contains_key(*person)) {
+        return Err(stale(person, format!("record {key} is in person {person} now, which you did not name: review the current state and decide again")));
+    }
+    if let Some(person) = seen.keys().find(|person| !now.contains_key(*person)) {
+        return Err(stale(person, format!("person {person} holds neither record now: review the current state and decide again")));
+    }
+    Ok(seen.into_iter().map(|(person, version)| (review::person_item(&person), version)).collect())
+}
+
+/// POST /api/decisions: `{"left", "right", "action": "accept"|"reject", "why", "version",
+/// "persons"?}`; with `persons`, a decision on a pair whose persons changed since is a conflict.
 async fn decide_api(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -200,6 +246,7 @@ async fn decide_api(
     let why = string_field(&body, "why", 2000)?.to_owned();
     let version = body.get("version").ok_or_else(|| WebError::bad("version", "required: the item's version you decided on (0 for a new item)"))?;
     let version = version.as_i64().filter(|v| *v >= 0).ok_or_else(|| WebError::bad("version", "expected a whole number >= 0"))?;
+    let persons = seen_persons(&body)?;
     let who = user.name.clone();
     let ids = state
         .db
@@ -209,8 +256,12 @@ async fn decide_api(
                     return Err(WebError::bad(if key == &l { "left" } else { "right" }, format!("no current record {key:?}")));
                 }
             }
+            let also_seen = match persons {
+                Some(seen) => also_seen(conn, [&l, &r], seen)?,
+                None => Vec::new(),
+            };
             let constraints = vec![(l, r, action == Action::Accept)];
-            review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, also_seen: Vec::new(), who, why, at: clock::now() })?;
+            review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, also_seen, who, why, at: clock::now() })?;
             Ok((item.clone(), review::version(conn, &item)?))
         })
         .await?;
@@ -226,7 +277,7 @@ async fn openapi() -> Json<Value> {
     let mut search_responses = errors(&["400", "401"]);
     search_responses["200"] = ok("persons found, best first");
     let mut person_responses = errors(&["400", "401", "404"]);
-    person_responses["200"] = ok("the person's records with assertions");
+    person_responses["200"] = ok("the person's records with assertions, and its review version (name it in a decision's persons)");
     let mut record_responses = person_responses.clone();
     record_responses["200"] = ok("the record: locator, raw cells, assertions");
     let mut list_responses = errors(&["401", "403"]);
@@ -241,7 +292,8 @@ async fn openapi() -> Json<Value> {
         "components": {
             "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}, "cookie": {"type": "apiKey", "in": "cookie", "name": "kartoteka_session"}},
             "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}}}}
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"},
+                               "item": {"type": "string", "description": "a conflict's stale item: the pair, or person:ID"}}}}}}
         },
         "security": [{"basic": []}, {"cookie": []}],
         "paths": {
@@ -266,7 +318,10 @@ async fn openapi() -> Json<Value> {
                 "post": {"summary": "Decide on a pair (reviewer role; cookie sessions send X-CSRF-Token)",
                          "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["left", "right", "action", "why", "version"],
                             "properties": {"left": {"type": "string"}, "right": {"type": "string"}, "action": {"type": "string", "enum": ["accept", "reject"]},
-                                           "why": {"type": "string"}, "version": {"type": "integer", "minimum": 0}}}}}},
+                                           "why": {"type": "string"}, "version": {"type": "integer", "minimum": 0},
+                                           "persons": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                                                       "description": "the version (from /api/persons/{id}) of each person the two records were in when you looked; \
+                                                                       with it, a merge, split or re-link of those persons since is a 409 naming the person (error.item, error.field 'persons')"}}}}}},
                          "responses": decide_responses}
             },
             "/reconcile": {"get": {"summary": "W3C Reconciliation Service API: manifest, or queries with ?queries=", "responses": {"200": ok("manifest or results")}}}

@@ -29,6 +29,10 @@ pub enum WebError {
     /// Someone else changed the item first; the message says what they did.
     #[error("{0}")]
     Conflict(String),
+    /// A version the client saw is no longer current: `item` names whose (a pair, or
+    /// `person:ID`), the message what changed.
+    #[error("{message}")]
+    Stale { item: String, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -58,7 +62,7 @@ impl WebError {
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Conflict(_) | WebError::Stale { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,7 +77,7 @@ impl WebError {
             WebError::Csrf => "csrf",
             WebError::NotFound(_) => "not_found",
             WebError::BadRequest { .. } => "invalid",
-            WebError::Conflict(_) => "conflict",
+            WebError::Conflict(_) | WebError::Stale { .. } => "conflict",
             _ => "internal",
         }
     }
@@ -91,7 +95,9 @@ impl IntoResponse for WebError {
     }
 }
 
-/// The API's errors: `{"error": {"code", "message", "field"?}}` with the matching status.
+/// The API's errors: `{"error": {"code", "message", "field"?}}` with the matching status; a stale
+/// version also names its `item`, and as `field` where the client sent it (`version` for the
+/// pair, `persons` for a person).
 #[derive(Debug)]
 pub struct ApiError(pub WebError);
 
@@ -107,6 +113,10 @@ impl IntoResponse for ApiError {
         if let WebError::BadRequest { field, message } = &self.0 {
             error["field"] = field.as_str().into();
             error["message"] = message.as_str().into();
+        }
+        if let WebError::Stale { item, .. } = &self.0 {
+            error["field"] = if item.starts_with("person:") { "persons" } else { "version" }.into();
+            error["item"] = item.as_str().into();
         }
         let mut response = (self.0.status(), Json(serde_json::json!({ "error": error }))).into_response();
         if self.0.busy() {

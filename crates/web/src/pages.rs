@@ -965,7 +965,7 @@ async fn undo(State(state): State<AppState>, User(user): User, Form(form): FormP
     }
     let who = user.name.clone();
     let item = state.db.write(move |conn| review::undo(conn, decision, version, &who, &why, &clock::now())).await?;
-    let back = match item.strip_prefix("pair:").and_then(|p| p.split_once('|')) {
+    let back = match review::pair_of_item(&item) {
         Some((l, r)) => format!("/review/pair?l={}&r={}", url(l), url(r)),
         None => format!("/persons/{}", url(item.strip_prefix("person:").unwrap_or(""))),
     };

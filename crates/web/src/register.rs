@@ -117,6 +117,11 @@ pub fn record_id_of(conn: &Connection, record_key: &str) -> Result<Option<i64>, 
         .optional()?)
 }
 
+/// The person a record key belongs to in the last linkage run.
+pub fn person_of(conn: &Connection, record_key: &str) -> Result<Option<String>, WebError> {
+    Ok(conn.prepare_cached("SELECT person_id FROM person_records WHERE record_key = ?1")?.query_row([record_key], |r| r.get(0)).optional()?)
+}
+
 /// The current records of a person, by record key.
 pub fn person_records(conn: &Connection, person_id: &str) -> Result<Vec<i64>, WebError> {
     let mut stmt = conn.prepare_cached(

@@ -170,6 +170,20 @@ pub struct NewDecision {
     pub at: String,
 }
 
+/// The two record keys of a pair's item; `None` for a person's.
+pub fn pair_of_item(item: &str) -> Option<(&str, &str)> {
+    item.strip_prefix("pair:").and_then(|p| p.split_once('|'))
+}
+
+/// An item as a reviewer reads it: "the pair A and B", "person P".
+pub fn item_label(item: &str) -> String {
+    if let Some((l, r)) = pair_of_item(item) {
+        format!("the pair {l} and {r}")
+    } else {
+        item.strip_prefix("person:").map_or_else(|| item.to_owned(), |p| format!("person {p}"))
+    }
+}
+
 /// Fails with a conflict naming what changed when `item` is no longer at `seen`; else bumps it.
 fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebError> {
     let now: i64 = tx.query_row("SELECT version FROM review_items WHERE item = ?1", [item], |r| r.get(0)).optional()?.unwrap_or(0);
@@ -183,10 +197,14 @@ fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebEr
             )
             .optional()?;
         let what = last.map(|(who, action, at)| format!(" (latest: {who} chose {action} at {at})")).unwrap_or_default();
-        return Err(WebError::Conflict(format!(
-            "someone else decided on this item while you were looking{what}: it is now at version {now}, you saw version {seen}. \
-             Nothing of yours was stored; review the current state and decide again"
-        )));
+        return Err(WebError::Stale {
+            item: item.to_owned(),
+            message: format!(
+                "someone else decided on {} while you were looking{what}: it is now at version {now}, you saw version {seen}. \
+                 Nothing of yours was stored; review the current state and decide again",
+                item_label(item)
+            ),
+        });
     }
     bump(tx, item)?;
     Ok(now + 1)
@@ -202,11 +220,10 @@ fn bump(tx: &rusqlite::Transaction, item: &str) -> Result<(), WebError> {
 /// conflict, instead of overruling a decision they never saw.
 fn touch_related<'a>(tx: &rusqlite::Transaction, item: &str, constraints: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), WebError> {
     let mut related = std::collections::BTreeSet::new();
-    let mut person_of = tx.prepare_cached("SELECT person_id FROM person_records WHERE record_key = ?1")?;
     for (a, b) in constraints {
         related.insert(pair_item(a, b).0);
         for key in [a, b] {
-            if let Some(person) = person_of.query_row([key], |r| r.get::<_, String>(0)).optional()? {
+            if let Some(person) = crate::register::person_of(tx, key)? {
                 related.insert(person_item(&person));
             }
         }

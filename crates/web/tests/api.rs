@@ -105,6 +105,61 @@ async fn decisions_through_the_api_are_validated_and_versioned() {
     assert_eq!(again.json()["error"]["code"], "conflict");
 }
 
+/// The first person a search for `q` finds, its record keys and its review version.
+async fn person_of_search(client: &mut Client, project: &TestProject, q: &str) -> (String, Vec<String>, i64) {
+    let person = client.get(project, &format!("/api/search?q={}", common::enc(q))).await.json()["results"][0]["person_id"].as_str().unwrap().to_owned();
+    let json = client.get(project, &format!("/api/persons/{person}")).await.json();
+    let keys = json["records"].as_array().unwrap().iter().map(|r| r["record_key"].as_str().unwrap().to_owned()).collect();
+    (person, keys, json["version"].as_i64().expect("a person's review version"))
+}
+
+#[tokio::test]
+async fn an_api_decision_names_the_persons_it_saw_and_a_stale_one_is_a_conflict_naming_it() {
+    let project = project();
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let (bukharin, bukharin_keys, bukharin_version) = person_of_search(&mut rita, &project, "Бухарин").await;
+    let (ezhov, ezhov_keys, ezhov_version) = person_of_search(&mut rita, &project, "Ежов").await;
+    let (gordievsky, _, _) = person_of_search(&mut rita, &project, "Gordievsky").await;
+    // A pair across the two persons that a merge of them does not name as its constraint.
+    let (left, right) = (bukharin_keys.last().unwrap(), ezhov_keys.last().unwrap());
+    let body = |persons: serde_json::Value| serde_json::json!({"left": left, "right": right, "action": "reject", "why": "two men", "version": 0, "persons": persons}).to_string();
+    let seen = serde_json::json!({ &bukharin: bukharin_version, &ezhov: ezhov_version });
+    let mut outcomes = Vec::new();
+    let csrf = rita.csrf.clone();
+    let mut post = async |label: &str, body: String| {
+        let reply = post_json(&mut rita, &project, &body, Some(&csrf)).await;
+        let error = &reply.json()["error"];
+        let line = format!("{label}: {} {} {} {}", reply.status.as_u16(), error["field"].as_str().unwrap_or("-"), error["item"].as_str().unwrap_or("-"), error["message"].as_str().unwrap_or("-"));
+        // The time of the latest decision, which a conflict names, changes from run to run.
+        let line = match line.split_once(" at 20") {
+            Some((head, tail)) => format!("{head} at TIME{}", &tail[tail.find(')').unwrap_or(0)..]),
+            None => line,
+        };
+        outcomes.push(line.replace(&bukharin, "BUKHARIN").replace(&ezhov, "EZHOV").replace(&gordievsky, "GORDIEVSKY").replace(left.as_str(), "LEFT").replace(right.as_str(), "RIGHT"));
+    };
+    post("not an object", body(serde_json::json!(["x"]))).await;
+    post("not a person id", body(serde_json::json!({"../x": 0}))).await;
+    post("one person left out", body(serde_json::json!({ &bukharin: bukharin_version }))).await;
+    post("a person of neither record", body(serde_json::json!({ &bukharin: bukharin_version, &ezhov: ezhov_version, &gordievsky: 0 }))).await;
+    // Ada merges the two persons after Rita looked: Rita's versions are stale.
+    let person_page = ada.get(&project, &format!("/persons/{bukharin}")).await;
+    let person_version = common::hidden(&person_page.body, "version").unwrap();
+    let (ada_csrf, item) = (ada.csrf.clone(), format!("person:{bukharin}"));
+    let merge = [("csrf", ada_csrf.as_str()), ("item", &item), ("version", &person_version), ("person", &bukharin), ("action", "merge"), ("other", &ezhov), ("why", "one man")];
+    assert_eq!(ada.post(&project, "/review/decide", &merge).await.status, StatusCode::SEE_OTHER);
+    post("seen before the merge", body(seen.clone())).await;
+    let current = |person: &str| project.state.db.read_blocking(|conn| web::review::version(conn, &format!("person:{person}"))).unwrap();
+    post("seen after it", body(serde_json::json!({ &bukharin: current(&bukharin), &ezhov: current(&ezhov) }))).await;
+    expect![[r#"
+        not an object: 400 persons - expected an object of person id to the version you saw
+        not a person id: 400 persons - "../x" is not a person id
+        one person left out: 409 persons person:EZHOV record RIGHT is in person EZHOV now, which you did not name: review the current state and decide again
+        a person of neither record: 409 persons person:GORDIEVSKY person GORDIEVSKY holds neither record now: review the current state and decide again
+        seen before the merge: 409 persons person:BUKHARIN someone else decided on person BUKHARIN while you were looking (latest: ada chose merge at TIME): it is now at version 1, you saw version 0. Nothing of yours was stored; review the current state and decide again
+        seen after it: 201 - - -"#]].assert_eq(&outcomes.join("\n"));
+}
+
 #[tokio::test]
 async fn openapi_document_lists_every_endpoint() {
     let project = project();
