@@ -9,7 +9,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// The smallest probability we let a level have, so no weight is infinite.
 const FLOOR: f64 = 1e-6;
@@ -108,10 +107,19 @@ impl FsModel {
     /// prior: each the sum of its fields' level weights, every level's weight computed once
     /// instead of a `log2` per field and pattern.
     pub fn patterns_field_weights(&self, patterns: impl Iterator<Item = Pattern>) -> Vec<f64> {
-        let levels: Vec<Vec<f64>> =
-            self.fields.iter().enumerate().map(|(f, field)| (0..field.levels.len()).map(|l| self.level_weight(f, l as u8)).collect()).collect();
-        patterns.map(|p| levels.iter().enumerate().map(|(f, w)| w[level_of(p, f) as usize]).sum::<f64>()).collect()
+        let levels = self.level_weights();
+        patterns.map(|p| pattern_field_weight(&levels, p)).collect()
     }
+
+    /// Every level's weight, per field (see [`pattern_field_weight`]).
+    fn level_weights(&self) -> Vec<Vec<f64>> {
+        self.fields.iter().enumerate().map(|(f, field)| (0..field.levels.len()).map(|l| self.level_weight(f, l as u8)).collect()).collect()
+    }
+}
+
+/// A pattern's weight without term frequencies less the prior, from [`FsModel::level_weights`].
+fn pattern_field_weight(levels: &[Vec<f64>], pattern: Pattern) -> f64 {
+    levels.iter().enumerate().map(|(f, w)| w[level_of(pattern, f) as usize]).sum::<f64>()
 }
 
 /// Per field, the share of each level among random pairs (level 0 included, then ignored).
@@ -202,11 +210,13 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
             field_weights = model.patterns_field_weights(counts.iter().map(|(p, _)| *p));
         }
         let prior = model.prior_weight();
+        // Each pattern's match probability on both threads (an exp2 each), summed below in
+        // the patterns' order as before.
+        let match_probabilities: Vec<f64> =
+            field_weights.par_iter().with_min_len(PARALLEL_PATTERNS).map(|&fields| 1.0 / (1.0 + (-(prior + fields)).exp2())).collect();
         // With only lambda moving, the levels' sums are never read.
         let levels_move = mode != EmMode::LambdaOnly;
-        for (&(pattern, count), &fields) in counts.iter().zip(&field_weights) {
-            let w = prior + fields;
-            let g = 1.0 / (1.0 + (-w).exp2());
+        for (&(pattern, count), &g) in counts.iter().zip(&match_probabilities) {
             let (cm, cu) = (g * count as f64, (1.0 - g) * count as f64);
             matches += cm;
             if levels_move {
@@ -274,22 +284,24 @@ pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pai
     let core: Vec<bool> =
         start.fields.iter().map(|f| if core_count >= 3 { name_or_date(f.kind) } else { f.kind != FieldKind::Sex }).collect();
     let mut model = start.clone();
+    // Per candidate, the core fields it gives and those of them that agree only weakly (one bit
+    // per field), read once instead of once per field and candidate: a candidate anchors field
+    // `f` when at least two other core fields are given and all of those agree strongly.
+    let core_levels: Vec<(u32, u32)> = candidates
+        .iter()
+        .map(|&(pattern, _, _)| {
+            (0..nf).filter(|&g| core[g]).fold((0u32, 0u32), |(present, weak), g| match level_of(pattern, g) {
+                0 => (present, weak),
+                l => (present | 1 << g, weak | (!strong(model.fields[g].kind, l) as u32) << g),
+            })
+        })
+        .collect();
     for f in 0..nf {
         let levels = model.fields[f].levels.len();
         let mut counts = vec![0f64; levels];
-        for &(pattern, rules_not_reading, count) in candidates {
-            if rules_not_reading & (1 << f) == 0 {
-                continue;
-            }
-            let (mut present, mut all_strong) = (0, true);
-            for g in (0..nf).filter(|&g| g != f && core[g]) {
-                let l = level_of(pattern, g);
-                if l != 0 {
-                    present += 1;
-                    all_strong &= strong(model.fields[g].kind, l);
-                }
-            }
-            if present >= 2 && all_strong {
+        let others = !(1u32 << f);
+        for (&(pattern, rules_not_reading, count), &(present, weak)) in candidates.iter().zip(&core_levels) {
+            if rules_not_reading & (1 << f) != 0 && (present & others).count_ones() >= 2 && weak & others == 0 {
                 counts[level_of(pattern, f) as usize] += count as f64;
             }
         }
@@ -340,19 +352,42 @@ fn level_floor(kind: FieldKind, level: usize) -> f64 {
     decisive_m_floor(kind, level as u8).unwrap_or(M_FLOOR)
 }
 
+/// Patterns (or candidates) per task where EM computes their probabilities in parallel.
+const PARALLEL_PATTERNS: usize = 2048;
+
 /// EM rounds for the m of fields outside the core.
 const NON_CORE_ROUNDS: usize = 10;
 
 /// m of field `f` from candidates whose blocking did not read it, each counted by its match
 /// probability (an EM step); `None` when too little weight falls on matches to say.
 fn posterior_m(model: &FsModel, candidates: &[(Pattern, u64, u64)], f: usize) -> Option<Vec<f64>> {
-    let mut acc = vec![0f64; model.fields[f].levels.len()];
-    let read = candidates.iter().filter(|(_, rules_not_reading, _)| rules_not_reading & (1 << f) != 0);
-    let field_weights = model.patterns_field_weights(read.clone().map(|(p, _, _)| *p));
+    let levels = &model.level_weights();
     let prior = model.prior_weight();
-    for (&(pattern, _, count), &fields) in read.zip(&field_weights) {
-        let w = prior + fields;
-        acc[level_of(pattern, f) as usize] += count as f64 / (1.0 + (-w).exp2());
+    let read: Vec<(Pattern, u64)> =
+        candidates.iter().filter(|(_, rules_not_reading, _)| rules_not_reading & (1 << f) != 0).map(|&(p, _, c)| (p, c)).collect();
+    // Each candidate's expected matches on both threads, summed below in the candidates' order.
+    // A pattern comes once per set of rules producing it, and those entries lie together
+    // (candidates ordered by pattern): its odds are computed once for them.
+    let expected: Vec<f64> = read
+        .par_chunks(PARALLEL_PATTERNS)
+        .flat_map_iter(|chunk| {
+            let mut last: Option<(Pattern, f64)> = None;
+            chunk.iter().map(move |&(pattern, count)| {
+                let odds_plus_one = match last {
+                    Some((p, o)) if p == pattern => o,
+                    _ => {
+                        let o = 1.0 + (-(prior + pattern_field_weight(levels, pattern))).exp2();
+                        last = Some((pattern, o));
+                        o
+                    }
+                };
+                count as f64 / odds_plus_one
+            })
+        })
+        .collect();
+    let mut acc = vec![0f64; model.fields[f].levels.len()];
+    for (&(pattern, _), e) in read.iter().zip(expected) {
+        acc[level_of(pattern, f) as usize] += e;
     }
     let n: f64 = acc[1..].iter().sum();
     if n < 20.0 {
@@ -365,13 +400,21 @@ fn posterior_m(model: &FsModel, candidates: &[(Pattern, u64, u64)], f: usize) ->
 }
 
 fn pattern_counts_weighted(items: impl Iterator<Item = (Pattern, u64)>) -> Vec<(Pattern, u64)> {
-    let mut counts: HashMap<Pattern, u64> = HashMap::new();
-    for (p, c) in items {
-        *counts.entry(p).or_insert(0) += c;
+    summed_by_key(items.collect())
+}
+
+/// Counts by key, ordered by key, each key once with its counts summed: a sort instead of a map
+/// (the candidates' counts come mostly in key order already, which the sort finds at once).
+pub(crate) fn summed_by_key<K: Ord + Copy + Send>(mut items: Vec<(K, u64)>) -> Vec<(K, u64)> {
+    items.par_sort_unstable_by_key(|&(k, _)| k);
+    let mut summed: Vec<(K, u64)> = Vec::with_capacity(items.len());
+    for (k, c) in items {
+        match summed.last_mut() {
+            Some((last, total)) if *last == k => *total += c,
+            _ => summed.push((k, c)),
+        }
     }
-    let mut v: Vec<(Pattern, u64)> = counts.into_iter().collect();
-    v.sort_unstable();
-    v
+    summed
 }
 
 /// Re-estimates m (and u) from reviewed pairs, blending them with the unsupervised values in
@@ -406,13 +449,7 @@ pub fn refine_with_labels(model: &FsModel, labelled: &[(Pattern, bool)], prior_s
 
 /// Counts the distinct patterns of candidate pairs (EM works on these, not on pairs).
 pub fn pattern_counts(patterns: impl Iterator<Item = Pattern>) -> Vec<(Pattern, u64)> {
-    let mut counts: HashMap<Pattern, u64> = HashMap::new();
-    for p in patterns {
-        *counts.entry(p).or_insert(0) += 1;
-    }
-    let mut v: Vec<(Pattern, u64)> = counts.into_iter().collect();
-    v.sort_unstable();
-    v
+    summed_by_key(patterns.map(|p| (p, 1)).collect())
 }
 
 /// One field's contribution to a pair's weight.

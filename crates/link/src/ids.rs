@@ -81,7 +81,7 @@ fn person_id(bits: u64) -> PersonId {
 /// `previous`, without copying record ids: the person of each cluster, and the history.
 /// `cluster_of` finds the cluster of a previous record (`None`: it is in none).
 pub fn assign_cluster_ids(
-    clusters: &[Vec<u32>],
+    clusters: &[&[u32]],
     record_ids: &[RecordId],
     previous: &BTreeMap<RecordId, PersonId>,
     cluster_of: impl Fn(&RecordId) -> Option<usize>,
@@ -96,7 +96,7 @@ pub fn assign_cluster_ids(
     if !previous.is_empty() {
         for (c, records) in clusters.iter().enumerate() {
             let mut per: BTreeMap<&PersonId, usize> = BTreeMap::new();
-            for r in records {
+            for r in records.iter() {
                 if let Some(pid) = previous.get(id(r)) {
                     *per.entry(pid).or_insert(0) += 1;
                 }
@@ -199,6 +199,7 @@ mod tests {
                 cluster_of.insert(r, c);
             }
         }
+        let indexed: Vec<&[u32]> = indexed.iter().map(Vec::as_slice).collect();
         let (ids, events) = assign_cluster_ids(&indexed, &record_ids, previous, |r| cluster_of.get(r).copied());
         let mut assignment = BTreeMap::new();
         for (c, records) in clusters.iter().enumerate() {

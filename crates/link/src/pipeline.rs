@@ -8,7 +8,7 @@ use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
 use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, cluster};
 use crate::compare::{BlockComparer, Pattern, compare};
 use crate::competition::Competition;
-use crate::fs::{EmMode, Explanation, FsModel, RecordTfs, Score, Scorer, em, estimate_u, refine_with_labels, train_by_anchors};
+use crate::fs::{EmMode, Explanation, FsModel, RecordTfs, Score, Scorer, em, estimate_u, refine_with_labels, summed_by_key, train_by_anchors};
 use crate::ids::{Decision, DecisionKind, IdEvent, assign_cluster_ids};
 use crate::namekey::NameMatcher;
 use crate::prepare::Prepared;
@@ -259,22 +259,20 @@ impl Blocked {
             return Ok(Linker { data, model: model.clone(), blocker, index });
         }
         let spec = inputs.spec;
-        // Ordered by (pattern, fields not read), whatever order the counts came in.
-        let mut grouped: BTreeMap<(Pattern, u64), u64> = BTreeMap::new();
-        for &(p, m, c) in counts {
-            *grouped.entry((p, m)).or_insert(0) += c;
-        }
-        let u = estimate_u(&data, spec.u_sample_pairs, spec.seed);
+        // Ordered by (pattern, fields not read), whatever order the counts came in; grouped
+        // while u is estimated (its random pairs are drawn on one thread).
+        let (u, grouped) = rayon::join(
+            || estimate_u(&data, spec.u_sample_pairs, spec.seed),
+            || -> Vec<PatternCount> {
+                let keyed = counts.iter().map(|&(p, m, c)| ((p, m), c)).collect();
+                summed_by_key(keyed).into_iter().map(|((p, m), c)| (p, m, c)).collect()
+            },
+        );
         let start = FsModel::initial(&data, &u);
         let trained = if spec.em_full {
-            let mut by_pattern: BTreeMap<Pattern, u64> = BTreeMap::new();
-            for (&(p, _), &c) in &grouped {
-                *by_pattern.entry(p).or_insert(0) += c;
-            }
-            let by_pattern: Vec<(Pattern, u64)> = by_pattern.into_iter().collect();
+            let by_pattern = summed_by_key(grouped.iter().map(|&(p, _, c)| (p, c)).collect());
             em(&by_pattern, start, EmMode::Full, 200, allowed_pairs(&data).total())
         } else {
-            let grouped: Vec<PatternCount> = grouped.iter().map(|(&(p, m), &c)| (p, m, c)).collect();
             train_by_anchors(&start, &grouped, allowed_pairs(&data).total())
         };
         let trained = source_priors(trained, &data, &grouped);
@@ -470,8 +468,19 @@ pub fn link_observed(records: &[StandardRecord], inputs: &LinkInputs, stage_done
     drop(compared);
     stage_done(STAGES[3]);
     let outcome = finish_kept(&linker, scored, inputs, candidate_pairs);
+    free_in_parallel(linker);
     stage_done(STAGES[4]);
     Ok(outcome)
+}
+
+/// Frees a linker on both threads: its copies of the record ids and its columns' distinct
+/// values are hundreds of thousands of small allocations (at 100k records about a twentieth of
+/// a run's serial work when one thread freed them).
+fn free_in_parallel(linker: Linker) {
+    use rayon::prelude::*;
+    let Linker { data, blocker, .. } = linker;
+    let Prepared { record_ids, columns, .. } = data;
+    rayon::join(|| drop((record_ids, blocker)), || columns.into_par_iter().for_each(drop));
 }
 
 /// The match weight (bits) of a match-probability threshold.
@@ -725,19 +734,36 @@ fn finish_kept(linker: &Linker, mut scored: Vec<KeptPair>, inputs: &LinkInputs, 
     let rule = BuildRule { source: &data.source, sources: data.source_names.len(), threshold: spec.threshold };
     let (labels, clustering) =
         rule.cluster(&links, &must, &cannot, &ScoredComponents::new(&scorer, &links, &link_patterns));
-    // Clusters ordered by their smallest record, which labels them (and comes first in them).
+    // Clusters ordered by their smallest record, which labels them (and comes first in them),
+    // their records ascending in one array cluster after cluster (a vector per cluster was most
+    // of this stage's allocations, all made and freed on one thread).
     let mut cluster_of: Vec<u32> = vec![0; labels.len()];
-    let mut members: Vec<Vec<u32>> = Vec::new();
+    let mut ends: Vec<u32> = Vec::new();
     for (i, &l) in labels.iter().enumerate() {
         let c = if l as usize == i {
-            members.push(Vec::new());
-            members.len() - 1
+            ends.push(0);
+            ends.len() - 1
         } else {
             cluster_of[l as usize] as usize
         };
         cluster_of[i] = c as u32;
-        members[c].push(i as u32);
+        ends[c] += 1;
     }
+    for c in 1..ends.len() {
+        ends[c] += ends[c - 1];
+    }
+    let mut records = vec![0u32; labels.len()];
+    let mut next: Vec<u32> = std::iter::once(0).chain(ends.iter().copied()).collect();
+    for (i, &c) in cluster_of.iter().enumerate() {
+        records[next[c as usize] as usize] = i as u32;
+        next[c as usize] += 1;
+    }
+    drop(next);
+    let members: Vec<&[u32]> = ends.iter().scan(0, |start, &end| {
+        let cluster = &records[*start as usize..end as usize];
+        *start = end;
+        Some(cluster)
+    }).collect();
     let (ids, events) = assign_cluster_ids(&members, &data.record_ids, inputs.previous, |r| {
         linker.index_of(r).ok().map(|i| cluster_of[i] as usize)
     });
@@ -803,20 +829,17 @@ fn allowed_pairs(data: &Prepared) -> AllowedPairs {
 
 /// Separate priors for pairs inside one source and across two, each the match share of its
 /// own pairs (EM with m and u fixed), when both kinds of pair may link.
-fn source_priors(model: FsModel, data: &Prepared, counts: &BTreeMap<(Pattern, u64), u64>) -> FsModel {
+fn source_priors(model: FsModel, data: &Prepared, counts: &[PatternCount]) -> FsModel {
     let allowed = allowed_pairs(data);
     if allowed.within == 0.0 || allowed.across == 0.0 {
         return model;
     }
-    let (mut within, mut across): (BTreeMap<Pattern, u64>, BTreeMap<Pattern, u64>) = Default::default();
-    for (&(pattern, mask), &count) in counts {
-        let side = if mask & SAME_SOURCE != 0 { &mut within } else { &mut across };
-        *side.entry(pattern).or_insert(0) += count;
-    }
-    let within: Vec<(Pattern, u64)> = within.into_iter().collect();
-    let across: Vec<(Pattern, u64)> = across.into_iter().collect();
-    let lambda_within = em(&within, model.clone(), EmMode::LambdaOnly, 100, allowed.within).lambda;
-    let mut model = em(&across, model, EmMode::LambdaOnly, 100, allowed.across);
+    let side = |within: bool| summed_by_key(counts.iter().filter(|&&(_, mask, _)| (mask & SAME_SOURCE != 0) == within).map(|&(p, _, c)| (p, c)).collect());
+    // The two priors are estimated apart, so on two threads.
+    let (lambda_within, mut model) = rayon::join(
+        || em(&side(true), model.clone(), EmMode::LambdaOnly, 100, allowed.within).lambda,
+        || em(&side(false), model.clone(), EmMode::LambdaOnly, 100, allowed.across),
+    );
     model.lambda_within_source = Some(lambda_within);
     model
 }

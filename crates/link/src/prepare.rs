@@ -144,14 +144,23 @@ impl Prepared {
     pub fn new(records: &[StandardRecord], spec: &LinkSpec, matcher: &dyn NameMatcher) -> Prepared {
         let mut source_index: HashMap<&str, u32> = HashMap::new();
         let mut source_names = Vec::new();
+        // Records come list by list, so a record's source is mostly the one before it.
+        let mut last: Option<(&str, u32)> = None;
         let source: Vec<u32> = records
             .iter()
             .map(|r| {
                 let name = r.source.as_ref().map_or("", |s| s.as_str());
-                *source_index.entry(name).or_insert_with(|| {
+                if let Some((last_name, index)) = last
+                    && last_name == name
+                {
+                    return index;
+                }
+                let index = *source_index.entry(name).or_insert_with(|| {
                     source_names.push(name.to_owned());
                     source_names.len() as u32 - 1
-                })
+                });
+                last = Some((name, index));
+                index
             })
             .collect();
         let unique_source = source_names
