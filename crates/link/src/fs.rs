@@ -17,6 +17,16 @@ const FLOOR: f64 = 1e-6;
 const M_FLOOR: f64 = 0.008;
 /// Term-frequency adjustments are bounded: a value's rarity is evidence, not proof.
 const TF_MAX_BITS: f64 = 8.0;
+/// A register with fewer pairs than this (six records or fewer) cannot tell how often a pair
+/// matches: lambda's EM over its one or few pairs runs to certainty on any agreement (two
+/// records sharing a surname: a match probability of 0.99999999) or to 1e-9 on a disagreement.
+/// Pseudo-pairs at [`PRIOR_LAMBDA`] make up the difference, fading as pairs come in; from this
+/// many pairs on (any real register, FEBRL's and the simulated ones), lambda is the data's
+/// alone, bit for bit.
+const PRIOR_PAIRS: f64 = 20.0;
+/// The match share of those pseudo-pairs: one in twenty, about what a register of this size
+/// holds when two short lists name some persons in common.
+const PRIOR_LAMBDA: f64 = 0.05;
 
 /// m and u of one level of one field.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -227,7 +237,7 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
                 }
             }
         }
-        let new_lambda = (matches / total).clamp(1e-9, 1.0 - 1e-9);
+        let new_lambda = if pairs_total > 0.0 { lambda_with_prior(matches, total) } else { matches / total }.clamp(1e-9, 1.0 - 1e-9);
         let mut change = (new_lambda - model.lambda).abs();
         model.lambda = new_lambda;
         for (f, field) in model.fields.iter_mut().enumerate() {
@@ -253,6 +263,13 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
         }
     }
     model
+}
+
+/// The match share of `total` pairs of which `matches` (expected) match, with [`PRIOR_PAIRS`]
+/// pseudo-pairs making up a register too small to say.
+fn lambda_with_prior(matches: f64, total: f64) -> f64 {
+    let pseudo = PRIOR_PAIRS - total;
+    if pseudo <= 0.0 { matches / total } else { (matches + PRIOR_LAMBDA * pseudo) / PRIOR_PAIRS }
 }
 
 /// Levels that count as strong agreement when choosing anchor pairs.

@@ -4,6 +4,7 @@
 use link::ids::{Decision, DecisionKind};
 use link::{FoldingMatcher, LinkInputs, LinkSpec, Linker};
 use model::{PersonId, RecordId, StandardRecord};
+use expect_test::expect;
 use std::collections::BTreeMap;
 
 fn register() -> (Vec<StandardRecord>, Vec<(RecordId, String)>) {
@@ -144,4 +145,55 @@ fn brothers_stay_apart_and_one_man_in_two_languages_links() {
     let person_of = |id: &str| &outcome.persons[records.iter().position(|r| r.id == RecordId::new(id)).unwrap()];
     assert_ne!(person_of("brother-a"), person_of("brother-b"));
     assert_eq!(person_of("same-a"), person_of("same-b"));
+}
+
+/// Each tiny register (records as `id surname given born`, `-` for none) and the match
+/// probability of its first two records.
+fn check_tiny(registers: &[&[&str]], expect: expect_test::Expect) {
+    let mut out = Vec::new();
+    for register in registers {
+        let records: Vec<StandardRecord> = register
+            .iter()
+            .map(|line| {
+                let cells: Vec<Option<String>> = line.split(' ').map(|c| (c != "-").then(|| c.to_owned())).collect();
+                StandardRecord {
+                    id: RecordId::new(cells[0].clone().unwrap()),
+                    surname: cells[1].clone(),
+                    given_name: cells[2].clone(),
+                    birth_date: cells[3].as_deref().map(|y| model::UncertainDate::year(y.parse().unwrap()).unwrap()),
+                    ..StandardRecord::default()
+                }
+            })
+            .collect();
+        let spec = LinkSpec::infer(&records);
+        let linker = Linker::train(&records, &LinkInputs::first_run(&spec, &FoldingMatcher)).expect("trains");
+        let pair = linker.explain(&records[0].id, &records[1].id).unwrap();
+        out.push(format!("{} records, {} | {}: {:.3} (prior {:+.1} bits)", records.len(), register[0], register[1], pair.match_probability, pair.prior_weight));
+    }
+    expect.assert_eq(&out.join("\n"));
+}
+
+/// Two records, or a handful, cannot tell how often a pair matches: lambda's EM over one pair
+/// ran to certainty on any agreement (one shared surname, or surname, name and year: 1.000), and
+/// on six records to 1e-9 (a surname and two years: 0.000). A weak prior keeps such registers
+/// sober; the more records say about their values, the more agreement counts.
+#[test]
+fn a_register_too_small_to_estimate_from_gives_sober_probabilities() {
+    check_tiny(
+        &[
+            &["a Ivanov - -", "b Ivanov - -"],
+            &["a Ivanov Petr -", "b Ivanov Ivan -"],
+            &["a Ivanov Petr 1901", "b Ivanov Petr 1901"],
+            &["a Ivanov Petr 1901", "b Ivanov Petr 1901", "c Sidorov Ivan 1890", "d Petrov Oleg 1912"],
+            &["a Ivanov - 1901", "b Ivanov - 1903", "c Sidorov - 1890", "d Petrov - 1912", "e Kuznetsov - 1899", "f Smirnov - 1905"],
+            &["a Ivanov Petr 1901", "b Ivanov Petr 1901", "c Sidorov Ivan 1890", "d Petrov Oleg 1912", "e Kuznetsov Pavel 1899", "f Smirnov Anna 1905"],
+        ],
+        expect![[r#"
+            2 records, a Ivanov - - | b Ivanov - -: 0.082 (prior -4.2 bits)
+            2 records, a Ivanov Petr - | b Ivanov Ivan -: 0.000 (prior -4.3 bits)
+            2 records, a Ivanov Petr 1901 | b Ivanov Petr 1901: 0.101 (prior -4.2 bits)
+            4 records, a Ivanov Petr 1901 | b Ivanov Petr 1901: 0.385 (prior -3.9 bits)
+            6 records, a Ivanov - 1901 | b Ivanov - 1903: 0.021 (prior -6.3 bits)
+            6 records, a Ivanov Petr 1901 | b Ivanov Petr 1901: 0.761 (prior -4.1 bits)"#]],
+    );
 }
