@@ -231,6 +231,7 @@ impl Blocker {
         let keyed: Vec<(Vec<u64>, RuleReport)> = parsed
             .par_iter()
             .zip(rules)
+            .with_max_len(1)
             .map(|(rule, spec)| effective_keys(p, rule, &secondary, max_block.max(2), spec.keys.join(" + ")))
             .collect();
         let mut keys = vec![ABSENT; p.len() * parsed.len()];
@@ -257,6 +258,7 @@ impl Blocker {
         // cut serially).
         let rules = (0..self.rules.len())
             .into_par_iter()
+            .with_max_len(1)
             .map(|r| {
                 let mut keyed: Vec<(u64, u32)> = (0..self.keys.len() / self.rules.len())
                     .map(|i| (self.keys[i * self.rules.len() + r], i as u32))

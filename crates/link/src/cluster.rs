@@ -255,6 +255,9 @@ pub struct ClusterInput<'a> {
     pub max_component: usize,
 }
 
+/// Components a thread takes at a time in average linkage.
+const COMPONENTS_PER_TASK: usize = 8;
+
 /// Clusters records; returns per record the index of its cluster's smallest record.
 pub fn cluster<W: ComponentWeights + ?Sized>(input: &ClusterInput, weights: &W) -> (Vec<u32>, ClusterReport) {
     let mut report = ClusterReport::default();
@@ -340,10 +343,14 @@ pub fn cluster<W: ComponentWeights + ?Sized>(input: &ClusterInput, weights: &W) 
     }
     let must_root: Vec<u32> =
         if input.must_link.is_empty() { Vec::new() } else { (0..input.n).map(|r| must.find(r) as u32).collect() };
-    // The largest components first, so the threads share the work to the end.
+    // The largest components first, so the threads share the work to the end; in tasks of a
+    // few components each, so that a thread out of work can always take some (rayon splits a
+    // range only so far, and a thread left with a long run of components worked alone for the
+    // last sixth of the stage).
     ready.sort_unstable_by_key(|g| (std::cmp::Reverse(g.len()), g[0]));
     let results: Vec<(Vec<u32>, usize)> = ready
         .par_iter()
+        .with_max_len(COMPONENTS_PER_TASK)
         .map(|g| {
             let (slot_at, slots) = must_groups(g, &must_root);
             average_linkage(g, &slot_at, slots, &cannot, input.threshold_weight, weights)

@@ -158,6 +158,7 @@ pub fn estimate_u(p: &Prepared, samples: usize, seed: u64) -> Vec<Vec<f64>> {
             let levels = level_labels(field.kind).len();
             pairs
                 .par_chunks(4096)
+                .with_max_len(1)
                 .map(|chunk| {
                     let mut local = vec![0u64; levels];
                     for &(a, b) in chunk {

@@ -187,9 +187,12 @@ impl Blocked {
         let (data, blocker) = (&self.data, &self.blocker);
         let rules = blocker.rule_count();
         let empty = || (IntMap::<(Pattern, u64), u64>::default(), vec![0u64; rules], Vec::<(usize, SpanPatterns)>::new());
+        // One span a task: spans differ in cost, and a thread left with a run of them would
+        // work alone at the end.
         let (grouped, produced, mut patterns) = spans
             .par_iter()
             .enumerate()
+            .with_max_len(1)
             .fold(empty, |(mut grouped, mut produced, mut patterns), (s, span)| {
                 // One map lookup a pair: the span's distinct (pattern, covering rules, same source)
                 // are numbered, counted by number, and turned into EM's (pattern, mask) counts once.
@@ -394,6 +397,7 @@ impl Linker {
             .spans
             .par_iter()
             .zip(&compared.patterns)
+            .with_max_len(1)
             .map(|(span, patterns)| {
                 // Patterns that no prior or term frequency could lift to `keep_from` are not
                 // scored pair by pair (a span keeps a few pairs in thousands).

@@ -167,7 +167,8 @@ impl Prepared {
             .iter()
             .map(|s| spec.link_type == LinkType::LinkOnly || spec.unique_sources.contains(s))
             .collect();
-        let columns = spec.fields.par_iter().map(|f| prepare_column(records, f, matcher)).collect();
+        // A column a task: names cost far more than dates or sexes.
+        let columns = spec.fields.par_iter().with_max_len(1).map(|f| prepare_column(records, f, matcher)).collect();
         Prepared {
             record_ids: records.par_iter().map(|r| r.id.clone()).collect(),
             source,
