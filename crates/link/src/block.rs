@@ -227,21 +227,29 @@ impl Blocker {
         if parsed.len() > MAX_RULES {
             return Err(BlockingError::TooManyRules(parsed.len()));
         }
+        // Each atom's value of every record, computed once for all the rules that read it (a
+        // birth year is read by several, and converting days to years was most of keying).
+        let atoms: Vec<Atom> = secondary.iter().filter(|a| parsed.iter().flatten().any(|b| b == *a)).copied().collect();
+        let atom_values: Vec<Vec<u64>> = atoms.iter().map(|a| (0..p.len()).into_par_iter().map(|i| a.value(p, i)).collect()).collect();
+        let values_of = |rule: &[Atom]| -> Vec<&[u64]> {
+            rule.iter().map(|a| atom_values[atoms.iter().position(|b| b == a).expect("every rule's atom is listed")].as_slice()).collect()
+        };
         // Rules are keyed independently (their splitting rounds count blocks one record at a time).
         let keyed: Vec<(Vec<u64>, RuleReport)> = parsed
             .par_iter()
             .zip(rules)
             .with_max_len(1)
-            .map(|(rule, spec)| effective_keys(p, rule, &secondary, max_block.max(2), spec.keys.join(" + ")))
+            .map(|(rule, spec)| effective_keys(p, rule, &values_of(rule), &secondary, max_block.max(2), spec.keys.join(" + ")))
             .collect();
+        drop(atom_values);
+        let (rule_keys, reports): (Vec<Vec<u64>>, Vec<RuleReport>) = keyed.into_iter().unzip();
         let mut keys = vec![ABSENT; p.len() * parsed.len()];
-        let mut reports = Vec::new();
-        for (r, (k, report)) in keyed.into_iter().enumerate() {
-            for (i, key) in k.into_iter().enumerate() {
-                keys[i * parsed.len() + r] = key;
+        // Each record's row of keys, records in parallel.
+        keys.par_chunks_mut(parsed.len().max(1)).with_min_len(4096).enumerate().for_each(|(i, row)| {
+            for (key, rule) in row.iter_mut().zip(&rule_keys) {
+                *key = rule[i];
             }
-            reports.push(report);
-        }
+        });
         Ok(Blocker { rules: parsed, keys, reports })
     }
 
@@ -450,14 +458,15 @@ impl Layout {
     }
 }
 
-fn effective_keys(p: &Prepared, rule: &[Atom], secondary: &[Atom], max_block: usize, name: String) -> (Vec<u64>, RuleReport) {
+/// A rule's keys, given its atoms' values of every record in the rule's order (`values`).
+fn effective_keys(p: &Prepared, rule: &[Atom], values: &[&[u64]], secondary: &[Atom], max_block: usize, name: String) -> (Vec<u64>, RuleReport) {
     let n = p.len();
     let mut keys: Vec<u64> = (0..n)
         .into_par_iter()
         .map(|i| {
             let mut h = 0x5851_F42D_4C95_7F2Du64;
-            for a in rule {
-                let v = a.value(p, i);
+            for atom in values {
+                let v = atom[i];
                 if v == ABSENT {
                     return ABSENT;
                 }

@@ -347,7 +347,7 @@ pub fn cluster<W: ComponentWeights + ?Sized>(input: &ClusterInput, weights: &W) 
     // few components each, so that a thread out of work can always take some (rayon splits a
     // range only so far, and a thread left with a long run of components worked alone for the
     // last sixth of the stage).
-    ready.sort_unstable_by_key(|g| (std::cmp::Reverse(g.len()), g[0]));
+    ready.par_sort_unstable_by_key(|g| (std::cmp::Reverse(g.len()), g[0]));
     let results: Vec<(Vec<u32>, usize)> = ready
         .par_iter()
         .with_max_len(COMPONENTS_PER_TASK)

@@ -178,6 +178,20 @@ impl Blocked {
     /// on (unless the inputs give a model) and, when `keep_patterns`, keeps each pair's pattern in
     /// two or four bytes for scoring later, instead of the pairs themselves.
     pub fn compare_candidates(&mut self, inputs: &LinkInputs, keep_patterns: bool) -> Compared {
+        let compared = self.compare_spans(inputs, keep_patterns);
+        self.record_produced(&compared);
+        compared
+    }
+
+    /// Each rule's report takes the candidates it produced.
+    fn record_produced(&mut self, compared: &Compared) {
+        for (report, &n) in self.blocker.reports.iter_mut().zip(&compared.produced) {
+            report.pairs = n;
+        }
+    }
+
+    /// [`Blocked::compare_candidates`] without writing the rules' reports.
+    fn compare_spans(&self, inputs: &LinkInputs, keep_patterns: bool) -> Compared {
         use rayon::prelude::*;
         let layout = self.blocker.layout();
         let spans = layout.spans();
@@ -241,13 +255,11 @@ impl Blocked {
                 patterns.extend(s);
                 (grouped, produced, patterns)
             });
-        for (report, &n) in self.blocker.reports.iter_mut().zip(&produced) {
-            report.pairs = n;
-        }
         patterns.sort_unstable_by_key(|(s, _)| *s);
         Compared {
             counts: grouped.into_iter().map(|((p, m), c)| (p, m, c)).collect(),
             candidate_pairs: produced.iter().sum(),
+            produced,
             layout,
             spans,
             patterns: patterns.into_iter().map(|(_, p)| p).collect(),
@@ -257,20 +269,27 @@ impl Blocked {
     /// Trains the model (u from random pairs, m by anchors or one full EM, refined by reviewed
     /// pairs) from the candidates' counts, or takes the model the inputs give.
     pub fn train(self, inputs: &LinkInputs, counts: &[PatternCount]) -> Result<Linker, LinkError> {
-        let Blocked { data, blocker, index } = self;
+        self.train_from(inputs, counts, None)
+    }
+
+    /// u, each field's level shares among random pairs ([`estimate_u`]), which training starts
+    /// from: it reads the records alone, so a run computes it while comparing the candidates.
+    fn random_pair_levels(&self, inputs: &LinkInputs) -> Vec<Vec<f64>> {
+        estimate_u(&self.data, inputs.spec.u_sample_pairs, inputs.spec.seed)
+    }
+
+    /// [`Blocked::train`], given u when it was computed already ([`Blocked::random_pair_levels`]).
+    fn train_from(self, inputs: &LinkInputs, counts: &[PatternCount], u: Option<Vec<Vec<f64>>>) -> Result<Linker, LinkError> {
         if let Some(model) = &inputs.model {
+            let Blocked { data, blocker, index } = self;
             return Ok(Linker { data, model: model.clone(), blocker, index });
         }
+        let u = u.unwrap_or_else(|| self.random_pair_levels(inputs));
+        let Blocked { data, blocker, index } = self;
         let spec = inputs.spec;
-        // Ordered by (pattern, fields not read), whatever order the counts came in; grouped
-        // while u is estimated (its random pairs are drawn on one thread).
-        let (u, grouped) = rayon::join(
-            || estimate_u(&data, spec.u_sample_pairs, spec.seed),
-            || -> Vec<PatternCount> {
-                let keyed = counts.iter().map(|&(p, m, c)| ((p, m), c)).collect();
-                summed_by_key(keyed).into_iter().map(|((p, m), c)| (p, m, c)).collect()
-            },
-        );
+        // Ordered by (pattern, fields not read), whatever order the counts came in.
+        let keyed = counts.iter().map(|&(p, m, c)| ((p, m), c)).collect();
+        let grouped: Vec<PatternCount> = summed_by_key(keyed).into_iter().map(|((p, m), c)| (p, m, c)).collect();
         let start = FsModel::initial(&data, &u);
         let trained = if spec.em_full {
             let by_pattern = summed_by_key(grouped.iter().map(|&(p, _, c)| (p, c)).collect());
@@ -297,6 +316,8 @@ pub struct Compared {
     /// What EM trains on (empty when the inputs give a model).
     pub counts: Vec<PatternCount>,
     pub candidate_pairs: u64,
+    /// Per rule, the candidates it produced.
+    produced: Vec<u64>,
     layout: Layout,
     spans: Vec<Span>,
     /// Per span, its pairs' patterns in visiting order (empty unless kept).
@@ -463,9 +484,14 @@ pub const STAGES: [&str; 5] = ["prepare and block", "compare candidates", "train
 pub fn link_observed(records: &[StandardRecord], inputs: &LinkInputs, stage_done: &mut dyn FnMut(&str)) -> Result<LinkOutcome, LinkError> {
     let mut blocked = Blocked::new(records, inputs)?;
     stage_done(STAGES[0]);
-    let compared = blocked.compare_candidates(inputs, true);
+    // u's random pairs are compared on whichever thread is free while the candidates are.
+    let (compared, u) = rayon::join(
+        || blocked.compare_spans(inputs, true),
+        || inputs.model.is_none().then(|| blocked.random_pair_levels(inputs)),
+    );
+    blocked.record_produced(&compared);
     stage_done(STAGES[1]);
-    let linker = blocked.train(inputs, &compared.counts)?;
+    let linker = blocked.train_from(inputs, &compared.counts, u)?;
     stage_done(STAGES[2]);
     let scored = linker.score_candidates(&compared, inputs);
     let candidate_pairs = compared.candidate_pairs;
