@@ -305,7 +305,7 @@ fn sort_heaviest_first(order: &mut [usize], weights: &[f64]) {
 
 /// Failures before the `successes`-th success when each trial fails with probability `missed`,
 /// as a gamma-Poisson mixture.
-fn draw_negative_binomial<R: Rng>(rng: &mut R, successes: u64, missed: f64) -> u64 {
+fn draw_negative_binomial<R: Rng + Clone>(rng: &mut R, successes: u64, missed: f64) -> u64 {
     let rate = gamma(rng, ziggurat(), successes as f64) * missed / (1.0 - missed);
     if rate.is_nan() || rate <= 0.0 {
         0
@@ -314,7 +314,24 @@ fn draw_negative_binomial<R: Rng>(rng: &mut R, successes: u64, missed: f64) -> u
     }
 }
 
-fn update_parameters<R: Rng>(
+/// The parameters' draws work on a copy of the generator, which stays in registers through
+/// their loops (the sweep's generator is in memory, since the multinomial draws take it by
+/// reference); the copy is written back at the end.
+fn update_parameters(
+    sweep_rng: &mut SweepRng,
+    state: &mut State,
+    class_size: &[u64],
+    captured: &[u64],
+    options: &LcmcrOptions,
+    update_alpha: bool,
+) {
+    let mut generator = sweep_rng.clone();
+    draw_parameters(&mut generator, state, class_size, captured, options, update_alpha);
+    *sweep_rng = generator;
+}
+
+#[inline(always)]
+fn draw_parameters<R: Rng + Clone>(
     rng: &mut R,
     state: &mut State,
     class_size: &[u64],

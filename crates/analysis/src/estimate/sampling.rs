@@ -2,6 +2,7 @@
 //! binomials by inversion or transformed rejection.
 
 use rand::Rng;
+use rand_distr::{Distribution, Exp1};
 use std::sync::LazyLock;
 
 /// A 128-bit multiplicative congruential generator returning the state's high 64 bits (Lehmer's
@@ -290,21 +291,24 @@ fn binomial_by_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, q: f64) -> u64 {
     let a = count_to_f64(n + 1) * odds;
     // `P(0)`: by squarings for `n` below 256, else by a logarithm and an exponential (whose
     // latency is longer).
-    let mut r = if n < 256 {
+    let probability_of_none = if n < 256 {
         power_below_256(1.0 - q, n)
     } else {
         (count_to_f64(n) * ln_one_minus(q)).exp()
     };
-    let mut u: f64 = rng.random();
+    let u: f64 = rng.random();
+    // The search runs over `f(x) / f(0)` and their running sum, which do not wait for `P(0)`:
+    // only the comparisons with `u` do, so the steps proceed while its squarings finish.
+    let (mut term, mut total) = (1.0, 1.0);
     let mut x = 0;
-    while u > r && x < n {
-        u -= r;
+    while u > probability_of_none * total && x < n {
         x += 1;
         let reciprocal = match RECIPROCALS.get(x as usize) {
             Some(&table) => table,
             None => 1.0 / x as f64,
         };
-        r *= a * reciprocal - odds;
+        term *= a * reciprocal - odds;
+        total += term;
     }
     x
 }
@@ -351,21 +355,27 @@ fn ln_one_minus(q: f64) -> f64 {
 /// Binomial(n, p) for `p <= 0.5` and `n p >= 10` by transformed rejection with squeeze (BTRS,
 /// Hörmann 1993, "The generation of binomial random variates", J. Stat. Comput. Simul. 46): about
 /// two uniforms per draw and no set-up tables. Most draws are accepted inside the squeeze box;
-/// the others compare with the exact probability ratio to the mode, by products of at most 15
-/// factors near the mode and by Stirling's series (tabulated below 10) further out.
+/// the others compare with the probability ratio to the mode, first with bounds on it (most are
+/// decided there), else exactly, by products of at most 15 factors near the mode and by
+/// Stirling's series (tabulated below 10) further out.
 fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> f64 {
-    let spq = (n * p * (1.0 - p)).sqrt();
+    // Each draw's `n` is the previous draw's result, so what waits for it is kept short: `p q`
+    // before `n`, the squeeze `v <= 0.92 - 4.2 / b` multiplied by `b > 0`, `2 a / us` as
+    // `a (2 / us)` (no division), and the point `x = (a (2 / us) + b) u + c` with
+    // `a = a0 + 0.0248 b` grouped as `b ((0.0248 (2 / us) + 1) u) + (a0 (2 / us) u + c)`, whose
+    // factors in parentheses need only the uniforms and `c`.
+    let spq = (n * (p * (1.0 - p))).sqrt();
     let b = 1.15 + 2.53 * spq;
-    let a = -0.0873 + 0.0248 * b + 0.01 * p;
+    let a_fixed = -0.0873 + 0.01 * p;
+    let a = a_fixed + 0.0248 * b;
     let c = n * p + 0.5;
-    // The squeeze `v <= 0.92 - 4.2 / b` multiplied by `b > 0`, and `2 a / us` as `a (2 / us)`:
-    // no division waits for `n` (each draw's `n` is the previous draw's result).
     let squeeze = 0.92 * b - 4.2;
     loop {
         let u = rng.random::<f64>() - 0.5;
         let v: f64 = rng.random();
         let us = 0.5 - u.abs();
-        let x = (a * (2.0 / us) + b) * u + c;
+        let w = 2.0 / us;
+        let x = b * ((0.0248 * w + 1.0) * u) + (a_fixed * w * u + c);
         // `x` is finite and `k = floor(x)` lies in 0..=n, or the point is rejected.
         if !(x >= 0.0 && x < n + 1.0) {
             continue;
@@ -381,10 +391,70 @@ fn btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> f64 {
     }
 }
 
-/// The exact test of [`btrs`] for a point outside its squeeze: `hat <= f(k) / f(mode)`. Out of
-/// line, since few draws need it, so that the squeeze's loop stays small.
-#[inline(never)]
+/// The test of [`btrs`] for a point outside its squeeze: `hat <= f(k) / f(mode)`. The ratio is
+/// first bracketed without logarithms or loops, and the exact ratio is computed only for the few
+/// points between the brackets (see [`probability_ratio_brackets`]).
+#[inline(always)]
 fn below_probability_ratio(n: f64, p: f64, k: f64, hat: f64) -> bool {
+    let (low, high) = probability_ratio_brackets(n, p, k);
+    if hat <= low {
+        return true;
+    }
+    if hat > high {
+        return false;
+    }
+    below_exact_probability_ratio(n, p, k, hat)
+}
+
+/// Bounds `(low, high)` on `f(k) / f(mode)` for Binomial(n, p), `p <= 1/2`, with
+/// `mode = floor((n + 1) p)`. With `mu = (n + 1) p`, `f(i) / f(i - 1) = (n - i + 1) p / (i q)`,
+/// so `x = -ln f(k) / f(mode)` is the sum over the steps `i` between `lo = min(k, mode)`
+/// (excluded) and `hi = max(k, mode)` of `ln y_i`, where `y_i >= 1` is that ratio or its inverse
+/// and `y_i - 1 = |i - mu| / d_i` with `d_i` the ratio's denominator. For `y >= 1`,
+/// `2 (y - 1) / (y + 1) <= ln y <= (y - 1) / sqrt(y)`: the step is at least
+/// `2 |i - mu| / ((n + 1) p + i (q - p))` and at most `|i - mu| / sqrt(p q i (n + 1 - i))`.
+/// The denominators are largest at `i = hi` and smallest at an end of the steps (`i (n + 1 - i)`
+/// is concave), and the numerators sum to `S = (k - mode) ((k + mode + 1) / 2 - mu)`:
+/// `least = 2 S / ((n + 1) p + hi (q - p)) <= x <= most = S / sqrt(p q min(...))`. Then
+/// `e^-x` lies above `1 - x + x^2/2 - x^3/6` and `(1 - x/16)^16` (for `x <= 16`), and below
+/// `1 / (1 + x + x^2/2 + x^3/6)` and `(1 + x/16)^-16`. Both bounds are exact at the mode, and
+/// near it, where most such points lie, they differ by terms of third order in `k - mode`.
+#[inline(always)]
+fn probability_ratio_brackets(n: f64, p: f64, k: f64) -> (f64, f64) {
+    let q = 1.0 - p;
+    let mu = (n + 1.0) * p;
+    // Truncation is the floor here: the operand is not negative.
+    let mode = (mu as i64) as f64;
+    let steps_sum = (k - mode) * (0.5 * (k + mode + 1.0) - mu);
+    let (lo, hi) = (smaller(k, mode), larger(k, mode));
+    let first = lo + 1.0;
+    // At least `n >= 1` when there are steps; at least 1 keeps `0 / 0` out at the mode.
+    let spread = larger(smaller(first * (n + 1.0 - first), hi * (n + 1.0 - hi)), 1.0);
+    let most = steps_sum / (p * q * spread).sqrt();
+    let least = 2.0 * steps_sum / (mu + hi * (q - p));
+    let sixteenth_power = |base: f64| {
+        let square = base * base;
+        let fourth = square * square;
+        let eighth = fourth * fourth;
+        eighth * eighth
+    };
+    let low = larger(
+        1.0 - most * (1.0 - most * (0.5 - most * (1.0 / 6.0))),
+        sixteenth_power(larger(1.0 - most * (1.0 / 16.0), 0.0)),
+    );
+    let high = 1.0
+        / larger(
+            1.0 + least * (1.0 + least * (0.5 + least * (1.0 / 6.0))),
+            sixteenth_power(1.0 + least * (1.0 / 16.0)),
+        );
+    (low, high)
+}
+
+/// The exact test `hat <= f(k) / f(mode)` for the points [`probability_ratio_brackets`] leaves
+/// open: by products of at most 15 factors near the mode, by Stirling's series further out. Out
+/// of line, since few draws need it.
+#[inline(never)]
+fn below_exact_probability_ratio(n: f64, p: f64, k: f64, hat: f64) -> bool {
     let odds = p / (1.0 - p);
     // Truncation is the floor here: the operand is not negative.
     let mode = (((n + 1.0) * p) as i64) as f64;
@@ -426,10 +496,13 @@ fn log_ratio_to_mode(n: f64, mode: f64, odds: f64, k: f64) -> f64 {
 /// Inlined into the sweep's parameter loops (no call per draw, the generator's state stays in
 /// registers).
 #[inline(always)]
-pub fn beta<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat, a: f64, b: f64) -> f64 {
+pub fn beta<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat, a: f64, b: f64) -> f64 {
     if a == 1.0 {
-        let u: f64 = rng.random();
-        return if b == 1.0 { u } else { 1.0 - u.powf(1.0 / b) };
+        return if b == 1.0 {
+            rng.random()
+        } else {
+            1.0 - uniform_root(rng, b)
+        };
     }
     let x = gamma(rng, layers, a);
     let y = gamma(rng, layers, b);
@@ -453,12 +526,12 @@ pub fn beta<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat, a: f64, b: f64) -> 
 /// without drawing the rest; otherwise the rest of `U` within its interval is drawn. Either way
 /// `U` is uniform and independent of `x`, so the law is Marsaglia and Tsang's.
 #[inline(always)]
-pub fn gamma<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat, shape: f64) -> f64 {
+pub fn gamma<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat, shape: f64) -> f64 {
     if shape.is_nan() || shape <= 0.0 {
         return 0.0;
     }
     let (shape, boost) = if shape < 1.0 {
-        (shape + 1.0, rng.random::<f64>().powf(1.0 / shape))
+        (shape + 1.0, uniform_root(rng, shape))
     } else {
         (shape, 1.0)
     };
@@ -481,6 +554,14 @@ pub fn gamma<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat, shape: f64) -> f64
             return d * v * boost;
         }
     }
+}
+
+/// `U^(1 / s)` for a uniform `U`, drawn as `e^(-E / s)` for an exponential `E` (`-ln U`; by
+/// `rand_distr`'s ziggurat, a table look-up for nearly every draw): one exponential function
+/// instead of a power, which costs about twice as much.
+fn uniform_root<R: Rng + Clone>(rng: &mut R, s: f64) -> f64 {
+    let exponential: f64 = Exp1.sample(rng);
+    (-exponential / s).exp()
 }
 
 /// `1 - U` at the top of each of the 16 intervals of `U` that [`gamma`]'s spare bits choose
@@ -513,6 +594,12 @@ fn gamma_squeeze(x: f64, t: f64, cube_root: f64) -> (f64, f64) {
 #[inline(always)]
 fn smaller(a: f64, b: f64) -> f64 {
     if a < b { a } else { b }
+}
+
+/// The larger of two numbers that are not NaN, in one instruction (as [`smaller`]).
+#[inline(always)]
+fn larger(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
 }
 
 /// The layers of the normal ziggurat (Marsaglia and Tsang 2000, in Doornik's ZIGNOR variant,
@@ -552,7 +639,7 @@ static ZIGGURAT: LazyLock<Ziggurat> = LazyLock::new(|| {
 /// A standard normal draw by the ziggurat: one generator call and a comparison for about 99% of
 /// draws (`rand_distr`'s is a call with the generator's state in memory, and cost about three
 /// times as many instructions here).
-pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat) -> f64 {
+pub fn standard_normal<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat) -> f64 {
     normal_and_spare_bits(rng, layers).0
 }
 
@@ -560,7 +647,7 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat) -> f64 {
 /// the ziggurat reads bits 0-7 of its 64-bit draw (the layer) and 12-63 (the position), so bits
 /// 8-11 of the draw it accepts are left over. Inlined into the gamma draws.
 #[inline(always)]
-fn normal_and_spare_bits<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat) -> (f64, u64) {
+fn normal_and_spare_bits<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat) -> (f64, u64) {
     loop {
         let bits = rng.next_u64();
         let i = (bits & 0xff) as usize;
@@ -571,7 +658,12 @@ fn normal_and_spare_bits<R: Rng + ?Sized>(rng: &mut R, layers: &Ziggurat) -> (f6
         if x.abs() < layers.x[i + 1] {
             return (x, spare);
         }
-        if let Some(x) = normal_outside_the_box(rng, layers, i, u, x) {
+        // On a copy of the generator: the rare path's call then takes no reference to the
+        // caller's, which can stay in registers through the caller's loops.
+        let mut rare = rng.clone();
+        let outside = normal_outside_the_box(&mut rare, layers, i, u, x);
+        *rng = rare;
+        if let Some(x) = outside {
             return (x, spare);
         }
     }
@@ -1086,6 +1178,39 @@ mod tests {
                     searched[placed] += 1;
                 }
                 assert_eq!(out, searched, "{categories} categories, {count} items");
+            }
+        }
+    }
+
+    #[test]
+    fn probability_ratio_brackets_hold_the_exact_ratio_at_every_point() {
+        // Every k of tables from rejection's smallest means to the unseen's counts, the ratio
+        // summed step by step in logarithms (each step to an ulp or so).
+        for n in [20u64, 57, 200, 1131, 6000, 20_000] {
+            for p in [0.5, 0.37, 0.2, 0.05, 0.004] {
+                let (nf, q) = (n as f64, 1.0 - p);
+                let mode = ((nf + 1.0) * p).floor();
+                let mut log_ratio = vec![0.0; n as usize + 1];
+                for k in (mode as usize + 1)..=n as usize {
+                    let i = k as f64;
+                    log_ratio[k] = log_ratio[k - 1] + ((nf - i + 1.0) * p / (i * q)).ln();
+                }
+                for k in (0..mode as usize).rev() {
+                    let i = k as f64 + 1.0;
+                    log_ratio[k] = log_ratio[k + 1] - ((nf - i + 1.0) * p / (i * q)).ln();
+                }
+                for (k, &log_ratio) in log_ratio.iter().enumerate() {
+                    let ratio = log_ratio.exp();
+                    let (low, high) = probability_ratio_brackets(nf, p, k as f64);
+                    let slack = 1e-12 * ratio + 1e-300;
+                    assert!(
+                        low <= ratio + slack && ratio <= high + slack,
+                        "n {n}, p {p}, k {k}: {low} <= {ratio} <= {high}"
+                    );
+                    if k as f64 == mode {
+                        assert_eq!((low, high), (1.0, 1.0), "n {n}, p {p}, mode {k}");
+                    }
+                }
             }
         }
     }
