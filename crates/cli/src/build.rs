@@ -71,7 +71,7 @@ pub fn run(args: &Args) -> Result<()> {
     analyse::check(&project)?;
     crate::estimate::Declared::from_section(project.manifest.sections.get("estimate"))?;
     // A malformed link spec is refused before anything is ingested, as the manifest's own errors are.
-    store::declared_link_spec(&project.dir, project.manifest.sections.get("link"))?;
+    linkage::declared_spec(&project)?;
     let mut register = Register::open_in(&args.dir)
         .with_context(|| format!("cannot open the register in {}", args.dir.display()))?;
     let policy = if args.lenient { Policy::Lenient } else { Policy::Strict };

@@ -72,8 +72,8 @@ fn load_spec(path: Option<&Path>, records: &[model::StandardRecord], threshold: 
 /// A spec with the fields and blocking rules it leaves out inferred from the records, and the
 /// threshold (overridden by `threshold` when given) checked.
 pub fn complete_spec(spec: LinkSpec, records: &[model::StandardRecord], threshold: Option<f64>) -> Result<LinkSpec> {
-    if let Some(message) = store::unknown_link_column(&spec, records, |_| false) {
-        bail!("link spec: {message}");
+    if let Some((key, message)) = store::unknown_link_column(&spec, records, |_| false) {
+        bail!("link spec: {key}: {message}");
     }
     let mut spec = spec.completed_for(records);
     if let Some(t) = threshold {

@@ -239,20 +239,50 @@ fn a_misspelt_section_is_refused_by_name() {
     );
 }
 
+/// The policy-test project with a clean list and `link` appended to its manifest, built.
+fn build_with_link_section(dir: &Path, link: &str) -> std::process::Output {
+    bad_project(dir);
+    std::fs::write(dir.join("list.csv"), "Фамилия,Арест\nИванов,15.10.1938\n").unwrap();
+    let path = dir.join("kartoteka.toml");
+    let manifest = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{manifest}\n{link}")).unwrap();
+    build(dir, &[])
+}
+
 /// A malformed `[link]` section used to be found only after every source was ingested.
 #[test]
 fn a_malformed_link_section_is_refused_before_anything_is_ingested() {
     let dir = tempfile::tempdir().unwrap();
-    bad_project(dir.path());
-    std::fs::write(dir.path().join("list.csv"), "Фамилия,Арест\nИванов,15.10.1938\n").unwrap();
-    let path = dir.path().join("kartoteka.toml");
-    let manifest = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, format!("{manifest}\n[[link.field]]\nkind = \"surname\"\n")).unwrap();
-    let output = build(dir.path(), &[]);
+    let output = build_with_link_section(dir.path(), "[[link.field]]\nkind = \"surname\"\n");
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(stderr(&output), "error: kartoteka.toml: [link]: field[0]: missing field `column`\n");
+    assert_eq!(stderr(&output), format!("error: {}:10: link.field[0]: missing field `column`\n", dir.path().join("kartoteka.toml").display()));
     let register = store::Register::open_in(dir.path()).unwrap();
     assert!(register.files(false).unwrap().is_empty(), "nothing ingested");
+}
+
+/// `[link]` errors name the manifest's file and line, as its other errors do (`store` reads
+/// the section as a parsed value, without lines): a misspelt key is found on its own line.
+#[test]
+fn link_section_errors_name_the_manifest_line() {
+    let mut seen = Vec::new();
+    for link in [
+        "[[link.field]]\ncolumn = \"surname\"\nkind = \"surname\"\n[[link.field]]\ncolumn = \"given_name\"\nkind = \"given\"\ntff = false\n",
+        "[link]\nthreshold = 0.9\nthreshhold = 0.8\n",
+        "[[link.blocking]]\nkyes = [\"surname\"]\n",
+        "[link]\nthreshold = 1.5\n",
+        "[[link.field]]\ncolumn = \"surname\"\nkind = \"surname\"\n[[link.field]]\ncolumn = \"surnme\"\nkind = \"surname\"\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let output = build_with_link_section(dir.path(), link);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        seen.push(stderr(&output).trim().replace(&dir.path().display().to_string(), "DIR"));
+    }
+    expect_test::expect![[r#"
+        error: DIR/kartoteka.toml:16: link.field[1].tff: unknown field `tff`, expected one of `column`, `kind`, `tf`
+        error: DIR/kartoteka.toml:12: link.threshhold: unknown field `threshhold`, expected one of `threshold`, `link_type`, `unique_sources`, `max_block`, `u_sample_pairs`, `seed`, `em_full`, `field`, `blocking`
+        error: DIR/kartoteka.toml:11: link.blocking[0].kyes: unknown field `kyes`, expected `keys`
+        error: DIR/kartoteka.toml:11: link.threshold: 1.5 is not a probability strictly between 0 and 1
+        error: DIR/kartoteka.toml:14: link.field[1].column: "surnme" is not a column of any record (standard columns: surname, given_name, patronymic, name, birth_date, sex, birth_place, nationality, occupation)"#]].assert_eq(&seen.join("\n"));
 }
 
 /// "1937?" is a year the source doubts: the mark survives the register into the profile and

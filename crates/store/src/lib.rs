@@ -35,8 +35,10 @@ pub enum StoreError {
     Migration { version: u32, name: &'static str, source: rusqlite::Error },
     #[error("register holds malformed JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("{place}: {message}")]
-    LinkSpec { place: String, message: String },
+    /// A link spec that cannot be used: where it was declared, the dotted key within it the
+    /// error is about (`field[1].tff`, `threshold`; empty for the whole spec), and what is wrong.
+    #[error("{place}: {}{message}", if key.is_empty() { String::new() } else { format!("{key}: ") })]
+    LinkSpec { place: String, key: String, message: String },
     #[error(transparent)]
     Link(#[from] link::pipeline::LinkError),
     /// A linkage run done outside this process (on a cluster) failed.

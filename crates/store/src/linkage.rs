@@ -443,13 +443,15 @@ pub struct Linked {
 /// beside it (not both); without either, the empty spec (everything inferred from the records).
 pub fn declared_link_spec(project_dir: &Path, manifest_section: Option<&toml::Value>) -> Result<LinkSpec, StoreError> {
     let file = project_dir.join("link.toml");
-    let invalid = |place: String, message: String| StoreError::LinkSpec { place, message };
+    let invalid = |place: String, message: String| StoreError::LinkSpec { place, key: String::new(), message };
     match (manifest_section, file.exists()) {
         (Some(_), true) => Err(invalid(
             project_dir.display().to_string(),
             "the link spec is given twice, in kartoteka.toml's [link] section and in link.toml; keep one".to_owned(),
         )),
-        (Some(section), false) => spec_from_section(section).map_err(|message| invalid("kartoteka.toml: [link]".to_owned(), message)),
+        (Some(section), false) => {
+            spec_from_section(section).map_err(|(key, message)| StoreError::LinkSpec { place: "kartoteka.toml: [link]".to_owned(), key, message })
+        }
         (None, true) => {
             let text = std::fs::read_to_string(&file).map_err(|e| invalid(file.display().to_string(), format!("cannot read: {e}")))?;
             toml::from_str(&text).map_err(|e| invalid(file.display().to_string(), format!("not a link spec: {e}")))
@@ -459,36 +461,58 @@ pub fn declared_link_spec(project_dir: &Path, manifest_section: Option<&toml::Va
 }
 
 /// The first field of `spec` whose column is neither a standard column, nor one `known`
-/// accepts, nor one any record fills, described for an error: a typo there (`surnme`) would
-/// otherwise compare nothing and silently change the linkage.
-pub fn unknown_link_column(spec: &LinkSpec, records: &[StandardRecord], known: impl Fn(&str) -> bool) -> Option<String> {
+/// accepts, nor one any record fills, as (its key in the spec, what is wrong): a typo there
+/// (`surnme`) would otherwise compare nothing and silently change the linkage.
+pub fn unknown_link_column(spec: &LinkSpec, records: &[StandardRecord], known: impl Fn(&str) -> bool) -> Option<(String, String)> {
     let (index, field) = spec.fields.iter().enumerate().find(|(_, field)| {
         let column = field.column.as_str();
         !link::spec::STANDARD_FIELDS.iter().any(|(standard, _)| *standard == column)
             && !known(column)
             && !records.iter().any(|r| r.other.contains_key(column))
     })?;
-    Some(format!(
-        "field[{index}].column: {:?} is not a column of any record (standard columns: {})",
-        field.column,
-        link::spec::STANDARD_FIELDS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+    Some((
+        format!("field[{index}].column"),
+        format!(
+            "{:?} is not a column of any record (standard columns: {})",
+            field.column,
+            link::spec::STANDARD_FIELDS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+        ),
     ))
 }
 
-/// The `[link]` section as a spec. A TOML value carries no line numbers, so an error names the
-/// entry instead (`field[2]: missing field `column``), on one line.
-fn spec_from_section(section: &toml::Value) -> Result<LinkSpec, String> {
+/// The `[link]` section as a spec, or (the key the error is about, the error) on one line. A
+/// TOML value carries no line numbers: the key (`field[2]`, `field[1].tff` for a misspelt key)
+/// is what lets the manifest's reader find the line.
+fn spec_from_section(section: &toml::Value) -> Result<LinkSpec, (String, String)> {
     let one_line = |e: toml::de::Error| e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    // serde names a misspelt key only in its message: "unknown field `tff`, expected ...".
+    let key_of = |within: String, message: &str| {
+        let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`')).map(|(key, _)| key);
+        match unknown {
+            Some(key) if within.is_empty() => key.to_owned(),
+            Some(key) => format!("{within}.{key}"),
+            None => within,
+        }
+    };
     for list in ["field", "blocking"] {
         for (i, entry) in section.get(list).and_then(toml::Value::as_array).into_iter().flatten().enumerate() {
             let checked = match list {
                 "field" => entry.clone().try_into::<link::FieldSpec>().map(drop),
                 _ => entry.clone().try_into::<link::spec::BlockingSpec>().map(drop),
             };
-            checked.map_err(|e| format!("{list}[{i}]: {}", one_line(e)))?;
+            checked.map_err(|e| {
+                let message = one_line(e);
+                (key_of(format!("{list}[{i}]"), &message), message)
+            })?;
         }
     }
-    section.clone().try_into().map_err(|e| format!("not a link spec: {}", one_line(e)))
+    section.clone().try_into().map_err(|e| {
+        let message = one_line(e);
+        match key_of(String::new(), &message) {
+            key if key.is_empty() => (key, format!("not a link spec: {message}")),
+            key => (key, message),
+        }
+    })
 }
 
 /// Links the register's current records into persons with the declared spec (what it leaves
@@ -509,14 +533,15 @@ pub fn link_persons_with(conn: &mut Connection, declared: &LinkSpec, ran_at: &st
     if !(declared.threshold > 0.0 && declared.threshold < 1.0) {
         return Err(StoreError::LinkSpec {
             place: "link spec".to_owned(),
-            message: format!("threshold {} is not a probability strictly between 0 and 1", declared.threshold),
+            key: "threshold".to_owned(),
+            message: format!("{} is not a probability strictly between 0 and 1", declared.threshold),
         });
     }
     let link_records = current_link_records(conn)?;
     let records: Vec<StandardRecord> = link_records.iter().map(|r| r.record.clone()).collect();
     // A field of the register (`defection.date`) that no record fills yet is a declared column.
-    if let Some(message) = unknown_link_column(declared, &records, |column| column.parse::<model::Field>().is_ok()) {
-        return Err(StoreError::LinkSpec { place: "link spec".to_owned(), message });
+    if let Some((key, message)) = unknown_link_column(declared, &records, |column| column.parse::<model::Field>().is_ok()) {
+        return Err(StoreError::LinkSpec { place: "link spec".to_owned(), key, message });
     }
     let spec = declared.clone().completed_for(&records);
     let previous = inherited_persons(&link_records, &previous_persons(conn)?);

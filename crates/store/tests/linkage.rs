@@ -226,9 +226,11 @@ fn a_malformed_link_section_names_the_entry() {
     };
     assert_eq!(
         declared("[[field]]\ncolumn = \"surname\"\nkind = \"surname\"\n[[field]]\ncolumn = \"given_name\"\nkind = \"given\"\ntff = false\n"),
-        Err("kartoteka.toml: [link]: field[1]: unknown field `tff`, expected one of `column`, `kind`, `tf`".to_owned())
+        Err("kartoteka.toml: [link]: field[1].tff: unknown field `tff`, expected one of `column`, `kind`, `tf`".to_owned())
     );
-    assert_eq!(declared("[[blocking]]\nkyes = [\"surname\"]\n").unwrap_err(), "kartoteka.toml: [link]: blocking[0]: unknown field `kyes`, expected `keys`");
-    assert_eq!(declared("threshhold = 0.9\n").unwrap_err(), "kartoteka.toml: [link]: not a link spec: unknown field `threshhold`, expected one of `threshold`, `link_type`, `unique_sources`, `max_block`, `u_sample_pairs`, `seed`, `em_full`, `field`, `blocking`");
+    assert_eq!(declared("[[blocking]]\nkyes = [\"surname\"]\n").unwrap_err(), "kartoteka.toml: [link]: blocking[0].kyes: unknown field `kyes`, expected `keys`");
+    assert_eq!(declared("[[field]]\nkind = \"surname\"\n").unwrap_err(), "kartoteka.toml: [link]: field[0]: missing field `column`");
+    assert_eq!(declared("threshhold = 0.9\n").unwrap_err(), "kartoteka.toml: [link]: threshhold: unknown field `threshhold`, expected one of `threshold`, `link_type`, `unique_sources`, `max_block`, `u_sample_pairs`, `seed`, `em_full`, `field`, `blocking`");
+    assert_eq!(declared("threshold = \"high\"\n").unwrap_err(), "kartoteka.toml: [link]: not a link spec: invalid type: string \"high\", expected f64");
     assert_eq!(declared("threshold = 0.9\n"), Ok(()));
 }

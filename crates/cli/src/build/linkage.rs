@@ -8,10 +8,11 @@
 
 use super::Project;
 use crate::link::{ClusterArgs, link_on_cluster, write_clusters, write_pairs};
-use anyhow::Result;
+use anyhow::{Result, anyhow};
+use link::LinkSpec;
 use std::cell::Cell;
 use std::path::Path;
-use store::{PairRow, PersonAssignment, Register};
+use store::{PairRow, PersonAssignment, Register, StoreError};
 
 /// What the step did, for the console.
 pub struct Linked {
@@ -25,10 +26,27 @@ pub struct Linked {
     pub rerun: bool,
 }
 
+/// The project's link spec; an error in the manifest's `[link]` section names its line.
+pub fn declared_spec(project: &Project) -> Result<LinkSpec> {
+    store::declared_link_spec(&project.dir, project.manifest.sections.get("link")).map_err(|e| located(project, e))
+}
+
+/// A link spec error as the manifest's other errors read (file, line, key) when the spec is the
+/// manifest's `[link]` section; `store` gets the section as a parsed value, without lines.
+fn located(project: &Project, error: StoreError) -> anyhow::Error {
+    match error {
+        StoreError::LinkSpec { key, message, .. } if project.manifest.sections.contains_key("link") => {
+            let key = if key.is_empty() { "link".to_owned() } else { format!("link.{key}") };
+            anyhow!(super::locate::manifest_error(&project.dir, &project.text, &key, &message))
+        }
+        other => other.into(),
+    }
+}
+
 pub fn run(register: &mut Register, project: &Project, out: &Path, ran_at: &str, cluster: &ClusterArgs) -> Result<Linked> {
-    let declared = store::declared_link_spec(&project.dir, project.manifest.sections.get("link"))?;
+    let declared = declared_spec(project)?;
     let linked = match &cluster.cluster {
-        None => register.link_persons(&declared, ran_at)?,
+        None => register.link_persons(&declared, ran_at).map_err(|e| located(project, e))?,
         Some(url) => {
             let on_cluster = Cell::new(false);
             let linked = register.link_persons_with(&declared, ran_at, &|records, inputs| {
@@ -37,7 +55,8 @@ pub fn run(register: &mut Register, project: &Project, out: &Path, ran_at: &str,
                 let (outcome, _report) = link_on_cluster(cluster, url, &scratch, records, inputs)
                     .map_err(|e| store::StoreError::Linkage(e.into()))?;
                 Ok(outcome)
-            })?;
+            })
+            .map_err(|e| located(project, e))?;
             if linked.rerun && !on_cluster.get() {
                 eprintln!("linkage: only the new records were linked, here (incremental runs do not use the cluster)");
             }
