@@ -29,10 +29,14 @@ const MAX_COVERAGE: f64 = 0.9;
 impl Competition {
     /// From the kept candidate pairs (`weight` their pairwise match weight) and each record's list.
     pub fn new(pairs: &[(u32, u32, f64)], source: &[u32], sources: usize) -> Competition {
-        let across = || pairs.iter().filter(|&&(a, b, _)| source[a as usize] != source[b as usize]);
+        use rayon::prelude::*;
+        let across_lists = |&(a, b, _): &(u32, u32, f64)| source[a as usize] != source[b as usize];
+        // Each pair's odds on both threads (an exp2 each); the sums below add them in order.
+        let odds: Vec<f64> = pairs.par_iter().with_min_len(4096).map(|&(_, _, w)| w.clamp(-60.0, 60.0).exp2()).collect();
+        let across = || pairs.iter().zip(&odds).filter(|(pair, _)| across_lists(pair));
         // Each record's candidates in the order of `pairs` (so each sum adds in that order).
         let mut starts = vec![0u32; source.len() + 1];
-        for &(a, b, _) in across() {
+        for (&(a, b, _), _) in across() {
             starts[a as usize + 1] += 1;
             starts[b as usize + 1] += 1;
         }
@@ -42,9 +46,8 @@ impl Competition {
         let mut next = starts.clone();
         let mut candidates = vec![(0u32, 0f64); starts[source.len()] as usize];
         let mut expected_matches = vec![0f64; sources];
-        for &(a, b, w) in across() {
+        for (&(a, b, _), &o) in across() {
             let (sa, sb) = (source[a as usize], source[b as usize]);
-            let o = w.clamp(-60.0, 60.0).exp2();
             for (record, list) in [(a, sb), (b, sa)] {
                 candidates[next[record as usize] as usize] = (list, o);
                 next[record as usize] += 1;

@@ -113,12 +113,12 @@ impl FsModel {
         (l.m.max(FLOOR) / l.u.max(FLOOR)).log2()
     }
 
-    /// The weights of many patterns without term frequencies (what EM works with) less the
+    /// The weights of counted patterns without term frequencies (what EM works with) less the
     /// prior: each the sum of its fields' level weights, every level's weight computed once
-    /// instead of a `log2` per field and pattern.
-    pub fn patterns_field_weights(&self, patterns: impl Iterator<Item = Pattern>) -> Vec<f64> {
-        let levels = self.level_weights();
-        patterns.map(|p| pattern_field_weight(&levels, p)).collect()
+    /// instead of a `log2` per field and pattern, patterns on both threads.
+    pub fn patterns_field_weights(&self, counts: &[(Pattern, u64)]) -> Vec<f64> {
+        let levels = &self.level_weights();
+        counts.par_iter().with_min_len(PARALLEL_PATTERNS).map(|&(p, _)| pattern_field_weight(levels, p)).collect()
     }
 
     /// Every level's weight, per field (see [`pattern_field_weight`]).
@@ -218,7 +218,7 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
         let mut u_acc = m_acc.clone();
         let mut matches = 0.0;
         if it == 0 || mode != EmMode::LambdaOnly {
-            field_weights = model.patterns_field_weights(counts.iter().map(|(p, _)| *p));
+            field_weights = model.patterns_field_weights(counts);
         }
         let prior = model.prior_weight();
         // Each pattern's match probability on both threads (an exp2 each), summed below in
@@ -381,31 +381,20 @@ const NON_CORE_ROUNDS: usize = 10;
 fn posterior_m(model: &FsModel, candidates: &[(Pattern, u64, u64)], f: usize) -> Option<Vec<f64>> {
     let levels = &model.level_weights();
     let prior = model.prior_weight();
-    let read: Vec<(Pattern, u64)> =
-        candidates.iter().filter(|(_, rules_not_reading, _)| rules_not_reading & (1 << f) != 0).map(|&(p, _, c)| (p, c)).collect();
+    let reads = |rules_not_reading: u64| rules_not_reading & (1 << f) != 0;
     // Each candidate's expected matches on both threads, summed below in the candidates' order.
-    // A pattern comes once per set of rules producing it, and those entries lie together
-    // (candidates ordered by pattern): its odds are computed once for them.
-    let expected: Vec<f64> = read
-        .par_chunks(PARALLEL_PATTERNS)
-        .flat_map_iter(|chunk| {
-            let mut last: Option<(Pattern, f64)> = None;
-            chunk.iter().map(move |&(pattern, count)| {
-                let odds_plus_one = match last {
-                    Some((p, o)) if p == pattern => o,
-                    _ => {
-                        let o = 1.0 + (-(prior + pattern_field_weight(levels, pattern))).exp2();
-                        last = Some((pattern, o));
-                        o
-                    }
-                };
-                count as f64 / odds_plus_one
-            })
+    let expected: Vec<f64> = candidates
+        .par_iter()
+        .with_min_len(PARALLEL_PATTERNS)
+        .map(|&(pattern, rules_not_reading, count)| {
+            if reads(rules_not_reading) { count as f64 / (1.0 + (-(prior + pattern_field_weight(levels, pattern))).exp2()) } else { 0.0 }
         })
         .collect();
     let mut acc = vec![0f64; model.fields[f].levels.len()];
-    for (&(pattern, _), e) in read.iter().zip(expected) {
-        acc[level_of(pattern, f) as usize] += e;
+    for (&(pattern, rules_not_reading, _), e) in candidates.iter().zip(expected) {
+        if reads(rules_not_reading) {
+            acc[level_of(pattern, f) as usize] += e;
+        }
     }
     let n: f64 = acc[1..].iter().sum();
     if n < 20.0 {
