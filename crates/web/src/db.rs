@@ -29,7 +29,7 @@ const MMAP_BYTES: i64 = 1 << 34;
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    Ok(())
+    crate::review::register_sql_functions(conn)
 }
 
 impl Db {

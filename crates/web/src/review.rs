@@ -7,6 +7,7 @@
 //! disagreements wait on their own page for an admin.
 
 use crate::WebError;
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
@@ -48,7 +49,22 @@ impl Action {
 /// The item key of a pair: the two record keys in order.
 pub fn pair_item(a: &str, b: &str) -> (String, String, String) {
     let (l, r) = if a <= b { (a, b) } else { (b, a) };
-    (format!("pair:{l}|{r}"), l.to_owned(), r.to_owned())
+    (pair_key(l, r), l.to_owned(), r.to_owned())
+}
+
+/// The item key of two record keys as given (a stored pair is in order already).
+fn pair_key(l: &str, r: &str) -> String {
+    format!("pair:{l}|{r}")
+}
+
+/// Registers the SQL function `pair_item(l, r)`, the item key of a stored pair as [`pair_key`]
+/// writes it, so the queries below match decisions and votes to pairs by the one definition.
+pub fn register_sql_functions(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("pair_item", 2, flags, |ctx| {
+        let (l, r): (Option<String>, Option<String>) = (ctx.get(0)?, ctx.get(1)?);
+        Ok(l.zip(r).map(|(l, r)| pair_key(&l, &r)))
+    })
 }
 
 pub fn person_item(person_id: &str) -> String {
@@ -75,11 +91,11 @@ pub fn queue(conn: &Connection, limit: i64, votes_of: Option<&str>) -> Result<Ve
     let mut stmt = conn.prepare_cached(
         "SELECT p.record_key_l, p.record_key_r, p.match_probability, p.match_weight FROM link_pairs p
          WHERE p.explanation_json IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item = 'pair:' || p.record_key_l || '|' || p.record_key_r
+           AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item = pair_item(p.record_key_l, p.record_key_r)
                            AND d.decision_id NOT IN (SELECT decision_id FROM decision_undos))
            AND (?2 IS NULL OR (
-                NOT EXISTS (SELECT 1 FROM review_votes v WHERE v.item = 'pair:' || p.record_key_l || '|' || p.record_key_r AND v.who = ?2)
-                AND (SELECT count(*) FROM review_votes v WHERE v.item = 'pair:' || p.record_key_l || '|' || p.record_key_r) < 2))
+                NOT EXISTS (SELECT 1 FROM review_votes v WHERE v.item = pair_item(p.record_key_l, p.record_key_r) AND v.who = ?2)
+                AND (SELECT count(*) FROM review_votes v WHERE v.item = pair_item(p.record_key_l, p.record_key_r)) < 2))
          ORDER BY abs(p.match_probability - 0.5), p.record_key_l, p.record_key_r LIMIT ?1",
     )?;
     Ok(stmt
@@ -127,7 +143,7 @@ pub fn decisions(conn: &Connection, item: Option<&str>, records: &[String], limi
         "SELECT d.decision_id, d.item, d.action, d.kind, d.record_key_l, d.record_key_r, d.who, d.decided_at, d.why,
                 u.who, u.undone_at, u.why, coalesce(i.version, 0)
          FROM decisions d LEFT JOIN decision_undos u USING (decision_id) LEFT JOIN review_items i ON i.item = d.item
-         WHERE ?1 IS NULL OR d.item = ?1 OR 'pair:' || d.record_key_l || '|' || d.record_key_r = ?1
+         WHERE ?1 IS NULL OR d.item = ?1 OR pair_item(d.record_key_l, d.record_key_r) = ?1
             OR d.record_key_l IN (SELECT value FROM json_each(?3)) OR d.record_key_r IN (SELECT value FROM json_each(?3))
          ORDER BY d.decision_id DESC LIMIT ?2",
     )?;
@@ -190,7 +206,7 @@ fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebEr
     if now != seen {
         let last: Option<(String, String, String)> = tx
             .query_row(
-                "SELECT who, action, decided_at FROM decisions WHERE item = ?1 OR 'pair:' || record_key_l || '|' || record_key_r = ?1
+                "SELECT who, action, decided_at FROM decisions WHERE item = ?1 OR pair_item(record_key_l, record_key_r) = ?1
                  ORDER BY decision_id DESC LIMIT 1",
                 [item],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -324,7 +340,7 @@ pub fn vote(conn: &mut Connection, vote: &NewVote) -> Result<bool, WebError> {
     // merge or split of the pair's records) that the voters, blind to the history, never saw.
     let settled: Option<(String, String)> = tx
         .query_row(
-            "SELECT who, action FROM decisions WHERE (item = ?1 OR 'pair:' || record_key_l || '|' || record_key_r = ?1)
+            "SELECT who, action FROM decisions WHERE (item = ?1 OR pair_item(record_key_l, record_key_r) = ?1)
                AND decision_id NOT IN (SELECT decision_id FROM decision_undos) ORDER BY decision_id DESC LIMIT 1",
             [item],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -393,4 +409,23 @@ pub fn disagreements(conn: &Connection) -> Result<Vec<Disagreement>, WebError> {
         out.last_mut().expect("pushed above").1.votes.push((r.get(3)?, r.get(4)?, r.get(5)?));
     }
     Ok(out.into_iter().map(|(_, d)| d).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queries' `pair_item` is the Rust one: the same key for any record keys (a `|` or
+    /// quote inside them too), NULL for a missing side.
+    #[test]
+    fn the_sql_pair_item_is_the_rust_one() {
+        let conn = Connection::open_in_memory().unwrap();
+        register_sql_functions(&conn).unwrap();
+        for (l, r) in [("memorial:list.csv:1", "press:a.csv:7"), ("a|b", "c'd"), ("Ежов:1", "Ежов:2")] {
+            let sql: String = conn.query_row("SELECT pair_item(?1, ?2)", [l, r], |row| row.get(0)).unwrap();
+            assert_eq!(sql, pair_item(l, r).0);
+        }
+        let null: Option<String> = conn.query_row("SELECT pair_item('a', NULL)", [], |row| row.get(0)).unwrap();
+        assert_eq!(null, None);
+    }
 }
