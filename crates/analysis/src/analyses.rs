@@ -238,6 +238,9 @@ impl Analysis {
                 if first > last {
                     return Err(SpecError::new(k("years"), "the first year is after the last"));
                 }
+                if !(1..=9999).contains(&first) || !(1..=9999).contains(&last) {
+                    return Err(SpecError::new(k("years"), "years run from 1 to 9999"));
+                }
                 AnalysisKind::Purge { event: date_field(need(&spec.event, "event")?, "event")?, first, last }
             }
             "network" => AnalysisKind::Network { matching: spec.matching.clone(), head_roles: spec.head_roles.clone().unwrap_or_default() },
@@ -625,6 +628,7 @@ mod tests {
         assert_eq!(err(r#"{"name": "../x", "kind": "breakdown", "fields": "sex"}"#), r#"analyses[0].name: a name is needed, usable as a file name (no slashes, no leading dot, not "index")"#);
         assert_eq!(err(r#"{"name": "x", "kind": "time_series", "field": "arrest", "from": "1937"}"#), "analyses[0].to: give both from and to, or neither");
         assert_eq!(err(r#"{"name": "x", "kind": "purge", "event": "arrest", "years": [1938, 1936]}"#), "analyses[0].years: the first year is after the last");
+        assert_eq!(err(r#"{"name": "x", "kind": "purge", "event": "arrest", "years": [0, 1936]}"#), "analyses[0].years: years run from 1 to 9999");
         assert_eq!(err(r#"{"name": "x", "kind": "breakdown", "fields": "sex", "confidence": 95}"#), "analyses[0].confidence: expected a number between 0 and 1");
     }
 }

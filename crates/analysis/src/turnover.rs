@@ -82,7 +82,8 @@ pub fn post_histories(tenures: &[Tenure]) -> Vec<PostHistory> {
 
 /// One year of a purge: members still in the body at its start, and those purged during it.
 /// A purge date that spans years ("1937/1938") is placed in none of them, as a time series
-/// places no vague date (putting it at its midpoint would choose a year the sources do not).
+/// places no vague date (putting it at its midpoint would choose a year the sources do not):
+/// such a member is possibly purged in each year its date touches, and listed as such.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PurgeYear {
     pub year: i32,
@@ -90,8 +91,10 @@ pub struct PurgeYear {
     pub at_start: u64,
     /// Purged within the year (the whole purge date lies in it), sorted.
     pub purged: Vec<PersonId>,
-    /// Members whose purge date spans the year and others: possibly purged in it as well.
+    /// How many members' purge date spans the year and others: `possibly.len()`.
     pub uncertain: u64,
+    /// Those members, sorted: possibly purged in the year as well.
+    pub possibly: Vec<PersonId>,
     /// `purged / at_start`: a lower bound when `uncertain` is not 0.
     pub share: Proportion,
 }
@@ -103,6 +106,9 @@ pub struct PurgeSeries {
     /// Purged in any year of the range, of all members: "70 % of the Central Committee". A
     /// lower bound when some were purged at an unknown date (`undated`).
     pub purged_in_range: Proportion,
+    /// Members whose purge date touches the range but lies in none of its years (`1937/1938`,
+    /// `before 1938`), sorted: dated too vaguely to place in one year.
+    pub imprecise: Vec<PersonId>,
     /// Members whose purge is recorded without a date, sorted. They cannot be placed in a
     /// year, so each year counts them as still in the body and its share is a lower bound.
     pub undated: Vec<PersonId>,
@@ -115,23 +121,30 @@ pub struct PurgeSeries {
 /// members (without a date in `members`) whose purge is recorded but not dated: they are never
 /// counted as not purged without saying so.
 pub fn purge_per_year(members: &[(PersonId, Option<UncertainDate>)], undated: &[PersonId], first: i32, last: i32, confidence: Confidence) -> PurgeSeries {
-    let within = |d: &UncertainDate, from: i32, to: i32| from <= d.earliest().year() && d.latest().year() <= to;
+    let dated: Vec<(&PersonId, &UncertainDate)> = members.iter().filter_map(|(p, d)| Some((p, d.as_ref()?))).collect();
+    let sorted = |persons: Vec<&PersonId>| -> Vec<PersonId> {
+        let mut persons: Vec<PersonId> = persons.into_iter().cloned().collect();
+        persons.sort();
+        persons
+    };
     let years: Vec<PurgeYear> = (first..=last)
         .map(|year| {
-            let at_start = members.iter().filter(|(_, d)| d.as_ref().is_none_or(|d| d.latest().year() >= year)).count() as u64;
-            let mut purged: Vec<PersonId> =
-                members.iter().filter(|(_, d)| d.as_ref().is_some_and(|d| within(d, year, year))).map(|(p, _)| p.clone()).collect();
-            purged.sort();
-            let uncertain = members
-                .iter()
-                .filter_map(|(_, d)| d.as_ref())
-                .filter(|d| !within(d, year, year) && (d.earliest().year()..=d.latest().year()).contains(&year))
-                .count() as u64;
-            PurgeYear { year, at_start, share: Proportion::new(purged.len() as u64, at_start, confidence), purged, uncertain }
+            let (from, to) = year_days(year, year);
+            // Not certainly purged before the year: undated, or a date reaching into it or later.
+            let at_start = members.iter().filter(|(_, d)| d.as_ref().is_none_or(|d| d.latest() >= from)).count() as u64;
+            let purged = sorted(dated.iter().filter(|(_, d)| d.lies_between(from, to)).map(|(p, _)| *p).collect());
+            let possibly = sorted(dated.iter().filter(|(_, d)| d.touches(from, to) && !d.lies_between(from, to)).map(|(p, _)| *p).collect());
+            PurgeYear { year, at_start, share: Proportion::new(purged.len() as u64, at_start, confidence), purged, uncertain: possibly.len() as u64, possibly }
         })
         .collect();
     // Over the whole range a date spanning two of its years is certainly within it.
-    let in_range = members.iter().filter(|(_, d)| d.as_ref().is_some_and(|d| within(d, first, last))).count() as u64;
+    let (range_from, range_to) = year_days(first, last);
+    let in_range = dated.iter().filter(|(_, d)| d.lies_between(range_from, range_to)).count() as u64;
+    let placed = |d: &UncertainDate| (first..=last).any(|year| {
+        let (from, to) = year_days(year, year);
+        d.lies_between(from, to)
+    });
+    let imprecise = sorted(dated.iter().filter(|(_, d)| d.touches(range_from, range_to) && !placed(d)).map(|(p, _)| *p).collect());
     let total = members.len() as u64;
     let mut undated: Vec<PersonId> = undated.iter().filter(|p| members.iter().any(|(m, d)| m == *p && d.is_none())).cloned().collect();
     undated.sort();
@@ -140,9 +153,16 @@ pub fn purge_per_year(members: &[(PersonId, Option<UncertainDate>)], undated: &[
         members: total,
         purged_in_range: Proportion::new(in_range, total, confidence),
         purged_in_range_at_most: Proportion::new(in_range + undated.len() as u64, total, confidence),
+        imprecise,
         undated,
         years,
     }
+}
+
+/// The days from 1 January of `first` to 31 December of `last`.
+fn year_days(first: i32, last: i32) -> (Day, Day) {
+    let day = |year, month, day| Day::from_ymd(year, month, day).expect("1 January and 31 December exist in every year");
+    (day(first, 1, 1), day(last, 12, 31))
 }
 
 #[cfg(test)]
@@ -189,9 +209,10 @@ mod tests {
 
     #[test]
     fn share_purged_per_year() {
-        // Ten members of a body: 1936 one shot, 1937 three, one dated only to 1937/1938 (in
+        // Eleven members of a body: 1936 one shot, 1937 three, one dated only to 1937/1938 (in
         // neither year, possibly in both, certainly in the range), 1938 two, one in 1941, one
-        // never, one (j) purged at a date no source gives.
+        // never, one (j) purged at a date no source gives, one (k) in 1935 or 1936 (possibly
+        // before the range, so not certainly within it).
         let members: Vec<(PersonId, Option<UncertainDate>)> = [
             ("a", "1936-08-25"),
             ("b", "1937-06-12"),
@@ -203,6 +224,7 @@ mod tests {
             ("h", "1941-10-28"),
             ("i", ""),
             ("j", ""),
+            ("k", "1935/1936"),
         ]
         .iter()
         .map(|(id, date)| (PersonId::new(*id), d(date)))
@@ -211,21 +233,25 @@ mod tests {
         let rows: Vec<String> = series
             .years
             .iter()
-            .map(|y| format!("{} {}/{} unc={} {:.3} {:?}", y.year, y.purged.len(), y.at_start, y.uncertain, y.share.share.unwrap(), y.purged.iter().map(PersonId::as_str).collect::<Vec<_>>()))
+            .map(|y| {
+                let ids = |ps: &[PersonId]| ps.iter().map(|p| p.as_str().to_owned()).collect::<Vec<_>>();
+                format!("{} {}/{} unc={} {:.3} {:?} possibly {:?}", y.year, y.purged.len(), y.at_start, y.uncertain, y.share.share.unwrap(), ids(&y.purged), ids(&y.possibly))
+            })
             .collect();
         expect![[r#"
-            1936 1/10 unc=0 0.100 ["a"]
-            1937 3/9 unc=1 0.333 ["b", "c", "d"]
-            1938 2/6 unc=1 0.333 ["f", "g"]
-            in range 7/10, at most 8/10, undated ["j"]"#]]
+            1936 1/11 unc=1 0.091 ["a"] possibly ["k"]
+            1937 3/9 unc=1 0.333 ["b", "c", "d"] possibly ["e"]
+            1938 2/6 unc=1 0.333 ["f", "g"] possibly ["e"]
+            in range 7/11, at most 8/11, undated ["j"], imprecise ["e", "k"]"#]]
         .assert_eq(&format!(
-            "{}\nin range {}/{}, at most {}/{}, undated {:?}",
+            "{}\nin range {}/{}, at most {}/{}, undated {:?}, imprecise {:?}",
             rows.join("\n"),
             series.purged_in_range.successes,
             series.purged_in_range.trials,
             series.purged_in_range_at_most.successes,
             series.purged_in_range_at_most.trials,
-            series.undated.iter().map(PersonId::as_str).collect::<Vec<_>>()
+            series.undated.iter().map(PersonId::as_str).collect::<Vec<_>>(),
+            series.imprecise.iter().map(PersonId::as_str).collect::<Vec<_>>()
         ));
     }
 }

@@ -166,7 +166,8 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, rule: &str, pe
             page.html.push_str("\n<table>\n<tr><th>year</th><th>in the body at its start</th><th>purged within it</th><th>possibly also (a date spanning years)</th><th>share (at least)</th></tr>\n");
             for y in &series.years {
                 let link = page.members(&y.year.to_string(), &y.purged);
-                let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{link}</td><td class=\"n\">{}</td><td>{}</td></tr>", y.year, y.at_start, y.uncertain, share(&y.share));
+                let possibly = page.members(&format!("possibly purged in {}", y.year), &y.possibly);
+                let _ = writeln!(page.html, "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{link}</td><td class=\"n\">{possibly}</td><td>{}</td></tr>", y.year, y.at_start, share(&y.share));
             }
             let _ = writeln!(page.html, "</table>\n<p>Purged in the whole range, of {} members: {}.</p>", series.members, share(&series.purged_in_range));
             if !series.undated.is_empty() {
@@ -176,6 +177,10 @@ pub fn analysis_page(result: &AnalysisResult, report_title: &str, rule: &str, pe
                     "<p>Purged at a date no source gives: {undated}. They are counted as still in the body every year, so each year's share is a lower bound; over the whole range the share is at most {}.</p>",
                     share(&series.purged_in_range_at_most)
                 );
+            }
+            if !series.imprecise.is_empty() {
+                let imprecise = page.members("dated too vaguely to place in one year", &series.imprecise);
+                let _ = writeln!(page.html, "<p>Purged at a date too vague to place in one year (1937/1938): {imprecise}. Each year they may fall in counts them as possibly purged, none as certainly.</p>");
             }
         }
         Figures::Network(network) => {
@@ -503,6 +508,19 @@ mod tests {
         let purge = page(AnalysisSpec { name: "p".into(), kind: "purge".into(), event: text("sentence.date"), years: Some([1937, 1938]), ..Default::default() });
         assert!(purge.contains("Purged at a date no source gives: <a href=\"#m2\">1</a>."), "{purge}");
         assert!(purge.contains("over the whole range the share is at most 66.7%"), "{purge}");
+    }
+
+    /// A purge dated "1937/1938" is possibly in each year, certainly in neither: the page links
+    /// who that is, per year and as dated too vaguely to place.
+    #[test]
+    fn a_purge_page_lists_who_a_vague_date_leaves_unplaced() {
+        let profiles: BTreeMap<PersonId, Profile> =
+            [person("vague", &[("arrest.date", "1937/1938")]), person("sure", &[("arrest.date", "1937-05-01")])].into_iter().map(|p| (p.person.clone(), p)).collect();
+        let spec = AnalysisSpec { name: "p".into(), kind: "purge".into(), event: Some("arrest.date".into()), years: Some([1937, 1938]), ..Default::default() };
+        let html = analysis_page(&Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &profiles), "Test", "rule", &|p: &PersonId| (format!("persons/1.html#{p}"), p.to_string()));
+        assert!(html.contains("<summary>possibly purged in 1937: 1 persons</summary><p><a href=\"../persons/1.html#vague\">vague</a>"), "{html}");
+        assert!(html.contains("<summary>possibly purged in 1938: 1 persons</summary>"), "{html}");
+        assert!(html.contains("<summary>dated too vaguely to place in one year: 1 persons</summary><p><a href=\"../persons/1.html#vague\">vague</a>"), "{html}");
     }
 
     #[test]
