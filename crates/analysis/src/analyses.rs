@@ -471,7 +471,7 @@ pub fn run_all(cohorts: &[Cohort], analyses: &[Analysis], profiles: &BTreeMap<Pe
 mod tests {
     use super::*;
     use crate::cohort::CohortSpec;
-    use crate::person::{ConsensusRule, LinkedRecord, build_profile};
+    use crate::person::{ConsensusRule, LinkedRecord, NoConcepts, build_profile};
     use model::{Assertion, RecordId, SourceId, Value};
     use std::sync::Arc;
 
@@ -499,7 +499,7 @@ mod tests {
                     })
                     .collect();
                 let record = LinkedRecord { record: RecordId::new(*id), source: SourceId::new("s"), assertions };
-                (PersonId::new(*id), build_profile(PersonId::new(*id), &[record], &BTreeMap::new(), &ConsensusRule::default()))
+                (PersonId::new(*id), build_profile(PersonId::new(*id), &[record], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts))
             })
             .collect()
     }
@@ -560,7 +560,7 @@ mod tests {
             LinkedRecord { record: RecordId::new("e1"), source: SourceId::new("s"), assertions: vec![claim("nationality", "латыш"), claim("arrest", "1937")] },
             LinkedRecord { record: RecordId::new("e2"), source: SourceId::new("t"), assertions: vec![claim("nationality", "русский"), claim("arrest", "1937-08-05")] },
         ];
-        people.insert(PersonId::new("e"), build_profile(PersonId::new("e"), &records, &BTreeMap::new(), &ConsensusRule::default()));
+        people.insert(PersonId::new("e"), build_profile(PersonId::new("e"), &records, &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts));
         let m: Manifest = serde_json::from_str(r#"{"analyses": [{"name": "x", "kind": "breakdown", "fields": ["nationality", "sentence.detail"]}, {"name": "y", "kind": "time_series", "field": "arrest.date"}]}"#).unwrap();
         let (cohorts, analyses) = validate(&m.cohorts, &m.analyses).unwrap();
         let shown: Vec<String> = run_all(&cohorts, &analyses, &people)

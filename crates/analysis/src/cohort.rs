@@ -331,7 +331,7 @@ fn condition_matches(condition: &Condition, profile: &Profile) -> Match {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::person::{ConsensusRule, LinkedRecord, build_profile};
+    use crate::person::{ConsensusRule, LinkedRecord, NoConcepts, build_profile};
     use model::{Assertion, RecordId, SourceId, Value};
     use std::sync::Arc;
 
@@ -348,7 +348,7 @@ mod tests {
             })
             .collect();
         let record = LinkedRecord { record: RecordId::new(id), source: SourceId::new("s"), assertions };
-        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default())
+        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts)
     }
 
     fn people() -> Vec<Profile> {
@@ -387,9 +387,9 @@ mod tests {
             source: SourceId::new("s"),
             assertions: vec![Assertion { field: "execution.occurred".parse().unwrap(), column: Arc::from("x"), raw: flag.into(), value: Value::Flag { flag: flag == "true" } }],
         };
-        let tied = build_profile(PersonId::new("tied"), &[record("r1", "true"), record("r2", "false")], &BTreeMap::new(), &ConsensusRule::default());
-        let outvoted = build_profile(PersonId::new("outvoted"), &[record("r3", "true"), record("r4", "false"), record("r5", "false")], &BTreeMap::new(), &ConsensusRule::default());
-        let shot = build_profile(PersonId::new("shot"), &[record("r6", "true")], &BTreeMap::new(), &ConsensusRule::default());
+        let tied = build_profile(PersonId::new("tied"), &[record("r1", "true"), record("r2", "false")], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts);
+        let outvoted = build_profile(PersonId::new("outvoted"), &[record("r3", "true"), record("r4", "false"), record("r5", "false")], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts);
+        let shot = build_profile(PersonId::new("shot"), &[record("r6", "true")], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts);
         let people = [tied, outvoted, shot];
         let selected = |text: &str| {
             let s = Cohort::parse_cli("t", text).unwrap().select(&people);

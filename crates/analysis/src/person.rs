@@ -202,6 +202,25 @@ impl Profile {
     }
 }
 
+/// Which concept a free-text value names, for the fields a vocabulary covers: `моряк` and
+/// `seaman` are one occupation, `Ковно` and `Kaunas` one place. Two values of one concept agree:
+/// the records say the same thing in two languages, which is no conflict, and each corroborates
+/// the other. The vocabularies are `link`'s; the CLI hands them in through this trait, so the
+/// analyses need neither `link` nor tables of their own.
+pub trait Concepts: Sync {
+    /// The concept `text` names as a value of `field`, if a vocabulary knows it.
+    fn concept(&self, field: Field, text: &str) -> Option<String>;
+}
+
+/// No vocabulary: texts agree only when they are the same (up to case and spacing).
+pub struct NoConcepts;
+
+impl Concepts for NoConcepts {
+    fn concept(&self, _: Field, _: &str) -> Option<String> {
+        None
+    }
+}
+
 /// Builds one person's profile from their records. Sources missing from `sources` rank as an
 /// unknown kind without a date.
 pub fn build_profile(
@@ -209,6 +228,7 @@ pub fn build_profile(
     records: &[LinkedRecord],
     sources: &BTreeMap<SourceId, SourceInfo>,
     rule: &ConsensusRule,
+    concepts: &dyn Concepts,
 ) -> Profile {
     let mut by_field: BTreeMap<Field, Vec<(Value, Support)>> = BTreeMap::new();
     let mut unparsed: BTreeMap<Field, Vec<Support>> = BTreeMap::new();
@@ -235,7 +255,7 @@ pub fn build_profile(
     let attributes: Vec<AttributeProfile> = fields
         .into_iter()
         .filter_map(|field| {
-            attribute(field, by_field.remove(&field).unwrap_or_default(), unparsed.remove(&field).unwrap_or_default(), sources, rule)
+            attribute(field, by_field.remove(&field).unwrap_or_default(), unparsed.remove(&field).unwrap_or_default(), sources, rule, concepts)
         })
         .collect();
     let mut record_ids: Vec<(RecordId, SourceId)> = records.iter().map(|r| (r.record.clone(), r.source.clone())).collect();
@@ -322,6 +342,7 @@ fn attribute(
     unparsed: Vec<Support>,
     sources: &BTreeMap<SourceId, SourceInfo>,
     rule: &ConsensusRule,
+    concepts: &dyn Concepts,
 ) -> Option<AttributeProfile> {
     let mut grouped: BTreeMap<String, AssertedValue> = BTreeMap::new();
     for (value, support) in asserted {
@@ -344,15 +365,22 @@ fn attribute(
     }
     values.sort_by(|a, b| (&a.display, value_key(&a.value)).cmp(&(&b.display, value_key(&b.value))));
     let (consensus, decision) = decide(&values, sources, rule);
-    let agrees = |a: &Value, b: &Value| match (a, b) {
-        (Value::Date { date: x }, Value::Date { date: y }) => x.overlaps(y),
-        _ => value_key(a) == value_key(b),
-    };
-    let conflict = describes_the_person(field) && values.iter().enumerate().any(|(i, a)| values[i + 1..].iter().any(|b| !agrees(&a.value, &b.value)));
-    let corroboration = values
+    // Looked up only where two values could disagree.
+    let concept_of: Vec<Option<String>> = values
         .iter()
-        .filter(|v| agrees(&v.value, &values[consensus].value))
-        .flat_map(|v| v.support.iter().map(|s| &s.source))
+        .map(|v| match &v.value {
+            Value::Text { text } if values.len() > 1 => concepts.concept(field, text),
+            _ => None,
+        })
+        .collect();
+    let agrees = |i: usize, j: usize| match (&values[i].value, &values[j].value) {
+        (Value::Date { date: x }, Value::Date { date: y }) => x.overlaps(y),
+        (a, b) => value_key(a) == value_key(b) || (concept_of[i].is_some() && concept_of[i] == concept_of[j]),
+    };
+    let conflict = describes_the_person(field) && (0..values.len()).any(|i| (i + 1..values.len()).any(|j| !agrees(i, j)));
+    let corroboration = (0..values.len())
+        .filter(|&i| agrees(i, consensus))
+        .flat_map(|i| values[i].support.iter().map(|s| &s.source))
         .collect::<BTreeSet<_>>()
         .len() as u64;
     Some(AttributeProfile { field, values, consensus, decision, conflict, corroboration, unparsed })
@@ -523,7 +551,7 @@ mod tests {
             record("r5", "memorial", &[("given_name", "Петр"), ("post.role", "начальник"), ("post.unit", "РО НКВД"), ("post.from", "1935")]),
             record("r6", "pravda", &[("post.role", "Начальник"), ("post.unit", "РО  НКВД"), ("post.from", "1935-04"), ("post.to", "1937")]),
         ];
-        let profile = build_profile(PersonId::new("p1"), &records, &sources(), &ConsensusRule::default());
+        let profile = build_profile(PersonId::new("p1"), &records, &sources(), &ConsensusRule::default(), &NoConcepts);
         expect![[r#"
             p1 «Иванов Пётр» records ["r1", "r2", "r3", "r4", "r5", "r6"]
             surname: Иванов(3) => Иванов by Unanimous corroborated 3
@@ -539,6 +567,36 @@ mod tests {
         assert!(!has_event(&profile, EventKind::Trial));
     }
 
+    /// A vocabulary in miniature: the occupation of a seaman in three languages.
+    struct Sailors;
+
+    impl Concepts for Sailors {
+        fn concept(&self, field: Field, text: &str) -> Option<String> {
+            (field == Field::Occupation && ["моряк", "seaman", "Seemann"].contains(&text)).then(|| "sailor".to_owned())
+        }
+    }
+
+    /// "моряк" on one record and "seaman" on another say one thing: no conflict, and each
+    /// corroborates the other; a value outside the concept still contradicts them.
+    #[test]
+    fn values_of_one_concept_agree() {
+        let records = [
+            record("r1", "memorial", &[("occupation", "моряк")]),
+            record("r2", "pravda", &[("occupation", "seaman")]),
+            record("r3", "izvestia", &[("occupation", "Seemann")]),
+        ];
+        let mut with_farmer = records.to_vec();
+        with_farmer.push(record("r4", "izvestia", &[("occupation", "колхозник")]));
+        let shown: Vec<String> = [(&records[..], &NoConcepts as &dyn Concepts), (&records[..], &Sailors), (&with_farmer[..], &Sailors)]
+            .iter()
+            .map(|(records, concepts)| show(&build_profile(PersonId::new("p"), records, &sources(), &ConsensusRule::default(), *concepts)).lines().nth(1).unwrap().to_owned())
+            .collect();
+        expect![[r#"
+            occupation: Seemann(1) seaman(1) моряк(1) => моряк by By(Kind) CONFLICT corroborated 1
+            occupation: Seemann(1) seaman(1) моряк(1) => моряк by By(Kind) corroborated 3
+            occupation: Seemann(1) seaman(1) колхозник(1) моряк(1) => моряк by By(Kind) CONFLICT corroborated 3"#]].assert_eq(&shown.join("\n"));
+    }
+
     #[test]
     fn the_rule_is_readable_and_changeable() {
         let records = [
@@ -547,7 +605,7 @@ mod tests {
             record("r3", "izvestia", &[("nationality", "украинец")]),
         ];
         let majority_first = ConsensusRule { order: vec![Step::Majority, Step::Kind], ..ConsensusRule::default() };
-        let by_majority = build_profile(PersonId::new("p"), &records, &sources(), &majority_first);
+        let by_majority = build_profile(PersonId::new("p"), &records, &sources(), &majority_first, &NoConcepts);
         assert_eq!(by_majority.text(Field::Nationality), Some("украинец"));
         assert_eq!(by_majority.attribute(Field::Nationality).unwrap().decision, Decision::By(Step::Majority));
         let one_source_twice = [
@@ -555,10 +613,10 @@ mod tests {
             record("r2", "memorial", &[("nationality", "украинец")]),
             record("r3", "memorial", &[("nationality", "Украинец")]),
         ];
-        let twice = build_profile(PersonId::new("p"), &one_source_twice, &sources(), &ConsensusRule::default());
+        let twice = build_profile(PersonId::new("p"), &one_source_twice, &sources(), &ConsensusRule::default(), &NoConcepts);
         assert_eq!((twice.text(Field::Nationality), twice.attribute(Field::Nationality).unwrap().decision), (Some("украинец"), Decision::By(Step::Majority)));
         let earliest_only = ConsensusRule { order: vec![Step::Earliest], ..ConsensusRule::default() };
-        assert_eq!(build_profile(PersonId::new("p"), &records, &sources(), &earliest_only).text(Field::Nationality), Some("украинец"));
+        assert_eq!(build_profile(PersonId::new("p"), &records, &sources(), &earliest_only, &NoConcepts).text(Field::Nationality), Some("украинец"));
         expect!["prefer sources of kind archive > official > book_of_memory > testimony > samizdat > emigre_press > press > other; then the value most sources give (then most records); then the most precise date; then the value of the earliest source; last, the first value in alphabetical order"]
             .assert_eq(&ConsensusRule::default().describe());
     }

@@ -452,7 +452,7 @@ mod tests {
     use super::*;
     use analysis::analyses::{Analysis, AnalysisSpec};
     use analysis::cohort::{Cohort, Selection};
-    use analysis::person::{ConsensusRule, LinkedRecord, build_profile};
+    use analysis::person::{ConsensusRule, LinkedRecord, NoConcepts, build_profile};
     use model::{Assertion, Field, RecordId, Value};
     use std::sync::Arc;
 
@@ -464,7 +464,7 @@ mod tests {
             value: Value::Text { text: nationality.to_owned() },
         };
         let record = LinkedRecord { record: RecordId::new(format!("{source}:{id}")), source: SourceId::new(source), assertions: vec![assertion] };
-        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default())
+        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts)
     }
 
     /// A profile of one record with the claims given (dates in the standard form).
@@ -481,7 +481,7 @@ mod tests {
             })
             .collect();
         let record = LinkedRecord { record: RecordId::new(id), source: SourceId::new("s"), assertions };
-        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default())
+        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts)
     }
 
     #[test]
@@ -551,7 +551,7 @@ mod tests {
                 LinkedRecord { record: RecordId::new(format!("{source}:d")), source: SourceId::new(*source), assertions: vec![assertion] }
             })
             .collect();
-        let linked = build_profile(PersonId::new("d"), &records, &BTreeMap::new(), &ConsensusRule::default());
+        let linked = build_profile(PersonId::new("d"), &records, &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts);
         let disputed = Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &BTreeMap::from([(linked.person.clone(), linked.clone())]));
         let html = analysis_page(&disputed, "Test", "the rule", &link);
         let maybe = Selection { possible: vec![PersonId::new("d")], ..disputed.cohort.clone() };

@@ -32,9 +32,9 @@ use analysis::analyses::{self, AnalysisResult, AnalysisSpec, Figures};
 use analysis::proportion::Proportion;
 use analysis::breakdown::{self, Category, OneWay};
 use analysis::cohort::CohortSpec;
-use analysis::person::{ConsensusRule, Decision, LinkedRecord, Profile, SourceInfo, build_profile};
+use analysis::person::{Concepts, ConsensusRule, Decision, LinkedRecord, Profile, SourceInfo, build_profile};
 use anyhow::{Context, Result, anyhow};
-use model::{Assertion, Day, Field, PersonId, Precision, RecordId, Sex, SourceId, UncertainDate, Value, ValueKind};
+use model::{Assertion, Day, EventPart, Field, PersonId, Precision, RecordId, Sex, SourceId, UncertainDate, Value, ValueKind};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -182,9 +182,25 @@ fn profiles(contents: &Contents, sources: &BTreeMap<SourceId, SourceInfo>, rule:
         .map(|(person, records)| {
             let person = PersonId::new(person);
             let records: Vec<LinkedRecord> = records.into_values().collect();
-            (person.clone(), build_profile(person, &records, sources, rule))
+            (person.clone(), build_profile(person, &records, sources, rule, &Vocabularies))
         })
         .collect())
+}
+
+/// `link`'s vocabularies as the profiles' [`Concepts`]: an occupation, a nationality or a place
+/// (of birth, of residence, of an event) written in two languages is one value, not a conflict.
+struct Vocabularies;
+
+impl Concepts for Vocabularies {
+    fn concept(&self, field: Field, text: &str) -> Option<String> {
+        let vocabulary = match field {
+            Field::Occupation => link::vocab::occupations(),
+            Field::Nationality => link::vocab::nationalities(),
+            Field::BirthPlace | Field::Residence | Field::Event(_, EventPart::Place) => link::vocab::places(),
+            _ => return None,
+        };
+        vocabulary.resolve(text).map(|resolved| vocabulary.id(resolved.concept).to_owned())
+    }
 }
 
 /// The assertion a register row holds, rebuilt from its typed columns after the kind of value
@@ -436,5 +452,40 @@ fn figures_table(figures: &Figures) -> Table {
             }
             table
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values in two languages resolve to one concept for the fields a vocabulary covers;
+    /// other fields, and values no vocabulary knows, to none.
+    #[test]
+    fn the_vocabularies_name_one_concept_across_languages() {
+        let shown: Vec<String> = [
+            (Field::Occupation, "моряк"),
+            (Field::Occupation, "seaman"),
+            (Field::Occupation, "колхозник"),
+            (Field::Nationality, "литовец"),
+            (Field::Nationality, "Lithuanian"),
+            (Field::BirthPlace, "Ковно"),
+            (Field::Event(model::EventKind::Arrest, EventPart::Place), "Kaunas"),
+            (Field::Occupation, "астронавт-испытатель"),
+            (Field::Surname, "Ковно"),
+        ]
+        .iter()
+        .map(|(field, text)| format!("{field} {text}: {:?}", Vocabularies.concept(*field, text)))
+        .collect();
+        expect_test::expect![[r#"
+            occupation моряк: Some("sailor")
+            occupation seaman: Some("sailor")
+            occupation колхозник: Some("collective_farmer")
+            nationality литовец: Some("lithuanian")
+            nationality Lithuanian: Some("lithuanian")
+            birth_place Ковно: Some("kaunas")
+            arrest.place Kaunas: Some("kaunas")
+            occupation астронавт-испытатель: None
+            surname Ковно: None"#]].assert_eq(&shown.join("\n"));
     }
 }
