@@ -408,9 +408,8 @@ impl Linker {
     }
 
     /// The candidates that [`Keeping`] keeps, scored, in the order they were compared.
-    fn score_candidates(&self, compared: &Compared, inputs: &LinkInputs) -> Vec<KeptPair> {
+    fn score_candidates(&self, scorer: &Scorer, compared: &Compared, inputs: &LinkInputs) -> Vec<KeptPair> {
         use rayon::prelude::*;
-        let scorer = Scorer::for_many_pairs(&self.model, &self.data);
         let tfs = scorer.record_tfs();
         let keep_from = keep_from(inputs);
         let keeping = Keeping::new(keep_from);
@@ -434,7 +433,7 @@ impl Linker {
                         if may_keep[id] {
                             let (x, y) = patterns.positions(k);
                             let pattern = patterns.distinct[id];
-                            kept.extend(keeping.score(&scorer, &tfs, pattern, records[x] as usize, records[y] as usize).map(|p| (p, Some(pattern))));
+                            kept.extend(keeping.score(scorer, &tfs, pattern, records[x] as usize, records[y] as usize).map(|p| (p, Some(pattern))));
                         }
                     }
                 }
@@ -493,11 +492,15 @@ pub fn link_observed(records: &[StandardRecord], inputs: &LinkInputs, stage_done
     stage_done(STAGES[1]);
     let linker = blocked.train_from(inputs, &compared.counts, u)?;
     stage_done(STAGES[2]);
-    let scored = linker.score_candidates(&compared, inputs);
+    // One scorer (its tables of term-frequency bits) for scoring and clustering.
+    let scorer = Scorer::for_many_pairs(&linker.model, &linker.data);
+    let scored = linker.score_candidates(&scorer, &compared, inputs);
     let candidate_pairs = compared.candidate_pairs;
-    drop(compared);
     stage_done(STAGES[3]);
-    let outcome = finish_kept(&linker, scored, inputs, candidate_pairs);
+    // The candidates' store (a vector or two per span) is freed by whichever thread is free
+    // while clustering begins.
+    let (outcome, ()) = rayon::join(|| finish_kept(&linker, &scorer, scored, inputs, candidate_pairs), move || drop(compared));
+    drop(scorer);
     free_in_parallel(linker);
     stage_done(STAGES[4]);
     Ok(outcome)
@@ -721,7 +724,8 @@ impl ComponentWeights for ScoredComponents<'_> {
 /// `scored` may come in any order (a cluster returns its pairs as its tasks end): the outcome
 /// depends only on the set.
 pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
-    finish_kept(linker, scored.into_iter().map(|p| (p, None)).collect(), inputs, candidate_pairs)
+    let scorer = Scorer::for_many_pairs(&linker.model, &linker.data);
+    finish_kept(linker, &scorer, scored.into_iter().map(|p| (p, None)).collect(), inputs, candidate_pairs)
 }
 
 /// A kept pair and its comparison pattern when the run has it at hand (clustering compares
@@ -729,12 +733,12 @@ pub fn finish(linker: &Linker, scored: Vec<ScoredPair>, inputs: &LinkInputs, can
 type KeptPair = (ScoredPair, Option<Pattern>);
 
 /// [`finish`] of pairs that may carry their patterns (each the pattern of `(left, right)`).
-fn finish_kept(linker: &Linker, mut scored: Vec<KeptPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
+/// `scorer` is [`Scorer::for_many_pairs`] of the linker.
+fn finish_kept(linker: &Linker, scorer: &Scorer, mut scored: Vec<KeptPair>, inputs: &LinkInputs, candidate_pairs: u64) -> LinkOutcome {
     use rayon::prelude::*;
     scored.par_sort_unstable_by(|(x, _), (y, _)| (x.left, x.right).cmp(&(y.left, y.right)));
     let spec = inputs.spec;
     let data = &linker.data;
-    let scorer = Scorer::for_many_pairs(&linker.model, data);
     let mut must: Vec<(u32, u32)> = Vec::new();
     let mut cannot: Vec<(u32, u32)> = Vec::new();
     for d in inputs.decisions {
@@ -763,7 +767,7 @@ fn finish_kept(linker: &Linker, mut scored: Vec<KeptPair>, inputs: &LinkInputs, 
     let link_patterns: Vec<Option<Pattern>> = scored.iter().map(|(_, pattern)| *pattern).collect();
     let rule = BuildRule { source: &data.source, sources: data.source_names.len(), threshold: spec.threshold };
     let (labels, clustering) =
-        rule.cluster(&links, &must, &cannot, &ScoredComponents::new(&scorer, &links, &link_patterns));
+        rule.cluster(&links, &must, &cannot, &ScoredComponents::new(scorer, &links, &link_patterns));
     // Clusters ordered by their smallest record, which labels them (and comes first in them),
     // their records ascending in one array cluster after cluster (a vector per cluster was most
     // of this stage's allocations, all made and freed on one thread).
@@ -928,7 +932,8 @@ mod tests {
         let mut blocked = Blocked::new(&records, &inputs).expect("distinct ids");
         let compared = blocked.compare_candidates(&inputs, true);
         let linker = blocked.train(&inputs, &compared.counts).expect("trains");
-        let kept = linker.score_candidates(&compared, &inputs);
+        let scorer = Scorer::for_many_pairs(&linker.model, &linker.data);
+        let kept = linker.score_candidates(&scorer, &compared, &inputs);
         let scored: Vec<ScoredPair> = kept.iter().map(|(p, _)| *p).collect();
         let shown = |o: LinkOutcome| {
             let pairs: Vec<(u32, u32, u64)> = o.pairs.iter().map(|p| (p.left, p.right, p.match_weight.to_bits())).collect();
@@ -938,7 +943,7 @@ mod tests {
         let as_compared = outcome(scored.clone());
         // The kept pairs' patterns only spare comparing them again.
         assert!(kept.iter().all(|(p, pattern)| *pattern == Some(compare(&linker.data, p.left as usize, p.right as usize))));
-        assert_eq!(shown(finish_kept(&linker, kept, &inputs, compared.candidate_pairs)), as_compared);
+        assert_eq!(shown(finish_kept(&linker, &scorer, kept, &inputs, compared.candidate_pairs)), as_compared);
         assert!(as_compared.0.iter().collect::<std::collections::BTreeSet<_>>().len() < records.len(), "some records link");
         let mut reversed = scored.clone();
         reversed.reverse();
