@@ -293,6 +293,64 @@ mod tests {
         );
     }
 
+    /// The example of defectors (`examples/defectors`) writes places of flight and occupations in
+    /// Russian on the KGB's list and in English in the Western press: each pair is one concept.
+    #[test]
+    fn places_of_defection_and_defectors_occupations_resolve_across_languages() {
+        let pairs: [(&Vocabulary, &str, &str); 19] = [
+            (places(), "Монреаль", "Montréal"),
+            (places(), "Стокгольм", "Stockholm"),
+            (places(), "Париж", "Paris"),
+            (places(), "Токио", "Tokyo"),
+            (places(), "Лондон", "London"),
+            (places(), "Нью-Йорк", "New York"),
+            (places(), "Хельсинки", "Helsingfors"),
+            (places(), "Відень", "Vienna"),
+            (places(), "Бейрут", "Beirut"),
+            (places(), "Западный Берлин", "Berlin"),
+            (occupations(), "переводчик", "interpreter"),
+            (occupations(), "шахматист", "chess player"),
+            (occupations(), "физик", "physicist"),
+            (occupations(), "дипломат", "diplomat"),
+            (occupations(), "артист балета", "ballet dancer"),
+            (occupations(), "сотрудник торгпредства", "trade mission employee"),
+            (occupations(), "лётчик", "pilot"),
+            (occupations(), "спортсмен", "athlete"),
+            (occupations(), "певица", "Sänger"),
+        ];
+        let shown: Vec<String> = pairs
+            .iter()
+            .map(|(vocabulary, russian, other)| {
+                let concept = |text: &str| {
+                    let r = vocabulary.resolve(text);
+                    let group = r.and_then(|r| r.group).map_or(String::new(), |g| format!(" ({})", vocabulary.group_name(g)));
+                    r.map_or("-".to_owned(), |r| vocabulary.id(r.concept).to_owned()) + &group
+                };
+                format!("{russian}: {} / {other}: {}", concept(russian), concept(other))
+            })
+            .collect();
+        expect![[r#"
+            Монреаль: montreal / Montréal: montreal
+            Стокгольм: stockholm / Stockholm: stockholm
+            Париж: paris / Paris: paris
+            Токио: tokyo / Tokyo: tokyo
+            Лондон: london / London: london
+            Нью-Йорк: new_york / New York: new_york
+            Хельсинки: helsinki / Helsingfors: helsinki
+            Відень: vienna / Vienna: vienna
+            Бейрут: beirut / Beirut: beirut
+            Западный Берлин: berlin / Berlin: berlin
+            переводчик: interpreter (foreign_service) / interpreter: interpreter (foreign_service)
+            шахматист: chess_player (sport) / chess player: chess_player (sport)
+            физик: physicist (education) / physicist: physicist (education)
+            дипломат: diplomat (foreign_service) / diplomat: diplomat (foreign_service)
+            артист балета: dancer (arts) / ballet dancer: dancer (arts)
+            сотрудник торгпредства: trade_mission_employee (foreign_service) / trade mission employee: trade_mission_employee (foreign_service)
+            лётчик: pilot (transport) / pilot: pilot (transport)
+            спортсмен: athlete (sport) / athlete: athlete (sport)
+            певица: singer (arts) / Sänger: singer (arts)"#]].assert_eq(&shown.join("\n"));
+    }
+
     #[test]
     fn nationalities_resolve_across_languages() {
         check(
