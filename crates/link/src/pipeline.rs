@@ -490,7 +490,9 @@ pub fn link_observed(records: &[StandardRecord], inputs: &LinkInputs, stage_done
     );
     blocked.record_produced(&compared);
     stage_done(STAGES[1]);
-    let linker = blocked.train_from(inputs, &compared.counts, u)?;
+    // Trained on a worker of the pool: its EM rounds are hundreds of short parallel loops, each
+    // a wake-up and a wait for the calling thread when started from outside the pool.
+    let linker = rayon::scope(|_| blocked.train_from(inputs, &compared.counts, u))?;
     stage_done(STAGES[2]);
     // One scorer (its tables of term-frequency bits) for scoring and clustering.
     let scorer = Scorer::for_many_pairs(&linker.model, &linker.data);
