@@ -365,25 +365,53 @@ fn attribute(
     }
     values.sort_by(|a, b| (&a.display, value_key(&a.value)).cmp(&(&b.display, value_key(&b.value))));
     let (consensus, decision) = decide(&values, sources, rule);
-    // Looked up only where two values could disagree.
-    let concept_of: Vec<Option<String>> = values
-        .iter()
-        .map(|v| match &v.value {
-            Value::Text { text } if values.len() > 1 => concepts.concept(field, text),
-            _ => None,
-        })
-        .collect();
-    let agrees = |i: usize, j: usize| match (&values[i].value, &values[j].value) {
-        (Value::Date { date: x }, Value::Date { date: y }) => x.overlaps(y),
-        (a, b) => value_key(a) == value_key(b) || (concept_of[i].is_some() && concept_of[i] == concept_of[j]),
-    };
-    let conflict = describes_the_person(field) && (0..values.len()).any(|i| (i + 1..values.len()).any(|j| !agrees(i, j)));
+    let agreement = Agreement::new(field, values.iter().map(|v| &v.value).collect(), concepts);
+    let conflict = agreement.conflict();
     let corroboration = (0..values.len())
-        .filter(|&i| agrees(i, consensus))
+        .filter(|&i| agreement.agree(i, consensus))
         .flat_map(|i| values[i].support.iter().map(|s| &s.source))
         .collect::<BTreeSet<_>>()
         .len() as u64;
     Some(AttributeProfile { field, values, consensus, decision, conflict, corroboration, unparsed })
+}
+
+/// Which of one field's distinct values agree, and so whether they conflict: the one rule that
+/// profiles, the analyses' disagreements and every page showing a person's values follow. Two
+/// dates agree when their intervals overlap (1937 and 1937-03-05), two texts when they are equal
+/// up to case and spacing or name one concept (моряк, seaman), other values when they are equal.
+pub struct Agreement<'v> {
+    field: Field,
+    values: Vec<&'v Value>,
+    concept_of: Vec<Option<String>>,
+}
+
+impl<'v> Agreement<'v> {
+    pub fn new(field: Field, values: Vec<&'v Value>, concepts: &dyn Concepts) -> Agreement<'v> {
+        // Looked up only where two values could disagree.
+        let concept_of = values
+            .iter()
+            .map(|v| match v {
+                Value::Text { text } if values.len() > 1 => concepts.concept(field, text),
+                _ => None,
+            })
+            .collect();
+        Agreement { field, values, concept_of }
+    }
+
+    /// Whether values `i` and `j` say the same thing.
+    pub fn agree(&self, i: usize, j: usize) -> bool {
+        match (self.values[i], self.values[j]) {
+            (Value::Date { date: x }, Value::Date { date: y }) => x.overlaps(y),
+            (a, b) => value_key(a) == value_key(b) || (self.concept_of[i].is_some() && self.concept_of[i] == self.concept_of[j]),
+        }
+    }
+
+    /// Whether the values conflict: the field states a fact about the person and two of them
+    /// disagree.
+    pub fn conflict(&self) -> bool {
+        let n = self.values.len();
+        describes_the_person(self.field) && (0..n).any(|i| (i + 1..n).any(|j| !self.agree(i, j)))
+    }
 }
 
 /// Whether a field states a fact about the person, so that two values contradict each other.

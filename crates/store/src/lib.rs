@@ -6,17 +6,19 @@
 //! source) becomes a new file version whose records sit beside the old ones. The tables are
 //! documented in `docs/register.md`; the schema evolves only by forward migrations (`schema`).
 
+mod concepts;
 mod ingest;
 mod linkage;
 mod read;
 pub mod schema;
 
+pub use concepts::Vocabularies;
 pub use ingest::{FileOutcome, FileVersion, Policy, SourceEntry};
 pub use linkage::{
     Claim, DecisionRow, LinkRecord, LinkageRun, Linked, PairRow, PersonAssignment, declared_link_spec, decisions_sha256,
     FullRun, link_persons, link_persons_with, linkage_inputs_sha256, standard_record, unknown_link_column,
 };
-pub use read::{AssertionRow, DiagnosticRow, FileRow, RecordRow, RejectRow, SourceRow};
+pub use read::{AssertionRow, DiagnosticRow, FileRow, RecordRow, RejectRow, SourceRow, StoredValue};
 
 use model::Diagnostic;
 use rusqlite::Connection;

@@ -2,7 +2,8 @@
 //! rejects and diagnostics, always in one stable order so exports are deterministic.
 
 use crate::{Register, StoreError};
-use model::Cell;
+use model::{Assertion, Cell, Day, Field, Precision, Sex, UncertainDate, Value, ValueKind};
+use std::sync::Arc;
 use rusqlite::Row;
 use sha2::{Digest, Sha256};
 
@@ -59,6 +60,73 @@ pub struct AssertionRow {
     pub date_calendar: Option<String>,
     /// The source marked the date approximate (`1937?`, `ок. 1937`).
     pub date_approximate: bool,
+}
+
+impl AssertionRow {
+    /// The assertion the row holds; `None` for a field name this build does not know (a newer
+    /// register).
+    pub fn assertion(&self) -> Option<Assertion> {
+        let field: Field = self.field.parse().ok()?;
+        Some(Assertion { field, column: Arc::from(self.column.as_str()), raw: self.raw.clone(), value: self.stored().value(field) })
+    }
+
+    pub fn stored(&self) -> StoredValue<'_> {
+        StoredValue {
+            value_type: &self.value_type,
+            value_text: self.value_text.as_deref(),
+            date_earliest: self.date_earliest.as_deref(),
+            date_latest: self.date_latest.as_deref(),
+            date_precision: self.date_precision.as_deref(),
+            date_approximate: self.date_approximate,
+        }
+    }
+}
+
+/// A value as an assertion's typed columns in the register hold it: the build and the web read
+/// it back by this one reading.
+pub struct StoredValue<'a> {
+    pub value_type: &'a str,
+    pub value_text: Option<&'a str>,
+    pub date_earliest: Option<&'a str>,
+    pub date_latest: Option<&'a str>,
+    pub date_precision: Option<&'a str>,
+    pub date_approximate: bool,
+}
+
+impl StoredValue<'_> {
+    /// The value, rebuilt after the kind of value `field` holds (an event's date part is stored
+    /// as an event with date columns).
+    pub fn value(&self, field: Field) -> Value {
+        let text = || self.value_text.unwrap_or_default().to_owned();
+        match (self.value_type, field.value_kind()) {
+            ("unparsed", _) => Value::Unparsed { reason: String::new() },
+            (_, ValueKind::Date) => match self.date() {
+                Some(date) => Value::Date { date },
+                None => Value::Unparsed { reason: "the register's date columns do not form a date".into() },
+            },
+            (_, ValueKind::Sex) => Sex::from_code(&text()).map_or_else(|| Value::Text { text: text() }, |sex| Value::Sex { sex }),
+            (_, ValueKind::Number) => text().parse().map_or_else(|_| Value::Text { text: text() }, |number| Value::Number { number }),
+            (_, ValueKind::Flag) => Value::Flag { flag: text() == "true" },
+            (_, ValueKind::Text) => Value::Text { text: text() },
+        }
+    }
+
+    fn date(&self) -> Option<UncertainDate> {
+        let day = |text: Option<&str>| -> Option<Day> { Some(UncertainDate::parse_standard(text?).ok()?.earliest()) };
+        let precision = match self.date_precision? {
+            "day" => Precision::Day,
+            "month" => Precision::Month,
+            "season" => Precision::Season,
+            "year" => Precision::Year,
+            "decade" => Precision::Decade,
+            "before" => Precision::Before,
+            "after" => Precision::After,
+            _ => Precision::Range,
+        };
+        let date = UncertainDate::new(day(self.date_earliest)?, day(self.date_latest)?, precision)?;
+        // "1937?" stays approximate: profiles show it so and time series count it apart.
+        Some(if self.date_approximate { date.approximately() } else { date })
+    }
 }
 
 /// A row of a current file version that the lenient policy set aside.

@@ -7,11 +7,13 @@ use crate::register::{self, Record};
 use crate::review::{self, Action, NewDecision};
 use crate::search::{self, Query};
 use crate::{AppState, WebError, clock, linking};
+use analysis::person::Agreement;
 use axum::Router;
 use axum::extract::{Form, Path, Query as QueryParams, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use model::{Field, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -295,27 +297,39 @@ async fn record_page(State(state): State<AppState>, User(user): User, Path(id): 
     Ok(Html(page(&register::display_name(&record), Some(&user), &body)))
 }
 
-/// A profile of a person: per field, each distinct value with the records that state it.
+/// A profile of a person: per field, each distinct value with the records that state it. A field
+/// is marked a conflict by the profiles' rule (`analysis::person::Agreement`): a year and a day
+/// within it agree, and so do моряк and seaman.
 fn profile(records: &[Record]) -> String {
-    let mut by_field: BTreeMap<&str, BTreeMap<String, Vec<&Record>>> = BTreeMap::new();
+    let mut by_field: BTreeMap<&str, BTreeMap<String, (Option<Value>, Vec<&Record>)>> = BTreeMap::new();
     for r in records {
         for a in r.assertions.iter().filter(|a| a.event.is_none() && !a.field.starts_with("post.")) {
             let value = a.value.clone().unwrap_or_else(|| a.raw.clone());
-            by_field.entry(a.field.as_str()).or_default().entry(value).or_default().push(r);
+            let entry = by_field.entry(a.field.as_str()).or_default().entry(value).or_insert_with(|| (a.stored().map(|(_, v)| v), Vec::new()));
+            entry.1.push(r);
         }
     }
     let mut out = String::from("<table id=\"profile\"><tr><th>Field</th><th>Values (sources)</th></tr>");
     for (field, values) in by_field {
-        let class = if values.len() > 1 { " class=\"conflict\"" } else { "" };
+        let conflict = conflict(field, &values);
+        let class = if conflict { " class=\"conflict\"" } else { "" };
         let mut cell = Vec::new();
-        for (value, rs) in &values {
+        for (value, (_, rs)) in &values {
             let refs: Vec<String> = rs.iter().map(|r| format!("<a href=\"/records/{}\">{}:{}</a>", r.record_id, esc(&r.source), r.row)).collect();
             cell.push(format!("{} ({})", esc(value), refs.join(", ")));
         }
-        let _ = write!(out, "<tr{class}><td>{}{}</td><td>{}</td></tr>", esc(field), if values.len() > 1 { " ⚠ conflict" } else { "" }, cell.join("<br>"));
+        let _ = write!(out, "<tr{class}><td>{}{}</td><td>{}</td></tr>", esc(field), if conflict { " ⚠ conflict" } else { "" }, cell.join("<br>"));
     }
     out.push_str("</table>");
     out
+}
+
+/// Whether a field's values conflict, as the profiles decide it; values that did not parse are
+/// kept apart there and contradict nothing, and a field this build does not know is not profiled.
+fn conflict(field: &str, values: &BTreeMap<String, (Option<Value>, Vec<&Record>)>) -> bool {
+    let Ok(field) = field.parse::<Field>() else { return false };
+    let parsed: Vec<&Value> = values.values().filter_map(|(v, _)| v.as_ref()).filter(|v| !matches!(v, Value::Unparsed { .. })).collect();
+    Agreement::new(field, parsed, &store::Vocabularies).conflict()
 }
 
 fn timeline(records: &[Record]) -> String {

@@ -3,6 +3,7 @@
 
 use crate::WebError;
 use crate::sensitivity::Sensitivity;
+use model::{Field, Value};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -42,6 +43,28 @@ pub struct Assertion {
     pub date_earliest: Option<String>,
     pub date_latest: Option<String>,
     pub date_precision: Option<String>,
+    /// The typed columns the parsed value is read back from (`stored`), not shown.
+    #[serde(skip)]
+    pub value_type: String,
+    #[serde(skip)]
+    pub date_approximate: bool,
+}
+
+impl Assertion {
+    /// The value as the build reads it back for the profiles; `None` for a field name this build
+    /// does not know (a newer register).
+    pub fn stored(&self) -> Option<(Field, Value)> {
+        let field: Field = self.field.parse().ok()?;
+        let stored = store::StoredValue {
+            value_type: &self.value_type,
+            value_text: self.value.as_deref(),
+            date_earliest: self.date_earliest.as_deref(),
+            date_latest: self.date_latest.as_deref(),
+            date_precision: self.date_precision.as_deref(),
+            date_approximate: self.date_approximate,
+        };
+        Some((field, stored.value(field)))
+    }
 }
 
 /// The viewer's view: hidden sources are not found at all, hidden columns are dropped.
@@ -81,7 +104,7 @@ pub fn record(conn: &Connection, record_id: i64, sensitivity: &Sensitivity, sees
         record.person_id = None;
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT field, event_kind, column_name, raw, value_text, date_earliest, date_latest, date_precision
+        "SELECT field, event_kind, column_name, raw, value_text, date_earliest, date_latest, date_precision, value_type, date_approximate
          FROM assertions WHERE record_id = ?1 ORDER BY ordinal",
     )?;
     record.assertions = stmt
@@ -95,6 +118,8 @@ pub fn record(conn: &Connection, record_id: i64, sensitivity: &Sensitivity, sees
                 date_earliest: r.get(5)?,
                 date_latest: r.get(6)?,
                 date_precision: r.get(7)?,
+                value_type: r.get(8)?,
+                date_approximate: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
             })
         })?
         .collect::<Result<_, _>>()?;

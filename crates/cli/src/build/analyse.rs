@@ -32,15 +32,13 @@ use analysis::analyses::{self, AnalysisResult, AnalysisSpec, Figures};
 use analysis::proportion::Proportion;
 use analysis::breakdown::{self, Category, OneWay};
 use analysis::cohort::CohortSpec;
-use analysis::person::{Concepts, ConsensusRule, Decision, LinkedRecord, Profile, SourceInfo, build_profile};
+use analysis::person::{ConsensusRule, Decision, LinkedRecord, Profile, SourceInfo, build_profile};
 use anyhow::{Context, Result, anyhow};
-use model::{Assertion, Day, EventPart, Field, PersonId, Precision, RecordId, Sex, SourceId, UncertainDate, Value, ValueKind};
+use model::{Field, PersonId, RecordId, SourceId, UncertainDate};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
-use store::AssertionRow;
 
 /// Persons per page of `out/persons/`.
 const PERSONS_PER_PAGE: usize = 250;
@@ -171,7 +169,7 @@ fn profiles(contents: &Contents, sources: &BTreeMap<SourceId, SourceInfo>, rule:
         );
     }
     for row in &contents.assertions {
-        let Some(assertion) = assertion(row) else { continue };
+        let Some(assertion) = row.assertion() else { continue };
         let person = person_of(&row.record_key)?;
         if let Some(record) = by_person.get_mut(person).and_then(|records| records.get_mut(row.record_key.as_str())) {
             record.assertions.push(assertion);
@@ -182,65 +180,9 @@ fn profiles(contents: &Contents, sources: &BTreeMap<SourceId, SourceInfo>, rule:
         .map(|(person, records)| {
             let person = PersonId::new(person);
             let records: Vec<LinkedRecord> = records.into_values().collect();
-            (person.clone(), build_profile(person, &records, sources, rule, &Vocabularies))
+            (person.clone(), build_profile(person, &records, sources, rule, &store::Vocabularies))
         })
         .collect())
-}
-
-/// `link`'s vocabularies as the profiles' [`Concepts`]: an occupation, a nationality or a place
-/// (of birth, of residence, of an event) written in two languages is one value, not a conflict.
-struct Vocabularies;
-
-impl Concepts for Vocabularies {
-    fn concept(&self, field: Field, text: &str) -> Option<String> {
-        let vocabulary = match field {
-            Field::Occupation => link::vocab::occupations(),
-            Field::Nationality => link::vocab::nationalities(),
-            Field::BirthPlace | Field::Residence | Field::Event(_, EventPart::Place) => link::vocab::places(),
-            _ => return None,
-        };
-        vocabulary.resolve(text).map(|resolved| vocabulary.id(resolved.concept).to_owned())
-    }
-}
-
-/// The assertion a register row holds, rebuilt from its typed columns after the kind of value
-/// the field holds (an event's date part is stored as an event with date columns); `None` for a
-/// field name this build does not know (a newer register).
-fn assertion(row: &AssertionRow) -> Option<Assertion> {
-    let field: Field = row.field.parse().ok()?;
-    let text = || row.value_text.clone().unwrap_or_default();
-    let value = match (row.value_type.as_str(), field.value_kind()) {
-        ("unparsed", _) => Value::Unparsed { reason: String::new() },
-        (_, ValueKind::Date) => match date(row) {
-            Some(date) => Value::Date { date },
-            None => Value::Unparsed { reason: "the register's date columns do not form a date".into() },
-        },
-        (_, ValueKind::Sex) => Sex::from_code(&text()).map_or_else(|| Value::Text { text: text() }, |sex| Value::Sex { sex }),
-        (_, ValueKind::Number) => text().parse().map_or_else(|_| Value::Text { text: text() }, |number| Value::Number { number }),
-        (_, ValueKind::Flag) => Value::Flag { flag: text() == "true" },
-        (_, ValueKind::Text) => Value::Text { text: text() },
-    };
-    Some(Assertion { field, column: Arc::from(row.column.as_str()), raw: row.raw.clone(), value })
-}
-
-fn date(row: &AssertionRow) -> Option<UncertainDate> {
-    let day = |text: &Option<String>| -> Option<Day> {
-        let d = UncertainDate::parse_standard(text.as_deref()?).ok()?;
-        Some(d.earliest())
-    };
-    let precision = match row.date_precision.as_deref()? {
-        "day" => Precision::Day,
-        "month" => Precision::Month,
-        "season" => Precision::Season,
-        "year" => Precision::Year,
-        "decade" => Precision::Decade,
-        "before" => Precision::Before,
-        "after" => Precision::After,
-        _ => Precision::Range,
-    };
-    let date = UncertainDate::new(day(&row.date_earliest)?, day(&row.date_latest)?, precision)?;
-    // "1937?" stays approximate: profiles show it so and time series count it apart.
-    Some(if row.date_approximate { date.approximately() } else { date })
 }
 
 fn write_person_pages(profiles: &BTreeMap<PersonId, Profile>, sources: &BTreeMap<SourceId, SourceInfo>, rule: &ConsensusRule, out: &Path, title: &str) -> Result<()> {
@@ -452,40 +394,5 @@ fn figures_table(figures: &Figures) -> Table {
             }
             table
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Values in two languages resolve to one concept for the fields a vocabulary covers;
-    /// other fields, and values no vocabulary knows, to none.
-    #[test]
-    fn the_vocabularies_name_one_concept_across_languages() {
-        let shown: Vec<String> = [
-            (Field::Occupation, "моряк"),
-            (Field::Occupation, "seaman"),
-            (Field::Occupation, "колхозник"),
-            (Field::Nationality, "литовец"),
-            (Field::Nationality, "Lithuanian"),
-            (Field::BirthPlace, "Ковно"),
-            (Field::Event(model::EventKind::Arrest, EventPart::Place), "Kaunas"),
-            (Field::Occupation, "астронавт-испытатель"),
-            (Field::Surname, "Ковно"),
-        ]
-        .iter()
-        .map(|(field, text)| format!("{field} {text}: {:?}", Vocabularies.concept(*field, text)))
-        .collect();
-        expect_test::expect![[r#"
-            occupation моряк: Some("sailor")
-            occupation seaman: Some("sailor")
-            occupation колхозник: Some("collective_farmer")
-            nationality литовец: Some("lithuanian")
-            nationality Lithuanian: Some("lithuanian")
-            birth_place Ковно: Some("kaunas")
-            arrest.place Kaunas: Some("kaunas")
-            occupation астронавт-испытатель: None
-            surname Ковно: None"#]].assert_eq(&shown.join("\n"));
     }
 }
