@@ -210,6 +210,14 @@ impl Profile {
 pub trait Concepts: Sync {
     /// The concept `text` names as a value of `field`, if a vocabulary knows it.
     fn concept(&self, field: Field, text: &str) -> Option<String>;
+
+    /// Whether two texts of a name field (`surname`, `given_name`, `patronymic`, `name`) are
+    /// spellings of one name in two scripts or transliteration systems (Ежов, Yezhov, Jeschow;
+    /// Геннадий, Gennadiy), so that they agree. Only asked for name fields and texts that differ;
+    /// without a name matcher, none are.
+    fn same_name(&self, _field: Field, _a: &str, _b: &str) -> bool {
+        false
+    }
 }
 
 /// No vocabulary: texts agree only when they are the same (up to case and spacing).
@@ -378,11 +386,14 @@ fn attribute(
 /// Which of one field's distinct values agree, and so whether they conflict: the one rule that
 /// profiles, the analyses' disagreements and every page showing a person's values follow. Two
 /// dates agree when their intervals overlap (1937 and 1937-03-05), two texts when they are equal
-/// up to case and spacing or name one concept (моряк, seaman), other values when they are equal.
+/// up to case and spacing, name one concept (моряк, seaman) or, in a name field, spell one name
+/// (Ежов, Yezhov), other values when they are equal.
 pub struct Agreement<'v> {
     field: Field,
     values: Vec<&'v Value>,
     concept_of: Vec<Option<String>>,
+    /// For a name field, whether values `i` and `j` spell one name, at `i * n + j`; else empty.
+    same_name: Vec<bool>,
 }
 
 impl<'v> Agreement<'v> {
@@ -395,14 +406,33 @@ impl<'v> Agreement<'v> {
                 _ => None,
             })
             .collect();
-        Agreement { field, values, concept_of }
+        let n = values.len();
+        let same_name = if is_name(field) && n > 1 {
+            let text = |i: usize| match values[i] {
+                Value::Text { text } => Some(text.as_str()),
+                _ => None,
+            };
+            (0..n * n)
+                .map(|k| match (text(k / n), text(k % n)) {
+                    (Some(a), Some(b)) => text_key(a) != text_key(b) && concepts.same_name(field, a, b),
+                    _ => false,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Agreement { field, values, concept_of, same_name }
     }
 
     /// Whether values `i` and `j` say the same thing.
     pub fn agree(&self, i: usize, j: usize) -> bool {
         match (self.values[i], self.values[j]) {
             (Value::Date { date: x }, Value::Date { date: y }) => x.overlaps(y),
-            (a, b) => value_key(a) == value_key(b) || (self.concept_of[i].is_some() && self.concept_of[i] == self.concept_of[j]),
+            (a, b) => {
+                value_key(a) == value_key(b)
+                    || (self.concept_of[i].is_some() && self.concept_of[i] == self.concept_of[j])
+                    || self.same_name.get(i * self.values.len() + j).copied().unwrap_or(false)
+            }
         }
     }
 
@@ -412,6 +442,11 @@ impl<'v> Agreement<'v> {
         let n = self.values.len();
         describes_the_person(self.field) && (0..n).any(|i| (i + 1..n).any(|j| !self.agree(i, j)))
     }
+}
+
+/// Whether a field holds a name or a part of one, whose spellings [`Concepts::same_name`] judges.
+fn is_name(field: Field) -> bool {
+    matches!(field, Field::Surname | Field::GivenName | Field::Patronymic | Field::Name)
 }
 
 /// Whether a field states a fact about the person, so that two values contradict each other.
@@ -623,6 +658,45 @@ mod tests {
             occupation: Seemann(1) seaman(1) моряк(1) => моряк by By(Kind) CONFLICT corroborated 1
             occupation: Seemann(1) seaman(1) моряк(1) => моряк by By(Kind) corroborated 3
             occupation: Seemann(1) seaman(1) колхозник(1) моряк(1) => моряк by By(Kind) CONFLICT corroborated 3"#]].assert_eq(&shown.join("\n"));
+    }
+
+    /// A name matcher in miniature: one surname in three spellings.
+    struct Yezhov;
+
+    impl Concepts for Yezhov {
+        fn concept(&self, _: Field, _: &str) -> Option<String> {
+            None
+        }
+
+        fn same_name(&self, field: Field, a: &str, b: &str) -> bool {
+            let spellings = ["Ежов", "Yezhov", "Jeschow"];
+            field == Field::Surname && spellings.contains(&a) && spellings.contains(&b)
+        }
+    }
+
+    /// "Ежов" on one record and "Yezhov" on another spell one surname: no conflict, and each
+    /// corroborates the other; another surname still contradicts them, and the matcher is not
+    /// asked about other fields.
+    #[test]
+    fn spellings_of_one_name_agree() {
+        let records = [
+            record("r1", "memorial", &[("surname", "Ежов"), ("occupation", "Ежов")]),
+            record("r2", "pravda", &[("surname", "Yezhov"), ("occupation", "Yezhov")]),
+            record("r3", "izvestia", &[("surname", "Jeschow")]),
+        ];
+        let mut with_ivanov = records.to_vec();
+        with_ivanov.push(record("r4", "izvestia", &[("surname", "Иванов")]));
+        let shown: Vec<String> = [(&records[..], &NoConcepts as &dyn Concepts), (&records[..], &Yezhov), (&with_ivanov[..], &Yezhov)]
+            .iter()
+            .flat_map(|(records, concepts)| show(&build_profile(PersonId::new("p"), records, &sources(), &ConsensusRule::default(), *concepts)).lines().skip(1).map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        expect![[r#"
+            surname: Jeschow(1) Yezhov(1) Ежов(1) => Ежов by By(Kind) CONFLICT corroborated 1
+            occupation: Yezhov(1) Ежов(1) => Ежов by By(Kind) CONFLICT corroborated 1
+            surname: Jeschow(1) Yezhov(1) Ежов(1) => Ежов by By(Kind) corroborated 3
+            occupation: Yezhov(1) Ежов(1) => Ежов by By(Kind) CONFLICT corroborated 1
+            surname: Jeschow(1) Yezhov(1) Ежов(1) Иванов(1) => Ежов by By(Kind) CONFLICT corroborated 3
+            occupation: Yezhov(1) Ежов(1) => Ежов by By(Kind) CONFLICT corroborated 1"#]].assert_eq(&shown.join("\n"));
     }
 
     #[test]

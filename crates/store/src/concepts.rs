@@ -1,8 +1,10 @@
 //! `link`'s vocabularies as `analysis`'s [`Concepts`], so that the build's profiles and the web's
-//! person pages count one value written in two languages (моряк, seaman) as one, by one rule.
+//! person pages count one value written in two languages (моряк, seaman) as one, by one rule;
+//! and `names`' matching as its name judgement, so that Ежов and Yezhov are one surname there.
 
 use analysis::person::Concepts;
 use model::{EventPart, Field};
+use names::Part;
 
 /// An occupation, a nationality or a place (of birth, of residence, of an event) written in two
 /// languages is one value, not a conflict.
@@ -18,7 +20,58 @@ impl Concepts for Vocabularies {
         };
         vocabulary.resolve(text).map(|resolved| vocabulary.id(resolved.concept).to_owned())
     }
+
+    /// Two spellings are one name when `names` finds them the same and every difference it
+    /// explains is a transliteration convention or a form in the given-name table: Ежов, Yezhov
+    /// and Jeschow; Геннадий and Gennadiy; Пётр and Petro. A changed vowel or consonant (Иванов,
+    /// Иванев; Зайцев, Зайцов), a feminine form, or an initial for a full given name is a
+    /// different value, as a historian reading the two records would count it.
+    fn same_name(&self, field: Field, a: &str, b: &str) -> bool {
+        let part = match field {
+            Field::Surname => Part::Surname,
+            Field::GivenName => Part::Given,
+            Field::Patronymic => Part::Patronymic,
+            Field::Name => Part::Full,
+            _ => return false,
+        };
+        let comparison = names::compare(a, b, part);
+        // Rules read "<part>: <rule>"; a rule without a part (names read in swapped order) is none.
+        let rules: Vec<(&str, &str)> = comparison.rules.iter().map(|rule| rule.split_once(": ").unwrap_or(("", rule))).collect();
+        let spelled_alike = |&(part, rule): &(&str, &str)| {
+            SPELLING_RULES.contains(&rule) || rules.contains(&(part, GIVEN_NAME_EQUIVALENT))
+        };
+        comparison.same && !comparison.sex_differs && rules.iter().all(|(part, _)| !part.is_empty()) && rules.iter().all(spelled_alike)
+    }
 }
+
+/// The rules of `names::compare` that tell one spelling of a name from another of the same
+/// name: transliteration conventions (`names`' cheap edits between a Latin letter's readings),
+/// and equal phonetic spellings. Its other rules (a different vowel, voicing, OCR confusions, an
+/// added letter) may as well be another name, unless the given-name table relates the two.
+const SPELLING_RULES: &[&str] = &[
+    "exact",
+    "spelling variant",
+    "glide й/ь",
+    "j=й",
+    "j=ж (French)",
+    "ch=ч",
+    "ch=х (German, Polish, Czech)",
+    "ch=ш (French)",
+    "sch=ж (German)",
+    "sch=ш (German)",
+    "ё written o",
+    "ё written e",
+    "h=х",
+    "h=г (Ukrainian)",
+    "й=и",
+    "French final -e",
+    "Latin s or z = с/ц",
+    "Latin s or z = з",
+    "glide j",
+];
+
+/// The rule by which the given-name table makes two forms one name (Пётр, Петро; Александр, Саша).
+const GIVEN_NAME_EQUIVALENT: &str = "given-name equivalent";
 
 #[cfg(test)]
 mod tests {
@@ -52,5 +105,53 @@ mod tests {
             arrest.place Kaunas: Some("kaunas")
             occupation астронавт-испытатель: None
             surname Ковно: None"#]].assert_eq(&shown.join("\n"));
+    }
+
+    /// Spellings of one name across scripts and systems are one name; a different name, a
+    /// feminine form or a field that holds no name is not.
+    #[test]
+    fn spellings_of_one_name_are_one_name() {
+        let shown: Vec<String> = [
+            (Field::Surname, "Ежов", "Yezhov"),
+            (Field::Surname, "Ежов", "Jeschow"),
+            (Field::Surname, "Ежов", "Iejov"),
+            (Field::Surname, "Ежов", "Jeżow"),
+            (Field::Surname, "Хрущёв", "Chruschtschow"),
+            (Field::Surname, "Зайцев", "Zaitsev"),
+            (Field::GivenName, "Геннадий", "Gennadiy"),
+            (Field::GivenName, "Геннадий", "Gennady"),
+            (Field::GivenName, "Пётр", "Петро"),
+            (Field::GivenName, "Александр", "Саша"),
+            (Field::Patronymic, "Иванович", "Ivanovich"),
+            (Field::Name, "Ежов Николай Иванович", "YEZHOV, Nikolai Ivanovich"),
+            (Field::Surname, "Иванов", "Иванев"),
+            (Field::Surname, "Зайцев", "Зайцов"),
+            (Field::Surname, "Иванов", "Иванова"),
+            (Field::GivenName, "Иван", "Пётр"),
+            (Field::GivenName, "Иван", "John"),
+            (Field::Occupation, "Ежов", "Yezhov"),
+        ]
+        .iter()
+        .map(|(field, a, b)| format!("{field} {a} / {b}: {}", Vocabularies.same_name(*field, a, b)))
+        .collect();
+        expect_test::expect![[r#"
+            surname Ежов / Yezhov: true
+            surname Ежов / Jeschow: true
+            surname Ежов / Iejov: true
+            surname Ежов / Jeżow: true
+            surname Хрущёв / Chruschtschow: true
+            surname Зайцев / Zaitsev: true
+            given_name Геннадий / Gennadiy: true
+            given_name Геннадий / Gennady: true
+            given_name Пётр / Петро: true
+            given_name Александр / Саша: true
+            patronymic Иванович / Ivanovich: true
+            name Ежов Николай Иванович / YEZHOV, Nikolai Ivanovich: true
+            surname Иванов / Иванев: false
+            surname Зайцев / Зайцов: false
+            surname Иванов / Иванова: false
+            given_name Иван / Пётр: false
+            given_name Иван / John: false
+            occupation Ежов / Yezhov: false"#]].assert_eq(&shown.join("\n"));
     }
 }

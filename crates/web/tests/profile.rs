@@ -1,6 +1,7 @@
 //! The person page marks a field a conflict by the profiles' rule (`analysis::person::Agreement`):
 //! a year and a day within it agree, one value written in two languages (моряк, seaman; Горький,
-//! Gorky) agrees, and only values that say different things are a conflict.
+//! Gorky) agrees, one name in two scripts (Геннадий, Gennadiy) agrees, and only values that say
+//! different things are a conflict.
 
 mod common;
 
@@ -49,7 +50,7 @@ const KGB: &str = "Фамилия,Имя,Отчество,Год рождени�
 ";
 
 const PRESS: &str = "surname,given,patronymic,born,birthplace,occupation,nationality,note
-Сергеев,Геннадий,Григорьевич,05.03.1934,Gorky,seaman,Ukrainian,The Times
+Сергеев,Gennadiy,Grigoryevich,05.03.1934,Gorky,seaman,Ukrainian,The Times
 Ковалёв,Владимир,Андреевич,1930,Moscow,physician,Ukrainian,Die Welt
 ";
 
@@ -68,7 +69,7 @@ fn profile_rows(body: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_year_and_a_day_within_it_or_one_value_in_two_languages_is_no_conflict() {
+async fn a_year_and_a_day_within_it_or_one_value_or_name_in_two_languages_is_no_conflict() {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in [("kartoteka.toml", MANIFEST), ("kgb.csv", KGB), ("press.csv", PRESS)] {
         std::fs::write(dir.path().join(name), text).unwrap();
@@ -94,11 +95,11 @@ async fn a_year_and_a_day_within_it_or_one_value_in_two_languages_is_no_conflict
     expect![[r#"
         birth_date: 1934 / 1934-03-05
         birth_place: Gorky / Горький
-        given_name: Геннадий
+        given_name: Gennadiy / Геннадий
         nationality ⚠ conflict: Ukrainian / русский
         note: The Times / стр. 41
         occupation: seaman / моряк
-        patronymic: Григорьевич
+        patronymic: Grigoryevich / Григорьевич
         surname: Сергеев"#]]
     .assert_eq(&profile_rows(&page.body).join("\n"));
 }
