@@ -8,6 +8,30 @@ const N: usize = ALPHABET.len();
 /// Longer names are truncated; no real name part comes near it.
 pub(crate) const MAX_LEN: usize = 31;
 
+/// The rules below that only say how a script or a transliteration system writes one sound
+/// (Ежов as Yezhov or Jeschow): two spellings that differ by these alone are one name. The
+/// others (a different vowel, voicing, OCR's confusions, an added letter) may as well be another
+/// name. A test checks that each is the name of a rule.
+pub(crate) const SPELLING_CONVENTIONS: &[&str] = &[
+    "j=й",
+    "j=ж (French)",
+    "ch=ч",
+    "ch=х (German, Polish, Czech)",
+    "ch=ш (French)",
+    "sch=ж (German)",
+    "sch=ш (German)",
+    "ё written o",
+    "ё written e",
+    "h=х",
+    "h=г (Ukrainian)",
+    "й=и",
+    "French final -e",
+    "Latin s or z = с/ц",
+    "Latin s or z = з",
+    "glide й/ь",
+    "glide j",
+];
+
 /// Cheap substitutions, symmetric: (symbol, symbol, cost, the rule's name).
 const CHEAP_SUBSTITUTIONS: &[(u8, u8, f32, &str)] = &[
     (b'J', b'j', 0.1, "j=й"),
@@ -330,6 +354,14 @@ mod tests {
         let (a, b) = (to_indices(a.as_bytes()), to_indices(b.as_bytes()));
         let ocr_rn_m = OcrMarks::of(&COSTS, &a).meet(OcrMarks::of(&COSTS, &b));
         distance(&COSTS, &a, &b, ocr_rn_m, 100.0)
+    }
+
+    #[test]
+    fn every_spelling_convention_is_the_name_of_a_rule() {
+        let named: Vec<&str> = COSTS.labels.iter().flatten().chain(&COSTS.indel_labels).copied().collect();
+        for convention in SPELLING_CONVENTIONS {
+            assert!(named.contains(convention), "{convention:?} names no rule of the edit costs");
+        }
     }
 
     #[test]

@@ -68,6 +68,29 @@ pub struct Comparison {
     pub rules: Vec<String>,
 }
 
+impl Comparison {
+    /// Whether the two are one name spelled two ways: the same, of one sex, and every difference
+    /// a spelling convention of a script or transliteration system (Ежов, Yezhov, Jeschow;
+    /// Геннадий, Gennadiy) or a form the given-name table makes one (Пётр, Петро). A different
+    /// vowel or consonant (Иванов, Иванев), an OCR confusion or an initial is not: a historian
+    /// reading the two records would count two values.
+    pub fn is_one_name_spelled_two_ways(&self) -> bool {
+        // Rules of a part read "<part>: <rule>"; one without a part (a swapped order) is none.
+        let rules: Vec<Option<(&str, &str)>> = self.rules.iter().map(|rule| rule.split_once(": ")).collect();
+        // Where the table makes two given names one, the letters between them may differ freely.
+        let equivalent = |part: &str| rules.contains(&Some((part, GIVEN_NAME_EQUIVALENT)));
+        let spelled_alike = |rule: &Option<(&str, &str)>| {
+            rule.is_some_and(|(part, rule)| {
+                matches!(rule, "exact" | "spelling variant") || edit::SPELLING_CONVENTIONS.contains(&rule) || equivalent(part)
+            })
+        };
+        self.same && !self.sex_differs && rules.iter().all(spelled_alike)
+    }
+}
+
+/// The rule by which the given-name table makes two forms one name (Пётр, Петро; Александр, Саша).
+const GIVEN_NAME_EQUIVALENT: &str = "given-name equivalent";
+
 /// Symbol indices kept inline, so a comparison does not chase a pointer per part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Symbols {
@@ -243,7 +266,7 @@ fn compare_parts(
     if part == Part::Given && score < 1.0 {
         match given::relate(&a.given[..usize::from(a.given_count)], &b.given[..usize::from(b.given_count)]) {
             Some(GivenNameMatch::Equivalent) => {
-                note(&mut rules, part, "given-name equivalent");
+                note(&mut rules, part, GIVEN_NAME_EQUIVALENT);
                 score = score.max(0.95);
             }
             Some(GivenNameMatch::Loose) if options.loose_equivalents => {

@@ -21,11 +21,8 @@ impl Concepts for Vocabularies {
         vocabulary.resolve(text).map(|resolved| vocabulary.id(resolved.concept).to_owned())
     }
 
-    /// Two spellings are one name when `names` finds them the same and every difference it
-    /// explains is a transliteration convention or a form in the given-name table: Ежов, Yezhov
-    /// and Jeschow; Геннадий and Gennadiy; Пётр and Petro. A changed vowel or consonant (Иванов,
-    /// Иванев; Зайцев, Зайцов), a feminine form, or an initial for a full given name is a
-    /// different value, as a historian reading the two records would count it.
+    /// Two spellings are one name by `names`' judgement ([`names::Comparison::is_one_name_spelled_two_ways`]):
+    /// Ежов, Yezhov and Jeschow; Геннадий and Gennadiy; Пётр and Petro; not Иванов and Иванев.
     fn same_name(&self, field: Field, a: &str, b: &str) -> bool {
         let part = match field {
             Field::Surname => Part::Surname,
@@ -34,44 +31,9 @@ impl Concepts for Vocabularies {
             Field::Name => Part::Full,
             _ => return false,
         };
-        let comparison = names::compare(a, b, part);
-        // Rules read "<part>: <rule>"; a rule without a part (names read in swapped order) is none.
-        let rules: Vec<(&str, &str)> = comparison.rules.iter().map(|rule| rule.split_once(": ").unwrap_or(("", rule))).collect();
-        let spelled_alike = |&(part, rule): &(&str, &str)| {
-            SPELLING_RULES.contains(&rule) || rules.contains(&(part, GIVEN_NAME_EQUIVALENT))
-        };
-        comparison.same && !comparison.sex_differs && rules.iter().all(|(part, _)| !part.is_empty()) && rules.iter().all(spelled_alike)
+        names::compare(a, b, part).is_one_name_spelled_two_ways()
     }
 }
-
-/// The rules of `names::compare` that tell one spelling of a name from another of the same
-/// name: transliteration conventions (`names`' cheap edits between a Latin letter's readings),
-/// and equal phonetic spellings. Its other rules (a different vowel, voicing, OCR confusions, an
-/// added letter) may as well be another name, unless the given-name table relates the two.
-const SPELLING_RULES: &[&str] = &[
-    "exact",
-    "spelling variant",
-    "glide й/ь",
-    "j=й",
-    "j=ж (French)",
-    "ch=ч",
-    "ch=х (German, Polish, Czech)",
-    "ch=ш (French)",
-    "sch=ж (German)",
-    "sch=ш (German)",
-    "ё written o",
-    "ё written e",
-    "h=х",
-    "h=г (Ukrainian)",
-    "й=и",
-    "French final -e",
-    "Latin s or z = с/ц",
-    "Latin s or z = з",
-    "glide j",
-];
-
-/// The rule by which the given-name table makes two forms one name (Пётр, Петро; Александр, Саша).
-const GIVEN_NAME_EQUIVALENT: &str = "given-name equivalent";
 
 #[cfg(test)]
 mod tests {
