@@ -115,7 +115,7 @@ impl IntoResponse for ApiError {
             error["message"] = message.as_str().into();
         }
         if let WebError::Stale { item, .. } = &self.0 {
-            error["field"] = if item.starts_with("person:") { "persons" } else { "version" }.into();
+            error["field"] = if crate::review::person_of_item(item).is_some() { "persons" } else { "version" }.into();
             error["item"] = item.as_str().into();
         }
         let mut response = (self.0.status(), Json(serde_json::json!({ "error": error }))).into_response();

@@ -981,7 +981,7 @@ async fn undo(State(state): State<AppState>, User(user): User, Form(form): FormP
     let item = state.db.write(move |conn| review::undo(conn, decision, version, &who, &why, &clock::now())).await?;
     let back = match review::pair_of_item(&item) {
         Some((l, r)) => format!("/review/pair?l={}&r={}", url(l), url(r)),
-        None => format!("/persons/{}", url(item.strip_prefix("person:").unwrap_or(""))),
+        None => format!("/persons/{}", url(review::person_of_item(&item).unwrap_or(""))),
     };
     Ok(Redirect::to(&back).into_response())
 }

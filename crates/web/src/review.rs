@@ -191,12 +191,17 @@ pub fn pair_of_item(item: &str) -> Option<(&str, &str)> {
     item.strip_prefix("pair:").and_then(|p| p.split_once('|'))
 }
 
+/// The person id of a person's item ([`person_item`]); `None` for a pair's.
+pub fn person_of_item(item: &str) -> Option<&str> {
+    item.strip_prefix("person:")
+}
+
 /// An item as a reviewer reads it: "the pair A and B", "person P".
 pub fn item_label(item: &str) -> String {
     if let Some((l, r)) = pair_of_item(item) {
         format!("the pair {l} and {r}")
     } else {
-        item.strip_prefix("person:").map_or_else(|| item.to_owned(), |p| format!("person {p}"))
+        person_of_item(item).map_or_else(|| item.to_owned(), |p| format!("person {p}"))
     }
 }
 
