@@ -392,12 +392,12 @@ pub struct Agreement<'v> {
     field: Field,
     values: Vec<&'v Value>,
     concept_of: Vec<Option<String>>,
-    /// For a name field, whether values `i` and `j` spell one name, at `i * n + j`; else empty.
-    same_name: Vec<bool>,
+    /// Asked, for a name field, whether two texts spell one name.
+    concepts: &'v dyn Concepts,
 }
 
 impl<'v> Agreement<'v> {
-    pub fn new(field: Field, values: Vec<&'v Value>, concepts: &dyn Concepts) -> Agreement<'v> {
+    pub fn new(field: Field, values: Vec<&'v Value>, concepts: &'v dyn Concepts) -> Agreement<'v> {
         // Looked up only where two values could disagree.
         let concept_of = values
             .iter()
@@ -406,22 +406,7 @@ impl<'v> Agreement<'v> {
                 _ => None,
             })
             .collect();
-        let n = values.len();
-        let same_name = if is_name(field) && n > 1 {
-            let text = |i: usize| match values[i] {
-                Value::Text { text } => Some(text.as_str()),
-                _ => None,
-            };
-            (0..n * n)
-                .map(|k| match (text(k / n), text(k % n)) {
-                    (Some(a), Some(b)) => text_key(a) != text_key(b) && concepts.same_name(field, a, b),
-                    _ => false,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Agreement { field, values, concept_of, same_name }
+        Agreement { field, values, concept_of, concepts }
     }
 
     /// Whether values `i` and `j` say the same thing.
@@ -431,7 +416,8 @@ impl<'v> Agreement<'v> {
             (a, b) => {
                 value_key(a) == value_key(b)
                     || (self.concept_of[i].is_some() && self.concept_of[i] == self.concept_of[j])
-                    || self.same_name.get(i * self.values.len() + j).copied().unwrap_or(false)
+                    || matches!((a, b), (Value::Text { text: a }, Value::Text { text: b })
+                        if is_name(self.field) && self.concepts.same_name(self.field, a, b))
             }
         }
     }
