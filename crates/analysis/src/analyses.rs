@@ -471,9 +471,7 @@ pub fn run_all(cohorts: &[Cohort], analyses: &[Analysis], profiles: &BTreeMap<Pe
 mod tests {
     use super::*;
     use crate::cohort::CohortSpec;
-    use crate::person::{ConsensusRule, LinkedRecord, NoConcepts, build_profile};
-    use model::{Assertion, RecordId, SourceId, Value};
-    use std::sync::Arc;
+    use crate::testing::{profile, profile_of, record};
 
     #[derive(Deserialize)]
     struct Manifest {
@@ -484,24 +482,7 @@ mod tests {
     }
 
     fn profiles(people: &[(&str, &[(&str, &str)])]) -> BTreeMap<PersonId, Profile> {
-        people
-            .iter()
-            .map(|(id, claims)| {
-                let assertions = claims
-                    .iter()
-                    .map(|(f, raw)| {
-                        let field: Field = f.parse().unwrap();
-                        let value = match field.value_kind() {
-                            ValueKind::Date => Value::Date { date: UncertainDate::parse_standard(raw).unwrap() },
-                            _ => Value::Text { text: (*raw).to_owned() },
-                        };
-                        Assertion { field, column: Arc::from(*f), raw: (*raw).to_owned(), value }
-                    })
-                    .collect();
-                let record = LinkedRecord { record: RecordId::new(*id), source: SourceId::new("s"), assertions };
-                (PersonId::new(*id), build_profile(PersonId::new(*id), &[record], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts))
-            })
-            .collect()
+        people.iter().map(|(id, claims)| (PersonId::new(*id), profile(id, claims))).collect()
     }
 
     fn fixture() -> BTreeMap<PersonId, Profile> {
@@ -548,19 +529,11 @@ mod tests {
     #[test]
     fn results_name_the_persons_whose_records_disagree_on_the_fields_read() {
         let mut people = fixture();
-        let claim = |field: &str, raw: &str| {
-            let field: Field = field.parse().unwrap();
-            let value = match field.value_kind() {
-                ValueKind::Date => Value::Date { date: UncertainDate::parse_standard(raw).unwrap() },
-                _ => Value::Text { text: raw.to_owned() },
-            };
-            Assertion { field, column: Arc::from("c"), raw: raw.to_owned(), value }
-        };
         let records = [
-            LinkedRecord { record: RecordId::new("e1"), source: SourceId::new("s"), assertions: vec![claim("nationality", "латыш"), claim("arrest", "1937")] },
-            LinkedRecord { record: RecordId::new("e2"), source: SourceId::new("t"), assertions: vec![claim("nationality", "русский"), claim("arrest", "1937-08-05")] },
+            record("e1", "s", &[("nationality", "латыш"), ("arrest", "1937")]),
+            record("e2", "t", &[("nationality", "русский"), ("arrest", "1937-08-05")]),
         ];
-        people.insert(PersonId::new("e"), build_profile(PersonId::new("e"), &records, &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts));
+        people.insert(PersonId::new("e"), profile_of("e", &records));
         let m: Manifest = serde_json::from_str(r#"{"analyses": [{"name": "x", "kind": "breakdown", "fields": ["nationality", "sentence.detail"]}, {"name": "y", "kind": "time_series", "field": "arrest.date"}]}"#).unwrap();
         let (cohorts, analyses) = validate(&m.cohorts, &m.analyses).unwrap();
         let shown: Vec<String> = run_all(&cohorts, &analyses, &people)

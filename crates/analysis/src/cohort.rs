@@ -331,25 +331,7 @@ fn condition_matches(condition: &Condition, profile: &Profile) -> Match {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::person::{ConsensusRule, LinkedRecord, NoConcepts, build_profile};
-    use model::{Assertion, RecordId, SourceId, Value};
-    use std::sync::Arc;
-
-    fn profile(id: &str, claims: &[(&str, &str)]) -> Profile {
-        let assertions = claims
-            .iter()
-            .map(|(f, raw)| {
-                let field: Field = f.parse().unwrap();
-                let value = match field.value_kind() {
-                    model::ValueKind::Date => Value::Date { date: UncertainDate::parse_standard(raw).unwrap() },
-                    _ => Value::Text { text: (*raw).to_owned() },
-                };
-                Assertion { field, column: Arc::from(*f), raw: (*raw).to_owned(), value }
-            })
-            .collect();
-        let record = LinkedRecord { record: RecordId::new(id), source: SourceId::new("s"), assertions };
-        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts)
-    }
+    use crate::testing::{profile, profile_of, record};
 
     fn people() -> Vec<Profile> {
         vec![
@@ -382,14 +364,10 @@ mod tests {
 
     #[test]
     fn a_tie_broken_alphabetically_admits_a_person_only_possibly() {
-        let record = |id: &str, flag: &str| LinkedRecord {
-            record: RecordId::new(id),
-            source: SourceId::new("s"),
-            assertions: vec![Assertion { field: "execution.occurred".parse().unwrap(), column: Arc::from("x"), raw: flag.into(), value: Value::Flag { flag: flag == "true" } }],
-        };
-        let tied = build_profile(PersonId::new("tied"), &[record("r1", "true"), record("r2", "false")], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts);
-        let outvoted = build_profile(PersonId::new("outvoted"), &[record("r3", "true"), record("r4", "false"), record("r5", "false")], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts);
-        let shot = build_profile(PersonId::new("shot"), &[record("r6", "true")], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts);
+        let executed = |id: &str, flag: &str| record(id, "s", &[("execution.occurred", flag)]);
+        let tied = profile_of("tied", &[executed("r1", "true"), executed("r2", "false")]);
+        let outvoted = profile_of("outvoted", &[executed("r3", "true"), executed("r4", "false"), executed("r5", "false")]);
+        let shot = profile_of("shot", &[executed("r6", "true")]);
         let people = [tied, outvoted, shot];
         let selected = |text: &str| {
             let s = Cohort::parse_cli("t", text).unwrap().select(&people);

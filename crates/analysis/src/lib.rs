@@ -15,3 +15,5 @@ pub mod person;
 pub mod cohort;
 pub mod analyses;
 pub mod estimate;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

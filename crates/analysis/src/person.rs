@@ -540,25 +540,8 @@ pub fn has_event(profile: &Profile, kind: EventKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::record;
     use expect_test::expect;
-    use std::sync::Arc;
-
-    fn assertion(field: &str, raw: &str) -> Assertion {
-        let field: Field = field.parse().unwrap();
-        let value = match field.value_kind() {
-            model::ValueKind::Date => match UncertainDate::parse_standard(raw) {
-                Ok(date) => Value::Date { date },
-                Err(e) => Value::Unparsed { reason: e.to_string() },
-            },
-            model::ValueKind::Flag => Value::Flag { flag: raw == "true" },
-            _ => Value::Text { text: raw.to_owned() },
-        };
-        Assertion { field, column: Arc::from(field.name()), raw: raw.to_owned(), value }
-    }
-
-    fn record(id: &str, source: &str, claims: &[(&str, &str)]) -> LinkedRecord {
-        LinkedRecord { record: RecordId::new(id), source: SourceId::new(source), assertions: claims.iter().map(|(f, r)| assertion(f, r)).collect() }
-    }
 
     fn sources() -> BTreeMap<SourceId, SourceInfo> {
         [("fsb-archive", "archive", "1992"), ("memorial", "book_of_memory", "2007"), ("pravda", "press", "1937"), ("izvestia", "press", "1938")]

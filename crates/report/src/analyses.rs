@@ -452,36 +452,12 @@ mod tests {
     use super::*;
     use analysis::analyses::{Analysis, AnalysisSpec};
     use analysis::cohort::{Cohort, Selection};
-    use analysis::person::{ConsensusRule, LinkedRecord, NoConcepts, build_profile};
-    use model::{Assertion, Field, RecordId, Value};
-    use std::sync::Arc;
+    use analysis::person::LinkedRecord;
+    use analysis::testing::{profile as person, profile_of, record};
 
+    /// Person `id` of one record in `source` that gives their nationality.
     fn profile(id: &str, source: &str, nationality: &str) -> Profile {
-        let assertion = Assertion {
-            field: Field::Nationality,
-            column: Arc::from("Национальность"),
-            raw: nationality.to_owned(),
-            value: Value::Text { text: nationality.to_owned() },
-        };
-        let record = LinkedRecord { record: RecordId::new(format!("{source}:{id}")), source: SourceId::new(source), assertions: vec![assertion] };
-        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts)
-    }
-
-    /// A profile of one record with the claims given (dates in the standard form).
-    fn person(id: &str, claims: &[(&str, &str)]) -> Profile {
-        let assertions = claims
-            .iter()
-            .map(|(f, raw)| {
-                let field: Field = f.parse().unwrap();
-                let value = match field.value_kind() {
-                    model::ValueKind::Date => Value::Date { date: model::UncertainDate::parse_standard(raw).unwrap() },
-                    _ => Value::Text { text: (*raw).to_owned() },
-                };
-                Assertion { field, column: Arc::from(*f), raw: (*raw).to_owned(), value }
-            })
-            .collect();
-        let record = LinkedRecord { record: RecordId::new(id), source: SourceId::new("s"), assertions };
-        build_profile(PersonId::new(id), &[record], &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts)
+        profile_of(id, &[record(&format!("{source}:{id}"), source, &[("nationality", nationality)])])
     }
 
     #[test]
@@ -544,14 +520,9 @@ mod tests {
         let index = analyses_index(std::slice::from_ref(&result), "Test");
         assert!(index.contains("<li><a href=\"by-nationality.html\">by-nationality</a> <small>breakdown over cohort all (4 persons)</small></li>"), "{index}");
         assert!(analysis_list(std::slice::from_ref(&result), "analyses/").contains("<a href=\"analyses/by-nationality.html\">"));
-        let records: Vec<LinkedRecord> = [("s1", "русский"), ("s2", "Русский"), ("s3", "украинец")]
-            .iter()
-            .map(|(source, raw)| {
-                let assertion = Assertion { field: Field::Nationality, column: Arc::from("n"), raw: (*raw).to_owned(), value: Value::Text { text: (*raw).to_owned() } };
-                LinkedRecord { record: RecordId::new(format!("{source}:d")), source: SourceId::new(*source), assertions: vec![assertion] }
-            })
-            .collect();
-        let linked = build_profile(PersonId::new("d"), &records, &BTreeMap::new(), &ConsensusRule::default(), &NoConcepts);
+        let records: Vec<LinkedRecord> =
+            [("s1", "русский"), ("s2", "Русский"), ("s3", "украинец")].iter().map(|(source, raw)| record(&format!("{source}:d"), source, &[("nationality", raw)])).collect();
+        let linked = profile_of("d", &records);
         let disputed = Analysis::from_spec(&spec, "analyses[0]").unwrap().run(&Cohort::everyone(), &BTreeMap::from([(linked.person.clone(), linked.clone())]));
         let html = analysis_page(&disputed, "Test", "the rule", &link);
         let maybe = Selection { possible: vec![PersonId::new("d")], ..disputed.cohort.clone() };
