@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{Client, TestProject};
+use common::Client;
 use expect_test::expect;
-use web::{Config, Role};
+use web::Role;
 
 const MANIFEST: &str = r#"
 title = "Profile conflicts (simulated data)"
@@ -70,14 +70,7 @@ fn profile_rows(body: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_year_and_a_day_within_it_or_one_value_or_name_in_two_languages_is_no_conflict() {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in [("kartoteka.toml", MANIFEST), ("kgb.csv", KGB), ("press.csv", PRESS)] {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    common::ingest_project(dir.path());
-    let state = web::open(Config::new(dir.path())).unwrap();
-    state.db.write_blocking(|conn| web::auth::add_user(conn, "ada", Role::Admin, common::PASSWORD)).unwrap();
-    let project = TestProject { dir, state };
+    let project = common::open(common::ingested(&[("kartoteka.toml", MANIFEST), ("kgb.csv", KGB), ("press.csv", PRESS)]), &[("ada", Role::Admin)]);
     let sergeev: String = project
         .state
         .db

@@ -7,7 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Client, TestProject};
+use common::Client;
 
 const LIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/moscow-executed/mos_memo_executed_moscow.csv");
 
@@ -26,18 +26,13 @@ execution_date = "execution.date"
 
 #[tokio::test]
 async fn press_spellings_reconcile_to_the_right_person_of_the_moscow_list() {
-    let dir = tempfile::tempdir().unwrap();
     let list = std::fs::read_to_string(LIST).unwrap();
-    std::fs::write(dir.path().join("kartoteka.toml"), MANIFEST).unwrap();
-    std::fs::write(dir.path().join("moscow.csv"), &list).unwrap();
-    common::ingest_project(dir.path());
+    let dir = common::ingested(&[("kartoteka.toml", MANIFEST), ("moscow.csv", &list)]);
     // Reconciliation is against records here: the test is about the search, not linkage.
     let register = rusqlite::Connection::open(dir.path().join(store::REGISTER_FILE)).unwrap();
     register.execute("INSERT INTO link_runs (ran_at, records, persons, pairs, decisions, events_json) VALUES ('test', 0, 0, 0, 0, '[]')", []).unwrap();
     drop(register);
-    let state = web::open(web::Config::new(dir.path())).unwrap();
-    state.db.write_blocking(|conn| web::auth::add_user(conn, "vera", web::Role::Viewer, common::PASSWORD)).unwrap();
-    let project = TestProject { dir, state };
+    let project = common::open(dir, &[("vera", web::Role::Viewer)]);
     let mut client = Client::signed_in(&project, "vera").await;
     // Every 1,000th person of the list, spelled as a foreign newspaper would.
     let mut reader = csv::Reader::from_reader(list.as_bytes());

@@ -70,7 +70,6 @@ fn book_manifest(title: &str, column: &str) -> String {
 /// A register of 3,000 namesakes (Ивановы and Ежовы with every other given name) around one
 /// Николай Иванович Ежов written in Cyrillic, English and German.
 fn crowd() -> (tempfile::TempDir, rusqlite::Connection) {
-    let dir = tempfile::tempdir().unwrap();
     let manifest = book_manifest("Namesakes", r#""Отчество" = "patronymic""#) + r#"
 [[sources]]
 id = "press"
@@ -88,10 +87,7 @@ born = "birth_date"
         let surname = if i % 2 == 0 { "Иванов" } else { "Ежов" };
         book.push_str(&format!("{surname},{},{},{}\n", given[i % 6], patronymic[i / 6 % 4], 1880 + i % 50));
     }
-    std::fs::write(dir.path().join("kartoteka.toml"), manifest).unwrap();
-    std::fs::write(dir.path().join("book.csv"), book).unwrap();
-    std::fs::write(dir.path().join("press.csv"), "surname,given,born\nYezhov,Nikolai,1895\nJeschow,Nikolai,1895\n").unwrap();
-    common::ingest_project(dir.path());
+    let dir = common::ingested(&[("kartoteka.toml", &manifest), ("book.csv", &book), ("press.csv", "surname,given,born\nYezhov,Nikolai,1895\nJeschow,Nikolai,1895\n")]);
     let mut conn = rusqlite::Connection::open(dir.path().join(store::REGISTER_FILE)).unwrap();
     web::search::ensure_index(&mut conn).unwrap();
     (dir, conn)
@@ -166,19 +162,16 @@ async fn a_page_beyond_the_window_is_a_clear_4xx() {
 
 #[tokio::test]
 async fn sentence_and_cohort_filters_use_the_register_and_the_last_build() {
-    let dir = tempfile::tempdir().unwrap();
     let manifest = book_manifest("Sentences", r#""Приговор" = "sentence.detail""#) + r#"
 [[cohorts]]
 name = "shot"
 where = { "sentence.detail" = "ВМН" }
 "#;
-    std::fs::write(dir.path().join("kartoteka.toml"), manifest).unwrap();
-    std::fs::write(dir.path().join("book.csv"), "Фамилия,Имя,Год,Приговор\nИванов,Пётр,1901,ВМН\nИванов,Сергей,1902,10 лет ИТЛ\nИванов,Михаил,1903,ВМН\n").unwrap();
-    common::ingest_project(dir.path());
-    let state = web::open(web::Config::new(dir.path())).unwrap();
-    state.db.write_blocking(|conn| web::auth::add_user(conn, "rita", web::Role::Reviewer, common::PASSWORD)).unwrap();
+    let book = "Фамилия,Имя,Год,Приговор\nИванов,Пётр,1901,ВМН\nИванов,Сергей,1902,10 лет ИТЛ\nИванов,Михаил,1903,ВМН\n";
+    let project = common::open(common::ingested(&[("kartoteka.toml", &manifest), ("book.csv", book)]), &[("rita", web::Role::Reviewer)]);
     let person_of = |given: &'static str| {
-        state
+        project
+            .state
             .db
             .read_blocking(move |conn| {
                 Ok(conn.query_row(
@@ -190,10 +183,9 @@ where = { "sentence.detail" = "ВМН" }
             .unwrap()
     };
     // What `kartoteka build` writes for an analysis over the cohort: only Пётр was in it then.
-    std::fs::create_dir_all(dir.path().join("out/analyses")).unwrap();
+    std::fs::create_dir_all(project.dir.path().join("out/analyses")).unwrap();
     let analysis = serde_json::json!({"name": "shot-by-year", "cohort": {"cohort": "shot", "members": [person_of("Пётр")], "possible": [], "uncertain": "include"}});
-    std::fs::write(dir.path().join("out/analyses/shot-by-year.json"), analysis.to_string()).unwrap();
-    let project = common::TestProject { dir, state };
+    std::fs::write(project.dir.path().join("out/analyses/shot-by-year.json"), analysis.to_string()).unwrap();
     let mut client = Client::signed_in(&project, "rita").await;
     let names = |json: serde_json::Value| {
         let mut names: Vec<String> = json["results"].as_array().unwrap_or_else(|| panic!("{json}")).iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect();
@@ -303,9 +295,7 @@ async fn next_links_page_through_the_whole_window() {
     // Persons are not the point here: a stand-in linkage run keeps `open` from linking 3,000 records.
     conn.execute("INSERT INTO link_runs (ran_at, records, persons, pairs, decisions, events_json) VALUES ('test', 0, 0, 0, 0, '[]')", []).unwrap();
     drop(conn);
-    let state = web::open(web::Config::new(dir.path())).unwrap();
-    state.db.write_blocking(|conn| web::auth::add_user(conn, "rita", web::Role::Reviewer, common::PASSWORD)).unwrap();
-    let project = common::TestProject { dir, state };
+    let project = common::open(dir, &[("rita", web::Role::Reviewer)]);
     let mut client = Client::signed_in(&project, "rita").await;
     let mut path = "/?q=Ivanov+P.".to_owned();
     let mut shown = std::collections::BTreeSet::new();
@@ -323,14 +313,9 @@ async fn next_links_page_through_the_whole_window() {
 
 #[tokio::test]
 async fn a_source_page_links_the_previous_and_only_an_existing_next_page() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("kartoteka.toml"), book_manifest("Exactly two pages", "")).unwrap();
     let book: String = std::iter::once("Фамилия,Имя,Год\n".to_owned()).chain((0..200).map(|i| format!("Иванов,Пётр,{}\n", 1800 + i))).collect();
-    std::fs::write(dir.path().join("book.csv"), book).unwrap();
-    common::ingest_project(dir.path());
-    let state = web::open(web::Config::new(dir.path())).unwrap();
-    state.db.write_blocking(|conn| web::auth::add_user(conn, "rita", web::Role::Reviewer, common::PASSWORD)).unwrap();
-    let project = common::TestProject { dir, state };
+    let dir = common::ingested(&[("kartoteka.toml", &book_manifest("Exactly two pages", "")), ("book.csv", &book)]);
+    let project = common::open(dir, &[("rita", web::Role::Reviewer)]);
     let mut client = Client::signed_in(&project, "rita").await;
     let first = client.get(&project, "/sources/book").await.body;
     assert!(first.contains("rel=\"next\" href=\"/sources/book?offset=100\"") && !first.contains("rel=\"prev\""), "{first}");

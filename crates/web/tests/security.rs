@@ -169,7 +169,6 @@ async fn a_person_page_shows_a_viewer_no_pair_with_a_hidden_source() {
 
 /// A project whose one list hides its birth dates and places from viewers.
 fn project_with_hidden_birth() -> common::TestProject {
-    let dir = tempfile::tempdir().unwrap();
     let manifest = r#"
 [[sources]]
 id = "list"
@@ -182,14 +181,8 @@ given = "given_name"
 born = { field = "birth_date", sensitive = true }
 place = { field = "birth_place", sensitive = true }
 "#;
-    std::fs::write(dir.path().join("kartoteka.toml"), manifest).unwrap();
-    std::fs::write(dir.path().join("list.csv"), "surname,given,born,place\nЕжов,Николай,1895,Санкт-Петербург\n").unwrap();
-    common::ingest_project(dir.path());
-    let state = web::open(web::Config::new(dir.path())).unwrap();
-    for (name, role) in [("vera", web::Role::Viewer), ("rita", web::Role::Reviewer)] {
-        state.db.write_blocking(|conn| web::auth::add_user(conn, name, role, common::PASSWORD)).unwrap();
-    }
-    common::TestProject { dir, state }
+    let dir = common::ingested(&[("kartoteka.toml", manifest), ("list.csv", "surname,given,born,place\nЕжов,Николай,1895,Санкт-Петербург\n")]);
+    common::open(dir, &[("vera", web::Role::Viewer), ("rita", web::Role::Reviewer)])
 }
 
 #[tokio::test]

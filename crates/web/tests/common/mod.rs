@@ -104,21 +104,38 @@ pub fn ingest_project(dir: &Path) {
     }
 }
 
-/// The project with its accounts: ada (admin), rita and rolf (reviewers), vera (viewer).
-pub fn project_with(config: impl FnOnce(&mut Config)) -> TestProject {
+/// A fresh folder holding `files` (name, text), a manifest among them, with every source of the
+/// manifest ingested into its register.
+pub fn ingested(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("kartoteka.toml"), MANIFEST).unwrap();
-    std::fs::write(dir.path().join("memorial.csv"), MEMORIAL).unwrap();
-    std::fs::write(dir.path().join("defectors.csv"), DEFECTORS).unwrap();
-    std::fs::write(dir.path().join("witnesses.csv"), WITNESSES).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
     ingest_project(dir.path());
+    dir
+}
+
+/// The app opened on the project in `dir` with its configuration changed by `config`, and
+/// `accounts` (name, role) added, each with [`PASSWORD`].
+pub fn open_with(dir: tempfile::TempDir, config: impl FnOnce(&mut Config), accounts: &[(&str, Role)]) -> TestProject {
     let mut cfg = Config::new(dir.path());
     config(&mut cfg);
     let state = web::open(cfg).unwrap();
-    for (name, role) in [("ada", Role::Admin), ("rita", Role::Reviewer), ("rolf", Role::Reviewer), ("vera", Role::Viewer)] {
+    for &(name, role) in accounts {
         state.db.write_blocking(|conn| web::auth::add_user(conn, name, role, PASSWORD)).unwrap();
     }
     TestProject { dir, state }
+}
+
+/// The app opened on the project in `dir` as configured by default, with `accounts`.
+pub fn open(dir: tempfile::TempDir, accounts: &[(&str, Role)]) -> TestProject {
+    open_with(dir, |_| {}, accounts)
+}
+
+/// The project with its accounts: ada (admin), rita and rolf (reviewers), vera (viewer).
+pub fn project_with(config: impl FnOnce(&mut Config)) -> TestProject {
+    let dir = ingested(&[("kartoteka.toml", MANIFEST), ("memorial.csv", MEMORIAL), ("defectors.csv", DEFECTORS), ("witnesses.csv", WITNESSES)]);
+    open_with(dir, config, &[("ada", Role::Admin), ("rita", Role::Reviewer), ("rolf", Role::Reviewer), ("vera", Role::Viewer)])
 }
 
 pub fn project() -> TestProject {
