@@ -2,16 +2,8 @@
 
 mod common;
 
-use common::{build, copy_project, example_dir, out_files};
+use common::{build, copy_project, example_dir, out_files, stderr, stdout, write_list_project};
 use std::path::Path;
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 #[test]
 fn the_readme_example_builds_and_says_where_the_report_is() {
@@ -99,20 +91,10 @@ fn out_is_byte_identical_across_builds_and_rebuilds() {
 }
 
 fn bad_project(dir: &Path) {
-    std::fs::write(
-        dir.join("kartoteka.toml"),
-        r#"
-title = "policy test"
-[[sources]]
-id = "list"
-file = "list.csv"
-[sources.columns]
-"Фамилия" = "surname"
+    let columns = r#""Фамилия" = "surname"
 "Арест" = "arrest.date"
-"#,
-    )
-    .unwrap();
-    std::fs::write(dir.join("list.csv"), "Фамилия,Арест\nИванов,15.10.1938\nПетров,весна 193?\n=1+2,1937\n").unwrap();
+"#;
+    write_list_project(dir, "title = \"policy test\"\n", columns, "Фамилия,Арест\nИванов,15.10.1938\nПетров,весна 193?\n=1+2,1937\n");
 }
 
 #[test]
@@ -290,14 +272,7 @@ fn link_section_errors_name_the_manifest_line() {
 #[test]
 fn a_date_marked_approximate_stays_approximate_in_profiles_and_series() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("kartoteka.toml"),
-        r#"
-[[sources]]
-id = "list"
-file = "list.csv"
-[sources.columns]
-"Фамилия" = "surname"
+    let columns = r#""Фамилия" = "surname"
 "Арест" = "arrest.date"
 
 [[analyses]]
@@ -307,10 +282,8 @@ field = "arrest.date"
 granularity = "year"
 from = "1937"
 to = "1938"
-"#,
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("list.csv"), "Фамилия,Арест\nИванов,1937?\nПетров,1937\nСидоров,ок. 1938\n").unwrap();
+"#;
+    write_list_project(dir.path(), "", columns, "Фамилия,Арест\nИванов,1937?\nПетров,1937\nСидоров,ок. 1938\n");
     let output = build(dir.path(), &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let profiles = std::fs::read_to_string(dir.path().join("out/profiles.csv")).unwrap();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{build, copy_project, example_dir};
+use common::{build, copy_project, example_dir, stderr, stdout};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -27,8 +27,8 @@ fn built_example() -> tempfile::TempDir {
 
 fn must_build(dir: &Path) -> String {
     let output = build(dir, &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
 }
 
 /// `out/clusters.csv` as record -> person.

@@ -1,8 +1,6 @@
 //! `kartoteka estimate` end to end on the shared published tables: JSON contract, exit codes,
 //! and refusals that name the file, line and field.
 
-use std::process::Command;
-
 fn table(name: &str) -> String {
     format!(
         "{}/../../../shared/data/mse/{name}",
@@ -11,15 +9,8 @@ fn table(name: &str) -> String {
 }
 
 fn kartoteka(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kartoteka"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    let out = common::kartoteka().args(args).output().expect("runs");
+    (out.status.code().unwrap_or(-1), common::stdout(&out), common::stderr(&out))
 }
 
 #[test]
@@ -112,8 +103,8 @@ fn build_and_project_estimate_show_the_spread_over_linkages() {
         "methods = [\"chapman\"]\nthresholds = [0.5, 0.99]\nlinkage_samples = 3\nseed = 7",
     );
     let built = common::build(dir.path(), &[]);
-    let stdout = String::from_utf8_lossy(&built.stdout);
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let stdout = common::stdout(&built);
+    assert!(built.status.success(), "{}", common::stderr(&built));
     assert!(stdout.contains("estimate: 2 lists, 1 methods over 6 linkages"), "{stdout}");
     let written = std::fs::read_to_string(dir.path().join("out/estimate.json")).unwrap();
     let json: serde_json::Value = serde_json::from_str(&written).unwrap();
@@ -166,7 +157,7 @@ fn build_and_project_estimate_show_the_spread_over_linkages() {
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, &text[..text.find("[estimate]").unwrap()]).unwrap();
     let built = common::build(dir.path(), &[]);
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(built.status.success(), "{}", common::stderr(&built));
     let page = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
     assert!(!page.contains("id=\"estimate\"") && !page.contains("estimate.json"), "{page}");
 }
@@ -179,6 +170,6 @@ fn project_estimate_needs_a_built_register_and_a_valid_section() {
     assert!(stderr.contains("no register yet"), "{stderr}");
     let built = common::build(dir.path(), &[]);
     assert_eq!(built.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&built.stderr);
+    let stderr = common::stderr(&built);
     assert!(stderr.contains("estimate.methods[0]: unknown method \"chapmann\""), "{stderr}");
 }

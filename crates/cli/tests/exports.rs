@@ -2,26 +2,17 @@
 
 mod common;
 
-use common::{build, out_files};
+use common::{build, out_files, stderr, write_list_project};
 
 #[test]
 fn sensitive_columns_stay_in_the_register_but_not_in_out() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("kartoteka.toml"),
-        r#"
-[[sources]]
-id = "list"
-file = "list.csv"
-[sources.columns]
-"Фамилия" = "surname"
+    let columns = r#""Фамилия" = "surname"
 "Адрес" = { field = "residence", sensitive = true }
-"#,
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("list.csv"), "Фамилия,Адрес\nИванов,ул. Тайная 7\n").unwrap();
+"#;
+    write_list_project(dir.path(), "", columns, "Фамилия,Адрес\nИванов,ул. Тайная 7\n");
     let output = build(dir.path(), &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{}", stderr(&output));
     for (name, bytes) in out_files(dir.path()) {
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains("Тайная"), "{name} shows a sensitive cell");

@@ -3,14 +3,13 @@
 
 mod common;
 
-use common::kartoteka;
+use common::{kartoteka, stderr, stdout};
 use std::path::Path;
 
 /// Runs the binary in `dir`; exit code, stdout and stderr.
 fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     let output = kartoteka().current_dir(dir).args(args).output().expect("kartoteka runs");
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    (output.status.code(), text(&output.stdout), text(&output.stderr))
+    (output.status.code(), stdout(&output), stderr(&output))
 }
 
 /// Two persons in three records; a3's cell over two lines and a blank line put its row apart

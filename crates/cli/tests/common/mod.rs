@@ -15,6 +15,26 @@ pub fn build(dir: &Path, extra: &[&str]) -> Output {
     kartoteka().arg("build").arg(dir).args(extra).output().expect("kartoteka runs")
 }
 
+/// What a run printed on stdout, as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What a run printed on stderr, as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A small project in `dir`: `list.csv` holding `csv`, read as source `list` by a manifest of
+/// `head` (top-level keys, each line ending in a newline), the source's lines and `columns` (the
+/// lines of its `[sources.columns]`, then any further sections). The manifest's lines stand
+/// where the tests that quote its line numbers expect them: line 1 is empty, `head` follows.
+pub fn write_list_project(dir: &Path, head: &str, columns: &str, csv: &str) {
+    let manifest = format!("\n{head}[[sources]]\nid = \"list\"\nfile = \"list.csv\"\n[sources.columns]\n{columns}");
+    std::fs::write(dir.join("kartoteka.toml"), manifest).unwrap();
+    std::fs::write(dir.join("list.csv"), csv).unwrap();
+}
+
 /// The shipped example project.
 pub fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/defectors")
