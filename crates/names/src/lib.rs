@@ -6,6 +6,8 @@
 //! - [`normalize`] is the idempotent text normalisation;
 //! - [`key`] / [`keys`] give a script-independent blocking key of one name part;
 //! - [`compare`] / [`similarity`] / [`PreparedName`] score two names with the variant rules;
+//! - [`one_name_spelled_two_ways`] says whether two values of a name agree (a person's profile
+//!   counts them as one or as a conflict);
 //! - [`translit`] / [`back_translit`] convert between Cyrillic and the standard Latin systems;
 //! - [`beider_morse`] / [`daitch_mokotoff`] give the classic East-European phonetic codes.
 //!
@@ -28,6 +30,7 @@ pub use keying::{key, keys};
 pub use normalize::normalize;
 pub use parse::{ParsedName, Script, parse};
 pub use similarity::{
-    CompareOptions, Comparison, Part, PreparedName, SAME_THRESHOLD, compare, compare_with, similarity,
+    CompareOptions, Comparison, Part, PreparedName, SAME_THRESHOLD, compare, compare_with, one_name_spelled_two_ways,
+    similarity,
 };
 pub use translit::{System, UnknownSystem, back_translit, translit};

@@ -69,12 +69,10 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Whether the two are one name spelled two ways: the same, of one sex, and every difference
-    /// a spelling convention of a script or transliteration system (Ежов, Yezhov, Jeschow;
-    /// Геннадий, Gennadiy) or a form the given-name table makes one (Пётр, Петро). A different
-    /// vowel or consonant (Иванов, Иванев), an OCR confusion or an initial is not: a historian
-    /// reading the two records would count two values.
-    pub fn is_one_name_spelled_two_ways(&self) -> bool {
+    /// Whether the two are the same, of one sex, and every difference a spelling convention of
+    /// a script or transliteration system or a form the given-name table makes one: what
+    /// [`one_name_spelled_two_ways`] reads off the rules.
+    fn spelled_alike(&self) -> bool {
         // Rules of a part read "<part>: <rule>"; one without a part (a swapped order) is none.
         let rules: Vec<Option<(&str, &str)>> = self.rules.iter().map(|rule| rule.split_once(": ")).collect();
         // Where the table makes two given names one, the letters between them may differ freely.
@@ -86,6 +84,26 @@ impl Comparison {
         };
         self.same && !self.sex_differs && rules.iter().all(spelled_alike)
     }
+}
+
+/// Whether two texts are one name spelled two ways: the same, of one sex, and every difference
+/// a spelling convention of a script or transliteration system (Ежов, Yezhov, Jeschow;
+/// Геннадий, Gennadiy; Ильин, Ilin, Ilyin) or a form the given-name table makes one (Пётр,
+/// Петро; Александр, Саша). A different vowel or consonant (Иванов, Иванев), an OCR confusion
+/// or an initial is not: a historian reading the two records would count two values. Nor is a
+/// й or ь that one of two Cyrillic texts drops (Ильин, Илин; Игорь, Игор): Cyrillic writes
+/// them by rule, only a transliteration leaves them out, so between two Cyrillic texts it is a
+/// second spelling.
+pub fn one_name_spelled_two_ways(a: &str, b: &str, part: Part) -> bool {
+    let cyrillic = |text: &str| crate::parse::script_of(text) == crate::Script::Cyrillic;
+    if cyrillic(a) && cyrillic(b) {
+        let (a, b) = (crate::normalize(a), crate::normalize(b));
+        let without_soft = |text: &str| text.chars().filter(|c| !matches!(c, 'й' | 'ь')).collect::<String>();
+        if a != b && without_soft(&a) == without_soft(&b) {
+            return false;
+        }
+    }
+    compare(a, b, part).spelled_alike()
 }
 
 /// The rule by which the given-name table makes two forms one name (Пётр, Петро; Александр, Саша).
@@ -476,5 +494,44 @@ mod tests {
         }
         let c = compare("Ежов Николай Иванович", "Ежов Павел Иванович", Part::Full);
         assert!(!c.same, "{c:?}");
+    }
+
+    /// Which two values of a name a profile counts as one: spellings across scripts and
+    /// systems, a dropped soft sign in a transliteration, the table's forms of a given name; not
+    /// a dropped й or ь between two Cyrillic texts, another letter or an initial.
+    #[test]
+    fn which_two_values_of_a_name_are_one() {
+        let spelled: Vec<String> = [
+            ("Ильин", "ILIN", Part::Surname),
+            ("Ильин", "Ilyin", Part::Surname),
+            ("Ilyin", "Ilin", Part::Surname),
+            ("Ильин", "Илин", Part::Surname),
+            ("Игорь", "Игор", Part::Given),
+            ("Андрей", "Андре", Part::Given),
+            ("Юрьевич", "Юревич", Part::Patronymic),
+            ("Ковальов", "Ковалёв", Part::Surname),
+            ("Александр", "Саша", Part::Given),
+            ("Ильин Григорий", "Илин Григорий", Part::Full),
+            ("Ежов Николай Иванович", "Ежов Николай", Part::Full),
+            ("Иванов", "Иванев", Part::Surname),
+            ("Геннадий", "G.", Part::Given),
+        ]
+        .iter()
+        .map(|(a, b, part)| format!("{part} {a} / {b}: {}", one_name_spelled_two_ways(a, b, *part)))
+        .collect();
+        expect_test::expect![[r#"
+            surname Ильин / ILIN: true
+            surname Ильин / Ilyin: true
+            surname Ilyin / Ilin: true
+            surname Ильин / Илин: false
+            given Игорь / Игор: false
+            given Андрей / Андре: false
+            patronymic Юрьевич / Юревич: false
+            surname Ковальов / Ковалёв: true
+            given Александр / Саша: true
+            full Ильин Григорий / Илин Григорий: false
+            full Ежов Николай Иванович / Ежов Николай: true
+            surname Иванов / Иванев: false
+            given Геннадий / G.: false"#]].assert_eq(&spelled.join("\n"));
     }
 }
