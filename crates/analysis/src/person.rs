@@ -95,8 +95,11 @@ impl ConsensusRule {
 pub struct Support {
     pub record: RecordId,
     pub source: SourceId,
-    /// The cell as the source gave it.
+    /// The cell as the source gave it: for a part read from a whole name, the whole name.
     pub raw: String,
+    /// The value is a part (`surname`, `given_name`, `patronymic`) read from the record's whole
+    /// name (`name`, see [`parts_of_whole_name`]), not a cell of its own.
+    pub from_whole_name: bool,
 }
 
 /// A distinct value asserted for an attribute, with every record asserting it.
@@ -116,6 +119,9 @@ pub struct AssertedValue {
 pub enum Decision {
     /// Only one value was asserted.
     Unanimous,
+    /// One value of a name part was written in full and the others are initials (G.), which
+    /// say less: the full form was taken, whether the initials fit it or not.
+    FullForm,
     By(Step),
     /// Every step left a tie; the first value in alphabetical order was taken.
     Alphabetical,
@@ -160,7 +166,8 @@ pub struct PostHeld {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Profile {
     pub person: PersonId,
-    /// The name as the consensus gives it (surname, given name, patronymic, or the whole name).
+    /// The name as the consensus gives it: surname, given name and patronymic where a record
+    /// gives them apart, else the whole name.
     pub label: String,
     /// The person's records, sorted.
     pub records: Vec<RecordId>,
@@ -213,11 +220,63 @@ pub trait Concepts: Sync {
 
     /// Whether two texts of a name field (`surname`, `given_name`, `patronymic`, `name`) are
     /// spellings of one name in two scripts or transliteration systems (Ежов, Yezhov, Jeschow;
-    /// Геннадий, Gennadiy), so that they agree. Only asked for name fields and texts that differ;
-    /// without a name matcher, none are.
+    /// Геннадий, Gennadiy), so that they agree. Only asked for name fields and texts that differ,
+    /// neither of them an initial; without a name matcher, none are.
     fn same_name(&self, _field: Field, _a: &str, _b: &str) -> bool {
         false
     }
+
+    /// A whole name (`name`) read into its parts, so that a profile sets them against the parts
+    /// other records give ("SERGEEW, Gennadij G." supports Сергеев and Геннадий, and "Сергеев
+    /// Петр" contradicts Геннадий). `None` where the order of the words cannot be told ("Ли
+    /// Ван": which is the surname?): a guessed reading would make conflicts no source states.
+    /// Without a name parser, none is read.
+    fn name_parts(&self, _name: &str) -> Option<NameParts> {
+        None
+    }
+
+    /// Whether an initial (see [`is_initial`]) may stand for `other`, a full form or another
+    /// initial, of the same name part: G. for Геннадий, Г. for G. Without a transliteration,
+    /// when the first letters are the same up to case.
+    fn initial_fits(&self, initial: &str, other: &str) -> bool {
+        let first = |text: &str| text.chars().find(|c| c.is_alphabetic()).map(|c| c.to_lowercase().collect::<String>());
+        first(initial).is_some() && first(initial) == first(other)
+    }
+}
+
+/// A whole name's parts as [`Concepts::name_parts`] reads them, each as the name writes it; a
+/// part the name gives only by its initial is that initial with its dot (G.).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NameParts {
+    pub surname: Option<String>,
+    pub given_name: Option<String>,
+    pub patronymic: Option<String>,
+}
+
+/// Whether a value of a name part is only an initial: one letter (G, Г.), or two with a dot
+/// (Yu., Дж.), the way `names` reads initials. An initial fits every name it may begin
+/// ([`Concepts::initial_fits`]) and never becomes the consensus over a full form.
+pub fn is_initial(text: &str) -> bool {
+    let text = text.trim();
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    letters == 1 || (letters == 2 && text.ends_with('.') && !text.contains(char::is_whitespace))
+}
+
+/// The parts a record's whole name gives for the name parts the record does not give itself
+/// (`gives` says which it does: its own cells are the source's split, and come first), read by
+/// [`Concepts::name_parts`]; none where the name cannot be read.
+///
+/// The profile keeps the whole name as its own attribute besides: it is what the source wrote,
+/// the parts are kartoteka's reading of it, and a reader checks the one against the other (each
+/// part cites the whole name as its cell, [`Support::from_whole_name`]); a name that cannot be
+/// read is only there.
+pub fn parts_of_whole_name(name: &str, gives: impl Fn(Field) -> bool, concepts: &dyn Concepts) -> Vec<(Field, String)> {
+    let Some(parts) = concepts.name_parts(name) else { return Vec::new() };
+    [(Field::Surname, parts.surname), (Field::GivenName, parts.given_name), (Field::Patronymic, parts.patronymic)]
+        .into_iter()
+        .filter_map(|(field, part)| Some((field, part.filter(|p| !p.trim().is_empty())?)))
+        .filter(|(field, _)| !gives(*field))
+        .collect()
 }
 
 /// No vocabulary: texts agree only when they are the same (up to case and spacing).
@@ -244,7 +303,13 @@ pub fn build_profile(
     for record in records {
         let mut parts = BTreeMap::new();
         for a in &record.assertions {
-            let support = Support { record: record.record.clone(), source: record.source.clone(), raw: a.raw.clone() };
+            let support = Support { record: record.record.clone(), source: record.source.clone(), raw: a.raw.clone(), from_whole_name: false };
+            if let (Field::Name, Value::Text { text }) = (a.field, &a.value) {
+                let gives = |field| record.assertions.iter().any(|b| b.field == field);
+                for (field, part) in parts_of_whole_name(text, gives, concepts) {
+                    by_field.entry(field).or_default().push((Value::Text { text: part }, Support { from_whole_name: true, ..support.clone() }));
+                }
+            }
             for (field, value) in split(a) {
                 match (field, value) {
                     (_, Value::Unparsed { .. }) => unparsed.entry(field).or_default().push(support.clone()),
@@ -372,7 +437,11 @@ fn attribute(
         v.sources = v.support.iter().map(|s| &s.source).collect::<BTreeSet<_>>().len() as u64;
     }
     values.sort_by(|a, b| (&a.display, value_key(&a.value)).cmp(&(&b.display, value_key(&b.value))));
-    let (consensus, decision) = decide(&values, sources, rule);
+    // An initial says less than a full form: it is the consensus only where no full form is.
+    let initial = |v: &AssertedValue| is_name_part(field) && matches!(&v.value, Value::Text { text } if is_initial(text));
+    let full_forms: Vec<usize> = (0..values.len()).filter(|&i| !initial(&values[i])).collect();
+    let candidates = if full_forms.is_empty() { (0..values.len()).collect() } else { full_forms };
+    let (consensus, decision) = decide(&values, candidates, sources, rule);
     let agreement = Agreement::new(field, values.iter().map(|v| &v.value).collect(), concepts);
     let conflict = agreement.conflict();
     let corroboration = (0..values.len())
@@ -387,12 +456,22 @@ fn attribute(
 /// profiles, the analyses' disagreements and every page showing a person's values follow. Two
 /// dates agree when their intervals overlap (1937 and 1937-03-05), two texts when they are equal
 /// up to case and spacing, name one concept (моряк, seaman) or, in a name field, spell one name
-/// (Ежов, Yezhov), other values when they are equal.
+/// (Ежов, Yezhov), an initial of a name part when it fits the other (G., Геннадий), other
+/// values when they are equal.
+///
+/// Settled choices, each with its reason: a whole name without its patronymic agrees with one
+/// that has it (a list that omits patronymics says nothing against one); a diminutive or another
+/// language's form agrees with the full name (Саша, Александр; Пётр, Петро: one name, as a
+/// witness or a Ukrainian clerk wrote it); a й or ь that a transliteration drops agrees (Ильин,
+/// ILIN) but one that a Cyrillic text drops does not (Ильин, Илин: Cyrillic writes them by
+/// rule, so the two are two spellings, as Иванов and Иванев are).
 pub struct Agreement<'v> {
     field: Field,
     values: Vec<&'v Value>,
     concept_of: Vec<Option<String>>,
-    /// Asked, for a name field, whether two texts spell one name.
+    /// Which values are initials of a name part.
+    initial: Vec<bool>,
+    /// Asked, for a name field, whether two texts spell one name or an initial fits a name.
     concepts: &'v dyn Concepts,
 }
 
@@ -406,7 +485,8 @@ impl<'v> Agreement<'v> {
                 _ => None,
             })
             .collect();
-        Agreement { field, values, concept_of, concepts }
+        let initial = values.iter().map(|v| is_name_part(field) && matches!(v, Value::Text { text } if is_initial(text))).collect();
+        Agreement { field, values, concept_of, initial, concepts }
     }
 
     /// Whether values `i` and `j` say the same thing.
@@ -416,8 +496,14 @@ impl<'v> Agreement<'v> {
             (a, b) => {
                 value_key(a) == value_key(b)
                     || (self.concept_of[i].is_some() && self.concept_of[i] == self.concept_of[j])
-                    || matches!((a, b), (Value::Text { text: a }, Value::Text { text: b })
-                        if is_name(self.field) && self.concepts.same_name(self.field, a, b))
+                    || match (a, b) {
+                        (Value::Text { text: a }, Value::Text { text: b }) if is_name(self.field) => match (self.initial[i], self.initial[j]) {
+                            (true, _) => self.concepts.initial_fits(a, b),
+                            (false, true) => self.concepts.initial_fits(b, a),
+                            (false, false) => self.concepts.same_name(self.field, a, b),
+                        },
+                        _ => false,
+                    }
             }
         }
     }
@@ -432,7 +518,12 @@ impl<'v> Agreement<'v> {
 
 /// Whether a field holds a name or a part of one, whose spellings [`Concepts::same_name`] judges.
 fn is_name(field: Field) -> bool {
-    matches!(field, Field::Surname | Field::GivenName | Field::Patronymic | Field::Name)
+    is_name_part(field) || field == Field::Name
+}
+
+/// Whether a field holds one part of a name, which may be given by its initial.
+fn is_name_part(field: Field) -> bool {
+    matches!(field, Field::Surname | Field::GivenName | Field::Patronymic)
 }
 
 /// Whether a field states a fact about the person, so that two values contradict each other.
@@ -442,11 +533,13 @@ fn describes_the_person(field: Field) -> bool {
     !matches!(field, Field::SourceRecordId | Field::Note | Field::Other)
 }
 
-/// Applies the rule's steps to the candidate values, narrowing until one remains.
-fn decide(values: &[AssertedValue], sources: &BTreeMap<SourceId, SourceInfo>, rule: &ConsensusRule) -> (usize, Decision) {
-    let mut candidates: Vec<usize> = (0..values.len()).collect();
-    if candidates.len() == 1 {
-        return (0, Decision::Unanimous);
+/// Applies the rule's steps to the candidate values (all of them, or a name part's full forms),
+/// narrowing until one remains.
+fn decide(values: &[AssertedValue], mut candidates: Vec<usize>, sources: &BTreeMap<SourceId, SourceInfo>, rule: &ConsensusRule) -> (usize, Decision) {
+    match candidates[..] {
+        [only] if values.len() == 1 => return (only, Decision::Unanimous),
+        [only] => return (only, Decision::FullForm),
+        _ => {}
     }
     for &step in &rule.order {
         // Smaller scores are better.
@@ -520,12 +613,16 @@ fn narrowest(a: Option<UncertainDate>, b: Option<UncertainDate>) -> Option<Uncer
     }
 }
 
+/// The parts' consensus where some record gives a part in a cell of its own; else the whole
+/// name as a source wrote it ("SERGEEW, Gennadij G."), rather than the parts read from it.
 fn label(profile: &Profile) -> String {
-    let parts: Vec<&str> = [Field::Surname, Field::GivenName, Field::Patronymic].into_iter().filter_map(|f| profile.text(f)).collect();
-    if !parts.is_empty() {
-        return parts.join(" ");
+    let part_fields = [Field::Surname, Field::GivenName, Field::Patronymic];
+    let given_apart = part_fields.iter().filter_map(|&f| profile.attribute(f)).any(|a| a.values.iter().flat_map(|v| &v.support).any(|s| !s.from_whole_name));
+    if let (false, Some(name)) = (given_apart, profile.text(Field::Name)) {
+        return name.to_owned();
     }
-    profile.text(Field::Name).map_or_else(|| profile.person.to_string(), str::to_owned)
+    let parts: Vec<&str> = part_fields.into_iter().filter_map(|f| profile.text(f)).collect();
+    if parts.is_empty() { profile.person.to_string() } else { parts.join(" ") }
 }
 
 /// Whether an event kind is recorded for the person at all (a date, a detail or a true flag).
@@ -666,6 +763,144 @@ mod tests {
             occupation: Yezhov(1) Ежов(1) => Ежов by By(Kind) CONFLICT corroborated 1
             surname: Jeschow(1) Yezhov(1) Ежов(1) Иванов(1) => Ежов by By(Kind) CONFLICT corroborated 3
             occupation: Yezhov(1) Ежов(1) => Ежов by By(Kind) CONFLICT corroborated 1"#]].assert_eq(&shown.join("\n"));
+    }
+
+    /// A name parser and matcher in miniature: Сергеев's names in two scripts, three whole names
+    /// it reads (one it cannot), and initials that fit across the scripts.
+    struct Sergeev;
+
+    impl Concepts for Sergeev {
+        fn concept(&self, _: Field, _: &str) -> Option<String> {
+            None
+        }
+
+        fn same_name(&self, field: Field, a: &str, b: &str) -> bool {
+            let spellings: &[&str] = match field {
+                Field::Surname => &["Сергеев", "SERGEEW"],
+                Field::GivenName => &["Геннадий", "Gennadij"],
+                Field::Name => &["Сергеев Геннадий Григорьевич", "SERGEEW, Gennadij G."],
+                _ => &[],
+            };
+            spellings.contains(&a) && spellings.contains(&b)
+        }
+
+        fn name_parts(&self, name: &str) -> Option<NameParts> {
+            let part = |text: &str| (!text.is_empty()).then(|| text.to_owned());
+            let (surname, given_name, patronymic) = match name {
+                "SERGEEW, Gennadij G." => ("SERGEEW", "Gennadij", "G."),
+                "Сергеев Петр" => ("Сергеев", "Петр", ""),
+                "Сергеев Геннадий Григорьевич" => ("Сергеев", "Геннадий", "Григорьевич"),
+                _ => return None,
+            };
+            Some(NameParts { surname: part(surname), given_name: part(given_name), patronymic: part(patronymic) })
+        }
+
+        fn initial_fits(&self, initial: &str, other: &str) -> bool {
+            let letter = |text: &str| text.chars().next().map(|c| match c.to_lowercase().next() {
+                Some('g') => 'г',
+                Some(c) => c,
+                None => c,
+            });
+            letter(initial) == letter(other)
+        }
+    }
+
+    fn show_with(records: &[LinkedRecord], concepts: &dyn Concepts) -> String {
+        show(&build_profile(PersonId::new("p"), records, &sources(), &ConsensusRule::default(), concepts))
+    }
+
+    /// A whole name from one list and the parts from another: read into its parts, the whole
+    /// name supports the parts it spells in another script (the initial G. fits Григорьевич, and
+    /// the full form stays the consensus), and it stays an attribute of its own, as the source
+    /// wrote it. Without a parser the two only stand side by side, as they did.
+    #[test]
+    fn a_whole_name_supports_the_parts_it_spells() {
+        let records = [
+            record("r1", "memorial", &[("surname", "Сергеев"), ("given_name", "Геннадий"), ("patronymic", "Григорьевич")]),
+            record("r2", "pravda", &[("name", "SERGEEW, Gennadij G.")]),
+        ];
+        expect![[r#"
+            p «Сергеев Геннадий Григорьевич» records ["r1", "r2"]
+            surname: Сергеев(1) => Сергеев by Unanimous corroborated 1
+            given_name: Геннадий(1) => Геннадий by Unanimous corroborated 1
+            patronymic: Григорьевич(1) => Григорьевич by Unanimous corroborated 1
+            name: SERGEEW, Gennadij G.(1) => SERGEEW, Gennadij G. by Unanimous corroborated 1
+            p «Сергеев Геннадий Григорьевич» records ["r1", "r2"]
+            surname: SERGEEW(1) Сергеев(1) => Сергеев by By(Kind) corroborated 2
+            given_name: Gennadij(1) Геннадий(1) => Геннадий by By(Kind) corroborated 2
+            patronymic: G.(1) Григорьевич(1) => Григорьевич by FullForm corroborated 2
+            name: SERGEEW, Gennadij G.(1) => SERGEEW, Gennadij G. by Unanimous corroborated 1"#]].assert_eq(&format!("{}\n{}", show_with(&records, &NoConcepts), show_with(&records, &Sergeev)));
+        let profile = build_profile(PersonId::new("p"), &records, &sources(), &ConsensusRule::default(), &Sergeev);
+        let read: Vec<(&str, bool)> = profile.attribute(Field::Surname).unwrap().values.iter().flat_map(|v| v.support.iter().map(|s| (s.raw.as_str(), s.from_whole_name))).collect();
+        assert_eq!(read, [("SERGEEW, Gennadij G.", true), ("Сергеев", false)]);
+    }
+
+    /// A whole name whose given name is another contradicts the given name of the parts, and its
+    /// surname still corroborates theirs; a record that gives a part itself is not read again
+    /// from its own whole name.
+    #[test]
+    fn a_whole_name_with_another_given_name_conflicts() {
+        let records = [
+            record("r1", "memorial", &[("surname", "Сергеев"), ("given_name", "Геннадий")]),
+            record("r2", "pravda", &[("name", "Сергеев Петр")]),
+            record("r3", "izvestia", &[("name", "Сергеев Петр"), ("given_name", "Геннадий")]),
+        ];
+        expect![[r#"
+            p «Сергеев Геннадий» records ["r1", "r2", "r3"]
+            surname: Сергеев(3) => Сергеев by Unanimous corroborated 3
+            given_name: Геннадий(2) Петр(1) => Геннадий by By(Kind) CONFLICT corroborated 2
+            name: Сергеев Петр(2) => Сергеев Петр by Unanimous corroborated 2"#]].assert_eq(&show_with(&records, &Sergeev));
+    }
+
+    /// An initial fits the names it may begin, in any script, and contradicts those it cannot;
+    /// it never becomes the consensus over a full form, not even from the most trusted source or
+    /// the most sources; where only initials are given, one of them is the consensus. Without a
+    /// transliteration an initial fits only the same letter.
+    #[test]
+    fn initials_fit_but_never_outrank_a_full_form() {
+        let cases: [(&[(&str, &str, &str)], &dyn Concepts); 5] = [
+            (&[("r1", "fsb-archive", "G."), ("r2", "pravda", "G."), ("r3", "izvestia", "G"), ("r4", "memorial", "Геннадий")], &Sergeev),
+            (&[("r1", "fsb-archive", "П."), ("r2", "memorial", "Геннадий")], &Sergeev),
+            (&[("r1", "fsb-archive", "G."), ("r2", "memorial", "Г.")], &Sergeev),
+            (&[("r1", "fsb-archive", "G."), ("r2", "memorial", "Геннадий")], &NoConcepts),
+            (&[("r1", "fsb-archive", "Г."), ("r2", "memorial", "Геннадий"), ("r3", "pravda", "Георгий")], &NoConcepts),
+        ];
+        let shown: Vec<String> = cases
+            .iter()
+            .map(|(given, concepts)| {
+                let records: Vec<LinkedRecord> = given.iter().map(|(id, source, name)| record(id, source, &[("given_name", name)])).collect();
+                show_with(&records, *concepts).lines().nth(1).unwrap().to_owned()
+            })
+            .collect();
+        expect![[r#"
+            given_name: G(1) G.(2) Геннадий(1) => Геннадий by FullForm corroborated 4
+            given_name: Геннадий(1) П.(1) => Геннадий by FullForm CONFLICT corroborated 1
+            given_name: G.(1) Г.(1) => G. by By(Kind) corroborated 2
+            given_name: G.(1) Геннадий(1) => Геннадий by FullForm CONFLICT corroborated 1
+            given_name: Г.(1) Геннадий(1) Георгий(1) => Геннадий by By(Kind) CONFLICT corroborated 2"#]].assert_eq(&shown.join("\n"));
+    }
+
+    /// A whole name that cannot be read (which of "Ли Ван" is the surname?) is not forced into
+    /// parts: it stands as the whole name alone and contradicts no part. The label is the parts'
+    /// consensus where some record gives them apart, else the whole name as a source wrote it.
+    #[test]
+    fn a_whole_name_that_cannot_be_read_leaves_the_parts_alone() {
+        let records = [
+            record("r1", "memorial", &[("surname", "Ван"), ("given_name", "Ли")]),
+            record("r2", "pravda", &[("name", "Ли Ван")]),
+        ];
+        expect![[r#"
+            p «Ван Ли» records ["r1", "r2"]
+            surname: Ван(1) => Ван by Unanimous corroborated 1
+            given_name: Ли(1) => Ли by Unanimous corroborated 1
+            name: Ли Ван(1) => Ли Ван by Unanimous corroborated 1"#]].assert_eq(&show_with(&records, &Sergeev));
+        let whole_names_only = [record("r1", "memorial", &[("name", "SERGEEW, Gennadij G.")]), record("r2", "pravda", &[("name", "Сергеев Геннадий Григорьевич")])];
+        expect![[r#"
+            p «SERGEEW, Gennadij G.» records ["r1", "r2"]
+            surname: SERGEEW(1) Сергеев(1) => SERGEEW by By(Kind) corroborated 2
+            given_name: Gennadij(1) Геннадий(1) => Gennadij by By(Kind) corroborated 2
+            patronymic: G.(1) Григорьевич(1) => Григорьевич by FullForm corroborated 2
+            name: SERGEEW, Gennadij G.(1) Сергеев Геннадий Григорьевич(1) => SERGEEW, Gennadij G. by By(Kind) corroborated 2"#]].assert_eq(&show_with(&whole_names_only, &Sergeev));
     }
 
     #[test]

@@ -206,6 +206,41 @@ pub fn parse(text: &str) -> ParsedName {
     parsed
 }
 
+/// [`parse`], when the text itself tells which word is the surname: a comma after it
+/// ("SERGEEW, Gennadij G."), a patronymic in its place ("Ежов Николай Иванович", "Nikolai
+/// Ivanovich Yezhov"), capitals ("SERGEEW Gennadij"), initials beside it ("Ежов Н.И."), or the
+/// given-name table and the surnames' endings ("Сергеев Геннадий", "Gennadij Sergeew"), with
+/// nothing pointing the other way. `None` where only the script's usual order placed the words
+/// ("Ли Ван", "Кох", "Лазарь Моисеевич Каганович", whose last word reads as a patronymic): a
+/// caller that sets the parts against parts given elsewhere must not take a guess for a reading.
+pub fn parse_unambiguous(text: &str) -> Option<ParsedName> {
+    let parsed = parse(text);
+    if text.contains(',') {
+        return parsed.surname.is_some().then_some(parsed);
+    }
+    let tokens = tokenize(text);
+    let has_initials = tokens.iter().any(|t| matches!(t, Token::Initial(_)));
+    let words: Vec<&str> = tokens.iter().filter_map(|t| if let Token::Word(w) = t { Some(w.as_str()) } else { None }).collect();
+    let Some(surname) = parsed.surname.as_deref() else {
+        // A given name alone, or with its patronymic: the parser placed it by the table.
+        return Some(parsed);
+    };
+    let known = crate::given::is_known_given;
+    let Some(given) = parsed.given.as_deref().and_then(|g| g.split_whitespace().next()) else {
+        // One word, the surname: a known given name could be the one word as well.
+        return (!known(surname) && (looks_like_surname(surname) || has_initials)).then_some(parsed);
+    };
+    // A patronymic fixes the order where it alone stands second or last.
+    let patronymic_placed = words.len() >= 3 && parsed.patronymic.is_some() && (is_patronymic(words[1]) != is_patronymic(words[words.len() - 1]));
+    let capitals = is_upper_word(surname) && !is_upper_word(given);
+    let known_for = known(given) && !known(surname);
+    let ending_for = looks_like_surname(surname) && !looks_like_surname(given);
+    let against = (known(surname) && !known(given))
+        || (looks_like_surname(given) && !looks_like_surname(surname))
+        || (is_upper_word(given) && !is_upper_word(surname));
+    ((patronymic_placed || capitals || known_for || ending_for) && !against).then_some(parsed)
+}
+
 fn assign_given_patronymic(parsed: &mut ParsedName, rest: &mut Vec<String>) {
     if rest.is_empty() {
         return;
@@ -364,5 +399,50 @@ mod tests {
             "Каганович Лазарь Моисеевич",
             expect!["surname=Каганович given=Лазарь patronymic=Моисеевич initials=Л.М particles= script=Cyrillic sex=Some(Male)"],
         );
+    }
+
+    /// A whole name is read into parts only where the text tells which word is the surname;
+    /// where only the script's usual order would, there is no reading.
+    #[test]
+    fn only_names_whose_order_the_text_tells_are_read() {
+        let shown: Vec<String> = [
+            "SERGEEW, Gennadij G.",
+            "SERGEEW Gennadij",
+            "Сергеев Геннадий",
+            "Геннадий Сергеев",
+            "Gennadij Sergeew",
+            "Ежов Николай Иванович",
+            "Nikolai Ivanovich Yezhov",
+            "Ежов Н.И.",
+            "Ежов",
+            "Николай Иванович",
+            "Ли Ван",
+            "Кох",
+            "Борис Ф.",
+            "Лазарь Моисеевич Каганович",
+            "Ivanov Petrov",
+        ]
+        .iter()
+        .map(|text| match parse_unambiguous(text) {
+            Some(p) => format!("{text}: {} / {} / {}", p.surname.unwrap_or_default(), p.given.unwrap_or_default(), p.patronymic.unwrap_or_default()),
+            None => format!("{text}: -"),
+        })
+        .collect();
+        expect![[r#"
+            SERGEEW, Gennadij G.: SERGEEW / Gennadij / 
+            SERGEEW Gennadij: SERGEEW / Gennadij / 
+            Сергеев Геннадий: Сергеев / Геннадий / 
+            Геннадий Сергеев: Сергеев / Геннадий / 
+            Gennadij Sergeew: Sergeew / Gennadij / 
+            Ежов Николай Иванович: Ежов / Николай / Иванович
+            Nikolai Ivanovich Yezhov: Yezhov / Nikolai / Ivanovich
+            Ежов Н.И.: Ежов /  / 
+            Ежов: Ежов /  / 
+            Николай Иванович:  / Николай / Иванович
+            Ли Ван: -
+            Кох: -
+            Борис Ф.: -
+            Лазарь Моисеевич Каганович: -
+            Ivanov Petrov: -"#]].assert_eq(&shown.join("\n"));
     }
 }

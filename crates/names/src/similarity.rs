@@ -106,6 +106,14 @@ pub fn one_name_spelled_two_ways(a: &str, b: &str, part: Part) -> bool {
     compare(a, b, part).spelled_alike()
 }
 
+/// Whether an initial (G., Г., Yu.) may stand for `name`, a full form or another initial: some
+/// Cyrillic letter may begin both (G. and Геннадий or Георгий, Г. and G., Yu. and Юрий; not G.
+/// and Пётр). It says no more than that: an initial fits many names.
+pub fn initial_fits(initial: &str, name: &str) -> bool {
+    let origins = |text: &str| crate::translit::origins(&crate::normalize(text));
+    origins(initial) & origins(name) != 0
+}
+
 /// The rule by which the given-name table makes two forms one name (Пётр, Петро; Александр, Саша).
 const GIVEN_NAME_EQUIVALENT: &str = "given-name equivalent";
 
@@ -498,9 +506,10 @@ mod tests {
 
     /// Which two values of a name a profile counts as one: spellings across scripts and
     /// systems, a dropped soft sign in a transliteration, the table's forms of a given name; not
-    /// a dropped й or ь between two Cyrillic texts, another letter or an initial.
+    /// a dropped й or ь between two Cyrillic texts, another letter or an initial; and which
+    /// initials fit which names across scripts.
     #[test]
-    fn which_two_values_of_a_name_are_one() {
+    fn which_two_values_of_a_name_are_one_and_which_initials_fit() {
         let spelled: Vec<String> = [
             ("Ильин", "ILIN", Part::Surname),
             ("Ильин", "Ilyin", Part::Surname),
@@ -533,5 +542,18 @@ mod tests {
             full Ежов Николай Иванович / Ежов Николай: true
             surname Иванов / Иванев: false
             given Геннадий / G.: false"#]].assert_eq(&spelled.join("\n"));
+        let fits: Vec<String> = [("G.", "Геннадий"), ("G", "Георгий"), ("Г.", "G."), ("Yu.", "Юрий"), ("Ю.", "Yuri"), ("Kh.", "Харитон"), ("G.", "Пётр"), ("Г.", "П.")]
+            .iter()
+            .map(|(initial, name)| format!("{initial} / {name}: {}", initial_fits(initial, name)))
+            .collect();
+        expect_test::expect![[r#"
+            G. / Геннадий: true
+            G / Георгий: true
+            Г. / G.: true
+            Yu. / Юрий: true
+            Ю. / Yuri: true
+            Kh. / Харитон: true
+            G. / Пётр: false
+            Г. / П.: false"#]].assert_eq(&fits.join("\n"));
     }
 }

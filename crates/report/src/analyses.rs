@@ -414,6 +414,7 @@ pub fn persons_page(profiles: &[&Profile], anchor: &dyn Fn(&PersonId) -> String,
             }
             let decided = match a.decision {
                 analysis::person::Decision::Unanimous => "unanimous".to_owned(),
+                analysis::person::Decision::FullForm => "full form".to_owned(),
                 analysis::person::Decision::By(step) => format!("{step:?}").to_lowercase(),
                 analysis::person::Decision::Alphabetical => "tie".to_owned(),
             };

@@ -1,8 +1,9 @@
 //! `link`'s vocabularies as `analysis`'s [`Concepts`], so that the build's profiles and the web's
 //! person pages count one value written in two languages (моряк, seaman) as one, by one rule;
-//! and `names`' matching as its name judgement, so that Ежов and Yezhov are one surname there.
+//! and `names`' matching as its name judgement, so that Ежов and Yezhov are one surname there,
+//! and `names`' parser as its reading of a whole name into parts.
 
-use analysis::person::Concepts;
+use analysis::person::{Concepts, NameParts};
 use model::{EventPart, Field};
 use names::Part;
 
@@ -32,6 +33,25 @@ impl Concepts for Vocabularies {
             _ => return false,
         };
         names::one_name_spelled_two_ways(a, b, part)
+    }
+
+    /// `names`' parser, only where the text tells which word is the surname
+    /// ([`names::parse_unambiguous`]); a part written as an initial is that initial and a dot, as
+    /// `names` compares whole names (the first initial the given name's, the second the
+    /// patronymic's); the surname keeps its particles (фон Мекк).
+    fn name_parts(&self, name: &str) -> Option<NameParts> {
+        let parsed = names::parse_unambiguous(name)?;
+        let initial = |i: usize| parsed.initials.get(i).map(|letters| format!("{letters}."));
+        let surname = parsed.surname.as_ref().map(|s| parsed.particles.iter().chain([s]).cloned().collect::<Vec<_>>().join(" "));
+        let given_name = parsed.given.clone().or_else(|| initial(0));
+        let patronymic = parsed.patronymic.clone().or_else(|| initial(1));
+        Some(NameParts { surname, given_name, patronymic })
+    }
+
+    /// `names`' judgement of an initial across scripts ([`names::initial_fits`]): G. for
+    /// Геннадий or Георгий, Yu. for Юрий.
+    fn initial_fits(&self, initial: &str, other: &str) -> bool {
+        names::initial_fits(initial, other)
     }
 }
 
@@ -127,5 +147,30 @@ mod tests {
             given_name Иван / Пётр: false
             given_name Иван / John: false
             occupation Ежов / Yezhov: false"#]].assert_eq(&shown.join("\n"));
+    }
+
+    /// A whole name is read into parts where its order can be told, an initial kept as one;
+    /// where it cannot, none is read. Initials fit names across scripts.
+    #[test]
+    fn whole_names_read_into_parts_and_initials_that_fit() {
+        let shown: Vec<String> = ["SERGEEW, Gennadij G.", "Сергеев Петр", "Геннадий Сергеев", "Ежов Н.И.", "фон Мекк Надежда", "Ли Ван", "Борис Ф."]
+            .iter()
+            .map(|name| format!("{name}: {:?}", Vocabularies.name_parts(name)))
+            .collect();
+        expect_test::expect![[r#"
+            SERGEEW, Gennadij G.: Some(NameParts { surname: Some("SERGEEW"), given_name: Some("Gennadij"), patronymic: Some("G.") })
+            Сергеев Петр: Some(NameParts { surname: Some("Сергеев"), given_name: Some("Петр"), patronymic: None })
+            Геннадий Сергеев: Some(NameParts { surname: Some("Сергеев"), given_name: Some("Геннадий"), patronymic: None })
+            Ежов Н.И.: Some(NameParts { surname: Some("Ежов"), given_name: Some("Н."), patronymic: Some("И.") })
+            фон Мекк Надежда: Some(NameParts { surname: Some("фон Мекк"), given_name: Some("Надежда"), patronymic: None })
+            Ли Ван: None
+            Борис Ф.: None"#]].assert_eq(&shown.join("\n"));
+        let fits: Vec<String> =
+            [("G.", "Геннадий"), ("Г.", "G."), ("Y.", "Юрьевич"), ("G.", "Пётр")].iter().map(|(i, n)| format!("{i} {n}: {}", Vocabularies.initial_fits(i, n))).collect();
+        expect_test::expect![[r#"
+            G. Геннадий: true
+            Г. G.: true
+            Y. Юрьевич: true
+            G. Пётр: false"#]].assert_eq(&fits.join("\n"));
     }
 }

@@ -7,7 +7,7 @@ use crate::register::{self, Record};
 use crate::review::{self, Action, NewDecision};
 use crate::search::{self, Query};
 use crate::{AppState, WebError, clock, linking};
-use analysis::person::Agreement;
+use analysis::person::{Agreement, parts_of_whole_name};
 use axum::Router;
 use axum::extract::{Form, Path, Query as QueryParams, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -299,26 +299,42 @@ async fn record_page(State(state): State<AppState>, User(user): User, Path(id): 
 
 /// A profile of a person: per field, each distinct value with the records that state it. A field
 /// is marked a conflict by the profiles' rule (`analysis::person::Agreement`): a year and a day
-/// within it agree, and so do моряк and seaman.
+/// within it agree, and so do моряк and seaman. A whole name is read into its parts as the
+/// profiles read it (`analysis::person::parts_of_whole_name`): each part it gives stands under
+/// its field, its record cited "in the whole name", and the whole name keeps its own row, as the
+/// source wrote it.
 fn profile(records: &[Record]) -> String {
-    let mut by_field: BTreeMap<&str, BTreeMap<String, (Option<Value>, Vec<&Record>)>> = BTreeMap::new();
+    // Per field and value: the parsed value, and each record stating it with whether it was read
+    // from the record's whole name.
+    let mut by_field: BTreeMap<String, BTreeMap<String, (Option<Value>, Vec<(&Record, bool)>)>> = BTreeMap::new();
     for r in records {
         for a in r.assertions.iter().filter(|a| a.event.is_none() && !a.field.starts_with("post.")) {
+            let stored = a.stored();
+            if let Some((Field::Name, Value::Text { text })) = &stored {
+                let gives = |field: Field| r.assertions.iter().any(|b| b.field == field.name());
+                for (field, part) in parts_of_whole_name(text, gives, &store::Vocabularies) {
+                    let entry = by_field.entry(field.name()).or_default().entry(part.clone()).or_insert_with(|| (Some(Value::Text { text: part }), Vec::new()));
+                    entry.1.push((r, true));
+                }
+            }
             let value = a.value.clone().unwrap_or_else(|| a.raw.clone());
-            let entry = by_field.entry(a.field.as_str()).or_default().entry(value).or_insert_with(|| (a.stored().map(|(_, v)| v), Vec::new()));
-            entry.1.push(r);
+            let entry = by_field.entry(a.field.clone()).or_default().entry(value).or_insert_with(|| (stored.map(|(_, v)| v), Vec::new()));
+            entry.1.push((r, false));
         }
     }
     let mut out = String::from("<table id=\"profile\"><tr><th>Field</th><th>Values (sources)</th></tr>");
     for (field, values) in by_field {
-        let conflict = conflict(field, &values);
+        let conflict = conflict(&field, &values);
         let class = if conflict { " class=\"conflict\"" } else { "" };
         let mut cell = Vec::new();
         for (value, (_, rs)) in &values {
-            let refs: Vec<String> = rs.iter().map(|r| format!("<a href=\"/records/{}\">{}:{}</a>", r.record_id, esc(&r.source), r.row)).collect();
+            let refs: Vec<String> = rs
+                .iter()
+                .map(|(r, whole)| format!("<a href=\"/records/{}\">{}:{}</a>{}", r.record_id, esc(&r.source), r.row, if *whole { " in the whole name" } else { "" }))
+                .collect();
             cell.push(format!("{} ({})", esc(value), refs.join(", ")));
         }
-        let _ = write!(out, "<tr{class}><td>{}{}</td><td>{}</td></tr>", esc(field), if conflict { " ⚠ conflict" } else { "" }, cell.join("<br>"));
+        let _ = write!(out, "<tr{class}><td>{}{}</td><td>{}</td></tr>", esc(&field), if conflict { " ⚠ conflict" } else { "" }, cell.join("<br>"));
     }
     out.push_str("</table>");
     out
@@ -326,7 +342,7 @@ fn profile(records: &[Record]) -> String {
 
 /// Whether a field's values conflict, as the profiles decide it; values that did not parse are
 /// kept apart there and contradict nothing, and a field this build does not know is not profiled.
-fn conflict(field: &str, values: &BTreeMap<String, (Option<Value>, Vec<&Record>)>) -> bool {
+fn conflict(field: &str, values: &BTreeMap<String, (Option<Value>, Vec<(&Record, bool)>)>) -> bool {
     let Ok(field) = field.parse::<Field>() else { return false };
     let parsed: Vec<&Value> = values.values().filter_map(|(v, _)| v.as_ref()).filter(|v| !matches!(v, Value::Unparsed { .. })).collect();
     Agreement::new(field, parsed, &store::Vocabularies).conflict()

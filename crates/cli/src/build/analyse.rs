@@ -10,8 +10,11 @@
 //! the records and sources asserting it, and the consensus is picked by the manifest's
 //! `[consensus]` rule (`analysis::person::ConsensusRule`; by default: the most trusted kind of
 //! source, then the value most sources give, then most records, then the most precise date, then
-//! the earliest source, last the first value in alphabetical order). A field whose values
-//! contradict each other is a conflict; the console, `profiles.*` and the person pages count them.
+//! the earliest source, last the first value in alphabetical order); an initial of a name part
+//! is never the consensus over a full form (`decided_by` `full_form`). A whole name (`name`) also
+//! counts, part by part, with the parts other records give, where the order of its words can be
+//! told (`analysis::person::parts_of_whole_name`). A field whose values contradict each other is
+//! a conflict; the console, `profiles.*` and the person pages count them.
 //! Analyses then count persons, never records.
 //!
 //! Profile exports, one row or object per person, ordered by person id:
@@ -244,6 +247,7 @@ fn profile_json(p: &Profile) -> Result<String> {
         .map(|a| {
             let decided_by = match a.decision {
                 Decision::Unanimous => "unanimous".to_owned(),
+                Decision::FullForm => "full_form".to_owned(),
                 Decision::By(step) => serde_json::to_value(step).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
                 Decision::Alphabetical => "alphabetical".to_owned(),
             };
