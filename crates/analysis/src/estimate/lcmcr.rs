@@ -9,7 +9,7 @@
 use super::loglinear::quantile;
 use super::mcmc::{effective_sample_size, r_hat};
 use super::sampling::{
-    SweepRng, beta, count_to_f64, gamma, multinomial_ordered_summed, weight_sum, ziggurat,
+    SweepRng, beta, count_to_f64, gamma, gamma_lanes, multinomial_ordered_summed, weight_sum, ziggurat,
 };
 use super::table::OverlapTable;
 use super::{Estimate, thousands};
@@ -330,6 +330,10 @@ fn update_parameters(
     *sweep_rng = generator;
 }
 
+/// A class's capture probabilities are drawn this many lists at a time: their gamma draws fill
+/// twice as many lanes (the shapes are at least 1, and the ratio's sum is positive).
+const AT_ONCE: usize = 4;
+
 #[inline(always)]
 fn draw_parameters<R: Rng + Clone>(
     rng: &mut R,
@@ -354,7 +358,23 @@ fn draw_parameters<R: Rng + Clone>(
             }
             continue;
         }
-        for j in 0..lists {
+        // Four lists' Beta(1 + hits, 1 + misses) draws at once, as ratios of eight gamma draws
+        // in lanes (shapes of at least 1).
+        let grouped = lists - lists % AT_ONCE;
+        for first in (0..grouped).step_by(AT_ONCE) {
+            let mut shapes = [0.0; 2 * AT_ONCE];
+            for at in 0..AT_ONCE {
+                let hits = count_to_f64(captured[(first + at) * stride + k]);
+                shapes[at] = 1.0 + hits;
+                shapes[AT_ONCE + at] = 1.0 + size - hits;
+            }
+            let draws = gamma_lanes(rng, layers, &shapes);
+            for at in 0..AT_ONCE {
+                let (x, y) = (draws[at], draws[AT_ONCE + at]);
+                state.lambda[(first + at) * classes + k] = (x / (x + y)).clamp(1e-12, 1.0 - 1e-12);
+            }
+        }
+        for j in grouped..lists {
             let hits = count_to_f64(captured[j * stride + k]);
             state.lambda[j * classes + k] =
                 beta(rng, layers, 1.0 + hits, 1.0 + size - hits).clamp(1e-12, 1.0 - 1e-12);

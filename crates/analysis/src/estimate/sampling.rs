@@ -521,7 +521,7 @@ pub fn beta<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat, a: f64, b: f64) -> f
 /// `m = min(1, 1 + t)`, hence `L >= -x^2 t^2 / (12 m^4)`, and `ln U <= U - 1`, so
 /// `12 m^4 (1 - U) > x^2 t^2` implies acceptance. Both are tested at once as
 /// `12 m^4 (1 - U) > x^2 min(t^2, 0.3972 m^4 x^2)` (0.3972 = 12 * 0.0331). `U` itself is drawn
-/// lazily: four spare bits of the normal's draw place it in one of 16 intervals, and when the
+/// lazily: eight spare bits of the normal's draw place it in one of 256 intervals, and when the
 /// squeeze holds at the interval's top (nearly always for large shapes) the point is accepted
 /// without drawing the rest; otherwise the rest of `U` within its interval is drawn. Either way
 /// `U` is uniform and independent of `x`, so the law is Marsaglia and Tsang's.
@@ -537,23 +537,107 @@ pub fn gamma<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat, shape: f64) -> f64 
     };
     let d = shape - 1.0 / 3.0;
     let c = 1.0 / (9.0 * d).sqrt();
+    gamma_trials(rng, layers, d, c) * boost
+}
+
+/// Marsaglia and Tsang's trials for `d = shape - 1/3` and `c = 1 / sqrt(9 d)` until one is
+/// accepted (see [`gamma`]).
+#[inline(always)]
+fn gamma_trials<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat, d: f64, c: f64) -> f64 {
     loop {
         let (x, interval) = normal_and_spare_bits(rng, layers);
-        let t = c * x;
-        let cube_root = 1.0 + t;
-        if cube_root <= 0.0 {
-            continue;
-        }
-        let v = cube_root * cube_root * cube_root;
-        let (scale, bound) = gamma_squeeze(x, t, cube_root);
-        if scale * INTERVAL_TOPS[interval as usize & 15] >= bound {
-            return d * v * boost;
-        }
-        let u = (count_to_f64(interval) + rng.random::<f64>()) * (1.0 / 16.0);
-        if scale * (1.0 - u) > bound || u.ln() < 0.5 * x * x + d * (1.0 - v + v.ln()) {
-            return d * v * boost;
+        if let Some(draw) = gamma_trial_from(rng, d, c, x, interval) {
+            return draw;
         }
     }
+}
+
+/// One trial of [`gamma`] for the normal `x` and its spare bits `interval`: the draw if the trial
+/// is accepted, `None` if rejected.
+#[inline(always)]
+fn gamma_trial_from<R: Rng + Clone>(rng: &mut R, d: f64, c: f64, x: f64, interval: u64) -> Option<f64> {
+    let t = c * x;
+    let cube_root = 1.0 + t;
+    if cube_root <= 0.0 {
+        return None;
+    }
+    let v = cube_root * cube_root * cube_root;
+    let (scale, bound) = gamma_squeeze(x, t, cube_root);
+    if scale * INTERVAL_TOPS[interval as usize & (INTERVALS - 1)] >= bound {
+        return Some(d * v);
+    }
+    let u = (count_to_f64(interval) + rng.random::<f64>()) * (1.0 / INTERVALS as f64);
+    (scale * (1.0 - u) > bound || u.ln() < 0.5 * x * x + d * (1.0 - v + v.ln())).then_some(d * v)
+}
+
+/// Gamma draws of the given shapes, each at least 1, in lanes: every lane's first trial (its
+/// normal from the ziggurat's first layer test, and the squeeze at the top of its spare bits'
+/// interval) runs over arrays the compiler vectorises, including the set-ups' square roots and
+/// divisions; a lane whose trial that does not settle goes on alone, exactly as [`gamma`] would
+/// (the ziggurat's rare cases, the rest of `U`, further trials). Each lane's draws are its own
+/// trials in sequence, so each is Gamma(shape), independent of the others.
+#[inline(always)]
+pub fn gamma_lanes<R: Rng + Clone, const L: usize>(
+    rng: &mut R,
+    layers: &Ziggurat,
+    shapes: &[f64; L],
+) -> [f64; L] {
+    let d = shapes.map(|shape| shape - 1.0 / 3.0);
+    let mut c = [0.0; L];
+    for (c, &d) in c.iter_mut().zip(&d) {
+        *c = 1.0 / (9.0 * d).sqrt();
+    }
+    let bits: [u64; L] = std::array::from_fn(|_| rng.next_u64());
+    let (mut widths, mut edges, mut tops) = ([0.0; L], [0.0; L], [0.0; L]);
+    for (lane, &bits) in bits.iter().enumerate() {
+        let layer = (bits & 0xff) as usize;
+        widths[lane] = layers.x[layer];
+        edges[lane] = layers.x[layer + 1];
+        tops[lane] = INTERVAL_TOPS[spare_bits(bits) as usize];
+    }
+    let mut draws = [0.0; L];
+    let mut settled = [false; L];
+    for lane in 0..L {
+        // As in `normal_and_spare_bits` and `gamma_trial_from`.
+        let u = ziggurat_position(bits[lane]);
+        let x = u * widths[lane];
+        let t = c[lane] * x;
+        let cube_root = 1.0 + t;
+        let (scale, bound) = gamma_squeeze(x, t, cube_root);
+        settled[lane] = (x.abs() < edges[lane]) & (cube_root > 0.0) & (scale * tops[lane] >= bound);
+        draws[lane] = d[lane] * (cube_root * cube_root * cube_root);
+    }
+    if settled.iter().all(|&s| s) {
+        return draws;
+    }
+    for lane in 0..L {
+        if !settled[lane] {
+            draws[lane] = finish_gamma_lane(rng, layers, d[lane], c[lane], bits[lane]);
+        }
+    }
+    draws
+}
+
+/// The rest of a lane of [`gamma_lanes`] whose first trial, from the 64 random bits `bits`, did
+/// not settle: its normal's rare cases, then its squeeze and exact test, then further trials.
+#[inline(never)]
+fn finish_gamma_lane<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat, d: f64, c: f64, bits: u64) -> f64 {
+    let layer = (bits & 0xff) as usize;
+    let interval = spare_bits(bits);
+    let u = ziggurat_position(bits);
+    let x = u * layers.x[layer];
+    let normal = if x.abs() < layers.x[layer + 1] {
+        Some(x)
+    } else {
+        normal_outside_the_box(rng, layers, layer, u, x)
+    };
+    // A normal rejected by the ziggurat is drawn again, which is a new trial.
+    if let Some(x) = normal
+        && let Some(draw) = gamma_trial_from(rng, d, c, x, interval)
+    {
+        return draw;
+    }
+    gamma_trials(rng, layers, d, c)
 }
 
 /// `U^(1 / s)` for a uniform `U`, drawn as `e^(-E / s)` for an exponential `E` (`-ln U`; by
@@ -564,13 +648,16 @@ fn uniform_root<R: Rng + Clone>(rng: &mut R, s: f64) -> f64 {
     (-exponential / s).exp()
 }
 
-/// `1 - U` at the top of each of the 16 intervals of `U` that [`gamma`]'s spare bits choose
-/// (exact: multiples of 1/16), looked up rather than computed from the bits.
-static INTERVAL_TOPS: [f64; 16] = {
-    let mut tops = [0.0; 16];
+/// How many intervals [`gamma`]'s spare bits place `U` in.
+const INTERVALS: usize = 256;
+
+/// `1 - U` at the top of each of the [`INTERVALS`] intervals of `U` that [`gamma`]'s spare bits
+/// choose (exact: multiples of 1/256), looked up rather than computed from the bits.
+static INTERVAL_TOPS: [f64; INTERVALS] = {
+    let mut tops = [0.0; INTERVALS];
     let mut interval = 0;
-    while interval < 16 {
-        tops[interval] = (15 - interval) as f64 / 16.0;
+    while interval < INTERVALS {
+        tops[interval] = (INTERVALS - 1 - interval) as f64 / INTERVALS as f64;
         interval += 1;
     }
     tops
@@ -603,7 +690,7 @@ fn larger(a: f64, b: f64) -> f64 {
 }
 
 /// The layers of the normal ziggurat (Marsaglia and Tsang 2000, in Doornik's ZIGNOR variant,
-/// as `rand_distr` draws it): `x[i]` the layers' right ends, `f[i] = exp(-x[i]^2 / 2)`. Built
+/// with the layers `rand_distr` uses): `x[i]` the layers' right ends, `f[i] = exp(-x[i]^2 / 2)`. Built
 /// once ([`ziggurat`]); callers drawing many normals take the reference once, since each access
 /// to the lazily built static checks that it is built.
 pub struct Ziggurat {
@@ -643,17 +730,16 @@ pub fn standard_normal<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat) -> f64 {
     normal_and_spare_bits(rng, layers).0
 }
 
-/// [`standard_normal`] and four more random bits (a number below 16), independent of the normal:
-/// the ziggurat reads bits 0-7 of its 64-bit draw (the layer) and 12-63 (the position), so bits
-/// 8-11 of the draw it accepts are left over. Inlined into the gamma draws.
+/// [`standard_normal`] and eight more random bits (a number below 256), independent of the
+/// normal: the ziggurat reads bits 0-7 of its 64-bit draw (the layer) and 16-63 (the position, 48
+/// bits), so bits 8-15 of the draw it accepts are left over. Inlined into the gamma draws.
 #[inline(always)]
 fn normal_and_spare_bits<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat) -> (f64, u64) {
     loop {
         let bits = rng.next_u64();
         let i = (bits & 0xff) as usize;
-        let spare = bits >> 8 & 0xf;
-        // The top 52 bits as a float in [2, 4), less 3: uniform on [-1, 1).
-        let u = f64::from_bits(bits >> 12 | 0x4000_0000_0000_0000) - 3.0;
+        let spare = spare_bits(bits);
+        let u = ziggurat_position(bits);
         let x = u * layers.x[i];
         if x.abs() < layers.x[i + 1] {
             return (x, spare);
@@ -667,6 +753,19 @@ fn normal_and_spare_bits<R: Rng + Clone>(rng: &mut R, layers: &Ziggurat) -> (f64
             return (x, spare);
         }
     }
+}
+
+/// The ziggurat's position in its layer from bits 16-63 of a draw: those 48 bits as the top of
+/// a float's fraction in [2, 4), less 3, uniform on [-1, 1).
+#[inline(always)]
+fn ziggurat_position(bits: u64) -> f64 {
+    f64::from_bits((bits >> 16) << 4 | 0x4000_0000_0000_0000) - 3.0
+}
+
+/// Bits 8-15 of a ziggurat draw, which it does not read: [`gamma`]'s interval of `U`.
+#[inline(always)]
+fn spare_bits(bits: u64) -> u64 {
+    bits >> 8 & 0xff
 }
 
 /// The ziggurat's rare cases: the tail beyond [`ZIGGURAT_TAIL`] (Marsaglia's method) from the
@@ -770,14 +869,15 @@ mod tests {
 
     #[test]
     fn sweep_stream_bits_are_uniform_alone_and_in_consecutive_pairs() {
-        // The samplers read the low byte (the ziggurat's layer), bits 8-11 (gamma's interval)
-        // and the top bits (uniforms): each nibble's 16 values, and the pairs of a nibble in
-        // consecutive numbers (256 cells), over 409,600 numbers from two streams.
+        // The samplers read the low byte (the ziggurat's layer), bits 8-15 (gamma's interval)
+        // and the top bits (uniforms, the ziggurat's position): each nibble's 16 values, and the
+        // pairs of a nibble in consecutive numbers (256 cells), over 409,600 numbers from two
+        // streams.
         use rand::RngCore;
         for (seed, stream) in [(1, 0), (12345, 3)] {
             let mut rng = SweepRng::from_chacha(seed, stream);
             let draws: Vec<u64> = (0..409_600).map(|_| rng.next_u64()).collect();
-            for shift in [0, 4, 8, 28, 60] {
+            for shift in [0, 4, 8, 12, 16, 28, 60] {
                 let nibble = |x: u64| (x >> shift & 15) as usize;
                 let mut single = vec![0u64; 16];
                 let mut pairs = vec![0u64; 256];
@@ -891,6 +991,41 @@ mod tests {
     }
 
     #[test]
+    fn gamma_draws_in_lanes_keep_each_lane_s_law_and_their_independence() {
+        use statrs::distribution::{Beta, Gamma};
+        // Shapes from 1 (whose first trials often go on alone) to class sizes; lanes 0 and 1
+        // share a shape. Each lane against its gamma law (KS), the ratios of lanes 0-3 to
+        // lanes 4-7 against Beta laws, as the capture probabilities take them, and lanes 0 and
+        // 1 above or below their median together (2 x 2 cells of 10,000 expected).
+        let shapes = [1.0, 1.0, 1.5, 40.0, 2.0, 7.0, 1.0, 5_000.0];
+        let mut rng = SweepRng::from_chacha(53, 0);
+        let draws = 40_000;
+        let lanes: Vec<[f64; 8]> = (0..draws)
+            .map(|_| gamma_lanes(&mut rng, ziggurat(), &shapes))
+            .collect();
+        let bound = 1.95 / (draws as f64).sqrt();
+        for (lane, &shape) in shapes.iter().enumerate() {
+            let law = Gamma::new(shape, 1.0).unwrap();
+            let distance = ks_distance(lanes.iter().map(|l| l[lane]).collect(), |x| law.cdf(x));
+            assert!(distance < bound, "lane {lane}, Gamma({shape}): KS {distance:.4}");
+        }
+        for lane in 0..4 {
+            let (a, b) = (shapes[lane], shapes[lane + 4]);
+            let law = Beta::new(a, b).unwrap();
+            let ratios = lanes.iter().map(|l| l[lane] / (l[lane] + l[lane + 4])).collect();
+            let distance = ks_distance(ratios, |x| law.cdf(x));
+            assert!(distance < bound, "Beta({a}, {b}) from lanes: KS {distance:.4}");
+        }
+        let median = Gamma::new(1.0, 1.0).unwrap().inverse_cdf(0.5);
+        let mut together = vec![0u64; 4];
+        for l in &lanes {
+            together[usize::from(l[0] > median) * 2 + usize::from(l[1] > median)] += 1;
+        }
+        let (statistic, bound) = pearson(&together, &[10_000.0; 4]);
+        assert!(statistic < bound, "lanes 0 and 1: {together:?}");
+    }
+
+    #[test]
     fn gamma_squeeze_accepts_only_points_the_exact_test_accepts() {
         // At the squeeze's edge `U = 1 - bound / scale`, `ln U` must not exceed the exact
         // log-acceptance `L`; any `U` the squeeze accepts is below the edge. Shapes from the
@@ -925,16 +1060,16 @@ mod tests {
 
     #[test]
     fn spare_bits_are_uniform_and_independent_of_the_normal() {
-        // Counts of (spare bits, quartile of the normal): 16 x 4 cells of 2,500 expected.
+        // Counts of (spare bits, quartile of the normal): 256 x 4 cells of 400 expected.
         let mut rng = SweepRng::from_chacha(43, 0);
         let quartile = 0.674_489_750_196_081_7;
-        let mut counts = vec![0u64; 64];
-        for _ in 0..160_000 {
+        let mut counts = vec![0u64; 1024];
+        for _ in 0..409_600 {
             let (x, spare) = normal_and_spare_bits(&mut rng, ziggurat());
             let column = [-quartile, 0.0, quartile].partition_point(|&cut| cut <= x);
             counts[spare as usize * 4 + column] += 1;
         }
-        let (statistic, bound) = pearson(&counts, &[2_500.0; 64]);
+        let (statistic, bound) = pearson(&counts, &[400.0; 1024]);
         assert!(statistic < bound, "chi-square {statistic:.1} >= {bound:.1}");
     }
 
