@@ -618,6 +618,31 @@ pub fn gamma_lanes<R: Rng + Clone, const L: usize>(
     draws
 }
 
+/// Four Beta(a, b) draws at once: the ratios of eight gamma draws in lanes ([`gamma_lanes`]), a
+/// shape below 1 drawn at shape + 1 and boosted by `U^(1 / shape)`, as in [`gamma`].
+#[inline(always)]
+pub fn beta_lanes<R: Rng + Clone>(
+    rng: &mut R,
+    layers: &Ziggurat,
+    a: &[f64; 4],
+    b: &[f64; 4],
+) -> [f64; 4] {
+    let shapes: [f64; 8] = std::array::from_fn(|lane| {
+        let shape = if lane < 4 { a[lane] } else { b[lane - 4] };
+        if shape < 1.0 { shape + 1.0 } else { shape }
+    });
+    let mut draws = gamma_lanes(rng, layers, &shapes);
+    for (draw, &shape) in draws.iter_mut().zip(a.iter().chain(b)) {
+        if shape < 1.0 {
+            *draw *= uniform_root(rng, shape);
+        }
+    }
+    std::array::from_fn(|at| {
+        let (x, y) = (draws[at], draws[4 + at]);
+        if x + y > 0.0 { x / (x + y) } else { 0.5 }
+    })
+}
+
 /// The rest of a lane of [`gamma_lanes`] whose first trial, from the 64 random bits `bits`, did
 /// not settle: its normal's rare cases, then its squeeze and exact test, then further trials.
 #[inline(never)]
@@ -1023,6 +1048,25 @@ mod tests {
         }
         let (statistic, bound) = pearson(&together, &[10_000.0; 4]);
         assert!(statistic < bound, "lanes 0 and 1: {together:?}");
+    }
+
+    #[test]
+    fn beta_draws_in_lanes_follow_their_laws_with_and_without_boosts() {
+        use statrs::distribution::Beta;
+        // Shapes below 1 on either side (boosted), an empty class's stick (a = 1), class sizes.
+        let a = [1.0, 0.4, 30.0, 2.0];
+        let b = [0.3, 5.0, 700.0, 1.0];
+        let mut rng = SweepRng::from_chacha(59, 0);
+        let draws = 40_000;
+        let lanes: Vec<[f64; 4]> = (0..draws)
+            .map(|_| beta_lanes(&mut rng, ziggurat(), &a, &b))
+            .collect();
+        let bound = 1.95 / (draws as f64).sqrt();
+        for at in 0..4 {
+            let law = Beta::new(a[at], b[at]).unwrap();
+            let distance = ks_distance(lanes.iter().map(|l| l[at]).collect(), |x| law.cdf(x));
+            assert!(distance < bound, "Beta({}, {}): KS {distance:.4}", a[at], b[at]);
+        }
     }
 
     #[test]
