@@ -274,9 +274,33 @@ fn run_chain(table: &OverlapTable, options: &LcmcrOptions, chain: u64) -> Vec<f6
 const BLOCK: usize = 4;
 
 /// `total` (a row of `stride = total.len()` counts, a multiple of [`BLOCK`]) becomes the sum of the
-/// given rows of `allocated`: block by block, so that each block's sum stays in registers and the
-/// compiler knows every length.
+/// given rows of `allocated`. For the usual strides the row's length is a constant, so that the
+/// whole row's sums stay in registers and each row is added in one pass; otherwise block by block.
 fn sum_rows(total: &mut [u64], allocated: &[u64], rows: &[usize]) {
+    match total.len() {
+        4 => sum_rows_of::<4>(total, allocated, rows),
+        8 => sum_rows_of::<8>(total, allocated, rows),
+        12 => sum_rows_of::<12>(total, allocated, rows),
+        16 => sum_rows_of::<16>(total, allocated, rows),
+        _ => sum_rows_by_block(total, allocated, rows),
+    }
+}
+
+/// [`sum_rows`] for rows of `STRIDE` counts.
+fn sum_rows_of<const STRIDE: usize>(total: &mut [u64], allocated: &[u64], rows: &[usize]) {
+    let every_row = allocated.as_chunks::<STRIDE>().0;
+    let mut sum = [0u64; STRIDE];
+    for &row in rows {
+        for (s, c) in sum.iter_mut().zip(&every_row[row]) {
+            *s += c;
+        }
+    }
+    total.copy_from_slice(&sum);
+}
+
+/// [`sum_rows`] for any stride: block by block, so that each block's sum stays in registers and
+/// the compiler knows every length.
+fn sum_rows_by_block(total: &mut [u64], allocated: &[u64], rows: &[usize]) {
     let stride = total.len();
     for (block, sum) in total.as_chunks_mut::<BLOCK>().0.iter_mut().enumerate() {
         let mut block_sum = [0u64; BLOCK];
