@@ -202,27 +202,9 @@ fn valid_person_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// The versions to check beside the pair's: each person the client saw, which must be the
-/// persons the two records belong to now (a record moved by a re-link is a change too).
-fn also_seen(conn: &rusqlite::Connection, keys: [&str; 2], seen: BTreeMap<String, i64>) -> Result<Vec<(String, i64)>, WebError> {
-    let mut now = BTreeMap::new();
-    for key in keys {
-        if let Some(person) = register::person_of(conn, key)? {
-            now.insert(person, key);
-        }
-    }
-    let stale = |person: &str, message: String| WebError::Stale { item: review::person_item(person), message };
-    if let Some((person, key)) = now.iter().find(|(person, _)| !seen.contains_key(*person)) {
-        return Err(stale(person, format!("record {key} is in person {person} now, which you did not name: review the current state and decide again")));
-    }
-    if let Some(person) = seen.keys().find(|person| !now.contains_key(*person)) {
-        return Err(stale(person, format!("person {person} holds neither record now: review the current state and decide again")));
-    }
-    Ok(seen.into_iter().map(|(person, version)| (review::person_item(&person), version)).collect())
-}
-
 /// POST /api/decisions: `{"left", "right", "action": "accept"|"reject", "why", "version",
-/// "persons"?}`; with `persons`, a decision on a pair whose persons changed since is a conflict.
+/// "persons"?}`; with `persons`, a decision on a pair whose persons changed since (a record in a
+/// person not named, a named person holding neither record, or at another version) is a conflict.
 async fn decide_api(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -256,12 +238,9 @@ async fn decide_api(
                     return Err(WebError::bad(if key == &l { "left" } else { "right" }, format!("no current record {key:?}")));
                 }
             }
-            let also_seen = match persons {
-                Some(seen) => also_seen(conn, [&l, &r], seen)?,
-                None => Vec::new(),
-            };
             let constraints = vec![(l, r, action == Action::Accept)];
-            review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, also_seen, who, why, at: clock::now() })?;
+            // `persons` is held to the same rule as a pair page's form (`review::decide`).
+            review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, persons_seen: persons, who, why, at: clock::now() })?;
             Ok((item.clone(), review::version(conn, &item)?))
         })
         .await?;
@@ -321,7 +300,9 @@ async fn openapi() -> Json<Value> {
                                            "why": {"type": "string"}, "version": {"type": "integer", "minimum": 0},
                                            "persons": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
                                                        "description": "the version (from /api/persons/{id}) of each person the two records were in when you looked; \
-                                                                       with it, a merge, split or re-link of those persons since is a 409 naming the person (error.item, error.field 'persons')"}}}}}},
+                                                                       with it, the decision is a 409 naming the person that changed (error.item, error.field 'persons') when either record \
+                                                                       is now in a person not named (a re-link moved it), a named person holds neither record, or a named person's version \
+                                                                       changed (a merge, split or other decision since): the same rule as the review page's form"}}}}}},
                          "responses": decide_responses}
             },
             "/reconcile": {"get": {"summary": "W3C Reconciliation Service API: manifest, or queries with ?queries=", "responses": {"200": ok("manifest or results")}}}

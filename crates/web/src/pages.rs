@@ -922,15 +922,17 @@ fn person_constraints(conn: &rusqlite::Connection, action: Action, person: &str,
     }
 }
 
-/// The `seen` fields of a pair's form: "VERSION ITEM" of each person of its records.
-fn seen_items(form: &[(String, String)]) -> Result<Vec<(String, i64)>, WebError> {
-    form.iter()
-        .filter(|(k, _)| k == "seen")
-        .map(|(_, v)| {
-            let (version, item) = v.split_once(' ').ok_or_else(|| WebError::bad("seen", "expected a version and an item"))?;
-            Ok((item.to_owned(), version.parse().map_err(|_| WebError::bad("seen", "a version is a number"))?))
-        })
-        .collect()
+/// The `seen` fields of a pair's form: "VERSION person:ID" of each person of its records, as
+/// person id to version; `None` for a form that names no person (as an API call without
+/// `persons`), which `review::decide` then holds to the pair's version only.
+fn seen_persons(form: &[(String, String)]) -> Result<Option<BTreeMap<String, i64>>, WebError> {
+    let mut seen = BTreeMap::new();
+    for (_, value) in form.iter().filter(|(k, _)| k == "seen") {
+        let (version, item) = value.split_once(' ').ok_or_else(|| WebError::bad("seen", "expected a version and an item"))?;
+        let person = review::person_of_item(item).ok_or_else(|| WebError::bad("seen", format!("{item:?} is not a person")))?;
+        seen.insert(person.to_owned(), version.parse().map_err(|_| WebError::bad("seen", "a version is a number"))?);
+    }
+    Ok((!seen.is_empty()).then_some(seen))
 }
 
 async fn decide(State(state): State<AppState>, User(user): User, Form(form): FormPairs) -> Result<Response, WebError> {
@@ -963,8 +965,8 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
                         review::vote(conn, &review::NewVote { item: &item, left: &l, right: &r, action, who: &who, why: &why, at: &at })?;
                     } else {
                         let constraints = vec![(l, r, action == Action::Accept)];
-                        let also_seen = seen_items(&form)?;
-                        review::decide(conn, &NewDecision { item, version, action, constraints, also_seen, who, why, at })?;
+                        let persons_seen = seen_persons(&form)?;
+                        review::decide(conn, &NewDecision { item, version, action, constraints, persons_seen, who, why, at })?;
                     }
                     Ok(back)
                 }
@@ -975,7 +977,7 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
                         return Err(WebError::bad("item", "the form's item does not match its person"));
                     }
                     let constraints = person_constraints(conn, action, &person, &form)?;
-                    review::decide(conn, &NewDecision { item, version, action, constraints, also_seen: Vec::new(), who, why, at })?;
+                    review::decide(conn, &NewDecision { item, version, action, constraints, persons_seen: None, who, why, at })?;
                     Ok(format!("/persons/{}", url(&person)))
                 }
             }

@@ -1,15 +1,17 @@
 //! Review: the queue of uncertain pairs (probability nearest 0.5 first), pairs side by side with
 //! the match waterfall, and decisions (accept, reject, merge, split) stored append-only with who,
 //! when and why. Every reviewed item (a pair or a person) has a version; a decision names the
-//! version its reviewer saw, and a decision on a changed item is refused as a conflict, so two
-//! reviewers deciding at once never overwrite each other. Undo appends, never deletes. With
-//! blind double review on, decisions start as votes: two agreeing votes make the decision, and
-//! disagreements wait on their own page for an admin.
+//! version its reviewer saw (a pair's also the persons its records were in, at their versions),
+//! and a decision on a changed item, or on a record since moved into a person its reviewer did
+//! not see, is refused as a conflict, so two reviewers deciding at once never overwrite each
+//! other. Undo appends, never deletes. With blind double review on, decisions start as votes: two
+//! agreeing votes make the decision, and disagreements wait on their own page for an admin.
 
 use crate::WebError;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a reviewer decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -178,9 +180,12 @@ pub struct NewDecision {
     pub action: Action,
     /// (left, right, must_link) constraints the decision stands for.
     pub constraints: Vec<(String, String, bool)>,
-    /// Other items the reviewer saw, at these versions (a pair's page: the persons of its two
-    /// records): a decision on any of them since, such as a merge, is a conflict too.
-    pub also_seen: Vec<(String, i64)>,
+    /// The persons the reviewer saw the decision's records in, each (by id) at the version they
+    /// saw: a pair's page names them in its form (`seen`), an API client in `persons`. Both are
+    /// held to `check_persons_seen`. `None` when the client named no person (an API client
+    /// that leaves `persons` out, a person's own page, whose item is the person): then only
+    /// `item`'s version is checked.
+    pub persons_seen: Option<BTreeMap<String, i64>>,
     pub who: String,
     pub why: String,
     pub at: String,
@@ -205,6 +210,9 @@ pub fn item_label(item: &str) -> String {
     }
 }
 
+/// What every stale refusal ends with: the reviewer's next step.
+const DECIDE_AGAIN: &str = "Nothing of yours was stored; review the current state and decide again";
+
 /// Fails with a conflict naming what changed when `item` is no longer at `seen`; else bumps it.
 fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebError> {
     let now: i64 = tx.query_row("SELECT version FROM review_items WHERE item = ?1", [item], |r| r.get(0)).optional()?.unwrap_or(0);
@@ -221,14 +229,40 @@ fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebEr
         return Err(WebError::Stale {
             item: item.to_owned(),
             message: format!(
-                "someone else decided on {} while you were looking{what}: it is now at version {now}, you saw version {seen}. \
-                 Nothing of yours was stored; review the current state and decide again",
+                "someone else decided on {} while you were looking{what}: it is now at version {now}, you saw version {seen}. {DECIDE_AGAIN}",
                 item_label(item)
             ),
         });
     }
     bump(tx, item)?;
     Ok(now + 1)
+}
+
+/// The one rule for the persons a reviewer saw a decision's records in, for a pair's form and the
+/// API alike: the decision goes through only while each of its records sits in one of those
+/// persons, each of those persons still holds one of its records, and each is at the version the
+/// reviewer saw; else it is refused as stale, naming the person that changed. The versions alone
+/// would not do: a re-link moves records between persons without a decision, so it bumps no
+/// version, and a decision would then be applied to persons its reviewer never saw.
+fn check_persons_seen(tx: &rusqlite::Transaction, records: &BTreeSet<&str>, seen: &BTreeMap<String, i64>) -> Result<(), WebError> {
+    let stale = |person: &str, what: String| WebError::Stale { item: person_item(person), message: format!("{what}. {DECIDE_AGAIN}") };
+    let mut holding = BTreeSet::new();
+    for key in records {
+        if let Some(person) = crate::register::person_of(tx, key)? {
+            if !seen.contains_key(&person) {
+                let saw = if seen.is_empty() { "no person".to_owned() } else { seen.keys().map(|p| format!("person {p}")).collect::<Vec<_>>().join(", ") };
+                return Err(stale(&person, format!("record {key} is in person {person} now, not in a person you saw (you saw {saw})")));
+            }
+            holding.insert(person);
+        }
+    }
+    if let Some(person) = seen.keys().find(|person| !holding.contains(*person)) {
+        return Err(stale(person, format!("person {person}, which you saw, holds none of the decision's records now")));
+    }
+    for (person, version) in seen {
+        claim(tx, &person_item(person), *version)?;
+    }
+    Ok(())
 }
 
 fn bump(tx: &rusqlite::Transaction, item: &str) -> Result<(), WebError> {
@@ -240,7 +274,7 @@ fn bump(tx: &rusqlite::Transaction, item: &str) -> Result<(), WebError> {
 /// belong to now): a reviewer who loaded one of them before this decision then gets a
 /// conflict, instead of overruling a decision they never saw.
 fn touch_related<'a>(tx: &rusqlite::Transaction, item: &str, constraints: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), WebError> {
-    let mut related = std::collections::BTreeSet::new();
+    let mut related = BTreeSet::new();
     for (a, b) in constraints {
         related.insert(pair_item(a, b).0);
         for key in [a, b] {
@@ -266,8 +300,9 @@ pub fn decide(conn: &mut Connection, decision: &NewDecision) -> Result<Vec<i64>,
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     claim(&tx, &decision.item, decision.version)?;
-    for (other, seen) in &decision.also_seen {
-        claim(&tx, other, *seen)?;
+    if let Some(seen) = &decision.persons_seen {
+        let records = decision.constraints.iter().flat_map(|(a, b, _)| [a.as_str(), b.as_str()]).collect();
+        check_persons_seen(&tx, &records, seen)?;
     }
     touch_related(&tx, &decision.item, decision.constraints.iter().map(|(a, b, _)| (a.as_str(), b.as_str())))?;
     let mut ids = Vec::new();

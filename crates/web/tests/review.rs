@@ -1,5 +1,6 @@
-//! Review: the queue, decisions with who/when/why, conflicts between concurrent reviewers,
-//! undo, decisions honoured by the next linkage run, merge and split, blind double review.
+//! Review: the queue, decisions with who/when/why, conflicts between concurrent reviewers (the
+//! pair page's form and the API refusing a stale decision by one rule, in the same words), undo,
+//! decisions honoured by the next linkage run, merge and split, blind double review.
 
 mod common;
 
@@ -272,4 +273,137 @@ async fn a_pair_form_loaded_before_a_merge_of_its_persons_is_stale() {
     form.extend(seen.iter().map(|s| ("seen", s.as_str())));
     let reply = rita.post(&project, "/review/decide", &form).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+}
+
+/// The fields a pair page's decision form sends (csrf, item, version, l, r and a `seen` for each
+/// person the page showed), as a browser would send them.
+async fn pair_form(client: &mut Client, project: &TestProject, l: &str, r: &str) -> Vec<(String, String)> {
+    let page = client.get(project, &format!("/review/pair?l={}&r={}", common::enc(l), common::enc(r))).await.body;
+    let mut form: Vec<(String, String)> = ["csrf", "item", "version", "l", "r"].map(|k| (k.to_owned(), common::hidden(&page, k).unwrap_or_else(|| panic!("no {k} in {page}")))).into();
+    form.extend(page.split("name=\"seen\" value=\"").skip(1).map(|rest| ("seen".to_owned(), rest.split('"').next().unwrap().to_owned())));
+    form
+}
+
+async fn send_form(client: &mut Client, project: &TestProject, form: &[(String, String)], action: &str, why: &str) -> common::Reply {
+    let mut fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    fields.extend([("action", action), ("why", why)]);
+    client.post(project, "/review/decide", &fields).await
+}
+
+/// What an API client reads before deciding on a pair: each record's person, at its review
+/// version (`/api/records/{id}`, `/api/persons/{id}`), as the `persons` of a decision.
+async fn persons_seen_by_api(client: &mut Client, project: &TestProject, keys: [&str; 2]) -> serde_json::Value {
+    let mut seen = serde_json::Map::new();
+    for key in keys {
+        let person = person_of(client, project, key).await;
+        let version = client.get(project, &format!("/api/persons/{person}")).await.json()["version"].clone();
+        assert!(version.is_i64(), "{person}: {version}");
+        seen.insert(person, version);
+    }
+    seen.into()
+}
+
+async fn decide_by_api(client: &mut Client, project: &TestProject, keys: [&str; 2], persons: &serde_json::Value, why: &str) -> common::Reply {
+    let body = serde_json::json!({"left": keys[0], "right": keys[1], "action": "reject", "why": why, "version": 0, "persons": persons});
+    let request = axum::http::Request::post("/api/decisions")
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .header("x-csrf-token", client.csrf.clone())
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    client.send(project, request).await
+}
+
+/// The text of an error page's message, unescaped.
+fn error_text(page: &str) -> String {
+    let text = page.split("<p class=\"error\">").nth(1).and_then(|rest| rest.split("</p>").next()).unwrap_or_else(|| panic!("no error in {page}"));
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+async fn merge(client: &mut Client, project: &TestProject, person: &str, other: &str, why: &str) {
+    let page = client.get(project, &format!("/persons/{person}")).await;
+    let version = common::hidden(&page.body, "version").unwrap();
+    let (csrf, item) = (client.csrf.clone(), format!("person:{person}"));
+    let form = [("csrf", csrf.as_str()), ("item", &item), ("version", &version), ("person", person), ("action", "merge"), ("other", other), ("why", why)];
+    let reply = client.post(project, "/review/decide", &form).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+}
+
+/// A reviewer looks at a pair; meanwhile a re-link moves one of its records into a third person.
+/// No decision came in between, so no version the reviewer saw moved: only where the record sits
+/// tells. The page's form and the API hold the decision to one rule and refuse it alike, in the
+/// same words, naming the person the record is in now.
+#[tokio::test]
+async fn a_record_moved_into_a_person_the_reviewer_did_not_see_is_refused_alike_by_form_and_api() {
+    let project = project();
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let (bukharin, bukharin_keys) = keys_of(&mut ada, &project, "Бухарин").await;
+    let (gordievsky, gordievsky_keys) = keys_of(&mut ada, &project, "Gordievsky").await;
+    let (ezhov, ezhov_keys) = keys_of(&mut ada, &project, "Ежов").await;
+    assert!(bukharin_keys.len() >= 2 && gordievsky_keys.len() == 1, "{bukharin_keys:?} {gordievsky_keys:?}");
+    // Ada merges Gordievsky into Bukharin: a decision, which moves both persons' versions ...
+    merge(&mut ada, &project, &bukharin, &gordievsky, "one man").await;
+    // ... then Rita looks at Gordievsky's record beside Ezhov's, on the page and through the API ...
+    let (moving, staying) = (gordievsky_keys[0].as_str(), ezhov_keys[0].as_str());
+    let form = pair_form(&mut rita, &project, moving, staying).await;
+    let persons = persons_seen_by_api(&mut rita, &project, [moving, staying]).await;
+    let seen: Vec<&str> = form.iter().filter(|(k, _)| k == "seen").map(|(_, v)| v.as_str()).collect();
+    assert_eq!(seen.len(), 2, "the form names both persons: {seen:?}");
+    assert!(persons.get(&gordievsky).is_some() && persons.get(&ezhov).is_some(), "{persons}");
+    // ... and only then does the re-link honour the merge, moving Gordievsky's record.
+    relink(&mut ada, &project).await;
+    let third = person_of(&mut ada, &project, moving).await;
+    assert!(third != gordievsky && third != ezhov, "the record moved into a third person: {third}");
+    let current = |person: &str| project.state.db.read_blocking(|conn| web::review::version(conn, &format!("person:{person}"))).unwrap();
+    assert_eq!((persons[&gordievsky].as_i64(), persons[&ezhov].as_i64()), (Some(current(&gordievsky)), Some(current(&ezhov))), "a re-link moves no version");
+
+    let page = send_form(&mut rita, &project, &form, "reject", "two men").await;
+    assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+    let api = decide_by_api(&mut rita, &project, [moving, staying], &persons, "two men").await;
+    assert_eq!(api.status, StatusCode::CONFLICT, "{}", api.body);
+    let error = &api.json()["error"];
+    assert_eq!((error["code"].as_str(), error["field"].as_str(), error["item"].as_str()), (Some("conflict"), Some("persons"), Some(format!("person:{third}").as_str())), "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains(&format!("record {moving} is in person {third} now")) && message.contains("Nothing of yours was stored"), "{message}");
+    assert_eq!(error_text(&page.body), message, "the form and the API refuse in the same words");
+    let log = ada.get(&project, "/api/decisions").await.json();
+    assert!(log["decisions"].as_array().unwrap().iter().all(|d| d["who"] == "ada"), "nothing of Rita's was stored: {log}");
+}
+
+/// A decision whose records still sit in the persons its reviewer saw, at the versions they saw,
+/// goes through the form and the API alike, a re-link that moved none of them notwithstanding.
+#[tokio::test]
+async fn a_decision_on_persons_as_the_reviewer_saw_them_goes_through_form_and_api() {
+    let project = project();
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let (_, bukharin_keys) = keys_of(&mut rita, &project, "Бухарин").await;
+    let (_, gordievsky_keys) = keys_of(&mut rita, &project, "Gordievsky").await;
+    let (_, ezhov_keys) = keys_of(&mut rita, &project, "Ежов").await;
+    let (_, yagoda_keys) = keys_of(&mut rita, &project, "Ягода").await;
+    // An earlier decision moved Ezhov's version, so the API names a version other than 0.
+    let earlier = pair_form(&mut rita, &project, &ezhov_keys[0], &yagoda_keys[0]).await;
+    assert_eq!(send_form(&mut rita, &project, &earlier, "reject", "different men").await.status, StatusCode::SEE_OTHER);
+    // Rita looks at two pairs of four other persons' records, one on the page, one through the API.
+    let form = pair_form(&mut rita, &project, bukharin_keys.last().unwrap(), &gordievsky_keys[0]).await;
+    assert_eq!(form.iter().filter(|(k, _)| k == "seen").count(), 2, "{form:?}");
+    let api_pair = [ezhov_keys.last().unwrap().as_str(), yagoda_keys[0].as_str()];
+    let persons = persons_seen_by_api(&mut rita, &project, api_pair).await;
+    assert!(persons.as_object().unwrap().values().any(|v| v.as_i64() > Some(0)), "{persons}");
+    // A re-link in between moves none of their records.
+    let before: Vec<String> = [bukharin_keys.last().unwrap(), &gordievsky_keys[0], api_pair[0], api_pair[1]].into_iter().map(String::from).collect();
+    let mut persons_before = Vec::new();
+    for key in &before {
+        persons_before.push(person_of(&mut ada, &project, key).await);
+    }
+    relink(&mut ada, &project).await;
+    for (key, person) in before.iter().zip(&persons_before) {
+        assert_eq!(&person_of(&mut ada, &project, key).await, person, "{key}");
+    }
+    let page = send_form(&mut rita, &project, &form, "reject", "two men").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let api = decide_by_api(&mut rita, &project, api_pair, &persons, "two men").await;
+    assert_eq!(api.status, StatusCode::CREATED, "{}", api.body);
+    let log = rita.get(&project, "/api/decisions").await.json();
+    assert_eq!(log["decisions"].as_array().unwrap().iter().filter(|d| d["who"] == "rita" && d["undone"].is_null()).count(), 3, "{log}");
 }
