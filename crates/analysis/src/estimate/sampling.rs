@@ -179,7 +179,9 @@ pub(crate) fn weight_sum(weights: &[f64]) -> f64 {
 /// exceeds its uniform; rather than finding that category per item, each running total counts the
 /// items at or above it, lane by lane without branches or stores (a category's share is then the
 /// difference of two neighbouring counts). The narrowest of a few fixed widths keeps the counts in
-/// registers.
+/// registers. The choice of width is inlined into the multinomial draw; the placements themselves
+/// stay out of line (inlined too, they took 1.7% more time per LCMCR chain).
+#[inline(always)]
 fn place_one_at_a_time<R: Rng + ?Sized>(
     rng: &mut R,
     count: u64,
