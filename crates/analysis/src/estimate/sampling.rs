@@ -631,7 +631,8 @@ pub fn gamma_lanes<R: Rng + Clone, const L: usize>(
         tops[lane] = INTERVAL_TOPS[spare_bits(bits) as usize];
     }
     let mut draws = [0.0; L];
-    let mut settled = [false; L];
+    // Bit `lane` set where that lane's first trial did not settle.
+    let mut unsettled = 0u64;
     for lane in 0..L {
         // As in `normal_and_spare_bits` and `gamma_trial_from`.
         let u = ziggurat_position(bits[lane]);
@@ -639,16 +640,14 @@ pub fn gamma_lanes<R: Rng + Clone, const L: usize>(
         let t = c[lane] * x;
         let cube_root = 1.0 + t;
         let (scale, bound) = gamma_squeeze(x, t, cube_root);
-        settled[lane] = (x.abs() < edges[lane]) & (cube_root > 0.0) & (scale * tops[lane] >= bound);
+        let settled = (x.abs() < edges[lane]) & (cube_root > 0.0) & (scale * tops[lane] >= bound);
+        unsettled |= u64::from(!settled) << lane;
         draws[lane] = d[lane] * (cube_root * cube_root * cube_root);
     }
-    if settled.iter().all(|&s| s) {
-        return draws;
-    }
-    for lane in 0..L {
-        if !settled[lane] {
-            draws[lane] = finish_gamma_lane(rng, layers, d[lane], c[lane], bits[lane]);
-        }
+    while unsettled != 0 {
+        let lane = unsettled.trailing_zeros() as usize;
+        unsettled &= unsettled - 1;
+        draws[lane] = finish_gamma_lane(rng, layers, d[lane], c[lane], bits[lane]);
     }
     draws
 }
