@@ -16,7 +16,7 @@ pub use concepts::Vocabularies;
 pub use ingest::{FileOutcome, FileVersion, Policy, SourceEntry};
 pub use linkage::{
     Claim, DecisionRow, LinkRecord, LinkageRun, Linked, PairRow, PersonAssignment, declared_link_spec, decisions_sha256,
-    FullRun, link_persons, link_persons_with, linkage_inputs_sha256, standard_record, unknown_link_column,
+    FullRun, link_persons, link_persons_with, linkage_inputs_sha256, person_review_item, standard_record, unknown_link_column,
 };
 pub use read::{AssertionRow, DiagnosticRow, FileRow, RecordRow, RejectRow, SourceRow, StoredValue};
 

@@ -379,10 +379,73 @@ pub(crate) fn stored_pairs(conn: &Connection) -> Result<Vec<PairRow>, StoreError
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The `review_items` key of a person: what a reviewer's decision names the person's version by.
+/// One definition for the store, which bumps it when a run moves the person's records, and the
+/// web app, which bumps it on a decision and checks it.
+pub fn person_review_item(person_id: &str) -> String {
+    format!("person:{person_id}")
+}
+
+/// The persons whose set of records `persons` changes against `person_records` (the previous
+/// run's): each person a record leaves, and each person a record joins unless it never held
+/// records nor had a version (a person new to the register starts at version 0 with its records,
+/// so a first run writes no versions). A merge of the previous rows (in key order, which is
+/// SQLite's binary order and Rust's alike) with the run's keys sorted, so memory stays an index
+/// per record; the changed persons come out in id order.
+fn persons_changed(tx: &Connection, persons: &[PersonAssignment]) -> Result<BTreeSet<String>, StoreError> {
+    let mut order: Vec<usize> = (0..persons.len()).collect();
+    order.sort_unstable_by(|&a, &b| persons[a].record_key.cmp(&persons[b].record_key));
+    let mut run = order.iter().map(|&i| &persons[i]).peekable();
+    let mut changed = BTreeSet::new();
+    let mut joined: BTreeSet<&str> = BTreeSet::new();
+    let mut previous = tx.prepare("SELECT record_key, person_id FROM person_records ORDER BY record_key")?;
+    let mut rows = previous.query([])?;
+    while let Some(row) = rows.next()? {
+        let (key, was): (String, String) = (row.get(0)?, row.get(1)?);
+        // Records this run has and the previous did not join their persons.
+        while let Some(new) = run.next_if(|p| p.record_key < key) {
+            joined.insert(&new.person_id);
+        }
+        match run.next_if(|p| p.record_key == key) {
+            Some(now) if now.person_id == was => {}
+            Some(now) => {
+                joined.insert(&now.person_id);
+                changed.insert(was);
+            }
+            None => {
+                changed.insert(was);
+            }
+        }
+    }
+    joined.extend(run.map(|p| p.person_id.as_str()));
+    let mut held = tx.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM person_records WHERE person_id = ?1) OR EXISTS (SELECT 1 FROM review_items WHERE item = ?2)",
+    )?;
+    for person in joined {
+        if !changed.contains(person) && held.query_row(params![person, person_review_item(person)], |r| r.get::<_, bool>(0))? {
+            changed.insert(person.to_owned());
+        }
+    }
+    Ok(changed)
+}
+
 /// Replaces the persons and scored pairs with one run's and appends the run to `link_runs`,
-/// all in one transaction: readers see the previous run or this one, never a mixture.
+/// all in one transaction: readers see the previous run or this one, never a mixture. Every
+/// person whose set of records the run changes has its review version bumped in the same
+/// transaction, so a reviewer's decision naming a person at a version is about the records the
+/// reviewer saw in it (a re-link that swaps records between two persons, or moves one into a
+/// person being split, makes the decision stale); a run that moves no record writes no version.
 pub(crate) fn store_linkage(conn: &mut Connection, run: &LinkageRun) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
+    let changed = persons_changed(&tx, run.persons)?;
+    {
+        let mut bump = tx.prepare(
+            "INSERT INTO review_items (item, version) VALUES (?1, 1) ON CONFLICT (item) DO UPDATE SET version = version + 1",
+        )?;
+        for person in &changed {
+            bump.execute([person_review_item(person)])?;
+        }
+    }
     tx.execute_batch("DELETE FROM person_records; DELETE FROM link_pairs;")?;
     {
         let mut insert =

@@ -234,3 +234,100 @@ fn a_malformed_link_section_names_the_entry() {
     assert_eq!(declared("threshold = \"high\"\n").unwrap_err(), "kartoteka.toml: [link]: not a link spec: invalid type: string \"high\", expected f64");
     assert_eq!(declared("threshold = 0.9\n"), Ok(()));
 }
+
+/// The review versions of persons, as `review_items` holds them ("person:ID" to version).
+fn person_versions(path: &std::path::Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare("SELECT item, version FROM review_items WHERE item LIKE 'person:%' ORDER BY item").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// A run's persons: (record key, person id) each.
+fn run_of(persons: &[(&str, &str)]) -> Vec<PersonAssignment> {
+    persons
+        .iter()
+        .map(|(key, person)| PersonAssignment { record_key: (*key).to_owned(), content_sha256: Some(format!("c-{key}")), person_id: (*person).to_owned() })
+        .collect()
+}
+
+fn store_run(register: &mut Register, persons: &[PersonAssignment], inputs: &str) {
+    let run = LinkageRun {
+        ran_at: "2024-01-01T00:00:00Z",
+        persons,
+        pairs: &[],
+        decisions: 0,
+        events_json: "[]",
+        inputs_sha256: Some(inputs),
+        model_json: None,
+        spec_json: None,
+        decisions_sha256: None,
+    };
+    register.store_linkage(&run).unwrap();
+}
+
+/// A person's version is the version of its set of records: a run that moves records bumps
+/// exactly the persons they leave and join (two records swapped between two persons included,
+/// which leaves both the same size); a run that moves none writes no version; a person new to
+/// the register starts at version 0, as every person of a first run does.
+#[test]
+fn a_run_bumps_the_version_of_exactly_the_persons_whose_records_it_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("register.sqlite");
+    let mut register = Register::open(&path).unwrap();
+    store_run(&mut register, &run_of(&[("a", "P1"), ("b", "P1"), ("c", "P2"), ("d", "P2"), ("e", "P3")]), "i1");
+    assert_eq!(person_versions(&path), vec![], "a first run writes no version");
+    // A re-link swaps b and c: P1 and P2 keep their sizes, and their ids, but not their records.
+    store_run(&mut register, &run_of(&[("a", "P1"), ("b", "P2"), ("c", "P1"), ("d", "P2"), ("e", "P3")]), "i2");
+    let swapped = vec![("person:P1".to_owned(), 1), ("person:P2".to_owned(), 1)];
+    assert_eq!(person_versions(&path), swapped);
+    // A run that moves nothing (other inputs, the same persons) bumps nothing.
+    store_run(&mut register, &run_of(&[("a", "P1"), ("b", "P2"), ("c", "P1"), ("d", "P2"), ("e", "P3")]), "i3");
+    assert_eq!(person_versions(&path), swapped);
+    // New records: one joins P3, one forms a new person P4 (at 0); a record gone from the run
+    // (its file version superseded) changes its person too.
+    store_run(&mut register, &run_of(&[("a", "P1"), ("b", "P2"), ("c", "P1"), ("e", "P3"), ("f", "P3"), ("g", "P4")]), "i4");
+    assert_eq!(person_versions(&path), vec![("person:P1".to_owned(), 1), ("person:P2".to_owned(), 2), ("person:P3".to_owned(), 1)]);
+    // A person that lost every record and comes back with one has changed twice.
+    store_run(&mut register, &run_of(&[("a", "P1"), ("b", "P1"), ("c", "P1"), ("e", "P3"), ("f", "P3"), ("g", "P4")]), "i5");
+    store_run(&mut register, &run_of(&[("a", "P1"), ("b", "P2"), ("c", "P1"), ("e", "P3"), ("f", "P3"), ("g", "P4")]), "i6");
+    assert_eq!(
+        person_versions(&path),
+        vec![("person:P1".to_owned(), 3), ("person:P2".to_owned(), 4), ("person:P3".to_owned(), 1)]
+    );
+}
+
+/// Through `link_persons`: an incremental run whose new record joins a person bumps that
+/// person's version only (the new person starts at 0); a re-run on unchanged inputs stands on
+/// the latest run and writes nothing, so the register's tables are as they were, versions too.
+#[test]
+fn a_new_source_bumps_the_person_it_joins_and_an_unchanged_rerun_keeps_every_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("register.sqlite");
+    let mut register = Register::open(&path).unwrap();
+    name_source(&mut register, "ru", &PEOPLE);
+    name_source(&mut register, "en", &LATIN);
+    let spec = link::LinkSpec::default();
+    register.link_persons(&spec, "2026-01-01T00:00:00Z").unwrap();
+    assert_eq!(person_versions(&path), vec![]);
+    name_source(&mut register, "de", &[("Gussew", "Grigori", "Sergejewitsch", "1939"), ("Zweig", "Stefan", "", "1881")]);
+    let second = register.link_persons(&spec, "2026-01-03T00:00:00Z").unwrap();
+    assert!(second.incremental);
+    let gusev = second.assignments.iter().find(|a| a.record_key == "ru:ru.csv:2").unwrap().person_id.clone();
+    assert_eq!(person_versions(&path), vec![(format!("person:{gusev}"), 1)], "{:?}", second.assignments);
+    let dump = |path: &std::path::Path| {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut out = Vec::new();
+        for table in ["person_records", "link_pairs", "link_runs", "review_items"] {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2")).unwrap();
+            let columns = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| (0..columns).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect::<Result<Vec<_>, _>>())
+                .unwrap();
+            out.push((table, rows.collect::<Result<Vec<_>, _>>().unwrap()));
+        }
+        out
+    };
+    let before = dump(&path);
+    assert!(!register.link_persons(&spec, "2026-01-04T00:00:00Z").unwrap().rerun);
+    assert_eq!(dump(&path), before, "an unchanged re-run writes nothing");
+}

@@ -69,8 +69,10 @@ pub fn register_sql_functions(conn: &Connection) -> rusqlite::Result<()> {
     })
 }
 
+/// The item key of a person; the store's, which a linkage run bumps when it moves the person's
+/// records.
 pub fn person_item(person_id: &str) -> String {
-    format!("person:{person_id}")
+    store::person_review_item(person_id)
 }
 
 /// The version of an item (0 before any decision).
@@ -225,13 +227,20 @@ fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebEr
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let what = last.map(|(who, action, at)| format!(" (latest: {who} chose {action} at {at})")).unwrap_or_default();
+        let latest = last.map(|(who, action, at)| format!("{who} chose {action} at {at}"));
+        let label = item_label(item);
+        // A person's version also moves when a linkage run moves records into or out of it.
+        let what = match (person_of_item(item), latest) {
+            (Some(_), latest) => format!(
+                "{label} changed while you were looking (a decision on it or its records, or a re-link moving records into or out of it{})",
+                latest.map(|latest| format!("; latest decision on it: {latest}")).unwrap_or_default()
+            ),
+            (None, Some(latest)) => format!("someone else decided on {label} while you were looking (latest: {latest})"),
+            (None, None) => format!("someone else decided on {label} while you were looking"),
+        };
         return Err(WebError::Stale {
             item: item.to_owned(),
-            message: format!(
-                "someone else decided on {} while you were looking{what}: it is now at version {now}, you saw version {seen}. {DECIDE_AGAIN}",
-                item_label(item)
-            ),
+            message: format!("{what}: it is now at version {now}, you saw version {seen}. {DECIDE_AGAIN}"),
         });
     }
     bump(tx, item)?;

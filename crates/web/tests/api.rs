@@ -156,7 +156,7 @@ async fn an_api_decision_names_the_persons_it_saw_and_a_stale_one_is_a_conflict_
         not a person id: 400 persons - "../x" is not a person id
         one person left out: 409 persons person:EZHOV record RIGHT is in person EZHOV now, not in a person you saw (you saw person BUKHARIN). Nothing of yours was stored; review the current state and decide again
         a person of neither record: 409 persons person:GORDIEVSKY person GORDIEVSKY, which you saw, holds none of the decision's records now. Nothing of yours was stored; review the current state and decide again
-        seen before the merge: 409 persons person:BUKHARIN someone else decided on person BUKHARIN while you were looking (latest: ada chose merge at TIME): it is now at version 1, you saw version 0. Nothing of yours was stored; review the current state and decide again
+        seen before the merge: 409 persons person:BUKHARIN person BUKHARIN changed while you were looking (a decision on it or its records, or a re-link moving records into or out of it; latest decision on it: ada chose merge at TIME): it is now at version 1, you saw version 0. Nothing of yours was stored; review the current state and decide again
         seen after it: 201 - - -"#]].assert_eq(&outcomes.join("\n"));
 }
 

@@ -355,7 +355,9 @@ async fn a_record_moved_into_a_person_the_reviewer_did_not_see_is_refused_alike_
     let third = person_of(&mut ada, &project, moving).await;
     assert!(third != gordievsky && third != ezhov, "the record moved into a third person: {third}");
     let current = |person: &str| project.state.db.read_blocking(|conn| web::review::version(conn, &format!("person:{person}"))).unwrap();
-    assert_eq!((persons[&gordievsky].as_i64(), persons[&ezhov].as_i64()), (Some(current(&gordievsky)), Some(current(&ezhov))), "a re-link moves no version");
+    // The re-link moved the version of the person the record left, not of the one it did not touch.
+    assert_ne!(persons[&gordievsky].as_i64(), Some(current(&gordievsky)), "a re-link that moves a record moves its person's version");
+    assert_eq!(persons[&ezhov].as_i64(), Some(current(&ezhov)), "a re-link that moves none of a person's records keeps its version");
 
     let page = send_form(&mut rita, &project, &form, "reject", "two men").await;
     assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
@@ -406,4 +408,80 @@ async fn a_decision_on_persons_as_the_reviewer_saw_them_goes_through_form_and_ap
     assert_eq!(api.status, StatusCode::CREATED, "{}", api.body);
     let log = rita.get(&project, "/api/decisions").await.json();
     assert_eq!(log["decisions"].as_array().unwrap().iter().filter(|d| d["who"] == "rita" && d["undone"].is_null()).count(), 3, "{log}");
+}
+
+/// Stands in for a re-link that moves records between persons (as a corrected source or a changed
+/// spec may): the latest run stored again, each of `moves` (record key, person) applied, through
+/// the store's one writer of linkage runs.
+fn relink_moving(project: &TestProject, moves: &[(&str, &str)]) {
+    let mut register = store::Register::open_in(project.dir.path()).unwrap();
+    let mut persons = register.previous_persons().unwrap();
+    for (key, person) in moves {
+        persons.iter_mut().find(|p| p.record_key == *key).unwrap_or_else(|| panic!("no record {key}")).person_id = (*person).to_owned();
+    }
+    let pairs = register.stored_pairs().unwrap();
+    let run = store::LinkageRun {
+        ran_at: "2024-01-02T00:00:00Z",
+        persons: &persons,
+        pairs: &pairs,
+        decisions: 0,
+        events_json: "[]",
+        inputs_sha256: None,
+        model_json: None,
+        spec_json: None,
+        decisions_sha256: None,
+    };
+    register.store_linkage(&run).unwrap();
+}
+
+/// A reviewer looks at a pair of records in two persons; a re-link then swaps the two records
+/// between the persons. Each record still sits in a person the reviewer saw and each person still
+/// holds one of them, so only the persons' versions can tell: a re-link that changes a person's
+/// records moves its version, and the form and the API refuse the decision alike.
+#[tokio::test]
+async fn a_pair_whose_records_a_re_link_swapped_between_its_persons_is_stale() {
+    let project = project();
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let (bukharin, bukharin_keys) = keys_of(&mut rita, &project, "Бухарин").await;
+    let (ezhov, ezhov_keys) = keys_of(&mut rita, &project, "Ежов").await;
+    let (b, e) = (bukharin_keys[0].as_str(), ezhov_keys[0].as_str());
+    let form = pair_form(&mut rita, &project, b, e).await;
+    let persons = persons_seen_by_api(&mut rita, &project, [b, e]).await;
+    assert!(persons.get(&bukharin).is_some() && persons.get(&ezhov).is_some(), "{persons}");
+    relink_moving(&project, &[(b, &ezhov), (e, &bukharin)]);
+    assert_eq!((person_of(&mut rita, &project, b).await, person_of(&mut rita, &project, e).await), (ezhov.clone(), bukharin.clone()));
+
+    let page = send_form(&mut rita, &project, &form, "reject", "two men").await;
+    assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+    let api = decide_by_api(&mut rita, &project, [b, e], &persons, "two men").await;
+    assert_eq!(api.status, StatusCode::CONFLICT, "{}", api.body);
+    let error = &api.json()["error"];
+    let message = error["message"].as_str().unwrap();
+    let stale = error["item"].as_str().and_then(|item| item.strip_prefix("person:")).unwrap_or_else(|| panic!("{error}"));
+    assert!((stale == bukharin || stale == ezhov) && error["field"] == "persons", "{error}");
+    assert!(message.starts_with(&format!("person {stale} changed while you were looking")) && message.contains("re-link"), "{message}");
+    assert_eq!(error_text(&page.body), message, "the form and the API refuse in the same words");
+    assert_eq!(rita.get(&project, "/api/decisions").await.json()["decisions"].as_array().unwrap().len(), 0);
+}
+
+/// A reviewer opens a person's page to split it; a re-link then moves another record into the
+/// person. The split form names only the person's version: that version moved with the record,
+/// so the split is refused instead of cutting the new record (which the reviewer never saw) off
+/// the records split away.
+#[tokio::test]
+async fn a_split_of_a_person_a_re_link_moved_a_record_into_is_stale() {
+    let project = project();
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let (bukharin, bukharin_keys) = keys_of(&mut ada, &project, "Бухарин").await;
+    let (_, gordievsky_keys) = keys_of(&mut ada, &project, "Gordievsky").await;
+    assert!(bukharin_keys.len() >= 2, "{bukharin_keys:?}");
+    let page = ada.get(&project, &format!("/persons/{bukharin}")).await;
+    let version = common::hidden(&page.body, "version").unwrap();
+    relink_moving(&project, &[(&gordievsky_keys[0], &bukharin)]);
+    let (csrf, item) = (ada.csrf.clone(), format!("person:{bukharin}"));
+    let split = [("csrf", csrf.as_str()), ("item", &item), ("version", &version), ("person", &bukharin), ("action", "split"), ("split", &bukharin_keys[0]), ("why", "two men")];
+    let reply = ada.post(&project, "/review/decide", &split).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert!(error_text(&reply.body).starts_with(&format!("person {bukharin} changed while you were looking")), "{}", reply.body);
+    assert_eq!(ada.get(&project, "/api/decisions").await.json()["decisions"].as_array().unwrap().len(), 0, "nothing was cut off");
 }
