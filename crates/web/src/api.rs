@@ -205,6 +205,10 @@ fn valid_person_id(id: &str) -> bool {
 /// POST /api/decisions: `{"left", "right", "action": "accept"|"reject", "why", "version",
 /// "persons"?}`; with `persons`, a decision on a pair whose persons changed since (a record in a
 /// person not named, a named person holding neither record, or at another version) is a conflict.
+/// Under blind double review (`serve --double-review`) a reviewer's call is a vote, exactly as
+/// through the review page's form (`review::vote`, held to the same rule): 202 while it waits for
+/// a second reviewer, 201 when it agrees with the first and so makes the decision. An admin's is
+/// a decision, as through the form.
 async fn decide_api(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -229,8 +233,10 @@ async fn decide_api(
     let version = body.get("version").ok_or_else(|| WebError::bad("version", "required: the item's version you decided on (0 for a new item)"))?;
     let version = version.as_i64().filter(|v| *v >= 0).ok_or_else(|| WebError::bad("version", "expected a whole number >= 0"))?;
     let persons = seen_persons(&body)?;
+    // As the form: admins settle disagreements with a plain decision.
+    let double = state.config.double_review && user.role < Role::Admin;
     let who = user.name.clone();
-    let ids = state
+    let (item, version, decided) = state
         .db
         .write(move |conn| {
             for key in [&l, &r] {
@@ -238,13 +244,26 @@ async fn decide_api(
                     return Err(WebError::bad(if key == &l { "left" } else { "right" }, format!("no current record {key:?}")));
                 }
             }
-            let constraints = vec![(l, r, action == Action::Accept)];
-            // `persons` is held to the same rule as a pair page's form (`review::decide`).
-            review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, persons_seen: persons, who, why, at: clock::now() })?;
-            Ok((item.clone(), review::version(conn, &item)?))
+            let at = clock::now();
+            // `persons` is held to the same rule as a pair page's form (`review::decide`, `review::vote`).
+            let decided = if double {
+                let vote = review::NewVote { item: &item, version, left: &l, right: &r, persons_seen: persons.as_ref(), action, who: &who, why: &why, at: &at };
+                review::vote(conn, &vote)?
+            } else {
+                let constraints = vec![(l, r, action == Action::Accept)];
+                review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, persons_seen: persons, who, why, at })?;
+                true
+            };
+            let version = review::version(conn, &item)?;
+            Ok((item, version, decided))
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "item": ids.0, "version": ids.1 }))).into_response())
+    if !double {
+        return Ok((StatusCode::CREATED, Json(json!({ "item": item, "version": version }))).into_response());
+    }
+    // A vote stays blind: the answer says whether it made the decision, never how others voted.
+    let status = if decided { StatusCode::CREATED } else { StatusCode::ACCEPTED };
+    Ok((status, Json(json!({ "item": item, "version": version, "vote": action.as_str(), "decided": decided }))).into_response())
 }
 
 async fn openapi() -> Json<Value> {
@@ -262,7 +281,9 @@ async fn openapi() -> Json<Value> {
     let mut list_responses = errors(&["401", "403"]);
     list_responses["200"] = ok("a list");
     let mut decide_responses = errors(&["400", "401", "403", "409", "503"]);
-    decide_responses["201"] = ok("stored: the item and its new version");
+    decide_responses["201"] = ok("decided: the item and its new version (under double review, with vote and decided: true, when this vote agreed with another reviewer's)");
+    decide_responses["202"] = ok("under blind double review (a reviewer, not an admin): the vote is stored and waits for a second reviewer's \
+                                  (item, version, vote, decided: false); a second vote that disagrees leaves the pair to an admin");
     let query = |name: &str, kind: &str, description: &str| json!({"name": name, "in": "query", "schema": {"type": kind}, "description": description});
     Json(json!({
         "openapi": "3.0.3",
@@ -294,7 +315,7 @@ async fn openapi() -> Json<Value> {
             "/api/sources": {"get": {"summary": "Sources with files and record counts", "responses": list_responses.clone()}},
             "/api/decisions": {
                 "get": {"summary": "Reviewers' decisions, newest first (reviewer role)", "parameters": [query("item", "string", "only this item"), query("limit", "integer", "1 to 10000")], "responses": list_responses},
-                "post": {"summary": "Decide on a pair (reviewer role; cookie sessions send X-CSRF-Token)",
+                "post": {"summary": "Decide on a pair (reviewer role; cookie sessions send X-CSRF-Token); under blind double review a reviewer votes, as on the review page",
                          "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["left", "right", "action", "why", "version"],
                             "properties": {"left": {"type": "string"}, "right": {"type": "string"}, "action": {"type": "string", "enum": ["accept", "reject"]},
                                            "why": {"type": "string"}, "version": {"type": "integer", "minimum": 0},

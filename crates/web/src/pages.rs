@@ -961,11 +961,12 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
                         return Err(WebError::bad("r", "a pair needs two different records"));
                     }
                     let back = format!("/review/pair?l={}&r={}", url(&l), url(&r));
+                    let persons_seen = seen_persons(&form)?;
                     if double {
-                        review::vote(conn, &review::NewVote { item: &item, left: &l, right: &r, action, who: &who, why: &why, at: &at })?;
+                        let vote = review::NewVote { item: &item, version, left: &l, right: &r, persons_seen: persons_seen.as_ref(), action, who: &who, why: &why, at: &at };
+                        review::vote(conn, &vote)?;
                     } else {
                         let constraints = vec![(l, r, action == Action::Accept)];
-                        let persons_seen = seen_persons(&form)?;
                         review::decide(conn, &NewDecision { item, version, action, constraints, persons_seen, who, why, at })?;
                     }
                     Ok(back)

@@ -217,6 +217,13 @@ const DECIDE_AGAIN: &str = "Nothing of yours was stored; review the current stat
 
 /// Fails with a conflict naming what changed when `item` is no longer at `seen`; else bumps it.
 fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebError> {
+    check_version(tx, item, seen)?;
+    bump(tx, item)?;
+    Ok(seen + 1)
+}
+
+/// Fails with a conflict naming what changed when `item` is no longer at `seen`.
+fn check_version(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<(), WebError> {
     let now: i64 = tx.query_row("SELECT version FROM review_items WHERE item = ?1", [item], |r| r.get(0)).optional()?.unwrap_or(0);
     if now != seen {
         let last: Option<(String, String, String)> = tx
@@ -243,16 +250,16 @@ fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebEr
             message: format!("{what}: it is now at version {now}, you saw version {seen}. {DECIDE_AGAIN}"),
         });
     }
-    bump(tx, item)?;
-    Ok(now + 1)
+    Ok(())
 }
 
-/// The one rule for the persons a reviewer saw a decision's records in, for a pair's form and the
-/// API alike: the decision goes through only while each of its records sits in one of those
+/// The one rule for the persons a reviewer saw a decision's (or a vote's) records in, for a pair's
+/// form and the API alike: it goes through only while each of its records sits in one of those
 /// persons, each of those persons still holds one of its records, and each is at the version the
-/// reviewer saw; else it is refused as stale, naming the person that changed. The versions alone
-/// would not do: a re-link moves records between persons without a decision, so it bumps no
-/// version, and a decision would then be applied to persons its reviewer never saw.
+/// reviewer saw (a version moves with every change to the person's records, a re-link's too);
+/// else it is refused as stale, naming the person that changed. Checks only: a decision bumps the
+/// persons of its records after (`touch_related`), a blind vote bumps nothing, so that the second
+/// reviewer's page, loaded before the first vote, stays current.
 fn check_persons_seen(tx: &rusqlite::Transaction, records: &BTreeSet<&str>, seen: &BTreeMap<String, i64>) -> Result<(), WebError> {
     let stale = |person: &str, what: String| WebError::Stale { item: person_item(person), message: format!("{what}. {DECIDE_AGAIN}") };
     let mut holding = BTreeSet::new();
@@ -269,7 +276,7 @@ fn check_persons_seen(tx: &rusqlite::Transaction, records: &BTreeSet<&str>, seen
         return Err(stale(person, format!("person {person}, which you saw, holds none of the decision's records now")));
     }
     for (person, version) in seen {
-        claim(tx, &person_item(person), *version)?;
+        check_version(tx, &person_item(person), *version)?;
     }
     Ok(())
 }
@@ -368,9 +375,14 @@ pub fn undo(conn: &mut Connection, decision_id: i64, seen: i64, who: &str, why: 
 /// One reviewer's blind vote on a pair (double review).
 pub struct NewVote<'a> {
     pub item: &'a str,
+    /// The version of `item` the reviewer saw.
+    pub version: i64,
     /// The pair's records, as [`pair_item`] orders them.
     pub left: &'a str,
     pub right: &'a str,
+    /// The persons the reviewer saw the two records in, as [`NewDecision::persons_seen`], held to
+    /// the same rule.
+    pub persons_seen: Option<&'a BTreeMap<String, i64>>,
     pub action: Action,
     pub who: &'a str,
     pub why: &'a str,
@@ -378,11 +390,16 @@ pub struct NewVote<'a> {
 }
 
 /// Records a blind vote; when it is the second vote and agrees with the first, the decision is
-/// made (by both reviewers). Returns whether a decision was made.
+/// made (by both reviewers). Returns whether a decision was made. A vote is held to the rules of
+/// a decision (`decide`): on a pair at the version its reviewer saw, whose records sit in the
+/// persons they saw, at their versions; else it is refused as stale and nothing is stored.
 pub fn vote(conn: &mut Connection, vote: &NewVote) -> Result<bool, WebError> {
-    let NewVote { item, left: l, right: r, action, who, why, at } = *vote;
+    let NewVote { item, version, left: l, right: r, persons_seen, action, who, why, at } = *vote;
     if !matches!(action, Action::Accept | Action::Reject) {
         return Err(WebError::bad("action", "double review votes accept or reject"));
+    }
+    if why.chars().count() > 2000 {
+        return Err(WebError::bad("why", "a note has at most 2000 characters"));
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // A vote is on an undecided pair: two votes must not overrule a decision (an admin's, or a
@@ -397,6 +414,10 @@ pub fn vote(conn: &mut Connection, vote: &NewVote) -> Result<bool, WebError> {
         .optional()?;
     if let Some((by, action)) = settled {
         return Err(WebError::Conflict(format!("{by} already decided this pair ({action}); nothing of yours was stored")));
+    }
+    check_version(&tx, item, version)?;
+    if let Some(seen) = persons_seen {
+        check_persons_seen(&tx, &BTreeSet::from([l, r]), seen)?;
     }
     let inserted = tx.execute(
         "INSERT OR IGNORE INTO review_votes (item, action, record_key_l, record_key_r, who, voted_at, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -485,3 +485,73 @@ async fn a_split_of_a_person_a_re_link_moved_a_record_into_is_stale() {
     assert!(error_text(&reply.body).starts_with(&format!("person {bukharin} changed while you were looking")), "{}", reply.body);
     assert_eq!(ada.get(&project, "/api/decisions").await.json()["decisions"].as_array().unwrap().len(), 0, "nothing was cut off");
 }
+
+async fn post_decision(client: &mut Client, project: &TestProject, body: serde_json::Value) -> common::Reply {
+    let request = axum::http::Request::post("/api/decisions")
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .header("x-csrf-token", client.csrf.clone())
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    client.send(project, request).await
+}
+
+/// Under blind double review the API does what the review page's form does: a reviewer's call is a
+/// vote that waits (202) for a second reviewer, is not a decision, cannot be cast twice, and a
+/// second agreeing vote (through the API or the form alike) makes the decision by both; an admin's
+/// call is a plain decision.
+#[tokio::test]
+async fn the_api_under_double_review_records_a_vote_that_waits_for_a_second_reviewer() {
+    let project = project_with(|c| c.double_review = true);
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let mut rolf = Client::signed_in(&project, "rolf").await;
+    let mut ada = Client::signed_in(&project, "ada").await;
+    let [_, version, l, r] = first_pair(&mut rita, &project).await;
+    let version: i64 = version.parse().unwrap();
+    let body = |why: &str| serde_json::json!({"left": l, "right": r, "action": "accept", "why": why, "version": version});
+    let first = post_decision(&mut rita, &project, body("same man")).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    assert_eq!((first.json()["vote"].as_str(), first.json()["decided"].as_bool()), (Some("accept"), Some(false)), "{}", first.body);
+    assert_eq!(ada.get(&project, "/api/decisions").await.json()["decisions"].as_array().unwrap().len(), 0, "a vote is not a decision");
+    let again = post_decision(&mut rita, &project, body("same man, surely")).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    // Rolf's page still offers him the pair, blind to Rita's vote; his agreeing vote decides.
+    let page = loser_page(&mut rolf, &project, &[String::new(), String::new(), l.clone(), r.clone()]).await;
+    assert!(page.contains("id=\"decide\"") && !page.contains("same man"), "{page}");
+    let second = post_decision(&mut rolf, &project, body("same birth year")).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(second.json()["decided"].as_bool(), Some(true), "{}", second.body);
+    let log = ada.get(&project, "/api/decisions").await.json();
+    let decisions = log["decisions"].as_array().unwrap();
+    assert_eq!((decisions.len(), decisions[0]["who"].as_str(), decisions[0]["kind"].as_str()), (1, Some("rita & rolf"), Some("must_link")), "{log}");
+    // An admin decides directly, as through the form.
+    let [_, version, l, r] = first_pair(&mut ada, &project).await;
+    let admin = post_decision(&mut ada, &project, serde_json::json!({"left": l, "right": r, "action": "reject", "why": "archive file", "version": version.parse::<i64>().unwrap()})).await;
+    assert_eq!(admin.status, StatusCode::CREATED, "{}", admin.body);
+    assert!(admin.json().get("decided").is_none(), "{}", admin.body);
+    assert_eq!(ada.get(&project, "/api/decisions").await.json()["decisions"][0]["who"], "ada");
+}
+
+/// A blind vote is held to the rule of a decision on the persons its reviewer saw: after a re-link
+/// swapped the pair's two records between its persons, the form's vote and the API's are refused
+/// alike, in the same words, and no vote is stored.
+#[tokio::test]
+async fn a_vote_on_persons_a_re_link_changed_is_refused_alike_by_form_and_api() {
+    let project = project_with(|c| c.double_review = true);
+    let mut rita = Client::signed_in(&project, "rita").await;
+    let (bukharin, bukharin_keys) = keys_of(&mut rita, &project, "Бухарин").await;
+    let (ezhov, ezhov_keys) = keys_of(&mut rita, &project, "Ежов").await;
+    let (b, e) = (bukharin_keys[0].as_str(), ezhov_keys[0].as_str());
+    let form = pair_form(&mut rita, &project, b, e).await;
+    assert_eq!(form.iter().filter(|(k, _)| k == "seen").count(), 2, "{form:?}");
+    let persons = persons_seen_by_api(&mut rita, &project, [b, e]).await;
+    relink_moving(&project, &[(b, &ezhov), (e, &bukharin)]);
+    let page = send_form(&mut rita, &project, &form, "reject", "two men").await;
+    assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+    let api = decide_by_api(&mut rita, &project, [b, e], &persons, "two men").await;
+    assert_eq!(api.status, StatusCode::CONFLICT, "{}", api.body);
+    let error = &api.json()["error"];
+    assert_eq!(error["field"], "persons", "{error}");
+    assert_eq!(error_text(&page.body), error["message"].as_str().unwrap(), "the form and the API refuse in the same words");
+    let votes: i64 = project.state.db.read_blocking(|conn| Ok(conn.query_row("SELECT count(*) FROM review_votes", [], |r| r.get(0))?)).unwrap();
+    assert_eq!(votes, 0, "nothing of Rita's was stored");
+}
