@@ -146,5 +146,110 @@ mod tests {
         assert_eq!(given_sex("Мария"), Some(Sex::Female));
         assert_eq!(given_sex("Nikolai"), Some(Sex::Male));
         assert_eq!(given_sex("Саша"), None);
+        assert_eq!(given_sex("Прасковья"), Some(Sex::Female));
+        assert_eq!(given_sex("Вацлав"), Some(Sex::Male));
+        // Паша is Павел's and Прасковья's, Валя Валентин's and Валентина's.
+        assert_eq!(given_sex("Паша"), None);
+        assert_eq!(given_sex("Валя"), None);
+        // Ян keys as Jan; the loose English Ann keyed alike and made it a woman's name too.
+        assert_eq!(given_sex("Ян"), Some(Sex::Male));
+    }
+
+    #[test]
+    fn church_peasant_and_jewish_forms_are_one_name() {
+        for (a, b) in [
+            ("Иоанн", "Иван"),
+            ("Ян", "Иван"),
+            ("Феодор", "Фёдор"),
+            ("Симеон", "Семён"),
+            ("Стефан", "Степан"),
+            ("Авдотья", "Евдокия"),
+            ("Аксинья", "Ксения"),
+            ("Оксана", "Ксения"),
+            ("Параска", "Прасковья"),
+            ("Агата", "Агафья"),
+            ("Палагея", "Пелагея"),
+            ("Гаврила", "Гавриил"),
+            ("Опанас", "Афанасий"),
+            ("Остап", "Евстафий"),
+            ("Сидор", "Исидор"),
+            ("Ульян", "Юлиан"),
+            ("Вацлав", "Вячеслав"),
+            ("Тадеуш", "Фаддей"),
+            ("Witold", "Vytautas"),
+            ("Мовша", "Моисей"),
+            ("Янкель", "Яков"),
+            ("Шмуль", "Самуил"),
+            ("Ицко", "Исаак"),
+            ("Шлема", "Соломон"),
+            ("Гирш", "Герш"),
+            ("Магомед", "Мухамед"),
+            ("Асламбек", "Асланбек"),
+        ] {
+            assert_eq!(given_name_equivalence(a, b), Some(GivenNameMatch::Equivalent), "{a} {b}");
+        }
+        // A Russian name given for a Jewish one is not the same name: related only loosely.
+        for (a, b) in [("Хаим", "Ефим"), ("Лейба", "Лев"), ("Гирш", "Григорий"), ("Мордух", "Марк"), ("Ганс", "Иван")] {
+            assert_eq!(given_name_equivalence(a, b), Some(GivenNameMatch::Loose), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn similar_names_stay_apart() {
+        for (a, b) in [
+            ("Ивар", "Иван"),
+            ("Ян", "Яков"),
+            ("Янина", "Ян"),
+            ("Юлий", "Юлиан"),
+            ("Лукьян", "Лука"),
+            ("Савелий", "Савва"),
+            ("Марфа", "Мария"),
+            ("Валентин", "Валентина"),
+            ("Станислав", "Станислава"),
+            ("Максим", "Макс"),
+            ("Леонид", "Елена"),
+            ("Ефим", "Виталий"),
+            ("Кузьма", "Казимир"),
+            ("Северин", "Северьян"),
+        ] {
+            assert_eq!(given_name_equivalence(a, b), None, "{a} {b}");
+        }
+    }
+
+    /// Lookup is by matching key, so a form whose key another group's form has joins that group
+    /// too (Лёня would be Лена, Ann would make Ян a woman's name): every key two groups share is
+    /// one of these, listed on purpose.
+    #[test]
+    fn shared_keys_are_deliberate() {
+        let first_forms: Vec<&str> = TABLE
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.split('\t').nth(1).and_then(|f| f.split(',').next()).unwrap_or("").trim())
+            .collect();
+        let shared: std::collections::BTreeSet<String> = GIVEN
+            .by_key
+            .values()
+            .filter(|groups| groups.len() > 1)
+            .map(|groups| {
+                let mut names: Vec<&str> = groups.iter().map(|m| first_forms[m.group as usize]).collect();
+                names.sort_unstable();
+                names.join("|")
+            })
+            .collect();
+        let deliberate = [
+            "Александр|Александра", // Саша, Шура
+            "Бела|Белла",           // Béla, Bella
+            "Валентин|Валентина",   // Валя
+            "Василий|Васса",        // Вася keys as Васса
+            "Георгий|Юрий",         // Jerzy, Jurgis; George loosely
+            "Гирш|Григорий",        // loosely
+            "Евгений|Евгения",      // Женя
+            "Ефим|Хаим",            // loosely
+            "Иван|Иоганн",          // John, Johann, Hans
+            "Лев|Лейба",            // loosely
+            "Марк|Мордух",          // loosely
+            "Павел|Прасковья",      // Паша
+        ];
+        assert_eq!(shared, deliberate.iter().map(|s| s.to_string()).collect());
     }
 }
