@@ -393,6 +393,16 @@ pub fn person_review_item(person_id: &str) -> String {
 /// SQLite's binary order and Rust's alike) with the run's keys sorted, so memory stays an index
 /// per record; the changed persons come out in id order.
 fn persons_changed(tx: &Connection, persons: &[PersonAssignment]) -> Result<BTreeSet<String>, StoreError> {
+    // A first run (no previous persons, no person ever versioned) changes no person's version:
+    // every person is new. It is the common large case, so it costs two lookups, not a merge.
+    let history: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM person_records) OR EXISTS (SELECT 1 FROM review_items WHERE item >= 'person:' AND item < 'person;')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !history {
+        return Ok(BTreeSet::new());
+    }
     let mut order: Vec<usize> = (0..persons.len()).collect();
     order.sort_unstable_by(|&a, &b| persons[a].record_key.cmp(&persons[b].record_key));
     let mut run = order.iter().map(|&i| &persons[i]).peekable();
