@@ -458,6 +458,17 @@ mod tests {
     }
 
     #[test]
+    fn a_latin_capital_h_in_a_cyrillic_name_is_the_cyrillic_letter() {
+        // Memorial's Moscow list writes Hиколай (Latin H) 25 times: it compares as Николай does.
+        for other in ["Николай", "Nikolai", "Nikolay"] {
+            let (c, cyrillic) = (compare("Hиколай", other, Part::Given), compare("Николай", other, Part::Given));
+            assert!(c.same && c.score == cyrillic.score, "{other} {c:?} {cyrillic:?}");
+        }
+        let c = compare("Hиколай Hаумович", "Николай Наумович", Part::Full);
+        assert!(c.same && c.score >= 0.99, "{c:?}");
+    }
+
+    #[test]
     fn cyrillic_z_and_s_differ_while_a_latin_s_may_be_either() {
         // Захаров and Сахаров are different families; German writes both as Sacharow.
         let cyrillic = similarity("Захаров", "Сахаров", Part::Surname);

@@ -9,6 +9,8 @@ fn name_text() -> impl Strategy<Value = String> {
     prop_oneof![
         "[А-Яа-яЁёІіЇїЄєҐґЎў' .,-]{0,24}",
         "[A-Za-zÀ-žŁłŻżŚśĆćŃńČčŠšŽžĚěŘřŮů' .,-]{0,24}",
+        // One word mixing the scripts, as typists and OCR wrote them ("Hиколай").
+        "[A-Za-zА-Яа-яЁёІіЇїËëÏï\u{301}\u{308}]{1,12}",
         any::<String>(),
     ]
 }
