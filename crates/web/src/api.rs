@@ -169,8 +169,20 @@ async fn decisions_api(State(state): State<AppState>, ApiUser(user): ApiUser, Qu
         None => 100,
         Some(l) => l.parse().ok().filter(|l| (1..=10_000).contains(l)).ok_or_else(|| WebError::bad("limit", "expected a number from 1 to 10000"))?,
     };
-    let rows = state.db.read(move |conn| review::decisions(conn, item.as_deref(), &[], limit)).await?;
-    Ok(Json(json!({ "decisions": rows })))
+    // Under blind double review a reviewer sees what their review form shows: their own votes
+    // (and merges or splits), never another reviewer's vote, decision or note.
+    let blind_for = (review::Sight::of(state.config.double_review, user.role >= Role::Admin) == review::Sight::Blind).then(|| user.name.clone());
+    let reply = state
+        .db
+        .read(move |conn| {
+            let rows = review::decisions(conn, item.as_deref(), &[], limit, blind_for.as_deref())?;
+            Ok(match &blind_for {
+                Some(me) => json!({ "decisions": rows, "votes": review::votes_of(conn, me, item.as_deref(), limit)?, "blind": true }),
+                None => json!({ "decisions": rows }),
+            })
+        })
+        .await?;
+    Ok(Json(reply))
 }
 
 fn string_field<'a>(body: &'a Value, name: &str, max: usize) -> Result<&'a str, WebError> {
@@ -251,7 +263,7 @@ async fn decide_api(
                 review::vote(conn, &vote)?
             } else {
                 let constraints = vec![(l, r, action == Action::Accept)];
-                review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, persons_seen: persons, who, why, at })?;
+                review::decide(conn, &NewDecision { item: item.clone(), version, action, constraints, persons_seen: persons, who, why, at, sight: review::Sight::Sighted })?;
                 true
             };
             let version = review::version(conn, &item)?;
@@ -281,6 +293,8 @@ async fn openapi() -> Json<Value> {
     let mut list_responses = errors(&["401", "403"]);
     list_responses["200"] = ok("a list");
     let mut decide_responses = errors(&["400", "401", "403", "409", "503"]);
+    decide_responses["409"]["description"] = "stale or decided: nothing was stored. The message names the latest decision on the item (who chose what, when), \
+                                              except to a reviewer under blind double review, who is told only that the pair is decided or that an item changed".into();
     decide_responses["201"] = ok("decided: the item and its new version (under double review, with vote and decided: true, when this vote agreed with another reviewer's)");
     decide_responses["202"] = ok("under blind double review (a reviewer, not an admin): the vote is stored and waits for a second reviewer's \
                                   (item, version, vote, decided: false); a second vote that disagrees leaves the pair to an admin");
@@ -314,7 +328,12 @@ async fn openapi() -> Json<Value> {
             "/api/records/{id}": {"get": {"summary": "A record", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}], "responses": record_responses}},
             "/api/sources": {"get": {"summary": "Sources with files and record counts", "responses": list_responses.clone()}},
             "/api/decisions": {
-                "get": {"summary": "Reviewers' decisions, newest first (reviewer role)", "parameters": [query("item", "string", "only this item"), query("limit", "integer", "1 to 10000")], "responses": list_responses},
+                "get": {"summary": "Reviewers' decisions, newest first (reviewer role)",
+                        "description": "Under blind double review (serve --double-review) a reviewer (not an admin) sees what the review page shows them: \
+                                        only their own decisions (merges, splits; not one that two votes made), with blind: true and votes, their own votes \
+                                        (item, action, record_key_l, record_key_r, voted_at, why); an undo of their decision by someone else is by 'someone else', \
+                                        without its note. Admins, and everyone without double review, see every decision.",
+                        "parameters": [query("item", "string", "only this item"), query("limit", "integer", "1 to 10000")], "responses": list_responses},
                 "post": {"summary": "Decide on a pair (reviewer role; cookie sessions send X-CSRF-Token); under blind double review a reviewer votes, as on the review page",
                          "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["left", "right", "action", "why", "version"],
                             "properties": {"left": {"type": "string"}, "right": {"type": "string"}, "action": {"type": "string", "enum": ["accept", "reject"]},

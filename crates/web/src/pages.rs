@@ -4,7 +4,7 @@
 use crate::auth::{self, LOGIN_COOKIE, MaybeUser, Role, SessionUser, User};
 use crate::html::{esc, page, url};
 use crate::register::{self, Record};
-use crate::review::{self, Action, NewDecision};
+use crate::review::{self, Action, NewDecision, Sight};
 use crate::search::{self, Query};
 use crate::{AppState, WebError, clock, linking};
 use analysis::person::{Agreement, parts_of_whole_name};
@@ -376,6 +376,8 @@ fn timeline(records: &[Record]) -> String {
 async fn person_page(State(state): State<AppState>, User(user): User, Path(id): Path<String>) -> Result<Html<String>, WebError> {
     let (sensitivity, sees) = (state.sensitivity.clone(), user.sees_sensitive());
     let person_id = id.clone();
+    // Under blind double review a reviewer sees only their own decisions here, as on a pair's page.
+    let blind_for = (Sight::of(state.config.double_review, user.role >= Role::Admin) == Sight::Blind).then(|| user.name.clone());
     let (person, pairs, version, history) = state
         .db
         .read(move |conn| {
@@ -405,7 +407,7 @@ async fn person_page(State(state): State<AppState>, User(user): User, Path(id): 
             }
             let item = review::person_item(&person_id);
             let keys: Vec<String> = person.iter().flat_map(|p| p.records.iter().map(|r| r.record_key.clone())).collect();
-            Ok((person, pairs, review::version(conn, &item)?, review::decisions(conn, Some(&item), &keys, 50)?))
+            Ok((person, pairs, review::version(conn, &item)?, review::decisions(conn, Some(&item), &keys, 50, blind_for.as_deref())?))
         })
         .await?;
     let person = person.ok_or_else(|| WebError::NotFound(format!("person {id}")))?;
@@ -840,7 +842,7 @@ async fn pair_page(State(state): State<AppState>, User(user): User, QueryParams(
                 let version = review::version(conn, &item)?;
                 persons.insert(item, version);
             }
-            Ok((left, right, persons, review::pair(conn, &ll, &rr)?, review::version(conn, &lookup_item)?, review::decisions(conn, Some(&lookup_item), &[], 50)?, my_vote))
+            Ok((left, right, persons, review::pair(conn, &ll, &rr)?, review::version(conn, &lookup_item)?, review::decisions(conn, Some(&lookup_item), &[], 50, None)?, my_vote))
         })
         .await?;
     let (Some(left), Some(right)) = (left, right) else { return Err(WebError::NotFound("pair".to_owned())) };
@@ -946,6 +948,8 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
     let version: i64 = field(&form, "version").parse().map_err(|_| WebError::bad("version", "missing the version the decision was made on"))?;
     // Admins settle disagreements with a plain decision.
     let double = state.config.double_review && user.role < Role::Admin;
+    // A blind reviewer's merge or split is a decision, refused without naming others' decisions.
+    let sight = Sight::of(state.config.double_review, user.role >= Role::Admin);
     let who = user.name.clone();
     let at = clock::now();
     let back = state
@@ -967,7 +971,7 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
                         review::vote(conn, &vote)?;
                     } else {
                         let constraints = vec![(l, r, action == Action::Accept)];
-                        review::decide(conn, &NewDecision { item, version, action, constraints, persons_seen, who, why, at })?;
+                        review::decide(conn, &NewDecision { item, version, action, constraints, persons_seen, who, why, at, sight: Sight::Sighted })?;
                     }
                     Ok(back)
                 }
@@ -978,7 +982,7 @@ async fn decide(State(state): State<AppState>, User(user): User, Form(form): For
                         return Err(WebError::bad("item", "the form's item does not match its person"));
                     }
                     let constraints = person_constraints(conn, action, &person, &form)?;
-                    review::decide(conn, &NewDecision { item, version, action, constraints, persons_seen: None, who, why, at })?;
+                    review::decide(conn, &NewDecision { item, version, action, constraints, persons_seen: None, who, why, at, sight })?;
                     Ok(format!("/persons/{}", url(&person)))
                 }
             }
@@ -997,7 +1001,8 @@ async fn undo(State(state): State<AppState>, User(user): User, Form(form): FormP
         return Err(WebError::bad("why", "say why the decision is undone"));
     }
     let who = user.name.clone();
-    let item = state.db.write(move |conn| review::undo(conn, decision, version, &who, &why, &clock::now())).await?;
+    let sight = Sight::of(state.config.double_review, user.role >= Role::Admin);
+    let item = state.db.write(move |conn| review::undo(conn, decision, version, &who, &why, &clock::now(), sight)).await?;
     let back = match review::pair_of_item(&item) {
         Some((l, r)) => format!("/review/pair?l={}&r={}", url(l), url(r)),
         None => format!("/persons/{}", url(review::person_of_item(&item).unwrap_or(""))),
@@ -1007,8 +1012,15 @@ async fn undo(State(state): State<AppState>, User(user): User, Form(form): FormP
 
 async fn log_page(State(state): State<AppState>, User(user): User) -> Result<Html<String>, WebError> {
     user.require(Role::Reviewer)?;
-    let rows = state.db.read(|conn| review::decisions(conn, None, &[], 1000)).await?;
-    let mut body = decisions_table(&rows, &user, false);
+    // Under blind double review a reviewer's log is their own decisions, as `GET /api/decisions`.
+    let blind_for = (Sight::of(state.config.double_review, user.role >= Role::Admin) == Sight::Blind).then(|| user.name.clone());
+    let only_own = blind_for.is_some();
+    let rows = state.db.read(move |conn| review::decisions(conn, None, &[], 1000, blind_for.as_deref())).await?;
+    let mut body = String::new();
+    if only_own {
+        body.push_str("<p id=\"blind\">Blind double review: you see your own decisions only; the others' stay with the admins.</p>");
+    }
+    body.push_str(&decisions_table(&rows, &user, false));
     if rows.is_empty() {
         body.push_str("<p>No decisions yet.</p>");
     }

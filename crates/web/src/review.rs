@@ -139,21 +139,31 @@ pub struct DecisionRow {
     pub undone: Option<(String, String, String)>,
 }
 
+/// Who a blind reviewer is told undid one of their decisions when someone else did: the undo's
+/// author and note (a later decision's action, "superseded by a later reject decision") are
+/// another reviewer's call on the item, which blind double review hides.
+pub const SOMEONE_ELSE: &str = "someone else";
+
 /// Decisions, newest first; when `item` is given, those of the item (for a pair: also the
 /// merges and splits that decided on its two records) and those about any of `records` (a
-/// person's page shows what was decided about its records on their pairs).
-pub fn decisions(conn: &Connection, item: Option<&str>, records: &[String], limit: i64) -> Result<Vec<DecisionRow>, WebError> {
+/// person's page shows what was decided about its records on their pairs). With `blind_for`
+/// (a reviewer, not an admin, under blind double review) only that reviewer's own decisions
+/// (a merge or split of theirs: their votes are not decisions, and a decision two votes made
+/// names the other voter), an undo of one by someone else shown as [`SOMEONE_ELSE`]'s without
+/// its note: what the review form hides from them, no list shows.
+pub fn decisions(conn: &Connection, item: Option<&str>, records: &[String], limit: i64, blind_for: Option<&str>) -> Result<Vec<DecisionRow>, WebError> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.decision_id, d.item, d.action, d.kind, d.record_key_l, d.record_key_r, d.who, d.decided_at, d.why,
                 u.who, u.undone_at, u.why, coalesce(i.version, 0)
          FROM decisions d LEFT JOIN decision_undos u USING (decision_id) LEFT JOIN review_items i ON i.item = d.item
-         WHERE ?1 IS NULL OR d.item = ?1 OR pair_item(d.record_key_l, d.record_key_r) = ?1
-            OR d.record_key_l IN (SELECT value FROM json_each(?3)) OR d.record_key_r IN (SELECT value FROM json_each(?3))
+         WHERE (?1 IS NULL OR d.item = ?1 OR pair_item(d.record_key_l, d.record_key_r) = ?1
+                OR d.record_key_l IN (SELECT value FROM json_each(?3)) OR d.record_key_r IN (SELECT value FROM json_each(?3)))
+           AND (?4 IS NULL OR d.who = ?4)
          ORDER BY d.decision_id DESC LIMIT ?2",
     )?;
     let records = serde_json::to_string(records).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(stmt
-        .query_map(params![item, limit, records], |r| {
+        .query_map(params![item, limit, records, blind_for], |r| {
             let undone_by: Option<String> = r.get(9)?;
             Ok(DecisionRow {
                 decision_id: r.get(0)?,
@@ -167,10 +177,35 @@ pub fn decisions(conn: &Connection, item: Option<&str>, records: &[String], limi
                 why: r.get(8)?,
                 item_version: r.get(12)?,
                 undone: match undone_by {
+                    Some(who) if blind_for.is_some_and(|me| me != who) => Some((SOMEONE_ELSE.to_owned(), r.get(10)?, String::new())),
                     Some(who) => Some((who, r.get(10)?, r.get(11)?)),
                     None => None,
                 },
             })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// A reviewer's own blind vote, as their pair page shows it ("You voted accept").
+#[derive(Clone, Debug, Serialize)]
+pub struct OwnVote {
+    pub item: String,
+    pub action: String,
+    pub record_key_l: String,
+    pub record_key_r: String,
+    pub voted_at: String,
+    pub why: String,
+}
+
+/// `who`'s own votes, newest first (of `item` only, when given); never another reviewer's.
+pub fn votes_of(conn: &Connection, who: &str, item: Option<&str>, limit: i64) -> Result<Vec<OwnVote>, WebError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT item, action, record_key_l, record_key_r, voted_at, why FROM review_votes
+         WHERE who = ?1 AND (?2 IS NULL OR item = ?2) ORDER BY vote_id DESC LIMIT ?3",
+    )?;
+    Ok(stmt
+        .query_map(params![who, item, limit], |r| {
+            Ok(OwnVote { item: r.get(0)?, action: r.get(1)?, record_key_l: r.get(2)?, record_key_r: r.get(3)?, voted_at: r.get(4)?, why: r.get(5)? })
         })?
         .collect::<Result<_, _>>()?)
 }
@@ -191,6 +226,25 @@ pub struct NewDecision {
     pub who: String,
     pub why: String,
     pub at: String,
+    /// Whether its reviewer is blind (a reviewer, not an admin, under double review): a refusal
+    /// then names no decision on the item.
+    pub sight: Sight,
+}
+
+/// Whether a refusal may name who decided what on the item: `Sighted` for an admin, or anyone
+/// without double review; `Blind` for a reviewer under it, whose review form hides the item's
+/// history and the other votes, so that a refusal must not show them either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sight {
+    Sighted,
+    Blind,
+}
+
+impl Sight {
+    /// Blind for a reviewer below admin under double review, as the review form decides.
+    pub fn of(double_review: bool, is_admin: bool) -> Sight {
+        if double_review && !is_admin { Sight::Blind } else { Sight::Sighted }
+    }
 }
 
 /// The two record keys of a pair's item; `None` for a person's.
@@ -216,24 +270,28 @@ pub fn item_label(item: &str) -> String {
 const DECIDE_AGAIN: &str = "Nothing of yours was stored; review the current state and decide again";
 
 /// Fails with a conflict naming what changed when `item` is no longer at `seen`; else bumps it.
-fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<i64, WebError> {
-    check_version(tx, item, seen)?;
+fn claim(tx: &rusqlite::Transaction, item: &str, seen: i64, sight: Sight) -> Result<i64, WebError> {
+    check_version(tx, item, seen, sight)?;
     bump(tx, item)?;
     Ok(seen + 1)
 }
 
-/// Fails with a conflict naming what changed when `item` is no longer at `seen`.
-fn check_version(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<(), WebError> {
+/// Fails with a conflict naming what changed when `item` is no longer at `seen`: to a sighted
+/// reviewer with the latest decision on it (who chose what, when); to a blind one without it.
+fn check_version(tx: &rusqlite::Transaction, item: &str, seen: i64, sight: Sight) -> Result<(), WebError> {
     let now: i64 = tx.query_row("SELECT version FROM review_items WHERE item = ?1", [item], |r| r.get(0)).optional()?.unwrap_or(0);
     if now != seen {
-        let last: Option<(String, String, String)> = tx
-            .query_row(
+        let last: Option<(String, String, String)> = if sight == Sight::Blind {
+            None
+        } else {
+            tx.query_row(
                 "SELECT who, action, decided_at FROM decisions WHERE item = ?1 OR pair_item(record_key_l, record_key_r) = ?1
                  ORDER BY decision_id DESC LIMIT 1",
                 [item],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
-            .optional()?;
+            .optional()?
+        };
         let latest = last.map(|(who, action, at)| format!("{who} chose {action} at {at}"));
         let label = item_label(item);
         // A person's version also moves when a linkage run moves records into or out of it.
@@ -260,7 +318,7 @@ fn check_version(tx: &rusqlite::Transaction, item: &str, seen: i64) -> Result<()
 /// else it is refused as stale, naming the person that changed. Checks only: a decision bumps the
 /// persons of its records after (`touch_related`), a blind vote bumps nothing, so that the second
 /// reviewer's page, loaded before the first vote, stays current.
-fn check_persons_seen(tx: &rusqlite::Transaction, records: &BTreeSet<&str>, seen: &BTreeMap<String, i64>) -> Result<(), WebError> {
+fn check_persons_seen(tx: &rusqlite::Transaction, records: &BTreeSet<&str>, seen: &BTreeMap<String, i64>, sight: Sight) -> Result<(), WebError> {
     let stale = |person: &str, what: String| WebError::Stale { item: person_item(person), message: format!("{what}. {DECIDE_AGAIN}") };
     let mut holding = BTreeSet::new();
     for key in records {
@@ -276,7 +334,7 @@ fn check_persons_seen(tx: &rusqlite::Transaction, records: &BTreeSet<&str>, seen
         return Err(stale(person, format!("person {person}, which you saw, holds none of the decision's records now")));
     }
     for (person, version) in seen {
-        check_version(tx, &person_item(person), *version)?;
+        check_version(tx, &person_item(person), *version, sight)?;
     }
     Ok(())
 }
@@ -315,10 +373,10 @@ pub fn decide(conn: &mut Connection, decision: &NewDecision) -> Result<Vec<i64>,
         return Err(WebError::bad("records", "the decision names no pair of records"));
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    claim(&tx, &decision.item, decision.version)?;
+    claim(&tx, &decision.item, decision.version, decision.sight)?;
     if let Some(seen) = &decision.persons_seen {
         let records = decision.constraints.iter().flat_map(|(a, b, _)| [a.as_str(), b.as_str()]).collect();
-        check_persons_seen(&tx, &records, seen)?;
+        check_persons_seen(&tx, &records, seen, decision.sight)?;
     }
     touch_related(&tx, &decision.item, decision.constraints.iter().map(|(a, b, _)| (a.as_str(), b.as_str())))?;
     let mut ids = Vec::new();
@@ -352,14 +410,15 @@ pub fn decide(conn: &mut Connection, decision: &NewDecision) -> Result<Vec<i64>,
     Ok(ids)
 }
 
-/// Undoes every decision of `item` made together with `decision_id` (one reviewer's action).
-pub fn undo(conn: &mut Connection, decision_id: i64, seen: i64, who: &str, why: &str, at: &str) -> Result<String, WebError> {
+/// Undoes every decision of `item` made together with `decision_id` (one reviewer's action); a
+/// blind reviewer's (`sight`) stale refusal names no decision on the item.
+pub fn undo(conn: &mut Connection, decision_id: i64, seen: i64, who: &str, why: &str, at: &str, sight: Sight) -> Result<String, WebError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (item, decided_by, decided_at): (String, String, String) = tx
         .query_row("SELECT item, who, decided_at FROM decisions WHERE decision_id = ?1", [decision_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
         .ok_or_else(|| WebError::NotFound(format!("decision {decision_id}")))?;
-    claim(&tx, &item, seen)?;
+    claim(&tx, &item, seen, sight)?;
     let undone = tx.execute(
         "INSERT OR IGNORE INTO decision_undos (decision_id, who, undone_at, why)
          SELECT decision_id, ?4, ?5, ?6 FROM decisions WHERE item = ?1 AND who = ?2 AND decided_at = ?3",
@@ -392,7 +451,9 @@ pub struct NewVote<'a> {
 /// Records a blind vote; when it is the second vote and agrees with the first, the decision is
 /// made (by both reviewers). Returns whether a decision was made. A vote is held to the rules of
 /// a decision (`decide`): on a pair at the version its reviewer saw, whose records sit in the
-/// persons they saw, at their versions; else it is refused as stale and nothing is stored.
+/// persons they saw, at their versions; else it is refused as stale and nothing is stored. Its
+/// refusals are blind, as its reviewer's form: they may say that the pair is decided, or that
+/// an item changed, never who decided or what.
 pub fn vote(conn: &mut Connection, vote: &NewVote) -> Result<bool, WebError> {
     let NewVote { item, version, left: l, right: r, persons_seen, action, who, why, at } = *vote;
     if !matches!(action, Action::Accept | Action::Reject) {
@@ -404,20 +465,18 @@ pub fn vote(conn: &mut Connection, vote: &NewVote) -> Result<bool, WebError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // A vote is on an undecided pair: two votes must not overrule a decision (an admin's, or a
     // merge or split of the pair's records) that the voters, blind to the history, never saw.
-    let settled: Option<(String, String)> = tx
-        .query_row(
-            "SELECT who, action FROM decisions WHERE (item = ?1 OR pair_item(record_key_l, record_key_r) = ?1)
-               AND decision_id NOT IN (SELECT decision_id FROM decision_undos) ORDER BY decision_id DESC LIMIT 1",
-            [item],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((by, action)) = settled {
-        return Err(WebError::Conflict(format!("{by} already decided this pair ({action}); nothing of yours was stored")));
+    let settled: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM decisions WHERE (item = ?1 OR pair_item(record_key_l, record_key_r) = ?1)
+           AND decision_id NOT IN (SELECT decision_id FROM decision_undos))",
+        [item],
+        |r| r.get(0),
+    )?;
+    if settled {
+        return Err(WebError::Conflict("this pair is decided already; nothing of yours was stored".to_owned()));
     }
-    check_version(&tx, item, version)?;
+    check_version(&tx, item, version, Sight::Blind)?;
     if let Some(seen) = persons_seen {
-        check_persons_seen(&tx, &BTreeSet::from([l, r]), seen)?;
+        check_persons_seen(&tx, &BTreeSet::from([l, r]), seen, Sight::Blind)?;
     }
     let inserted = tx.execute(
         "INSERT OR IGNORE INTO review_votes (item, action, record_key_l, record_key_r, who, voted_at, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -433,7 +492,8 @@ pub fn vote(conn: &mut Connection, vote: &NewVote) -> Result<bool, WebError> {
     let decided = votes.len() == 2 && votes[0].0 == votes[1].0;
     if decided {
         let seen = tx.query_row("SELECT version FROM review_items WHERE item = ?1", [item], |r| r.get(0)).optional()?.unwrap_or(0);
-        claim(&tx, item, seen)?;
+        // At the version just read: this claim cannot fail, so its refusal's words do not matter.
+        claim(&tx, item, seen, Sight::Sighted)?;
         touch_related(&tx, item, [(l, r)])?;
         tx.execute(
             "INSERT INTO decisions (item, action, kind, record_key_l, record_key_r, who, decided_at, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

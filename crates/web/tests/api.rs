@@ -284,7 +284,7 @@ async fn html_forms_do_not_take_basic_credentials_for_a_csrf_token() {
         let reply = Client::default().send(&project, request).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {}", reply.body);
     }
-    assert_eq!(project.state.db.read_blocking(|conn| web::review::decisions(conn, None, &[], 10)).unwrap().len(), 0);
+    assert_eq!(project.state.db.read_blocking(|conn| web::review::decisions(conn, None, &[], 10, None)).unwrap().len(), 0);
 }
 
 #[tokio::test]

@@ -146,7 +146,8 @@ async fn blind_double_review_decides_on_agreement_and_surfaces_disagreement() {
     assert_ne!(second, pair);
     decide(&mut rita, &project, &second, "reject", "dates differ").await;
     decide(&mut rolf, &project, &second, "reject", "places differ").await;
-    let log = rita.get(&project, "/api/decisions").await.json();
+    // The decision names both voters and both notes: an admin's to read, not the voters'.
+    let log = ada.get(&project, "/api/decisions").await.json();
     assert_eq!(log["decisions"][0]["who"], "rita & rolf", "{log}");
     assert_eq!(log["decisions"][0]["kind"], "cannot_link");
 }
@@ -554,4 +555,85 @@ async fn a_vote_on_persons_a_re_link_changed_is_refused_alike_by_form_and_api() 
     assert_eq!(error_text(&page.body), error["message"].as_str().unwrap(), "the form and the API refuse in the same words");
     let votes: i64 = project.state.db.read_blocking(|conn| Ok(conn.query_row("SELECT count(*) FROM review_votes", [], |r| r.get(0))?)).unwrap();
     assert_eq!(votes, 0, "nothing of Rita's was stored");
+}
+
+/// Under blind double review a reviewer learns through the API, their log and the refusals what
+/// their review form shows them and no more: their own votes, never another reviewer's vote,
+/// decision, author or note; a refusal says that the pair is decided or that a person changed,
+/// not who chose what. An admin sees everything; without double review the same calls name the
+/// latest decision's author and action, and list every decision, as before.
+#[tokio::test]
+async fn a_blind_reviewer_learns_no_other_reviewers_vote_or_decision_through_the_api_or_a_refusal() {
+    for double in [true, false] {
+        let project = project_with(|c| c.double_review = double);
+        let mut ada = Client::signed_in(&project, "ada").await;
+        let mut rita = Client::signed_in(&project, "rita").await;
+        let mut rolf = Client::signed_in(&project, "rolf").await;
+        let (bukharin, bukharin_keys) = keys_of(&mut rita, &project, "Бухарин").await;
+        let (_, ezhov_keys) = keys_of(&mut rita, &project, "Ежов").await;
+        let (_, yagoda_keys) = keys_of(&mut rita, &project, "Ягода").await;
+        let (gordievsky, _) = keys_of(&mut rita, &project, "Gordievsky").await;
+        // Rita opens a pair; an admin then merges the person of one of its records.
+        let p1 = [bukharin_keys[0].as_str(), ezhov_keys[0].as_str()];
+        let form = pair_form(&mut rita, &project, p1[0], p1[1]).await;
+        let persons = persons_seen_by_api(&mut rita, &project, p1).await;
+        merge(&mut ada, &project, &bukharin, &gordievsky, "one man, two names").await;
+        let page = send_form(&mut rita, &project, &form, "reject", "two men").await;
+        let api = decide_by_api(&mut rita, &project, p1, &persons, "two men").await;
+        assert_eq!((page.status, api.status), (StatusCode::CONFLICT, StatusCode::CONFLICT), "{} / {}", page.body, api.body);
+        for message in [error_text(&page.body), api.json()["error"]["message"].as_str().unwrap().to_owned()] {
+            assert!(message.starts_with(&format!("person {bukharin} changed while you were looking")), "{message}");
+            assert_eq!(message.contains("latest decision on it: ada chose merge"), !double, "{message}");
+            assert!(!double || !(message.contains("chose") || message.contains("merge")), "{message}");
+        }
+        // Rita opens another pair; the admin decides it before her call comes in.
+        let p2 = pair_form(&mut rita, &project, ezhov_keys.last().unwrap(), &yagoda_keys[0]).await;
+        let admins = pair_form(&mut ada, &project, ezhov_keys.last().unwrap(), &yagoda_keys[0]).await;
+        assert_eq!(send_form(&mut ada, &project, &admins, "reject", "archive file: two men").await.status, StatusCode::SEE_OTHER);
+        let late = send_form(&mut rita, &project, &p2, "accept", "same man").await;
+        assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+        let message = error_text(&late.body);
+        if double {
+            assert_eq!(message, "this pair is decided already; nothing of yours was stored");
+        } else {
+            assert!(message.contains("someone else decided") && message.contains("(latest: ada chose reject at "), "{message}");
+        }
+        let listed = rita.get(&project, "/api/decisions").await;
+        if !double {
+            // Unchanged: every decision, with its author and note.
+            let decisions = listed.json()["decisions"].as_array().unwrap().clone();
+            assert_eq!(decisions.iter().map(|d| (d["who"].as_str().unwrap(), d["why"].as_str().unwrap())).collect::<Vec<_>>(),
+                       [("ada", "archive file: two men"), ("ada", "one man, two names")], "{}", listed.body);
+            assert!(listed.json().get("votes").is_none(), "{}", listed.body);
+            assert!(rita.get(&project, &format!("/persons/{bukharin}")).await.body.contains("one man, two names"));
+            continue;
+        }
+        // Rita and Rolf agree on a pair; Rolf votes alone on the next one.
+        let p3 = first_pair(&mut rita, &project).await;
+        assert_eq!(decide(&mut rita, &project, &p3, "accept", "rita's note").await.status, StatusCode::SEE_OTHER);
+        assert_eq!(decide(&mut rolf, &project, &p3, "accept", "rolf's note").await.status, StatusCode::SEE_OTHER);
+        let p4 = first_pair(&mut rolf, &project).await;
+        assert_eq!(decide(&mut rolf, &project, &p4, "reject", "rolf waits").await.status, StatusCode::SEE_OTHER);
+        let others = ["archive file", "one man, two names", "rolf's note", "rolf waits", "rita & rolf"];
+        for path in ["/api/decisions".to_owned(), format!("/api/decisions?item={}", common::enc(&p3[0]))] {
+            let listed = rita.get(&project, &path).await;
+            let json = listed.json();
+            assert_eq!(json["decisions"].as_array().map(Vec::len), Some(0), "{}", listed.body);
+            let votes = json["votes"].as_array().unwrap();
+            assert_eq!(votes.iter().map(|v| (v["item"].as_str().unwrap(), v["action"].as_str().unwrap(), v["why"].as_str().unwrap())).collect::<Vec<_>>(),
+                       [(p3[0].as_str(), "accept", "rita's note")], "{}", listed.body);
+            assert!(others.iter().all(|other| !listed.body.contains(other)), "{}", listed.body);
+        }
+        for path in ["/review/log".to_owned(), format!("/persons/{bukharin}")] {
+            let page = rita.get(&project, &path).await;
+            assert!(page.status == StatusCode::OK && others.iter().all(|other| !page.body.contains(other)), "{path}: {}", page.body);
+        }
+        // An admin still sees every decision, with both voters and their notes.
+        let all = ada.get(&project, "/api/decisions").await;
+        let json = all.json();
+        assert!(json.get("votes").is_none(), "{}", all.body);
+        let whos: Vec<&str> = json["decisions"].as_array().unwrap().iter().map(|d| d["who"].as_str().unwrap()).collect();
+        assert_eq!(whos, ["rita & rolf", "ada", "ada"], "{}", all.body);
+        assert!(all.body.contains("rita's note / rolf's note") && ada.get(&project, &format!("/persons/{bukharin}")).await.body.contains("one man, two names"));
+    }
 }
