@@ -325,6 +325,12 @@ fn surname_first(a: &str, b: &str, script: Script) -> bool {
     if a_surname != b_surname {
         return a_surname;
     }
+    // Both may be given names by the table's coarse keys (Iejov, a French spelling of Ежов, keys
+    // as Иов): a surname's ending still tells them apart.
+    let (a_ending, b_ending) = (ends_with_any(a, SURNAME_ENDINGS), ends_with_any(b, SURNAME_ENDINGS));
+    if a_ending != b_ending {
+        return a_ending;
+    }
     script == Script::Cyrillic
 }
 
@@ -394,6 +400,8 @@ mod tests {
         check("Maria Ivanova", expect!["surname=Ivanova given=Maria patronymic=- initials=M particles= script=Latin sex=Some(Female)"]);
         check("Dmitri Schostakowitsch", expect!["surname=Schostakowitsch given=Dmitri patronymic=- initials=D particles= script=Latin sex=Some(Male)"]);
         check("Николай Иванович", expect!["surname=- given=Николай patronymic=Иванович initials=Н.И particles= script=Cyrillic sex=Some(Male)"]);
+        // Iejov keys as the given name Иов, Nikolai as Николай: the ending -ov makes Iejov the surname.
+        check("Iejov Nikolai", expect!["surname=Iejov given=Nikolai patronymic=- initials=N particles= script=Latin sex=Some(Male)"]);
         check("фон Мекк Надежда", expect!["surname=Мекк given=Надежда patronymic=- initials=Н particles=фон script=Cyrillic sex=Some(Female)"]);
         check(
             "Каганович Лазарь Моисеевич",
