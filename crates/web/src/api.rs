@@ -332,7 +332,8 @@ async fn openapi() -> Json<Value> {
                         "description": "Under blind double review (serve --double-review) a reviewer (not an admin) sees what the review page shows them: \
                                         only their own decisions (merges, splits; not one that two votes made), with blind: true and votes, their own votes \
                                         (item, action, record_key_l, record_key_r, voted_at, why); an undo of their decision by someone else is by 'someone else', \
-                                        without its note. Admins, and everyone without double review, see every decision.",
+                                        without its note. These are the only decisions they can undo (POST /review/undo): any other id, existing or not, is the same 404. \
+                                        Admins, and everyone without double review, see every decision.",
                         "parameters": [query("item", "string", "only this item"), query("limit", "integer", "1 to 10000")], "responses": list_responses},
                 "post": {"summary": "Decide on a pair (reviewer role; cookie sessions send X-CSRF-Token); under blind double review a reviewer votes, as on the review page",
                          "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["left", "right", "action", "why", "version"],

@@ -410,14 +410,27 @@ pub fn decide(conn: &mut Connection, decision: &NewDecision) -> Result<Vec<i64>,
     Ok(ids)
 }
 
-/// Undoes every decision of `item` made together with `decision_id` (one reviewer's action); a
-/// blind reviewer's (`sight`) stale refusal names no decision on the item.
+/// What a blind reviewer's undo of a decision they cannot see is told, whether the id is another
+/// reviewer's decision, one two votes made, or none at all: the same 404 in the same words, so
+/// that it names no decision, item or reviewer, nor tells whether the id exists.
+const NOT_YOURS: &str = "decision of yours";
+
+/// Undoes every decision of `item` made together with `decision_id` (one reviewer's action). A
+/// blind reviewer (`sight`) may undo only the decisions `decisions`' `blind_for` shows them, the
+/// ones they made alone (its `who` is theirs, as there): any other id is refused as [`NOT_YOURS`]
+/// before its version is checked (a stale refusal or an undo, whose redirect names the item, would
+/// tell about it); their own decision's stale refusal names no decision.
 pub fn undo(conn: &mut Connection, decision_id: i64, seen: i64, who: &str, why: &str, at: &str, sight: Sight) -> Result<String, WebError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (item, decided_by, decided_at): (String, String, String) = tx
+    let found: Option<(String, String, String)> = tx
         .query_row("SELECT item, who, decided_at FROM decisions WHERE decision_id = ?1", [decision_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?
-        .ok_or_else(|| WebError::NotFound(format!("decision {decision_id}")))?;
+        .optional()?;
+    let (item, decided_by, decided_at) = match (found, sight) {
+        (Some(found), Sight::Sighted) => found,
+        (Some(found), Sight::Blind) if found.1 == who => found,
+        (_, Sight::Blind) => return Err(WebError::NotFound(NOT_YOURS.to_owned())),
+        (None, Sight::Sighted) => return Err(WebError::NotFound(format!("decision {decision_id}"))),
+    };
     claim(&tx, &item, seen, sight)?;
     let undone = tx.execute(
         "INSERT OR IGNORE INTO decision_undos (decision_id, who, undone_at, why)

@@ -637,3 +637,77 @@ async fn a_blind_reviewer_learns_no_other_reviewers_vote_or_decision_through_the
         assert!(all.body.contains("rita's note / rolf's note") && ada.get(&project, &format!("/persons/{bukharin}")).await.body.contains("one man, two names"));
     }
 }
+
+async fn undo(client: &mut Client, project: &TestProject, decision: i64, version: i64, why: &str) -> common::Reply {
+    let csrf = client.csrf.clone();
+    client.post(project, "/review/undo", &[("csrf", &csrf), ("decision", &decision.to_string()), ("version", &version.to_string()), ("why", why)]).await
+}
+
+/// (decision_id, item_version) of the newest decision by `who` that `client`'s `/api/decisions` lists.
+async fn listed_decision(client: &mut Client, project: &TestProject, who: &str) -> (i64, i64) {
+    let listed = client.get(project, "/api/decisions").await.json();
+    let found = listed["decisions"].as_array().unwrap().iter().find(|d| d["who"] == who).unwrap_or_else(|| panic!("no decision by {who} in {listed}")).clone();
+    (found["decision_id"].as_i64().unwrap(), found["item_version"].as_i64().unwrap())
+}
+
+fn undo_count(project: &TestProject) -> i64 {
+    project.state.db.read_blocking(|conn| Ok(conn.query_row("SELECT count(*) FROM decision_undos", [], |r| r.get(0))?)).unwrap()
+}
+
+/// Under blind double review a reviewer may undo only the decisions they are shown (those they
+/// made alone): an undo of a decision two votes made, or an admin made, is refused exactly as one
+/// of an id that does not exist (404, naming nothing, no redirect to the decision's item) and
+/// nothing is stored; their own merge they can undo, and an admin can undo the two-vote decision.
+/// Without double review a reviewer undoes another's decision as before.
+#[tokio::test]
+async fn a_blind_reviewer_can_undo_only_their_own_decisions_and_learns_nothing_from_a_refusal() {
+    for double in [true, false] {
+        let project = project_with(|c| c.double_review = double);
+        let mut ada = Client::signed_in(&project, "ada").await;
+        let mut rita = Client::signed_in(&project, "rita").await;
+        if !double {
+            let pair = first_pair(&mut ada, &project).await;
+            assert_eq!(decide(&mut ada, &project, &pair, "reject", "archive file").await.status, StatusCode::SEE_OTHER);
+            let (id, version) = listed_decision(&mut rita, &project, "ada").await;
+            let reply = undo(&mut rita, &project, id, version, "wrong file").await;
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+            assert_eq!(ada.get(&project, "/api/decisions").await.json()["decisions"][0]["undone"][0], "rita");
+            continue;
+        }
+        let mut rolf = Client::signed_in(&project, "rolf").await;
+        // Rita and Rolf agree on a pair; Ada decides another; Rita merges two persons alone.
+        let p1 = first_pair(&mut rita, &project).await;
+        assert_eq!(decide(&mut rita, &project, &p1, "accept", "rita's note").await.status, StatusCode::SEE_OTHER);
+        assert_eq!(decide(&mut rolf, &project, &p1, "accept", "rolf's note").await.status, StatusCode::SEE_OTHER);
+        let p2 = first_pair(&mut ada, &project).await;
+        assert_ne!(p2[0], p1[0]);
+        assert_eq!(decide(&mut ada, &project, &p2, "reject", "archive file").await.status, StatusCode::SEE_OTHER);
+        let (bukharin, _) = keys_of(&mut rita, &project, "Бухарин").await;
+        let (gordievsky, _) = keys_of(&mut rita, &project, "Gordievsky").await;
+        merge(&mut rita, &project, &bukharin, &gordievsky, "one man, two names").await;
+        let (voted, voted_version) = listed_decision(&mut ada, &project, "rita & rolf").await;
+        let (admins, admins_version) = listed_decision(&mut ada, &project, "ada").await;
+        let (ritas, ritas_version) = listed_decision(&mut rita, &project, "rita").await;
+        let missing = voted.max(admins).max(ritas) + 1000;
+        // Each at the version its item is at now: a refusal is not a stale version's.
+        let refusals = [undo(&mut rita, &project, voted, voted_version, "changed my mind").await,
+                        undo(&mut rita, &project, admins, admins_version, "changed my mind").await,
+                        undo(&mut rita, &project, missing, 0, "changed my mind").await];
+        for reply in &refusals {
+            assert_eq!((reply.status, reply.headers.get(axum::http::header::LOCATION)), (StatusCode::NOT_FOUND, None), "{}", reply.body);
+            assert_eq!(reply.body, refusals[2].body, "a refusal does not tell an existing decision from a missing one");
+        }
+        assert_eq!(error_text(&refusals[0].body), "decision of yours not found");
+        assert_eq!(undo_count(&project), 0, "nothing was stored");
+        let listed = ada.get(&project, "/api/decisions").await.json();
+        assert!(listed["decisions"].as_array().unwrap().iter().all(|d| d["undone"].is_null()), "{listed}");
+        // Her own merge she can undo; the admin can undo the decision the two votes made.
+        let own = undo(&mut rita, &project, ritas, ritas_version, "a namesake after all").await;
+        assert_eq!(own.status, StatusCode::SEE_OTHER, "{}", own.body);
+        let by_admin = undo(&mut ada, &project, voted, voted_version, "the file says two men").await;
+        assert_eq!(by_admin.status, StatusCode::SEE_OTHER, "{}", by_admin.body);
+        let listed = ada.get(&project, "/api/decisions").await.json();
+        let undone: Vec<(&str, Option<&str>)> = listed["decisions"].as_array().unwrap().iter().map(|d| (d["who"].as_str().unwrap(), d["undone"][0].as_str())).collect();
+        assert_eq!(undone, [("rita", Some("rita")), ("ada", None), ("rita & rolf", Some("ada"))], "{listed}");
+    }
+}
