@@ -621,8 +621,17 @@ fn label(profile: &Profile) -> String {
     if let (false, Some(name)) = (given_apart, profile.text(Field::Name)) {
         return name.to_owned();
     }
-    let parts: Vec<&str> = part_fields.into_iter().filter_map(|f| profile.text(f)).collect();
+    let mut parts: Vec<&str> = part_fields.into_iter().filter_map(|f| profile.text(f)).collect();
+    // A part known only as an initial in another script than the name ("Рябов Анатолий P.") is
+    // left out of the heading rather than mix scripts in it; the profile still lists it.
+    if let Some(first) = parts.first().map(|p| is_cyrillic(p)) {
+        parts.retain(|part| !(is_initial(part) && is_cyrillic(part) != first));
+    }
     if parts.is_empty() { profile.person.to_string() } else { parts.join(" ") }
+}
+
+fn is_cyrillic(text: &str) -> bool {
+    text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
 }
 
 /// Whether an event kind is recorded for the person at all (a date, a detail or a true flag).
@@ -878,6 +887,18 @@ mod tests {
             given_name: G.(1) Г.(1) => G. by By(Kind) corroborated 2
             given_name: G.(1) Геннадий(1) => Геннадий by FullForm CONFLICT corroborated 1
             given_name: Г.(1) Геннадий(1) Георгий(1) => Геннадий by By(Kind) CONFLICT corroborated 2"#]].assert_eq(&shown.join("\n"));
+    }
+
+    /// The heading leaves out a part known only as an initial in another script (the list's
+    /// G. beside Сергеев Геннадий); an initial in the name's own script stays.
+    #[test]
+    fn the_label_does_not_mix_scripts_for_an_initial() {
+        let label = |records: &[LinkedRecord]| build_profile(PersonId::new("p"), records, &sources(), &ConsensusRule::default(), &Sergeev).label;
+        let parts = record("r1", "memorial", &[("surname", "Сергеев"), ("given_name", "Геннадий")]);
+        let latin_initial = record("r2", "pravda", &[("name", "SERGEEW, Gennadij G.")]);
+        let cyrillic_initial = record("r3", "izvestia", &[("patronymic", "Г.")]);
+        assert_eq!(label(&[parts.clone(), latin_initial]), "Сергеев Геннадий");
+        assert_eq!(label(&[parts, cyrillic_initial]), "Сергеев Геннадий Г.");
     }
 
     /// A whole name that cannot be read (which of "Ли Ван" is the surname?) is not forced into
