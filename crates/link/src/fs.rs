@@ -495,6 +495,16 @@ pub struct RecordTfs {
     /// Per field, its place in a row (`usize::MAX`: no term frequencies).
     column: Vec<usize>,
     rows: Vec<f64>,
+    /// Per record, the sum of its row's positive adjustments: the most its adjustments add to
+    /// the weight of any pair it is the first record of ([`Scorer::weight_bound_before_tf`]).
+    gains: Vec<f64>,
+}
+
+impl RecordTfs {
+    /// Record `a`'s [`RecordTfs::gains`].
+    pub fn gain(&self, a: usize) -> f64 {
+        self.gains[a]
+    }
 }
 
 /// Scores pairs: model weights, term frequencies and hard rules.
@@ -663,6 +673,17 @@ impl<'a> Scorer<'a> {
         w
     }
 
+    /// [`Scorer::weight_bound`] without the term-frequency adjustments: the larger prior and
+    /// the pattern's level weights. A pair's weight is at most this plus its first record's
+    /// [`RecordTfs::gain`] (up to rounding, far below a thousandth of a bit).
+    pub fn weight_bound_before_tf(&self, pattern: Pattern) -> f64 {
+        let mut w = self.prior_within.max(self.prior_across);
+        for (f, weights) in self.level_weights.iter().enumerate() {
+            w += weights[level_of(pattern, f) as usize];
+        }
+        w
+    }
+
     /// Every record's [`Scorer::record_tf`] of the fields that have term frequencies.
     pub fn record_tfs(&self) -> RecordTfs {
         let mut column = vec![usize::MAX; self.tf_levels.len()];
@@ -670,8 +691,13 @@ impl<'a> Scorer<'a> {
         for (k, &f) in fields.iter().enumerate() {
             column[f] = k;
         }
-        let rows = (0..self.data.len()).into_par_iter().flat_map_iter(|a| fields.iter().map(move |&f| self.record_tf(f, a))).collect();
-        RecordTfs { width: fields.len(), column, rows }
+        let rows: Vec<f64> = (0..self.data.len()).into_par_iter().flat_map_iter(|a| fields.iter().map(move |&f| self.record_tf(f, a))).collect();
+        let gains = if fields.is_empty() {
+            vec![0.0; self.data.len()]
+        } else {
+            rows.par_chunks(fields.len()).map(|row| row.iter().map(|&t| t.max(0.0)).sum()).collect()
+        };
+        RecordTfs { width: fields.len(), column, rows, gains }
     }
 
     /// [`Scorer::score_pattern`] reading `a`'s adjustments from `tfs` (the same terms).

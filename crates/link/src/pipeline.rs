@@ -420,9 +420,15 @@ impl Linker {
             .with_max_len(1)
             .map(|(span, patterns)| {
                 // Patterns that no prior or term frequency could lift to `keep_from` are not
-                // scored pair by pair (a span keeps a few pairs in thousands).
-                let may_keep: Vec<bool> =
-                    patterns.distinct.iter().map(|&p| crate::fs::probability(scorer.weight_bound(p)) >= keep_from).collect();
+                // scored pair by pair (a span keeps a few pairs in thousands); of the others, a
+                // pair whose first record's adjustments cannot lift it either is not scored
+                // (nine in ten of those left at 100k: a term-frequency bound for the rarest key
+                // is far above what most records' keys add).
+                let before_tf: Vec<Option<f64>> = patterns
+                    .distinct
+                    .iter()
+                    .map(|&p| (crate::fs::probability(scorer.weight_bound(p)) >= keep_from).then(|| scorer.weight_bound_before_tf(p)))
+                    .collect();
                 let pairs = patterns.ids.len() as u32;
                 let block_ends = patterns.blocks.iter().skip(1).map(|&(_, first)| first).chain([pairs]);
                 let mut kept = Vec::new();
@@ -430,10 +436,14 @@ impl Linker {
                     let records = compared.layout.block(span.rule, number as usize);
                     for k in first as usize..end as usize {
                         let id = patterns.ids.get(k);
-                        if may_keep[id] {
+                        if let Some(before_tf) = before_tf[id] {
                             let (x, y) = patterns.positions(k);
+                            let a = records[x] as usize;
+                            if keeping.surely_dropped(before_tf + tfs.gain(a)) {
+                                continue;
+                            }
                             let pattern = patterns.distinct[id];
-                            kept.extend(keeping.score(scorer, &tfs, pattern, records[x] as usize, records[y] as usize).map(|p| (p, Some(pattern))));
+                            kept.extend(keeping.score(scorer, &tfs, pattern, a, records[y] as usize).map(|p| (p, Some(pattern))));
                         }
                     }
                 }
@@ -543,6 +553,13 @@ impl Keeping {
     fn new(keep_from: f64) -> Keeping {
         let surely_below = if keep_from > 0.0 && keep_from < 1.0 { threshold_weight(keep_from) - 1e-3 } else { f64::NEG_INFINITY };
         Keeping { from: keep_from, surely_below }
+    }
+
+    /// Whether a pair whose weight is at most `bound` is surely not kept: below
+    /// `surely_below` by more than the rounding of the bound's sum (a pair scored anyway would
+    /// be dropped by its weight alone).
+    fn surely_dropped(&self, bound: f64) -> bool {
+        bound < self.surely_below - 1e-9
     }
 
     /// The candidate `a`, `b` of this pattern, scored, when the run keeps it.
