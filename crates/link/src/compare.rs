@@ -115,6 +115,18 @@ pub fn compare_field(p: &Prepared, f: usize, a: usize, b: usize) -> u8 {
     }
 }
 
+/// [`compare_field`] of each of `pairs`, counted by level into `counts`: the column is matched
+/// once for all the pairs (u's hundreds of thousands of random pairs) instead of once a pair.
+pub fn count_levels(p: &Prepared, f: usize, pairs: &[(u32, u32)], counts: &mut [u64]) {
+    let pairs = pairs.iter().map(|&(a, b)| (a as usize, b as usize));
+    match &p.columns[f] {
+        Column::Strings { ids, .. } => pairs.for_each(|(a, b)| counts[value_level(p, f, ids[a], ids[b]) as usize] += 1),
+        Column::Dates { lo, hi } => pairs.for_each(|(a, b)| counts[date_level(lo[a], hi[a], lo[b], hi[b]) as usize] += 1),
+        Column::Sexes(s) => pairs.for_each(|(a, b)| counts[sex_level(s[a], s[b]) as usize] += 1),
+        Column::Numbers(v) => pairs.for_each(|(a, b)| counts[number_level(v[a], v[b]) as usize] += 1),
+    }
+}
+
 /// The level of two value ids of the name or text column `f` ([`NULL`] for a missing value).
 fn value_level(p: &Prepared, f: usize, ia: u32, ib: u32) -> u8 {
     if ia == NULL || ib == NULL {

@@ -2,7 +2,7 @@
 //! over agreement-pattern counts (u starting from random pairs), optionally refined from reviewed
 //! pairs, with term-frequency adjustment and a per-pair explanation that sums to the score.
 
-use crate::compare::{Pattern, compare, compare_field, decisive_m_floor, level_labels, level_of, level_rank, prior_m, tf_level};
+use crate::compare::{Pattern, compare, count_levels, decisive_m_floor, level_labels, level_of, level_rank, prior_m, tf_level};
 use crate::prepare::{Column, NULL, Prepared};
 use crate::spec::FieldKind;
 use rand::{Rng, SeedableRng};
@@ -161,9 +161,7 @@ pub fn estimate_u(p: &Prepared, samples: usize, seed: u64) -> Vec<Vec<f64>> {
                 .with_max_len(1)
                 .map(|chunk| {
                     let mut local = vec![0u64; levels];
-                    for &(a, b) in chunk {
-                        local[compare_field(p, f, a as usize, b as usize) as usize] += 1;
-                    }
+                    count_levels(p, f, chunk, &mut local);
                     local
                 })
                 .reduce(
