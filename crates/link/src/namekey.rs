@@ -67,7 +67,9 @@ pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
+        // Small Cyrillic а-я are letters: most names are, and Unicode's table of letters costs a
+        // search a character.
+        if ('а'..='я').contains(&c) || c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
@@ -132,6 +134,47 @@ fn fold_char(c: char, out: &mut String) {
     out.push_str(s);
 }
 
+/// The digraphs and letters [`phonetic`] folds, tried in this order at each position (the first
+/// that matches wins).
+const RULES: &[(&str, &str)] = &[
+    ("shtsch", "S"),
+    ("schtsch", "S"),
+    ("shch", "S"),
+    ("szcz", "S"),
+    ("tsch", "C"),
+    ("sch", "S"),
+    ("tch", "C"),
+    ("cz", "C"),
+    ("ch", "C"),
+    ("sh", "S"),
+    ("sz", "S"),
+    ("zh", "Z"),
+    ("rz", "Z"),
+    ("kh", "H"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("x", "ks"),
+    ("q", "k"),
+    ("w", "v"),
+    ("h", "g"),
+    ("ou", "u"),
+    ("y", "i"),
+    ("j", "i"),
+];
+
+/// [`RULES`] by their first letter, in their order: at a position only the rules starting with
+/// its letter can match, so the first of those that matches is the first of all (trying all 25
+/// at every letter was most of preparing a name).
+static RULES_BY_FIRST: std::sync::LazyLock<Vec<Vec<(&str, &str)>>> = std::sync::LazyLock::new(|| {
+    let mut by_first = vec![Vec::new(); 128];
+    for &(from, to) in RULES {
+        by_first[from.as_bytes()[0] as usize].push((from, to));
+    }
+    by_first
+});
+
 /// Transliteration-independent phonetic Latin: `Хрущёв`, `Khrushchev`, `Chruschtschow`, `Hruščov`
 /// land close together. Digraphs of the common systems fold to one letter each (upper-case
 /// letters stand for sounds written with two or more Latin letters).
@@ -140,38 +183,13 @@ pub fn phonetic(normalized: &str) -> String {
     for c in normalized.chars() {
         fold_char(c, &mut latin);
     }
-    const RULES: &[(&str, &str)] = &[
-        ("shtsch", "S"),
-        ("schtsch", "S"),
-        ("shch", "S"),
-        ("szcz", "S"),
-        ("tsch", "C"),
-        ("sch", "S"),
-        ("tch", "C"),
-        ("cz", "C"),
-        ("ch", "C"),
-        ("sh", "S"),
-        ("sz", "S"),
-        ("zh", "Z"),
-        ("rz", "Z"),
-        ("kh", "H"),
-        ("ts", "c"),
-        ("tz", "c"),
-        ("ph", "f"),
-        ("ck", "k"),
-        ("x", "ks"),
-        ("q", "k"),
-        ("w", "v"),
-        ("h", "g"),
-        ("ou", "u"),
-        ("y", "i"),
-        ("j", "i"),
-    ];
     let mut out = String::with_capacity(latin.len());
     let bytes = latin.as_str();
     let mut i = 0;
+    let by_first = &*RULES_BY_FIRST;
     'outer: while i < bytes.len() {
-        for (from, to) in RULES {
+        let first = bytes.as_bytes()[i] as usize;
+        for (from, to) in by_first.get(first).map_or(&[][..], Vec::as_slice) {
             if bytes[i..].starts_with(from) {
                 out.push_str(to);
                 i += from.len();
