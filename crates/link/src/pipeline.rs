@@ -5,7 +5,7 @@
 //! what every stage did. Nothing here reads files or the clock: `build` and the CLI wire it up.
 
 use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
-use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, cluster};
+use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, MergeThresholds, cluster};
 use crate::compare::{BlockComparer, Pattern, compare};
 use crate::competition::Competition;
 use crate::fs::{EmMode, Explanation, FsModel, RecordTfs, Score, Scorer, em, estimate_u, refine_with_labels, summed_by_key, train_by_anchors};
@@ -30,13 +30,23 @@ pub enum LinkError {
     UnknownRecord(String),
 }
 
-/// How far below the threshold (in bits) the weight between two groups of records may be and
-/// still merge them. With the mean pair weight, a group's records each carrying part of the
-/// evidence (one the birth year, another the patronymic) understated the group: measured on the
-/// simulated register (100k, seed 7), 0 bits gave B-cubed F1 0.898, 1 bit 0.903, 2 bits 0.901.
-/// Weighed field by field (`cluster::Evidence`), 0 / 0.5 / 1 / 1.5 / 2 bits give pairwise F1
-/// 0.885 / 0.888 / 0.888 / 0.887 / 0.883.
+/// How far below the threshold (in bits) the weight between a record and a group of records may
+/// be and still merge them (and keep a record in its cluster when records are reassigned). With
+/// the mean pair weight, a group's records each carrying part of the evidence (one the birth
+/// year, another the patronymic) understated the group: measured on the simulated register
+/// (100k, seed 7), 0 bits gave B-cubed F1 0.898, 1 bit 0.903, 2 bits 0.901. Weighed field by
+/// field (`cluster::Evidence`), 0 / 0.5 / 1 / 1.5 / 2 bits give pairwise F1 0.885 / 0.888 /
+/// 0.888 / 0.887 / 0.883 (then for every merge, whatever the groups' sizes).
 const AVERAGE_LINKAGE_MARGIN_BITS: f64 = 1.0;
+
+/// How far below the threshold (in bits) two single records may weigh and still merge, and how
+/// far above it two groups of two or more records each must weigh ([`MergeThresholds`]). On the
+/// simulated register (100k) they raised pairwise F1 0.8943 / 0.8866 / 0.8726 (seeds 7 / 3 / 8)
+/// to 0.8952 / 0.8877 / 0.8733 and B-cubed F1 0.9486 / 0.9405 / 0.9322 to 0.9489 / 0.9408 /
+/// 0.9325; groups 0.5 / 1.5 bits above or records 1.75 / 2.5 bits below gave within 0.0005 of
+/// that on each seed.
+const TWO_RECORDS_MARGIN_BITS: f64 = 2.0;
+const TWO_GROUPS_EXTRA_BITS: f64 = 1.0;
 
 /// How far below the threshold (in bits) a link may be and still join records into one
 /// component for average linkage to consider.
@@ -631,7 +641,11 @@ impl BuildRule<'_> {
             edges: &edges,
             must_link,
             cannot_link,
-            threshold_weight: threshold_weight - AVERAGE_LINKAGE_MARGIN_BITS,
+            thresholds: MergeThresholds {
+                two_records: threshold_weight - TWO_RECORDS_MARGIN_BITS,
+                record_and_group: threshold_weight - AVERAGE_LINKAGE_MARGIN_BITS,
+                two_groups: threshold_weight + TWO_GROUPS_EXTRA_BITS,
+            },
             component_weight,
             max_component: 300,
         };
