@@ -90,6 +90,31 @@ fn main() {
     }
     println!("missed pairs: uncovered {uncovered}, scored below threshold {low}, split by clustering {split}");
     println!("uncovered pairs that would score above the threshold: {uncovered_linkable}");
+    // False pairs by the size of the cluster holding them (a wrong merge of two groups of three
+    // costs nine), and how many true persons each such cluster mixes.
+    let mut clusters: HashMap<_, Vec<usize>> = HashMap::new();
+    for (i, p) in outcome.persons.iter().enumerate() {
+        clusters.entry(p).or_default().push(i);
+    }
+    let (mut false_by_size, mut false_by_persons) = (BTreeMap::new(), BTreeMap::new());
+    let (mut same_list_true, mut same_list_false) = (0, 0);
+    for members in clusters.values() {
+        let mut persons_in: Vec<u32> = members.iter().map(|&i| person_of[i]).collect();
+        persons_in.sort_unstable();
+        persons_in.dedup();
+        let false_pairs = members.iter().enumerate().flat_map(|(x, &i)| members[x + 1..].iter().map(move |&j| (i, j))).filter(|&(i, j)| {
+            let same_list = reg.records[i].source == reg.records[j].source;
+            let same_person = person_of[i] == person_of[j];
+            if same_list {
+                if same_person { same_list_true += 1 } else { same_list_false += 1 }
+            }
+            !same_person
+        }).count();
+        *false_by_size.entry(members.len().min(6)).or_insert(0) += false_pairs;
+        *false_by_persons.entry(persons_in.len().min(4)).or_insert(0) += false_pairs;
+    }
+    println!("false pairs by cluster size (6: 6 or more): {false_by_size:?}; by true persons in the cluster: {false_by_persons:?}");
+    println!("pairs of one list inside a cluster: true {same_list_true}, false {same_list_false}");
     println!("weights of pairs scored below threshold (2-bit bins): {low_weights:?}");
     // Calibration: per 2-bit weight bin, the candidate pairs and how many are true.
     let mut bins: BTreeMap<(bool, i64), (usize, usize)> = BTreeMap::new();
