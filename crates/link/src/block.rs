@@ -31,6 +31,9 @@ pub const MAX_RULES: usize = 64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum How {
     Key,
+    /// A given name's group in the names crate's table (so Николай, Микола and Коля block
+    /// together), else its key.
+    Group,
     KeyPrefix(usize),
     Initial,
     Value,
@@ -77,6 +80,7 @@ impl Atom {
         let field = p.field_index(col).ok_or_else(|| BlockingError::UnknownColumn(text.to_owned()))?;
         let how = match how {
             "key" => How::Key,
+            "group" => How::Group,
             "initial" => How::Initial,
             "value" => How::Value,
             "year" => How::Year,
@@ -89,7 +93,7 @@ impl Atom {
         };
         let fits = matches!(
             (&p.columns[field], how),
-            (Column::Strings { .. }, How::Key | How::KeyPrefix(_) | How::Initial | How::Value | How::Prefix(_))
+            (Column::Strings { .. }, How::Key | How::Group | How::KeyPrefix(_) | How::Initial | How::Value | How::Prefix(_))
                 | (Column::Dates { .. }, How::Year | How::Decade | How::Value)
                 | (Column::Sexes(_) | Column::Numbers(_), How::Value)
         );
@@ -110,6 +114,10 @@ impl Atom {
                 let v = &values[id as usize];
                 match self.how {
                     How::Key => mix(1, v.key as u64),
+                    How::Group => match v.given_groups.first_group() {
+                        Some(g) => mix(8, g as u64),
+                        None => mix(1, v.key as u64),
+                    },
                     How::KeyPrefix(n) => hash_chars(key_names[v.key as usize].chars().take(n)),
                     How::Initial => match v.chars.first() {
                         Some(&c) => mix(2, c as u64),
@@ -586,6 +594,38 @@ mod tests {
                 1900/1906: alone
                 1902: alone"#]],
         );
+    }
+
+    /// Given names blocked by their group in the given-name table: a name's forms in any
+    /// language (and its diminutive) together, another name and an unlisted one by their keys.
+    #[test]
+    fn a_given_names_forms_share_its_group() {
+        let names = ["Николай", "Микола", "Nikolaj", "Коля", "Пётр", "Petro", "Zzyzx", "Zzyzx", "Павел"];
+        let records: Vec<StandardRecord> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| StandardRecord { id: i.to_string().as_str().into(), given_name: Some((*n).to_owned()), ..StandardRecord::default() })
+            .collect();
+        let spec = LinkSpec { fields: vec![FieldSpec::new("given_name", FieldKind::Given)], ..LinkSpec::default() };
+        let p = Prepared::new(&records, &spec, &FoldingMatcher);
+        let blocker = Blocker::new(&p, &[BlockingSpec { keys: vec!["given_name:group".into()] }], 150).expect("rule parses");
+        let shown: Vec<String> = (0..names.len())
+            .map(|a| {
+                let mates: Vec<&str> = (0..names.len()).filter(|&b| b != a && blocker.covers(a, b)).map(|b| names[b]).collect();
+                format!("{}: {}", names[a], if mates.is_empty() { "alone".to_owned() } else { mates.join(", ") })
+            })
+            .collect();
+        expect![[r#"
+            Николай: Микола, Nikolaj, Коля
+            Микола: Николай, Nikolaj, Коля
+            Nikolaj: Николай, Микола, Коля
+            Коля: Николай, Микола, Nikolaj
+            Пётр: Petro
+            Petro: Пётр
+            Zzyzx: Zzyzx
+            Zzyzx: Zzyzx
+            Павел: alone"#]]
+        .assert_eq(&shown.join("\n"));
     }
 
     /// A simulated register of `persons` on 3 lists, prepared and blocked by the inferred rules

@@ -78,8 +78,9 @@ impl FieldSpec {
 
 /// One blocking rule: records whose atoms all agree (and are all present) are compared.
 /// Atoms are written `column:how` with `how` one of `key` (name key), `key3` (first 3 letters of
-/// the key), `initial`, `value` (normalized text; a date's exact interval), `year` (birth year),
-/// `decade`, `prefix3`.
+/// the key), `group` (a given name's group in the given-name table, so Николай and Микола agree;
+/// the key for a name the table does not list), `initial`, `value` (normalized text; a date's
+/// exact interval), `year` (birth year), `decade`, `prefix3`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlockingSpec {
@@ -316,6 +317,9 @@ impl LinkSpec {
                 let keys = ["given_name:key", "birth_place:key", "birth_date:year"];
                 blocking.push(BlockingSpec { keys: keys.iter().map(|k| (*k).to_owned()).collect() });
             }
+            // A given name in another language's form (Николай, Микола; Евдокия, Явдоха) has
+            // another key: the given-name table's group still holds it with its surname.
+            blocking.push(BlockingSpec { keys: vec!["surname:key".to_owned(), "given_name:group".to_owned()] });
             atoms.retain(|a| !a.ends_with(":key") && a != "birth_date:year");
             for a in &atoms {
                 for name in ["surname:key", "given_name:key"] {
@@ -365,6 +369,8 @@ mod tests {
             (("Шевчук", "Іван", "1897"), ("Shevcuk", "Iwan", "1899")),
             (("Шевчук", "Іван", "1897"), ("Schewtschuk", "Iwan", "1903")),
             (("Смирнов", "Иван", "1896"), ("Smirnow", "Iwan", "1896")),
+            // One name in its Ukrainian and German forms, the birth years two apart.
+            (("Ивананова", "Явдоха", "1903"), ("Iwananowa", "Jewdokija", "1905")),
         ];
         let record = |id: usize, (surname, given, birth): (&str, &str, &str)| StandardRecord {
             id: id.to_string().as_str().into(),
@@ -392,7 +398,8 @@ mod tests {
             Шевчук Іван 1897 / Shevcuk Iwan 1897: given_name:key + birth_date:year + surname:key2
             Шевчук Іван 1897 / Shevcuk Iwan 1899: not compared
             Шевчук Іван 1897 / Schewtschuk Iwan 1903: surname:key + given_name:key
-            Смирнов Иван 1896 / Smirnow Iwan 1896: surname:key + given_name:key"#]].assert_eq(&shown.join("\n"));
+            Смирнов Иван 1896 / Smirnow Iwan 1896: surname:key + given_name:key
+            Ивананова Явдоха 1903 / Iwananowa Jewdokija 1905: surname:key + given_name:group"#]].assert_eq(&shown.join("\n"));
     }
 
     #[test]

@@ -107,6 +107,13 @@ impl GivenGroups {
         !self.0.is_empty()
     }
 
+    /// The first group (in table order) that lists the name as an equivalent form, not a loose
+    /// one: a name's forms (Николай, Микола, Коля) share it, so it can stand for the name in a
+    /// blocking key. A form of two groups (Саша) takes the first only.
+    pub fn first_group(&self) -> Option<u16> {
+        self.0.iter().filter(|m| !m.loose).map(|m| m.group).min()
+    }
+
     /// [`given_name_equivalence`] of the two names.
     pub fn relate(&self, other: &GivenGroups) -> Option<GivenNameMatch> {
         relate(&self.0, &other.0)
@@ -138,6 +145,13 @@ mod tests {
         assert_eq!(ivan.relate(&vanya), Some(GivenNameMatch::Equivalent));
         assert_eq!(ivan.relate(&john), Some(GivenNameMatch::Loose));
         assert!(ivan.is_listed() && !GivenGroups::of("Zzyzx").is_listed());
+        // Forms of one name share their first group; a loose form (John) and an unlisted name
+        // have none of Иван's.
+        assert_eq!(ivan.first_group(), vanya.first_group());
+        assert_eq!(GivenGroups::of("Jan").first_group(), ivan.first_group());
+        assert!(ivan.first_group().is_some() && ivan.first_group() != GivenGroups::of("Пётр").first_group());
+        assert_ne!(john.first_group(), ivan.first_group());
+        assert_eq!(GivenGroups::of("Zzyzx").first_group(), None);
         assert_eq!(GivenGroups::of("Zzyzx").relate(&GivenGroups::of("Zzyzx")), None);
     }
 
