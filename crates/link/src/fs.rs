@@ -209,20 +209,29 @@ pub fn em(counts: &[(Pattern, u64)], start: FsModel, mode: EmMode, max_iteration
     }
     // The floor applies to real data only; a test of EM itself may ask for exact recovery.
     let m_floor = if pairs_total > 0.0 { M_FLOOR } else { FLOOR };
-    // With m and u fixed, the fields' part of each pattern's weight never changes.
+    // With m and u fixed, the fields' part of each pattern's weight never changes, and so
+    // neither does its exp2: an iteration then multiplies it by the prior's.
     let mut field_weights = Vec::new();
+    let mut field_odds = Vec::new();
     for it in 0..max_iterations {
         let mut m_acc: Vec<Vec<f64>> = model.fields.iter().map(|f| vec![0.0; f.levels.len()]).collect();
         let mut u_acc = m_acc.clone();
         let mut matches = 0.0;
         if it == 0 || mode != EmMode::LambdaOnly {
             field_weights = model.patterns_field_weights(counts);
+            if mode == EmMode::LambdaOnly {
+                field_odds = field_weights.par_iter().with_min_len(PARALLEL_PATTERNS).map(|&fields| (-fields).exp2()).collect();
+            }
         }
         let prior = model.prior_weight();
-        // Each pattern's match probability on both threads (an exp2 each), summed below in
-        // the patterns' order as before.
-        let match_probabilities: Vec<f64> =
-            field_weights.par_iter().with_min_len(PARALLEL_PATTERNS).map(|&fields| 1.0 / (1.0 + (-(prior + fields)).exp2())).collect();
+        // Each pattern's match probability on both threads, summed below in the patterns'
+        // order as before.
+        let match_probabilities: Vec<f64> = if mode == EmMode::LambdaOnly {
+            let prior_odds = (-prior).exp2();
+            field_odds.par_iter().with_min_len(PARALLEL_PATTERNS).map(|&odds| 1.0 / (1.0 + prior_odds * odds)).collect()
+        } else {
+            field_weights.par_iter().with_min_len(PARALLEL_PATTERNS).map(|&fields| 1.0 / (1.0 + (-(prior + fields)).exp2())).collect()
+        };
         // With only lambda moving, the levels' sums are never read.
         let levels_move = mode != EmMode::LambdaOnly;
         for (&(pattern, count), &g) in counts.iter().zip(&match_probabilities) {
