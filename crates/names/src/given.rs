@@ -1,6 +1,7 @@
 //! Given-name equivalents and diminutives (Александр/Саша/Aleksander/Oleksandr...), from the data
 //! table `data/given_names.tsv`, looked up by matching key so transliteration variants need no rows.
 
+use crate::normalize::normalize;
 use crate::phonetic;
 use model::Sex;
 use std::collections::HashMap;
@@ -25,13 +26,23 @@ pub(crate) struct Membership {
     pub loose: bool,
 }
 
+/// The groups of one lookup key.
+#[derive(Debug, Default)]
+pub(crate) struct KeyGroups {
+    /// The groups a name with this key belongs to when it is not one of `forms`.
+    pub by_key: Vec<Membership>,
+    /// Where more than one group has a form with this key (Мария and Марио): each such form as
+    /// normalized, with the groups that list it as written, which decide for it before the key.
+    pub forms: Vec<(String, Vec<Membership>)>,
+}
+
 pub(crate) struct GivenTable {
-    pub by_key: HashMap<String, Vec<Membership>>,
+    pub by_key: HashMap<String, KeyGroups>,
     pub sex: Vec<Sex>,
 }
 
 pub(crate) static GIVEN: LazyLock<GivenTable> = LazyLock::new(|| {
-    let mut by_key: HashMap<String, Vec<Membership>> = HashMap::new();
+    let mut by_key: HashMap<String, KeyGroups> = HashMap::new();
     let mut sex = Vec::new();
     for line in TABLE.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         let mut fields = line.split('\t');
@@ -43,11 +54,34 @@ pub(crate) static GIVEN: LazyLock<GivenTable> = LazyLock::new(|| {
         sex.push(group_sex);
         for (loose, field) in [(false, fields.next()), (true, fields.next())] {
             for form in field.unwrap_or("").split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                // "=Марио": a name the key cannot tell from another group's (Мария), which only
+                // its listed spellings reach, so that unlisted spellings of Мария stay Мария's.
+                let (as_written_only, form) = match form.strip_prefix('=') {
+                    Some(form) => (true, form),
+                    None => (false, form),
+                };
+                let membership = Membership { group, loose };
                 let entry = by_key.entry(given_key(form)).or_default();
-                if !entry.iter().any(|m| m.group == group) {
-                    entry.push(Membership { group, loose });
+                if !as_written_only && !entry.by_key.iter().any(|m| m.group == group) {
+                    entry.by_key.push(membership);
+                }
+                let normalized = normalize(form);
+                match entry.forms.iter_mut().find(|(f, _)| *f == normalized) {
+                    Some((_, groups)) if groups.iter().any(|m| m.group == group) => {}
+                    Some((_, groups)) => groups.push(membership),
+                    None => entry.forms.push((normalized, vec![membership])),
                 }
             }
+        }
+    }
+    // A key only one group has, which its key reaches, needs no forms: the key decides alone.
+    for entry in by_key.values_mut() {
+        let only = match entry.by_key.as_slice() {
+            [only] => only.group,
+            _ => continue,
+        };
+        if entry.forms.iter().flat_map(|(_, groups)| groups).all(|m| m.group == only) {
+            entry.forms = Vec::new();
         }
     }
     GivenTable { by_key, sex }
@@ -58,8 +92,17 @@ pub(crate) fn given_key(text: &str) -> String {
     crate::keying::resolved_key(&phonetic::encode_text(text), 0, false)
 }
 
+/// The groups of a given name: those that list it as written (after [`normalize`]) where its key
+/// is shared, else those of its key.
 pub(crate) fn memberships(text: &str) -> Vec<Membership> {
-    GIVEN.by_key.get(&given_key(text)).cloned().unwrap_or_default()
+    let Some(entry) = GIVEN.by_key.get(&given_key(text)) else { return Vec::new() };
+    if !entry.forms.is_empty() {
+        let normalized = normalize(text);
+        if let Some((_, groups)) = entry.forms.iter().find(|(f, _)| *f == normalized) {
+            return groups.clone();
+        }
+    }
+    entry.by_key.clone()
 }
 
 /// The sex the table gives a given name, when all its groups agree.
@@ -231,6 +274,56 @@ mod tests {
         }
     }
 
+    /// The first form of each group of a name, and the sex the table gives it.
+    fn render(names: &[&str]) -> String {
+        let first_forms: Vec<&str> = TABLE
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.split('\t').nth(1).and_then(|f| f.split(',').next()).unwrap_or("").trim().trim_start_matches('='))
+            .collect();
+        names
+            .iter()
+            .map(|name| {
+                let groups: Vec<&str> = memberships(name).iter().map(|m| first_forms[m.group as usize]).collect();
+                format!("{name}: {:?} {}\n", given_sex(name), groups.join("|"))
+            })
+            .collect()
+    }
+
+    /// Names whose key is another group's, of the other sex (Лукия keys as Лука, Марио as Мария),
+    /// are their own names when written so; the frequent names and their unlisted spellings keep
+    /// theirs.
+    #[test]
+    fn a_name_listed_as_written_decides_before_its_key() {
+        expect_test::expect![[r#"
+            Лукия: Some(Female) Лукия
+            ЛУКИЯ: Some(Female) Лукия
+            Лука: Some(Male) Лука
+            Марио: Some(Male) Марио
+            Mario: Some(Male) Марио
+            Мария: Some(Female) Мария
+            Maria: Some(Female) Мария
+            Mariya: Some(Female) Мария
+            Марья: Some(Female) Мария
+            Руфь: Some(Female) Руфь
+            Руф: Some(Male) Руф
+            Мина: Some(Male) Мина
+            Минна: Some(Female) Минна
+            Вася: Some(Male) Василий
+            Васса: Some(Female) Васса
+            Саша: None Александр|Александра
+        "#]]
+        .assert_eq(&render(&[
+            "Лукия", "ЛУКИЯ", "Лука", "Марио", "Mario", "Мария", "Maria", "Mariya", "Марья", "Руфь", "Руф", "Мина", "Минна", "Вася",
+            "Васса", "Саша",
+        ]));
+        assert_eq!(given_name_equivalence("Лукия", "Лука"), None);
+        assert_eq!(given_name_equivalence("Марио", "Мария"), None);
+        for (a, b) in [("Мария", "Maria"), ("Мария", "Mariya"), ("Maria", "Mariya"), ("Марья", "Мария"), ("Лукия", "Lukiya")] {
+            assert_eq!(given_name_equivalence(a, b), Some(GivenNameMatch::Equivalent), "{a} {b}");
+        }
+    }
+
     /// Lookup is by matching key, so a form whose key another group's form has joins that group
     /// too (Лёня would be Лена, Ann would make Ян a woman's name): every key two groups share is
     /// one of these, listed on purpose.
@@ -244,26 +337,42 @@ mod tests {
         let shared: std::collections::BTreeSet<String> = GIVEN
             .by_key
             .values()
-            .filter(|groups| groups.len() > 1)
-            .map(|groups| {
-                let mut names: Vec<&str> = groups.iter().map(|m| first_forms[m.group as usize]).collect();
+            .filter_map(|entry| {
+                let groups = entry.by_key.iter().chain(entry.forms.iter().flat_map(|(_, groups)| groups));
+                let mut names: Vec<&str> = groups.map(|m| first_forms[m.group as usize].trim_start_matches('=')).collect();
                 names.sort_unstable();
-                names.join("|")
+                names.dedup();
+                (names.len() > 1).then(|| names.join("|"))
             })
             .collect();
+        // A form reached only as written ("=Марио") is there because its key is another group's.
+        for entry in GIVEN.by_key.values() {
+            for (form, groups) in &entry.forms {
+                let as_written_only = groups.iter().filter(|m| !entry.by_key.iter().any(|k| k.group == m.group));
+                for m in as_written_only {
+                    assert!(entry.by_key.iter().any(|k| k.group != m.group), "{form} needs no '='");
+                }
+            }
+        }
         let deliberate = [
             "Александр|Александра", // Саша, Шура
             "Бела|Белла",           // Béla, Bella
             "Валентин|Валентина",   // Валя
-            "Василий|Васса",        // Вася keys as Васса
+            "Василий|Васса",        // Вася keys as Васса; each as written is its own group's
+            "Екатерина|Кьята",      // as written only: Кьята is a man's name in Memorial's lists
             "Георгий|Юрий",         // Jerzy, Jurgis; George loosely
             "Гирш|Григорий",        // loosely
             "Евгений|Евгения",      // Женя
             "Ефим|Хаим",            // loosely
             "Иван|Иоганн",          // John, Johann, Hans
             "Лев|Лейба",            // loosely
+            "Лука|Лукия",           // as written only: Лукия is a woman's name, not Лука's
+            "Марио|Мария",          // as written only: Марио is a man's name, not Мария's
             "Марк|Мордух",          // loosely
+            "Мина|Минна",           // as written only: Мина is a man's name
             "Павел|Прасковья",      // Паша
+            "Руф|Руфь",             // as written only: Руфь (Ruth) is a woman's name
+            "Ула|Юлия",             // as written only: Ула is a man's name in Memorial's lists
         ];
         assert_eq!(shared, deliberate.iter().map(|s| s.to_string()).collect());
     }
