@@ -288,10 +288,11 @@ fn strong(kind: FieldKind, level: u8) -> bool {
 /// Unsupervised m estimation that survives namesakes. For each field f, the anchor pairs are
 /// candidates that a blocking rule not reading f produced and that agree strongly on every other
 /// core field (names and dates; all fields when there are fewer than three of those). Among
-/// them f's levels are a mixture of matches and of namesakes whose f is random: with u from
-/// random pairs and the assumption that matches rarely land on f's "different" level, the
-/// mixture is undone (method of moments) to give m. Lambda then comes from EM over all
-/// candidates (as a share of all pairs) with m and u fixed.
+/// them f's levels are a mixture of matches and of namesakes and relatives. With two or more
+/// fields outside the core to witness, a latent-class fit over f and those fields undoes the
+/// mixture ([`anchor_classes`]); without, u from random pairs and the assumption that 1% of
+/// matches land on f's "different" level undo it (method of moments). Lambda then comes from
+/// EM over all candidates (as a share of all pairs) with m and u fixed.
 pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pairs_total: f64) -> FsModel {
     let nf = start.fields.len();
     let name_or_date = |k: FieldKind| {
@@ -321,17 +322,38 @@ pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pai
             })
         })
         .collect();
+    // The fields outside the core, which a latent-class fit within each core field's anchors
+    // reads beside it (see [`anchor_classes`]); one such field cannot separate two classes.
+    let witnesses: Vec<usize> = (0..nf).filter(|&g| !core[g]).collect();
     for f in 0..nf {
+        let classes = core[f] && witnesses.len() >= 2;
         let levels = model.fields[f].levels.len();
         let mut counts = vec![0f64; levels];
+        // The anchors' levels of f and of the witnesses, packed as a pattern: a witness counts
+        // only where some rule producing the pair does not read it (a rule that blocks on the
+        // birthplace makes its namesakes share it).
+        let mut cells: Vec<(Pattern, u64)> = Vec::new();
         let others = !(1u32 << f);
         for (&(pattern, rules_not_reading, count), &(present, weak)) in candidates.iter().zip(&core_levels) {
             if rules_not_reading & (1 << f) != 0 && (present & others).count_ones() >= 2 && weak & others == 0 {
                 counts[level_of(pattern, f) as usize] += count as f64;
+                if classes && level_of(pattern, f) != 0 {
+                    let cell = std::iter::once(f)
+                        .chain(witnesses.iter().copied().filter(|&g| rules_not_reading & (1 << g) != 0))
+                        .fold(0, |cell: Pattern, g| cell | (level_of(pattern, g) as Pattern) << (4 * g));
+                    cells.push((cell, count));
+                }
             }
         }
         let n: f64 = counts[1..].iter().sum();
         if n < 20.0 {
+            continue;
+        }
+        if classes {
+            let cells = summed_by_key(cells);
+            let fields: Vec<usize> = std::iter::once(f).chain(witnesses.iter().copied()).collect();
+            let m = anchor_classes(&model, &cells, &fields);
+            set_fitted_m(&mut model.fields[f], &m);
             continue;
         }
         let field = &mut model.fields[f];
@@ -358,7 +380,10 @@ pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pai
     // Anchors of a field outside the core are pairs agreeing on names alone (a date may be
     // missing), so namesakes crowd them: their birthplaces made m of "different" 0.69 on the
     // simulated register where 0.1% of true pairs differ. Those fields' m instead come from EM
-    // over all candidates with the core fields' m and every u fixed.
+    // over all candidates with the core fields' m and every u fixed. (The witnesses' m of a
+    // core field's fit are not used: the given name's anchors are crowded by siblings, who
+    // share a birthplace, and on the simulated 1M register that fit, the largest, put m of a
+    // different birthplace at 0.73.)
     for _ in 0..NON_CORE_ROUNDS {
         for f in (0..nf).filter(|&f| !core[f]) {
             if let Some(m) = posterior_m(&model, candidates, f) {
@@ -370,6 +395,106 @@ pub fn train_by_anchors(start: &FsModel, candidates: &[(Pattern, u64, u64)], pai
         model = em(&all, model, EmMode::LambdaOnly, 100, pairs_total);
     }
     model
+}
+
+/// The smallest m a latent-class fit within anchors gives a level: such an estimate rests on
+/// evidence independent of the field (the witnesses), so it may go below [`M_FLOOR`], but no
+/// level is impossible for a match (about -10 bits at most against a common level).
+const ANCHOR_M_FLOOR: f64 = 0.001;
+
+/// Sets a field's m to a latent-class fit's (index 0 unused), floored at [`ANCHOR_M_FLOOR`]
+/// and normalised; a decisive level keeps its floor, since namesakes and siblings, who land
+/// there, share the witnesses' values too often for a fit to tell them from matches.
+fn set_fitted_m(field: &mut FieldParams, m: &[f64]) {
+    let kind = field.kind;
+    let raw: Vec<f64> = (1..m.len()).map(|l| decisive_m_floor(kind, l as u8).unwrap_or_else(|| m[l].max(ANCHOR_M_FLOOR))).collect();
+    let total: f64 = raw.iter().sum();
+    for (level, m) in field.levels.iter_mut().skip(1).zip(raw) {
+        level.m = m / total;
+    }
+}
+
+/// EM rounds of a latent-class fit (its cells number in the hundreds or thousands).
+const ANCHOR_CLASS_ROUNDS: usize = 500;
+
+/// m of `fields[0]` from a two-class latent-class model fitted to the anchors of that field:
+/// `cells` counts the anchors by their levels of `fields` (level 0: missing, or read by every
+/// rule producing the pair). Among one field's anchors the non-matches are not random pairs:
+/// they are namesakes and relatives agreeing on the other core fields (a date's anchors on the
+/// simulated register are 90% namesakes), so neither a random-pair u nor an assumed share of
+/// matches on the "different" level unmixes them; m, u and the match share are all fitted here,
+/// identified by the witnesses (birthplace, occupation, sex: independent of the field within
+/// each class). Starts from the model's m and the random-pair u, so the first class is the one
+/// agreeing.
+fn anchor_classes(model: &FsModel, cells: &[(Pattern, u64)], fields: &[usize]) -> Vec<f64> {
+    // The fields' levels side by side, field k's level l at starts[k] + l, each with its m and u
+    // (and their sums per round); level 0 (missing) is never read (m = u = 1: no evidence).
+    let starts: Vec<usize> = fields
+        .iter()
+        .scan(0, |next, &g| {
+            let start = *next;
+            *next += model.fields[g].levels.len();
+            Some(start)
+        })
+        .collect();
+    let mut mu: Vec<[f64; 2]> = fields
+        .iter()
+        .flat_map(|&g| model.fields[g].levels.iter().map(|level| [level.m, level.u]))
+        .collect();
+    let ends: Vec<usize> = starts.iter().skip(1).copied().chain([mu.len()]).collect();
+    // Each cell's places in that array (its missing levels left out), one cell after another,
+    // unpacked once for all rounds, and where each cell ends.
+    let mut places: Vec<usize> = Vec::new();
+    let mut cell_ends: Vec<usize> = Vec::with_capacity(cells.len());
+    for &(cell, _) in cells {
+        places.extend(fields.iter().zip(&starts).filter(|&(&g, _)| level_of(cell, g) != 0).map(|(&g, &start)| start + level_of(cell, g) as usize));
+        cell_ends.push(places.len());
+    }
+    let counts: Vec<f64> = cells.iter().map(|&(_, c)| c as f64).collect();
+    let total: f64 = counts.iter().sum();
+    let mut sums = vec![[0.0; 2]; mu.len()];
+    let mut share = 0.1;
+    for _ in 0..ANCHOR_CLASS_ROUNDS {
+        sums.fill([0.0; 2]);
+        let mut matches = 0.0;
+        let mut cell_start = 0;
+        for (&cell_end, &count) in cell_ends.iter().zip(&counts) {
+            let cell = &places[cell_start..cell_end];
+            cell_start = cell_end;
+            let (mut pm, mut pu) = (share, 1.0 - share);
+            for &i in cell {
+                let [m, u] = mu[i];
+                pm *= m;
+                pu *= u;
+            }
+            let g = pm / (pm + pu);
+            let (cm, cu) = (g * count, (1.0 - g) * count);
+            matches += cm;
+            for &i in cell {
+                let sum = &mut sums[i];
+                sum[0] += cm;
+                sum[1] += cu;
+            }
+        }
+        let mut change = (matches / total - share).abs();
+        share = matches / total;
+        for (&start, &end) in starts.iter().zip(&ends) {
+            for class in 0..2 {
+                let sum: f64 = sums[start + 1..end].iter().map(|s| s[class]).sum();
+                if sum > 0.0 {
+                    for (probabilities, sums) in mu[start + 1..end].iter_mut().zip(&sums[start + 1..end]) {
+                        let p = (sums[class] / sum).max(FLOOR);
+                        change = change.max((p - probabilities[class]).abs());
+                        probabilities[class] = p;
+                    }
+                }
+            }
+        }
+        if change < 1e-7 {
+            break;
+        }
+    }
+    mu[..ends[0]].iter().map(|&[m, _]| m).collect()
 }
 
 /// The floor of m for a level estimated on real data.
@@ -843,5 +968,38 @@ mod tests {
                 assert!((got.u - u[f][l]).abs() < 0.02, "u[{f}][{l}] = {} want {}", got.u, u[f][l]);
             }
         }
+    }
+
+    /// Anchors whose non-matches are namesakes (far more of them agree on the field than random
+    /// pairs do) and only one in ten a match: the latent-class fit, reading two witnesses,
+    /// finds the field's m again, its rare "different" level included, where the random-pair u
+    /// it starts from would unmix that level to nothing or far too much.
+    #[test]
+    fn anchor_classes_find_m_among_namesakes() {
+        let m = [[0.0, 0.60, 0.25, 0.149, 0.001], [0.0, 0.85, 0.05, 0.05, 0.05], [0.0, 0.70, 0.15, 0.05, 0.10]];
+        let namesakes = [[0.0, 0.05, 0.05, 0.10, 0.80], [0.0, 0.05, 0.10, 0.15, 0.70], [0.0, 0.10, 0.05, 0.05, 0.80]];
+        let random_pairs = [[0.0, 0.01, 0.02, 0.07, 0.90], [0.0, 0.05, 0.10, 0.15, 0.70], [0.0, 0.10, 0.05, 0.05, 0.80]];
+        let share = 0.1;
+        let mut cells = Vec::new();
+        for a in 1..5usize {
+            for b in 1..5usize {
+                for c in 1..5usize {
+                    let p: f64 = share * m[0][a] * m[1][b] * m[2][c] + (1.0 - share) * namesakes[0][a] * namesakes[1][b] * namesakes[2][c];
+                    cells.push(((a | b << 4 | c << 8) as Pattern, (p * 1e7).round() as u64));
+                }
+            }
+        }
+        let field = |f: usize| FieldParams {
+            column: format!("f{f}"),
+            kind: FieldKind::Numeric,
+            tf: false,
+            levels: (0..5).map(|l| LevelParams { label: l.to_string(), m: [1.0, 0.5, 0.3, 0.15, 0.05][l], u: random_pairs[f][l] }).collect(),
+        };
+        let start = FsModel { lambda: 1e-4, lambda_within_source: None, fields: (0..3).map(field).collect(), em_iterations: 0 };
+        let fitted = anchor_classes(&start, &cells, &[0, 1, 2]);
+        for l in 1..5 {
+            assert!((fitted[l] - m[0][l]).abs() < 0.01, "m[{l}] = {} want {}", fitted[l], m[0][l]);
+        }
+        assert!(fitted[4] < 0.003, "m of the field's last level {}", fitted[4]);
     }
 }
