@@ -144,6 +144,20 @@ impl BetweenTable {
         }
     }
 
+    /// [`Self::add_parts`] of a [`RecordPairs`] row: values already clamped, a field not
+    /// `given` held as 0.
+    fn add_given(&mut self, cell: usize, base: f64, fields: &[f64], given: u16) {
+        self.base[cell] += base;
+        self.pairs[cell] += 1;
+        let row = cell * self.fields;
+        let sums = &mut self.field_sums[row..row + self.fields];
+        let pairs = &mut self.field_pairs[row..row + self.fields];
+        for (f, ((sum, count), &w)) in sums.iter_mut().zip(pairs.iter_mut()).zip(fields).enumerate() {
+            *sum += w;
+            *count += u32::from(given >> f & 1);
+        }
+    }
+
     fn clear(&mut self, cell: usize) {
         self.base[cell] = 0.0;
         self.pairs[cell] = 0;
@@ -532,40 +546,46 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
 }
 
 /// The evidence of every pair of a component's records, by position: per pair its base and
-/// first `fields` fields in one row of a triangle (a NaN base: forbidden).
+/// first `fields` fields in one row of a triangle (a NaN base: forbidden), each already clamped
+/// as [`BetweenTable::add`] clamps it, a field a record lacks held as 0 beside a mask of the
+/// fields given, so that reassignment sums a row without a branch a field (adding +0 leaves a
+/// sum bit for bit the same: it starts at +0 and so is never -0).
 struct RecordPairs {
     n: usize,
     width: usize,
     values: Vec<f64>,
+    /// Per pair, bit `f` set when both records give field `f`.
+    given: Vec<u16>,
 }
 
 impl RecordPairs {
     fn new(n: usize, fields: usize) -> RecordPairs {
+        debug_assert!(fields <= u16::BITS as usize, "a field mask holds every field");
         let width = fields + 1;
-        RecordPairs { n, width, values: vec![f64::NAN; n * n.saturating_sub(1) / 2 * width] }
-    }
-
-    fn row(&self, x: usize, y: usize) -> usize {
-        triangle_cell(self.n, x, y) * self.width
+        let cells = n * n.saturating_sub(1) / 2;
+        RecordPairs { n, width, values: vec![f64::NAN; cells * width], given: vec![0; cells] }
     }
 
     /// Sets pair `(x, y)`'s evidence (`None`: forbidden).
     fn set(&mut self, x: usize, y: usize, evidence: Option<&Evidence>) {
-        let row = self.row(x, y);
+        let cell = triangle_cell(self.n, x, y);
+        let row = cell * self.width;
         match evidence {
             Some(e) => {
-                self.values[row] = e.base;
-                self.values[row + 1..row + self.width].copy_from_slice(&e.fields[..self.width - 1]);
+                self.values[row] = e.base.clamp(-40.0, 40.0);
+                let mut given = 0u16;
+                for (f, (value, &w)) in self.values[row + 1..row + self.width].iter_mut().zip(&e.fields).enumerate() {
+                    if w.is_nan() {
+                        *value = 0.0;
+                    } else {
+                        *value = w.clamp(-40.0, 40.0);
+                        given |= 1 << f;
+                    }
+                }
+                self.given[cell] = given;
             }
             None => self.values[row] = f64::NAN,
         }
-    }
-
-    /// The base and fields of pair `(x, y)`, `None` when it is forbidden.
-    fn get(&self, x: usize, y: usize) -> Option<(f64, &[f64])> {
-        let row = self.row(x, y);
-        let base = self.values[row];
-        (!base.is_nan()).then(|| (base, &self.values[row + 1..row + self.width]))
     }
 }
 
@@ -593,22 +613,39 @@ fn reassign_records(
     // Per cluster, the evidence between it and the record weighed.
     let mut towards = BetweenTable::new(n, pairs.width - 1);
     let mut touched: Vec<usize> = Vec::new();
+    // A record's weighing reads only where every record is, so one that stayed is not weighed
+    // again until some record has moved since (records after a round's last move mostly).
+    let mut moves = 0usize;
+    let mut stayed_after = vec![usize::MAX; n];
     for _ in 0..REASSIGN_ROUNDS {
         let mut moved = false;
         for x in (0..n).filter(|&x| movable[x]) {
+            if stayed_after[x] == moves {
+                continue;
+            }
             for &c in &touched {
                 towards.clear(c);
             }
             touched.clear();
+            // The pairs of x in ascending y: (y, x) down column x of the triangle, then row x.
+            let mut cell = x.saturating_sub(1);
             for y in (0..n).filter(|&y| y != x) {
+                debug_assert_eq!(cell, triangle_cell(n, x, y));
                 let c = cluster_of[y];
                 if towards.pairs[c] == 0 && !towards.forbidden[c] {
                     touched.push(c);
                 }
-                match pairs.get(x, y) {
-                    Some((base, fields)) => towards.add_parts(c, base, fields),
-                    None => towards.forbidden[c] = true,
+                let row = &pairs.values[cell * pairs.width..][..pairs.width];
+                if row[0].is_nan() {
+                    towards.forbidden[c] = true;
+                } else {
+                    towards.add_given(c, row[0], &row[1..], pairs.given[cell]);
                 }
+                cell += match (y + 1).cmp(&x) {
+                    std::cmp::Ordering::Less => n - y - 2,
+                    std::cmp::Ordering::Equal => n - x,
+                    std::cmp::Ordering::Greater => 1,
+                };
             }
             let own = cluster_of[x];
             let best = touched
@@ -624,11 +661,15 @@ fn reassign_records(
             let target = match (own_weight, best) {
                 (Some(o), Some((w, c))) if w > o => c,
                 (Some(o), None) if o < threshold => sizes.iter().position(|&s| s == 0).expect("fewer clusters than records"),
-                _ => continue,
+                _ => {
+                    stayed_after[x] = moves;
+                    continue;
+                }
             };
             sizes[own] -= 1;
             sizes[target] += 1;
             cluster_of[x] = target;
+            moves += 1;
             moved = true;
         }
         if !moved {
