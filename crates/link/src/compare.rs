@@ -142,6 +142,7 @@ fn value_level(p: &Prepared, f: usize, ia: u32, ib: u32) -> u8 {
 }
 
 /// The level of two dates as day intervals (`lo > hi`: missing).
+#[inline]
 fn date_level(la: i32, ha: i32, lb: i32, hb: i32) -> u8 {
     if la > ha || lb > hb {
         return 0;
@@ -166,6 +167,7 @@ fn date_level(la: i32, ha: i32, lb: i32, hb: i32) -> u8 {
 }
 
 /// The level of two sexes (0 missing).
+#[inline]
 fn sex_level(a: u8, b: u8) -> u8 {
     match (a, b) {
         (0, _) | (_, 0) => 0,
@@ -175,6 +177,7 @@ fn sex_level(a: u8, b: u8) -> u8 {
 }
 
 /// The level of two numbers (NaN missing).
+#[inline]
 fn number_level(x: f64, y: f64) -> u8 {
     if x.is_nan() || y.is_nan() {
         return 0;
@@ -576,14 +579,15 @@ fn jaro_winkler_from_the_end(a: &[char], b: &[char]) -> f64 {
 
 /// Jaro's matching characters and half-transpositions of two spellings of at most 64
 /// characters, with the matched positions of each side as bits (no vectors to allocate: names
-/// are compared millions of times). The positions of `b` are kept as bits per letter bit (a
-/// character's code mod 64, as in [`Value::letters`]), so a character of `a` looks only at the
-/// free positions of its window that may hold it, in order, instead of at every position of the
-/// window: the first of them that holds it is the one the textbook's scan takes.
+/// are compared millions of times). The positions of `b` are kept as bits per character code
+/// mod 32 (the letters of one Cyrillic or Latin alphabet each fall on distinct ones, and 32
+/// words clear in a few stores), so a character of `a` looks only at the free positions of its
+/// window that may hold it, in order, instead of at every position of the window: the first of
+/// them that holds it is the one the textbook's scan takes.
 fn jaro_matches_short(a: &[char], b: &[char], window: usize) -> (usize, usize) {
-    let mut at = [0u64; 64];
+    let mut at = [0u64; 32];
     for (j, &cb) in b.iter().enumerate() {
-        at[cb as usize % 64] |= 1 << j;
+        at[cb as usize % 32] |= 1 << j;
     }
     let (mut a_matched, mut b_matched) = (0u64, 0u64);
     for (i, &ca) in a.iter().enumerate() {
@@ -595,7 +599,7 @@ fn jaro_matches_short(a: &[char], b: &[char], window: usize) -> (usize, usize) {
         }
         // hi - lo is 1..=64 (b has at most 64 characters).
         let in_window = (u64::MAX >> (64 - (hi - lo))) << lo;
-        let mut free = at[ca as usize % 64] & in_window & !b_matched;
+        let mut free = at[ca as usize % 32] & in_window & !b_matched;
         while free != 0 {
             let j = free.trailing_zeros() as usize;
             if b[j] == ca {
@@ -687,7 +691,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Also for characters that share a letter bit (a and !, p and Cyrillic а: code mod 64).
+        /// Also for characters that share a code mod 32 or 64 (a and !, p and Cyrillic а).
         #[test]
         fn jaro_winkler_equals_the_textbook_algorithm_bit_for_bit(a in "[abcdekop!а]{0,70}", b in "[abcdekop!а]{0,70}") {
             let (a, b) = (chars(&a), chars(&b));
