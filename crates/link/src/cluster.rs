@@ -97,7 +97,14 @@ impl Evidence {
 
     /// The pair's match weight: the base and every field both records give.
     pub fn weight(&self) -> f64 {
-        self.base + self.fields.iter().filter(|w| !w.is_nan()).sum::<f64>()
+        self.weight_within(EVIDENCE_FIELDS)
+    }
+
+    /// [`Self::weight`] of evidence whose fields from `fields` on are all NaN (the same sum
+    /// without reading them).
+    pub fn weight_within(&self, fields: usize) -> f64 {
+        debug_assert!(self.fields[fields..].iter().all(|w| w.is_nan()), "evidence beyond the fields given");
+        self.base + self.fields[..fields].iter().filter(|w| !w.is_nan()).sum::<f64>()
     }
 }
 
@@ -452,10 +459,22 @@ fn average_linkage<W: ComponentWeights + ?Sized>(
         let mut between = BetweenTable::new(slots * (slots - 1) / 2, pairs.fields().min(EVIDENCE_FIELDS));
         let at = |i: usize, j: usize| triangle_cell(slots, i, j);
         pairs.each_pair(group, &mut |x, y, evidence| {
-            if reassigning {
-                record_pairs.set(x, y, evidence.as_deref());
-            }
             let (ca, cb) = (slot_at[x] as usize, slot_at[y] as usize);
+            if reassigning {
+                // The pair's row, clamped once, serves the table of groups too.
+                let stored = record_pairs.set(x, y, evidence.as_deref());
+                if ca != cb {
+                    let cell = at(ca, cb);
+                    match stored {
+                        Some(pair) => {
+                            let row = &record_pairs.values[pair * record_pairs.width..][..record_pairs.width];
+                            between.add_given(cell, row[0], &row[1..], record_pairs.given[pair]);
+                        }
+                        None => between.forbidden[cell] = true,
+                    }
+                }
+                return;
+            }
             if ca == cb {
                 return;
             }
@@ -566,8 +585,8 @@ impl RecordPairs {
         RecordPairs { n, width, values: vec![f64::NAN; cells * width], given: vec![0; cells] }
     }
 
-    /// Sets pair `(x, y)`'s evidence (`None`: forbidden).
-    fn set(&mut self, x: usize, y: usize, evidence: Option<&Evidence>) {
+    /// Sets pair `(x, y)`'s evidence (`None`: forbidden); returns its cell when it has evidence.
+    fn set(&mut self, x: usize, y: usize, evidence: Option<&Evidence>) -> Option<usize> {
         let cell = triangle_cell(self.n, x, y);
         let row = cell * self.width;
         match evidence {
@@ -583,8 +602,12 @@ impl RecordPairs {
                     }
                 }
                 self.given[cell] = given;
+                Some(cell)
             }
-            None => self.values[row] = f64::NAN,
+            None => {
+                self.values[row] = f64::NAN;
+                None
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 //! what every stage did. Nothing here reads files or the clock: `build` and the CLI wire it up.
 
 use crate::block::{Blocker, BlockingError, IntMap, Layout, RuleReport, Span};
-use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, Evidence, MergeThresholds, cluster};
+use crate::cluster::{ClusterInput, ClusterReport, ComponentWeights, EVIDENCE_FIELDS, Evidence, MergeThresholds, cluster};
 use crate::compare::{BlockComparer, Pattern, compare};
 use crate::competition::Competition;
 use crate::fs::{EmMode, Explanation, FsModel, RecordTfs, Score, Scorer, em, estimate_u, refine_with_labels, summed_by_key, train_by_anchors};
@@ -673,9 +673,10 @@ impl<W: ComponentWeights + ?Sized> ComponentWeights for Competing<'_, W> {
             *cell
         };
         // The competition moves what every pair has, beside the fields.
+        let fields = self.pairs.fields().min(EVIDENCE_FIELDS);
         self.pairs.each_pair(group, &mut |x, y, mut evidence| {
             if let Some(e) = evidence.as_deref_mut() {
-                let weight = e.weight();
+                let weight = e.weight_within(fields);
                 let (sa, sb) = (self.source[group[x] as usize], self.source[group[y] as usize]);
                 let adjusted = self.competition.adjusted_by(weight, (sa, odds_in(y, sa)), (sb, odds_in(x, sb)));
                 e.base = e.base + adjusted - weight;
