@@ -206,8 +206,9 @@ pub struct BlockComparer<'p> {
     dates: Vec<(usize, Vec<i32>, Vec<i32>)>,
     sexes: Vec<(usize, Vec<u8>)>,
     numbers: Vec<(usize, Vec<f64>)>,
-    /// (value id, position) of the block's records, sorted to number the distinct values.
-    order: Vec<(u32, u32)>,
+    /// Value id and position of the block's records (id above position: one integer sorts with one
+    /// comparison where a tuple takes two), sorted to number the distinct values.
+    order: Vec<u64>,
 }
 
 /// A name or text field's values over the loaded block, by position in the block.
@@ -276,10 +277,10 @@ impl<'p> BlockComparer<'p> {
                 }
             } else {
                 self.order.clear();
-                self.order.extend(block.iter().enumerate().map(|(x, &i)| (ids[i as usize], x as u32)).filter(|(id, _)| *id != NULL));
+                self.order.extend(block.iter().enumerate().filter(|&(_, &i)| ids[i as usize] != NULL).map(|(x, &i)| (ids[i as usize] as u64) << 32 | x as u64));
                 self.order.sort_unstable();
                 s.local.resize(block.len(), NULL);
-                for &(id, x) in &self.order {
+                for (id, x) in self.order.iter().map(|&o| ((o >> 32) as u32, o as u32)) {
                     if s.values.last() != Some(&id) {
                         s.values.push(id);
                     }
