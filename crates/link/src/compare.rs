@@ -403,22 +403,20 @@ fn string_level(kind: FieldKind, va: &Value, vb: &Value) -> u8 {
     // Прасковья, Mykola for Николай): the names crate's table makes them the variant level.
     // Only given names have groups of the table (a name it does not list relates to nothing).
     let table = va.given_groups.relate(&vb.given_groups);
+    if table == Some(names::GivenNameMatch::Equivalent) {
+        return 2;
+    }
     if va.key == vb.key {
         // A key keeps consonants only, so it holds names that differ only in their vowels or a
         // Lithuanian ending beside the spellings of one name; the level is split by how alike
         // the whole spellings are, and training weighs each part (100k: pairwise F1 0.873 ->
         // 0.879).
-        if table == Some(names::GivenNameMatch::Equivalent) {
-            return 2;
-        }
         return if similarity(va, vb, 0.92) >= 0.92 { 3 } else { 4 };
     }
-    match table {
-        Some(names::GivenNameMatch::Equivalent) => return 2,
-        // Two names the table knows and does not relate are two names, however alike they
-        // are spelled (Александр, Алексей): brothers, not one man in two spellings.
-        None if kind == FieldKind::Given && va.concept != NULL && vb.concept != NULL => return 9,
-        _ => {}
+    // Two names the table knows and does not relate are two names, however alike they are
+    // spelled (Александр, Алексей): brothers, not one man in two spellings.
+    if table.is_none() && kind == FieldKind::Given && va.concept != NULL && vb.concept != NULL {
+        return 9;
     }
     let s = match similarity(va, vb, 0.80) {
         s if kind == FieldKind::Surname && s >= 0.80 => s.min(jaro_winkler_from_the_end(&va.chars, &vb.chars)),
