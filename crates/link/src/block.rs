@@ -6,7 +6,7 @@
 //! and blocks can be processed independently and in parallel.
 
 use crate::prepare::{Column, NULL, Prepared};
-use crate::spec::BlockingSpec;
+use crate::spec::{BlockingSpec, FieldKind};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -91,12 +91,14 @@ impl Atom {
             }
             _ => return Err(BlockingError::Syntax(text.to_owned())),
         };
+        // Only given names have groups of the given-name table: on another column `group`
+        // would silently be its key.
         let fits = matches!(
             (&p.columns[field], how),
-            (Column::Strings { .. }, How::Key | How::Group | How::KeyPrefix(_) | How::Initial | How::Value | How::Prefix(_))
+            (Column::Strings { .. }, How::Key | How::KeyPrefix(_) | How::Initial | How::Value | How::Prefix(_))
                 | (Column::Dates { .. }, How::Year | How::Decade | How::Value)
                 | (Column::Sexes(_) | Column::Numbers(_), How::Value)
-        );
+        ) || (how == How::Group && p.fields[field].kind == FieldKind::Given);
         if !fits {
             return Err(BlockingError::Inapplicable { atom: text.to_owned(), how: format!("{how:?}") });
         }
@@ -680,6 +682,11 @@ mod tests {
             Zzyzx: Zzyzx
             Павел: alone"#]]
         .assert_eq(&shown.join("\n"));
+        // A surname has no group: asked for one, the rule is refused rather than keyed by its key.
+        let spec = LinkSpec { fields: vec![FieldSpec::new("surname", FieldKind::Surname)], ..LinkSpec::default() };
+        let p = Prepared::new(&records, &spec, &FoldingMatcher);
+        let refused = Blocker::new(&p, &[BlockingSpec { keys: vec!["surname:group".into()] }], 150).err();
+        assert_eq!(refused, Some(BlockingError::Inapplicable { atom: "surname:group".into(), how: "Group".into() }));
     }
 
     /// A simulated register of `persons` on 3 lists, prepared and blocked by the inferred rules
